@@ -1,0 +1,103 @@
+"""A small asyncio client of the Typerace protocol, used by the bots, the terminal
+client, the load generator and the tests. It speaks either codec."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from websockets.asyncio.client import connect
+
+from protocol.codec import JSON, MSGPACK
+
+
+class ServerError(Exception):
+    def __init__(self, message: dict):
+        super().__init__(f"{message.get('code')}: {message.get('message')}")
+        self.code = message.get("code")
+        self.error = message
+
+
+class Client:
+    def __init__(self, ws, codec):
+        self.ws = ws
+        self.codec = codec
+        self.seen: list[dict] = []       # every message received, in order
+        self._unread: list[dict] = []
+        self._ids = itertools.count(1)
+        self.welcome: dict | None = None
+
+    @classmethod
+    async def connect(cls, url: str, codec: str | None = "json", **kwargs) -> "Client":
+        """codec: 'json', 'msgpack', or None to offer no subprotocol (server picks JSON)."""
+        chosen = {"json": JSON, "msgpack": MSGPACK, None: JSON}[codec]
+        protocols = [chosen.subprotocol] if codec else None
+        ws = await connect(url, subprotocols=protocols, max_size=None, **kwargs)
+        return cls(ws, chosen)
+
+    @property
+    def player_id(self) -> str | None:
+        return self.welcome["player_id"] if self.welcome else None
+
+    async def send(self, message: dict) -> None:
+        await self.ws.send(self.codec.encode(message))
+
+    async def send_raw(self, frame) -> None:
+        await self.ws.send(frame)
+
+    async def recv(self, timeout: float = 10.0) -> dict:
+        if self._unread:
+            return self._unread.pop(0)
+        frame = await asyncio.wait_for(self.ws.recv(), timeout)
+        message = self.codec.decode(frame)
+        self.seen.append(message)
+        return message
+
+    async def expect(self, kind: str, timeout: float = 10.0, where=None) -> dict:
+        """The next message of this type (and matching `where`); others stay unread."""
+        skipped = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise TimeoutError(f"no '{kind}' within {timeout}s; got "
+                                       f"{[m.get('type') for m in skipped][-20:]}")
+                message = await self.recv(remaining)
+                if message.get("type") == kind and (where is None or where(message)):
+                    return message
+                skipped.append(message)
+        finally:
+            self._unread = skipped + self._unread
+
+    def drop_unread(self, kind: str | None = None) -> None:
+        self._unread = [m for m in self._unread if kind is not None and m.get("type") != kind]
+
+    async def request(self, message: dict, timeout: float = 10.0) -> dict:
+        """Send with an id; return the reply carrying that id (raise on `error`)."""
+        rid = next(self._ids)
+        await self.send({**message, "id": rid})
+        skipped = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            while True:
+                message = await self.recv(max(0.001, deadline - loop.time()))
+                if message.get("id") == rid:
+                    if message.get("type") == "error":
+                        raise ServerError(message)
+                    return message
+                skipped.append(message)
+        finally:
+            self._unread = skipped + self._unread
+
+    async def hello(self, name: str, token: str | None = None) -> dict:
+        message = {"type": "hello", "name": name}
+        if token:
+            message["token"] = token
+        self.welcome = await self.request(message)
+        return self.welcome
+
+    async def close(self) -> None:
+        await self.ws.close()

@@ -1,0 +1,157 @@
+"""Client message validation: dict in, checked `Request` out, in one place.
+
+Every limit a client can hit is declared here, so protocol/REFERENCE.md and the
+server agree. A message that breaks a rule raises ProtocolError with the code
+PROTOCOL.md names; the connection lives on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+NAME_MAX = 24
+TOKEN_MAX = 512
+CODE_MAX = 32
+KEYS_MAX = 512          # characters in one `input` (a human sends ~2 per 100 ms)
+TITLE_MAX = 80
+BODY_MAX = 2000
+BODY_MIN = 20
+SOURCE_MAX = 120
+PAGE_MAX = 100
+MAX_PLAYERS_LIMIT = 100
+COUNTDOWN_MAX_S = 60
+ID_LIMIT = 2**53        # ids stay exact in JavaScript numbers
+
+
+class ProtocolError(Exception):
+    """A client's mistake: becomes an `error` {code, message} and nothing else."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Str:
+    max_len: int
+    min_len: int = 0
+
+
+@dataclass(frozen=True)
+class Int:
+    lo: int
+    hi: int
+
+
+@dataclass(frozen=True)
+class Map:
+    pass
+
+
+# type -> {field: (kind, required)}. Unknown extra fields are ignored (forward compatible).
+SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
+    "hello": {"name": (Str(256), True), "token": (Str(TOKEN_MAX), False)},
+    "ping": {},
+    "quick_race": {},
+    "create_room": {"settings": (Map(), False)},
+    "join_room": {"code": (Str(CODE_MAX, 1), True)},
+    "watch": {"code": (Str(CODE_MAX, 1), True)},
+    "list_races": {},
+    "leave": {},
+    "start": {},
+    "kick": {"slot": (Int(0, MAX_PLAYERS_LIMIT * 100), True)},
+    "configure": {"settings": (Map(), True)},
+    "rematch": {},
+    "input": {"keys": (Str(KEYS_MAX), True)},
+    "list_texts": {"offset": (Int(0, 10**9), False), "limit": (Int(1, PAGE_MAX), False),
+                   "author": (Str(64), False)},
+    "submit_text": {"title": (Str(1000), True), "body": (Str(20000), True),
+                    "source": (Str(1000), False)},
+    "practice": {"text_id": (Int(1, ID_LIMIT), False)},
+    "player_stats": {"player_id": (Str(64), False)},
+    "text_stats": {"text_id": (Int(1, ID_LIMIT), True)},
+    "leaderboard": {"text_id": (Int(1, ID_LIMIT), False)},
+}
+
+SETTINGS = {
+    "max_players": Int(2, MAX_PLAYERS_LIMIT),
+    "countdown_s": Int(0, COUNTDOWN_MAX_S),
+    "text_id": Int(1, ID_LIMIT),
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    type: str
+    id: int | None
+    args: dict = field(default_factory=dict)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check(name: str, kind, value):
+    if isinstance(kind, Str):
+        if not isinstance(value, str):
+            raise ProtocolError("bad_message", f"field '{name}' must be a string")
+        if not kind.min_len <= len(value) <= kind.max_len:
+            raise ProtocolError("bad_message",
+                                f"field '{name}' must be {kind.min_len}-{kind.max_len} characters")
+    elif isinstance(kind, Int):
+        if not _is_int(value):
+            raise ProtocolError("bad_message", f"field '{name}' must be an integer")
+        if not kind.lo <= value <= kind.hi:
+            raise ProtocolError("bad_message", f"field '{name}' must be {kind.lo}..{kind.hi}")
+    elif isinstance(kind, Map):
+        if not isinstance(value, dict):
+            raise ProtocolError("bad_message", f"field '{name}' must be a map")
+    return value
+
+
+def request_id(message: dict) -> int | None:
+    """The echoable `id` of a message, or None when absent or not an integer."""
+    value = message.get("id")
+    return value if _is_int(value) and -ID_LIMIT <= value <= ID_LIMIT else None
+
+
+def parse(message: dict) -> Request:
+    """Validate one decoded client message."""
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError("bad_message", "every message needs a string field 'type'")
+    if "id" in message and request_id(message) is None:
+        raise ProtocolError("bad_message", "field 'id' must be an integer")
+    schema = SCHEMAS.get(kind)
+    if schema is None:
+        raise ProtocolError("unknown_type", f"unknown message type '{kind[:40]}'")
+    args = {}
+    for name, (field_kind, required) in schema.items():
+        if name in message and message[name] is not None:
+            args[name] = _check(name, field_kind, message[name])
+        elif required:
+            raise ProtocolError("bad_message", f"'{kind}' needs field '{name}'")
+    return Request(kind, request_id(message), args)
+
+
+def parse_settings(settings: dict) -> dict:
+    """Room settings a host may set; unknown keys are refused so typos are seen."""
+    out = {}
+    for name, value in settings.items():
+        kind = SETTINGS.get(name)
+        if kind is None:
+            raise ProtocolError("bad_message", f"unknown setting '{str(name)[:40]}'")
+        if value is None and name == "text_id":
+            out[name] = None
+            continue
+        out[name] = _check(f"settings.{name}", kind, value)
+    return out
+
+
+def clean_name(name: str) -> str:
+    """Trimmed player name, or ProtocolError invalid_name."""
+    name = name.strip()
+    if not 1 <= len(name) <= NAME_MAX or not name.isprintable():
+        raise ProtocolError("invalid_name", f"a name is 1-{NAME_MAX} printable characters")
+    return name

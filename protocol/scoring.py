@@ -1,0 +1,43 @@
+"""The one scoring module: server and clients compute scores with these functions.
+
+client_demo/web/scoring.js mirrors the formulas; tests keep the two in step.
+"""
+
+from __future__ import annotations
+
+CHARS_PER_WORD = 5
+STATUS_ORDER = {"finished": 0, "dnf": 1, "left": 2}
+
+
+def wpm(correct_chars: int, elapsed_ms: int) -> float:
+    """Words per minute: (correct characters / 5) / minutes; 0 when no time passed."""
+    if elapsed_ms <= 0 or correct_chars <= 0:
+        return 0.0
+    return (correct_chars / CHARS_PER_WORD) / (elapsed_ms / 60000.0)
+
+
+def accuracy(correct_keystrokes: int, total_keystrokes: int) -> float:
+    """Correct keystrokes over all keystrokes (backspaces excluded), 0..1; 1 when none."""
+    if total_keystrokes <= 0:
+        return 1.0
+    return max(0.0, min(1.0, correct_keystrokes / total_keystrokes))
+
+
+def rank_key(entry: dict):
+    """Sort key of PROTOCOL.md's ranking rule.
+
+    Finishers by time; then everyone else by position, larger first. Among equal
+    positions a racer still present (dnf) ranks above one who left.
+    `entry` needs: status, race_ms (for finishers), pos.
+    """
+    if entry["status"] == "finished":
+        return (0, entry["race_ms"], 0)
+    return (1, -entry["pos"], STATUS_ORDER.get(entry["status"], 3))
+
+
+def rank(entries: list[dict]) -> list[dict]:
+    """Entries sorted by the ranking rule, each given its 1-based `place`."""
+    ordered = sorted(entries, key=rank_key)
+    for place, entry in enumerate(ordered, start=1):
+        entry["place"] = place
+    return ordered

@@ -1,0 +1,489 @@
+"""The I/O shell: WebSocket connections, dispatch, the tick loop, HTTP routes.
+
+Everything that decides something lives in the pure core (lobby, race, typing);
+this module feeds it requests and the time, and delivers what it emits. Frames for
+a room are encoded once per codec and written to every member without awaiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+import time
+
+from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
+
+from protocol import PROTOCOL_VERSION
+from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
+from protocol.messages import ProtocolError, clean_name, parse, parse_settings, request_id
+from server import http, tokens
+from server.config import Config
+from server.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
+from server.ratelimit import TokenBucket
+from server.store import RaceRecord, ResultRecord, Store, TextExists
+from server.store.sqlite import SqliteStore
+from server.texts import Text, normalize_body, parse_texts_file, starter_texts
+
+log = logging.getLogger("typerace")
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"   # no 0/O, no 1/I: read aloud safely
+CODE_LENGTH = 6                                       # 32**6 ~ 1.07e9 codes
+CLOSE_REPLACED = 4000                                 # the same player connected again
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def new_room_id() -> str:
+    return "r" + secrets.token_hex(5)
+
+
+class Clock:
+    """Wall-clock milliseconds that never go backwards (monotonic since start)."""
+
+    def __init__(self):
+        self._wall0 = time.time()
+        self._mono0 = time.monotonic()
+
+    def now_ms(self) -> int:
+        return int((self._wall0 + time.monotonic() - self._mono0) * 1000)
+
+
+class Conn:
+    """One WebSocket connection and what the server knows of its player."""
+
+    __slots__ = ("ws", "codec", "player_id", "name", "bucket", "rejected")
+
+    def __init__(self, ws: ServerConnection, bucket: TokenBucket):
+        self.ws = ws
+        self.codec = codec_for(ws.subprotocol)
+        self.player_id: str | None = None
+        self.name: str | None = None
+        self.bucket = bucket
+        self.rejected = 0          # messages refused in a row by the rate limit
+
+
+class TyperaceServer:
+    def __init__(self, config: Config, store: Store | None = None):
+        self.config = config
+        self.store = store or SqliteStore(config.db)
+        self.clock = Clock()
+        self.lobby = Lobby(LobbyConfig(
+            max_players=config.max_players, countdown_s=config.countdown_s,
+            lobby_wait_s=config.lobby_wait_s, reconnect_grace_s=config.reconnect_grace_s,
+        ), new_room_id, new_code)
+        self.conns: dict[str, Conn] = {}          # player_id -> its live connection
+        self.secret = ""
+        self.race_text_ids: list[int] = []
+        self._texts: dict[int, Text] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._ticker: asyncio.Task | None = None
+        self._server = None
+        self.port = 0
+
+    # ---- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.open()
+        self.secret = self.config.secret or await self.store.set_meta_once(
+            "token_secret", tokens.new_secret())
+        await self._load_texts()
+        self._server = await serve(
+            self.handler, self.config.host, self.config.port,
+            subprotocols=SUBPROTOCOLS, select_subprotocol=_select_subprotocol,
+            process_request=self.process_request, max_size=self.config.max_frame,
+            ping_interval=20, ping_timeout=20, compression=None,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._ticker = asyncio.create_task(self._tick_loop(), name="ticker")
+        log.info("listening on %s:%d", self.config.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close(close_connections=True)
+            await self._server.wait_closed()
+        if self._ticker is not None:
+            self._ticker.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+        await self.store.close()
+
+    def health(self) -> dict:
+        states: dict[str, int] = {}
+        for room in self.lobby.rooms.values():
+            states[room.state] = states.get(room.state, 0) + 1
+        return {"status": "ok", "protocol": PROTOCOL_VERSION, "connections": len(self.conns),
+                "rooms": len(self.lobby.rooms), "rooms_by_state": states,
+                "players": len(self.lobby.seated), "spectators": len(self.lobby.watching)}
+
+    async def _load_texts(self) -> None:
+        now = self.clock.now_ms()
+        if not await self.store.library_text_ids():
+            await self.store.add_texts(starter_texts(), now)
+        if self.config.texts:
+            with open(self.config.texts, encoding="utf-8") as f:
+                passages = parse_texts_file(f.read(), self.config.texts.rsplit("/", 1)[-1])
+            if not passages:
+                raise ValueError(f"{self.config.texts}: no passages found")
+            self.race_text_ids = await self.store.add_texts(passages, now)
+        else:
+            self.race_text_ids = await self.store.library_text_ids()
+
+    async def text(self, text_id: int) -> Text | None:
+        text = self._texts.get(text_id)
+        if text is None:
+            text = await self.store.get_text(text_id)
+            if text is not None:
+                self._texts[text_id] = text
+        return text
+
+    async def random_text(self, other_than: int | None = None) -> Text:
+        choices = [t for t in self.race_text_ids if t != other_than] or self.race_text_ids
+        return await self.text(random.choice(choices))
+
+    # ---- delivery -------------------------------------------------------------
+
+    def send(self, conn: Conn, message: dict) -> None:
+        self._deliver([conn], conn.codec, conn.codec.encode(message))
+
+    def _deliver(self, conns: list[Conn], codec, frame) -> None:
+        """Write one ready frame to many connections without awaiting any of them."""
+        broadcast([c.ws for c in conns], frame, text=not codec.binary)
+
+    def _room_audience(self, room: Room, audience: str) -> list[str]:
+        ids: list[str] = []
+        if audience in (ALL, PLAYERS):
+            ids.extend(s.player_id for s in room.seats.values() if s.connected)
+        if audience in (ALL, SPECTATORS):
+            ids.extend(room.spectators)
+        return ids
+
+    def publish(self, room: Room, audience: str, message: dict) -> None:
+        """Encode once per codec in use, hand the same bytes to every member."""
+        by_codec: dict = {}
+        for player_id in self._room_audience(room, audience):
+            conn = self.conns.get(player_id)
+            if conn is not None:
+                by_codec.setdefault(conn.codec, []).append(conn)
+        for codec, conns in by_codec.items():
+            self._deliver(conns, codec, codec.encode(message))
+
+    def flush(self) -> None:
+        """Deliver everything the lobby emitted; start saving races that ended."""
+        lobby = self.lobby
+        while lobby.outbox or lobby.direct or lobby.ended:
+            outbox, lobby.outbox = lobby.outbox, []
+            for room, audience, message in outbox:
+                self.publish(room, audience, message)
+            direct, lobby.direct = lobby.direct, []
+            for player_id, message in direct:
+                conn = self.conns.get(player_id)
+                if conn is not None:
+                    self.send(conn, message)
+            ended, lobby.ended = lobby.ended, []
+            for room in ended:
+                self._spawn(self._save_and_publish(room))
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _save_and_publish(self, room: Room) -> None:
+        """Results are committed to the store BEFORE anyone sees them."""
+        race = room.race
+        ranking = race.ranking()
+        if ranking:
+            record = RaceRecord(race.race_id, room.room_id, room.kind, race.text.text_id,
+                                race.start_ms, self.clock.now_ms())
+            for entry in ranking:
+                racer = race.racers[entry["slot"]]
+                record.results.append(ResultRecord(
+                    entry["player_id"], entry["name"], entry["slot"], entry["place"],
+                    entry["status"], entry["wpm"], entry["accuracy"], entry["race_ms"],
+                    entry["pos"], racer.typing.keystrokes, racer.typing.correct_keystrokes,
+                    racer.log))
+            delay = 0.1
+            while True:
+                try:
+                    await self.store.save_race(record)
+                    break
+                except Exception:
+                    log.exception("saving race %s failed; retrying in %.1fs", race.race_id, delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+        self.lobby.publish_results(room, ranking, self.clock.now_ms())
+        self.flush()
+
+    async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.config.tick_interval
+        deadline = loop.time()
+        while True:
+            deadline += interval
+            await asyncio.sleep(max(0.0, deadline - loop.time()))
+            if loop.time() - deadline > interval:
+                deadline = loop.time()       # we fell behind: don't burst to catch up
+            try:
+                now = self.clock.now_ms()
+                self.lobby.advance(now)
+                self.lobby.ticks(now)
+                self.flush()
+            except Exception:
+                log.exception("tick failed")
+
+    # ---- connections ----------------------------------------------------------
+
+    def process_request(self, connection, request):
+        return http.route(self, connection, request)
+
+    async def handler(self, ws: ServerConnection) -> None:
+        conn = Conn(ws, TokenBucket(self.config.msg_rate, self.config.msg_burst, time.monotonic()))
+        try:
+            await self._session(conn)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._unregister(conn)
+
+    async def _session(self, conn: Conn) -> None:
+        ws = conn.ws
+        try:
+            async with asyncio.timeout(self.config.hello_timeout_s):
+                while conn.player_id is None:
+                    await self._receive(conn, await ws.recv())
+        except TimeoutError:
+            await ws.close(1008, "no hello in time")
+            return
+        async for frame in ws:
+            await self._receive(conn, frame)
+
+    async def _receive(self, conn: Conn, frame) -> None:
+        if not conn.bucket.take(time.monotonic()):
+            conn.rejected += 1
+            if conn.rejected > self.config.msg_burst:
+                await conn.ws.close(1008, "message flood")
+                return
+            self.send(conn, _error("rate_limited", "slow down: too many messages", None))
+            return
+        conn.rejected = 0
+        rid = None
+        try:
+            message = conn.codec.decode(frame)
+            rid = request_id(message)
+            request = parse(message)
+            if conn.player_id is None and request.type != "hello":
+                raise ProtocolError("not_hello", "say hello first")
+            handler = getattr(self, "on_" + request.type)
+            await handler(conn, request)
+        except DecodeError as exc:
+            self.send(conn, _error("bad_message", str(exc), None))
+        except ProtocolError as exc:
+            self.send(conn, _error(exc.code, exc.message, rid))
+        except ConnectionClosed:
+            raise
+        except Exception:
+            log.exception("internal error handling a message")
+            self.send(conn, _error("internal", "the server failed; this is our bug", rid))
+        self.flush()
+
+    def reply(self, conn: Conn, request, message: dict) -> None:
+        if request.id is not None:
+            message["id"] = request.id
+        self.send(conn, message)
+
+    def _unregister(self, conn: Conn) -> None:
+        pid = conn.player_id
+        if pid is not None and self.conns.get(pid) is conn:
+            del self.conns[pid]
+            self.lobby.disconnect(pid, self.clock.now_ms())
+            self.flush()
+
+    # ---- identity -------------------------------------------------------------
+
+    async def on_hello(self, conn: Conn, req) -> None:
+        if conn.player_id is not None:
+            raise ProtocolError("bad_message", "hello was already said on this connection")
+        name = clean_name(req.args["name"])
+        token = req.args.get("token")
+        if token:
+            player_id = tokens.verify(self.secret, token)
+            if player_id is None:
+                raise ProtocolError("invalid_token", "that token was not issued by this server; "
+                                    "say hello without it to get a new one")
+        else:
+            player_id = tokens.new_player_id()
+            token = tokens.sign(self.secret, player_id)
+        now = self.clock.now_ms()
+        await self.store.touch_player(player_id, name, now)
+        old = self.conns.get(player_id)
+        conn.player_id, conn.name = player_id, name
+        self.conns[player_id] = conn
+        if old is not None:
+            self._spawn(old.ws.close(CLOSE_REPLACED, "replaced by a newer connection"))
+        self.reply(conn, req, {"type": "welcome", "player_id": player_id, "name": name,
+                               "token": token, "server_ms": now, "protocol": PROTOCOL_VERSION})
+        seated = self.lobby.reconnect(player_id, now)
+        if seated is not None:
+            room, seat = seated
+            self.flush()
+            self._send_joined(conn, None, room, seat.slot)
+            resume = self.lobby.racer_state(room, seat.slot)
+            if resume is not None:
+                self.send(conn, resume)
+
+    async def on_ping(self, conn: Conn, req) -> None:
+        self.reply(conn, req, {"type": "pong", "server_ms": self.clock.now_ms()})
+
+    # ---- rooms ----------------------------------------------------------------
+
+    def _send_joined(self, conn: Conn, req, room: Room, slot: int) -> None:
+        message = {"type": "joined", "room": room.view(True), "slot": slot}
+        if req is not None:
+            self.reply(conn, req, message)
+        else:
+            self.send(conn, message)
+        for catch_up in self.lobby.catch_up(room, self.clock.now_ms()):
+            self.send(conn, catch_up)
+
+    async def on_quick_race(self, conn: Conn, req) -> None:
+        text = await self.random_text()
+        room, seat = self.lobby.quick_race(conn.player_id, conn.name, text, self.clock.now_ms())
+        self._send_joined(conn, req, room, seat.slot)
+
+    async def on_create_room(self, conn: Conn, req) -> None:
+        settings = parse_settings(req.args.get("settings") or {})
+        text = await self._chosen_text(settings.get("text_id"))
+        room, seat = self.lobby.create_room(conn.player_id, conn.name, settings, text,
+                                            self.clock.now_ms())
+        self._send_joined(conn, req, room, seat.slot)
+
+    async def _chosen_text(self, text_id: int | None) -> Text:
+        if text_id is None:
+            return await self.random_text()
+        text = await self.text(text_id)
+        if text is None:
+            raise ProtocolError("text_not_found", f"no text has id {text_id}")
+        return text
+
+    async def on_join_room(self, conn: Conn, req) -> None:
+        room, seat = self.lobby.join_room(conn.player_id, conn.name, req.args["code"],
+                                          self.clock.now_ms())
+        self._send_joined(conn, req, room, seat.slot)
+
+    async def on_practice(self, conn: Conn, req) -> None:
+        text = await self._chosen_text(req.args.get("text_id"))
+        room, seat = self.lobby.practice(conn.player_id, conn.name, text, self.clock.now_ms())
+        self._send_joined(conn, req, room, seat.slot)
+
+    async def on_watch(self, conn: Conn, req) -> None:
+        now = self.clock.now_ms()
+        room = self.lobby.watch(conn.player_id, req.args["code"], now)
+        self.reply(conn, req, {"type": "watching", "room": room.view(False)})
+        for message in self.lobby.catch_up(room, now):
+            self.send(conn, message)
+
+    async def on_list_races(self, conn: Conn, req) -> None:
+        rooms = [r.view(False) for r in self.lobby.rooms.values()
+                 if r.public and r.state != "finished"]
+        self.reply(conn, req, {"type": "races", "rooms": rooms})
+
+    async def on_leave(self, conn: Conn, req) -> None:
+        room = self.lobby.leave(conn.player_id, self.clock.now_ms())
+        if room is None:
+            raise ProtocolError("not_in_room", "you are not in a room")
+        self.reply(conn, req, {"type": "left"})
+
+    async def on_start(self, conn: Conn, req) -> None:
+        self.lobby.start(conn.player_id, self.clock.now_ms())
+
+    async def on_kick(self, conn: Conn, req) -> None:
+        self.lobby.kick(conn.player_id, req.args["slot"], self.clock.now_ms())
+
+    async def on_configure(self, conn: Conn, req) -> None:
+        settings = parse_settings(req.args["settings"])
+        self.lobby._host_only(conn.player_id)     # fail before any store look-up
+        text = await self._chosen_text(settings["text_id"]) if settings.get("text_id") else None
+        self.lobby.configure(conn.player_id, settings, text, self.clock.now_ms())
+
+    async def on_rematch(self, conn: Conn, req) -> None:
+        room, _ = self.lobby._host_only(conn.player_id)
+        text = await self.random_text(other_than=room.text.text_id)
+        self.lobby.rematch(conn.player_id, text, self.clock.now_ms())
+
+    # ---- racing ---------------------------------------------------------------
+
+    async def on_input(self, conn: Conn, req) -> None:
+        self.lobby.input(conn.player_id, req.args["keys"], self.clock.now_ms())
+
+    # ---- texts and statistics -------------------------------------------------
+
+    async def on_list_texts(self, conn: Conn, req) -> None:
+        texts, total = await self.store.list_texts(req.args.get("offset", 0),
+                                                   req.args.get("limit", 20),
+                                                   req.args.get("author"))
+        self.reply(conn, req, {"type": "texts", "texts": [t.listing() for t in texts],
+                               "total": total})
+
+    async def on_submit_text(self, conn: Conn, req) -> None:
+        text = _validate_text(req.args)
+        try:
+            created = await self.store.submit_text(text, conn.player_id, conn.name,
+                                                   self.clock.now_ms())
+        except TextExists as exc:
+            raise ProtocolError("text_invalid", str(exc)) from None
+        self.reply(conn, req, {"type": "text_created", "text": created.listing()})
+
+    async def on_player_stats(self, conn: Conn, req) -> None:
+        player_id = req.args.get("player_id") or conn.player_id
+        stats = await self.store.player_stats(player_id)
+        if stats is None:
+            raise ProtocolError("player_not_found", "no player has that id")
+        self.reply(conn, req, {"type": "stats", **stats})
+
+    async def on_text_stats(self, conn: Conn, req) -> None:
+        stats = await self.store.text_stats(req.args["text_id"])
+        if stats is None:
+            raise ProtocolError("text_not_found", "no text has that id")
+        self.reply(conn, req, {"type": "text_stats", **stats})
+
+    async def on_leaderboard(self, conn: Conn, req) -> None:
+        entries = await self.store.leaderboard(req.args.get("text_id"))
+        self.reply(conn, req, {"type": "leaderboard", "text_id": req.args.get("text_id"),
+                               "entries": entries})
+
+
+def _select_subprotocol(connection, subprotocols):
+    """The first of the client's offers that we speak; none (JSON) otherwise."""
+    for offer in subprotocols:
+        if offer in SUBPROTOCOLS:
+            return offer
+    return None
+
+
+def _error(code: str, message: str, rid: int | None) -> dict:
+    error = {"type": "error", "code": code, "message": message}
+    if rid is not None:
+        error["id"] = rid
+    return error
+
+
+def _validate_text(args: dict) -> dict:
+    """A player's text: one line of printable characters, 20-2000 long, title 1-80."""
+    body = normalize_body(args["body"])
+    title = " ".join(args["title"].split())
+    source = " ".join((args.get("source") or "").split())
+    if not 20 <= len(body) <= 2000:
+        raise ProtocolError("text_invalid", f"the text must be 20-2000 characters after "
+                            f"whitespace is normalized (it has {len(body)})")
+    if not body.isprintable():
+        raise ProtocolError("text_invalid", "the text may contain printable characters only")
+    if not 1 <= len(title) <= 80 or not title.isprintable():
+        raise ProtocolError("text_invalid", "the title must be 1-80 printable characters")
+    if len(source) > 120 or not source.isprintable():
+        raise ProtocolError("text_invalid", "the source must be at most 120 printable characters")
+    return {"title": title, "body": body, "source": source}

@@ -1,0 +1,103 @@
+"""Every knob in one frozen dataclass, from CLI flags and TYPERACE_* environment.
+
+A flag wins over its environment variable, which wins over the default. Each field's
+metadata holds its help text; the parser is generated from the dataclass so a new
+knob is one line here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field, fields
+
+
+def knob(default, help: str, minimum=None, maximum=None, choices=None):
+    return field(default=default, metadata={"help": help, "min": minimum, "max": maximum,
+                                            "choices": choices})
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str = knob("127.0.0.1", "address to listen on")
+    port: int = knob(8765, "port to listen on (0 picks a free one)", 0, 65535)
+    db: str = knob("./typerace.db", "SQLite file (created if missing)")
+    texts: str | None = knob(None, "UTF-8 file of passages separated by blank lines; "
+                                   "when given, races draw only from these")
+    countdown_s: int = knob(5, "countdown before a race, seconds", 0, 60)
+    lobby_wait_s: int = knob(10, "how long a lone quick-race player waits before racing alone",
+                             0, 600)
+    tick_hz: int = knob(10, "progress ticks per second while racing", 1, 60)
+    max_players: int = knob(5, "seats in a quick-race room (and default for private rooms)",
+                            2, 100)
+    secret: str | None = knob(None, "secret that signs player tokens (default: generated "
+                                    "once and kept in the database)")
+    reconnect_grace_s: int = knob(30, "how long a dropped racer's seat is held", 0, 3600)
+    max_wpm: int = knob(300, "sustained speed above which a result is flagged", 50, 10000)
+    max_frame: int = knob(65536, "largest frame accepted, bytes (larger: close 1009)",
+                          1024, 16 * 1024 * 1024)
+    msg_rate: float = knob(30.0, "messages per second a connection may send (sustained)",
+                           1, 100000)
+    msg_burst: int = knob(60, "messages a connection may send in a burst", 1, 100000)
+    hello_timeout_s: float = knob(10.0, "a connection that sends no hello is closed after this",
+                                  0.1, 3600)
+    log_level: str = knob("info", "log level", choices=("debug", "info", "warning", "error"))
+
+    @property
+    def tick_interval(self) -> float:
+        return 1.0 / self.tick_hz
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _convert(f, raw: str):
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    meta = f.metadata
+    try:
+        if kind.startswith("int"):
+            value = int(raw)
+        elif kind.startswith("float"):
+            value = float(raw)
+        elif kind.startswith("bool"):
+            value = raw.lower() in ("1", "true", "yes", "on")
+        else:
+            value = raw
+    except ValueError:
+        raise ConfigError(f"--{f.name.replace('_', '-')}: expected {kind.split(' ')[0]}, "
+                          f"got {raw!r}") from None
+    if meta.get("min") is not None and value < meta["min"]:
+        raise ConfigError(f"--{f.name.replace('_', '-')}: must be at least {meta['min']}")
+    if meta.get("max") is not None and value > meta["max"]:
+        raise ConfigError(f"--{f.name.replace('_', '-')}: must be at most {meta['max']}")
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"--{f.name.replace('_', '-')}: one of {', '.join(meta['choices'])}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m server", description="Typerace: a real-time multiplayer typing-race "
+        "server. Every flag can also be set as TYPERACE_<FLAG> in the environment.")
+    for f in fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        env = "TYPERACE_" + f.name.upper()
+        parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(),
+                            help=f"{f.metadata['help']} (default: {f.default}; env {env})")
+    return parser
+
+
+def load_config(argv: list[str] | None = None, environ: dict | None = None, **overrides) -> Config:
+    """Config from flags, then environment, then defaults. Raises ConfigError."""
+    environ = os.environ if environ is None else environ
+    args = build_parser().parse_args(argv or [])
+    values = {}
+    for f in fields(Config):
+        raw = getattr(args, f.name)
+        if raw is None:
+            raw = environ.get("TYPERACE_" + f.name.upper())
+        if raw is not None:
+            values[f.name] = _convert(f, raw)
+    values.update(overrides)
+    return Config(**values)

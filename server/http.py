@@ -1,0 +1,61 @@
+"""Plain HTTP on the WebSocket port: the web client, /healthz, and 404 otherwise."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from http import HTTPStatus
+from importlib import resources
+
+from websockets.datastructures import Headers
+from websockets.http11 import Response
+
+WS_PATH = "/ws"
+
+
+def response(status: int, body: bytes, content_type: str, extra: dict | None = None) -> Response:
+    headers = Headers()
+    headers["Content-Type"] = content_type
+    headers["Content-Length"] = str(len(body))
+    headers["Cache-Control"] = "no-cache"
+    headers["X-Content-Type-Options"] = "nosniff"
+    for key, value in (extra or {}).items():
+        headers[key] = value
+    return Response(status, HTTPStatus(status).phrase, headers, body)
+
+
+def json_response(status: int, data: dict) -> Response:
+    return response(status, json.dumps(data).encode(), "application/json")
+
+
+def _static(name: str) -> Response | None:
+    """A file of client_demo/web, by plain name only (no paths, so no traversal)."""
+    if not name or "/" in name or "\\" in name or name.startswith("."):
+        return None
+    try:
+        item = resources.files("client_demo").joinpath("web", name)
+        body = item.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ModuleNotFoundError):
+        return None
+    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if kind.startswith("text/") or kind.endswith("javascript"):
+        kind += "; charset=utf-8"
+    # The page never needs anything from elsewhere; a strict policy blunts injected markup.
+    csp = ("default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+           "style-src 'self'; script-src 'self'")
+    return response(200, body, kind, {"Content-Security-Policy": csp})
+
+
+def route(server, connection, request) -> Response | None:
+    """None lets the WebSocket handshake go on (only at /ws)."""
+    path = request.path.split("?", 1)[0]
+    if path == WS_PATH:
+        return None
+    if path == "/healthz":
+        return json_response(200, server.health())
+    if path == "/":
+        path = "/index.html"
+    found = _static(path[1:])
+    if found is not None:
+        return found
+    return response(404, b"not found\n", "text/plain; charset=utf-8")

@@ -1,0 +1,483 @@
+"""Rooms, quick-race matchmaking, codes, hosts, seats and spectators. Pure.
+
+Time comes in as `now_ms`; ids and codes come from injected functions. Messages
+for rooms go to `outbox` as (room, audience, message): the I/O layer encodes each
+once per codec and hands the same frame to every member of that audience.
+Messages for one player go to `direct` as (player_id, message). Races that ended
+go to `ended`: the I/O layer saves their results, then calls `publish_results`,
+so no player ever sees a result that was not saved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from protocol.messages import ProtocolError
+from server.race import COUNTDOWN, FINISHED, RACING, Race
+from server.texts import Text
+
+WAITING = "waiting"
+ALL, PLAYERS, SPECTATORS = "all", "players", "spectators"
+QUICK, PRIVATE, PRACTICE = "quick", "private", "practice"
+
+
+@dataclass(frozen=True)
+class LobbyConfig:
+    max_players: int = 5
+    countdown_s: int = 5
+    lobby_wait_s: int = 10
+    reconnect_grace_s: int = 30
+    late_join_ms: int = 2000        # late joiners enter until this long before the start
+    practice_countdown_s: int = 3
+    idle_room_s: int = 300          # a private room with nobody connected closes after this
+    finished_room_s: int = 120      # a finished quick/practice room closes after this
+
+
+@dataclass
+class Seat:
+    slot: int
+    player_id: str
+    name: str
+    seq: int                         # seating order: the longest seated becomes host
+    seated_ms: int
+    connected: bool = True
+    disconnected_ms: int | None = None
+
+
+class Room:
+    def __init__(self, room_id: str, kind: str, settings: dict, text: Text, now_ms: int,
+                 code: str | None = None, watch_code: str | None = None):
+        self.room_id = room_id
+        self.kind = kind
+        self.public = kind == QUICK
+        self.code = code
+        self.watch_code = watch_code
+        self.settings = settings             # max_players, countdown_s, text_id (chosen or None)
+        self.text = text
+        self.seats: dict[int, Seat] = {}
+        self.spectators: set[str] = set()
+        self.host: int | None = None
+        self.race: Race | None = None
+        self.results_out = False             # results of the current race were published
+        self.announced_state = WAITING       # the state the members were last told
+        self.banned: set[str] = set()        # kicked players may not come back
+        self.created_ms = now_ms
+        self.touched_ms = now_ms             # last time somebody connected was here
+        self._seq = 0
+        self._races = 0
+
+    @property
+    def state(self) -> str:
+        return self.race.state if self.race else WAITING
+
+    def seat_of(self, player_id: str) -> Seat | None:
+        for seat in self.seats.values():
+            if seat.player_id == player_id:
+                return seat
+        return None
+
+    def free_slot(self) -> int:
+        slot = 0
+        while slot in self.seats:
+            slot += 1
+        return slot
+
+    def seat(self, player_id: str, name: str, now_ms: int) -> Seat:
+        self._seq += 1
+        seat = Seat(self.free_slot(), player_id, name, self._seq, now_ms)
+        self.seats[seat.slot] = seat
+        if self.host is None and not self.public:
+            self.host = seat.slot
+        return seat
+
+    def next_race_id(self) -> str:
+        self._races += 1
+        return f"{self.room_id}.{self._races}"
+
+    def view(self, with_codes: bool) -> dict:
+        view = {
+            "room_id": self.room_id, "public": self.public, "kind": self.kind,
+            "state": self.state, "host": self.host,
+            "players": [{"slot": s.slot, "player_id": s.player_id, "name": s.name,
+                         "connected": s.connected} for s in sorted(self.seats.values(),
+                                                                   key=lambda s: s.slot)],
+            "spectators": len(self.spectators),
+            "settings": dict(self.settings),
+            "text": {"text_id": self.text.text_id, "title": self.text.title,
+                     "words": self.text.words},
+        }
+        if self.race:
+            view["race_id"] = self.race.race_id
+            view["start_server_ms"] = self.race.start_ms
+        if with_codes and self.code:
+            view["code"] = self.code
+            view["watch_code"] = self.watch_code
+        return view
+
+
+def normalize_code(code: str) -> str:
+    """Codes are read aloud and typed by hand: case, spaces and dashes don't matter."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+class Lobby:
+    def __init__(self, config: LobbyConfig, new_id: Callable[[], str],
+                 new_code: Callable[[], str]):
+        self.config = config
+        self._new_id = new_id
+        self._new_code = new_code
+        self.rooms: dict[str, Room] = {}
+        self.codes: dict[str, Room] = {}
+        self.watch_codes: dict[str, Room] = {}
+        self.seated: dict[str, Room] = {}        # player_id -> the one room it sits in
+        self.watching: dict[str, Room] = {}      # player_id -> the room it watches
+        self.outbox: list[tuple[Room, str, dict]] = []
+        self.direct: list[tuple[str, dict]] = []
+        self.ended: list[Room] = []
+
+    # ---- helpers -------------------------------------------------------------
+
+    def _announce(self, room: Room) -> None:
+        """A `room` update to everyone in the room; codes only to the players."""
+        room.announced_state = room.state
+        if room.code:
+            self.outbox.append((room, PLAYERS, {"type": "room", "room": room.view(True)}))
+            if room.spectators:
+                self.outbox.append((room, SPECTATORS, {"type": "room", "room": room.view(False)}))
+        else:
+            self.outbox.append((room, ALL, {"type": "room", "room": room.view(False)}))
+
+    def _broadcast(self, room: Room, messages: list[dict]) -> None:
+        for message in messages:
+            self.outbox.append((room, ALL, message))
+
+    def _unique_code(self) -> str:
+        while True:
+            code = self._new_code()
+            if code not in self.codes and code not in self.watch_codes:
+                return code
+
+    def _new_room(self, kind: str, settings: dict, text: Text, now_ms: int) -> Room:
+        code = watch_code = None
+        if kind != QUICK:
+            code, watch_code = self._unique_code(), None
+            watch_code = self._unique_code()
+            while watch_code == code:
+                watch_code = self._unique_code()
+        room = Room(self._new_id(), kind, settings, text, now_ms, code, watch_code)
+        self.rooms[room.room_id] = room
+        if code:
+            self.codes[code] = room
+            self.watch_codes[watch_code] = room
+        return room
+
+    def _leave_current(self, player_id: str, now_ms: int) -> None:
+        """Joining anything leaves where the player was: one room at a time."""
+        if player_id in self.seated or player_id in self.watching:
+            self.leave(player_id, now_ms)
+
+    def _seat(self, room: Room, player_id: str, name: str, now_ms: int) -> Seat:
+        seat = room.seat(player_id, name, now_ms)
+        self.seated[player_id] = room
+        room.touched_ms = now_ms
+        if room.race and room.race.state == COUNTDOWN:
+            room.race.add_racer(seat.slot, player_id, name)
+        self._announce(room)
+        return seat
+
+    def _start_countdown(self, room: Room, countdown_s: int, now_ms: int) -> None:
+        racers = [(s.slot, s.player_id, s.name) for s in room.seats.values()]
+        room.race = Race(room.next_race_id(), room.text, racers,
+                         now_ms + countdown_s * 1000, countdown_s)
+        room.results_out = False
+        self._broadcast(room, [room.race.countdown_message()])
+        self._announce(room)
+
+    def _host_only(self, player_id: str) -> tuple[Room, Seat]:
+        room = self.seated.get(player_id)
+        if room is None:
+            if player_id in self.watching:
+                raise ProtocolError("not_a_player", "spectators can't change the race")
+            raise ProtocolError("not_in_room", "you are not in a room")
+        seat = room.seat_of(player_id)
+        if room.host != seat.slot:
+            raise ProtocolError("not_host", "only the host can do that")
+        return room, seat
+
+    # ---- joining -------------------------------------------------------------
+
+    def _joinable_quick(self, now_ms: int) -> Room | None:
+        """The public room that will start soonest and still has a free seat."""
+        best = None
+        for room in self.rooms.values():
+            if not room.public or len(room.seats) >= room.settings["max_players"]:
+                continue
+            if room.race is None or (room.race.state == COUNTDOWN and
+                                     room.race.start_ms - now_ms > self.config.late_join_ms):
+                if best is None or len(room.seats) > len(best.seats):
+                    best = room
+        return best
+
+    def quick_race(self, player_id: str, name: str, text: Text, now_ms: int) -> tuple[Room, Seat]:
+        """Seat the player in a public room; `text` is used if a new room is needed."""
+        self._leave_current(player_id, now_ms)
+        room = self._joinable_quick(now_ms)
+        if room is None:
+            settings = {"max_players": self.config.max_players,
+                        "countdown_s": self.config.countdown_s, "text_id": None}
+            room = self._new_room(QUICK, settings, text, now_ms)
+        return room, self._seat(room, player_id, name, now_ms)
+
+    def create_room(self, player_id: str, name: str, settings: dict, text: Text,
+                    now_ms: int) -> tuple[Room, Seat]:
+        self._leave_current(player_id, now_ms)
+        full = {"max_players": self.config.max_players, "countdown_s": self.config.countdown_s,
+                "text_id": None}
+        full.update(settings)
+        room = self._new_room(PRIVATE, full, text, now_ms)
+        return room, self._seat(room, player_id, name, now_ms)
+
+    def practice(self, player_id: str, name: str, text: Text, now_ms: int) -> tuple[Room, Seat]:
+        """A solo race that starts at once, scored and saved like any other."""
+        self._leave_current(player_id, now_ms)
+        settings = {"max_players": 1, "countdown_s": self.config.practice_countdown_s,
+                    "text_id": text.text_id}
+        room = self._new_room(PRACTICE, settings, text, now_ms)
+        seat = self._seat(room, player_id, name, now_ms)
+        self._start_countdown(room, self.config.practice_countdown_s, now_ms)
+        return room, seat
+
+    def find(self, code: str) -> Room | None:
+        return self.codes.get(normalize_code(code))
+
+    def join_room(self, player_id: str, name: str, code: str, now_ms: int) -> tuple[Room, Seat]:
+        room = self.codes.get(normalize_code(code))
+        if room is None:
+            raise ProtocolError("room_not_found", "no room has that code")
+        current = self.seated.get(player_id)
+        if current is room:
+            return room, room.seat_of(player_id)
+        if player_id in room.banned:
+            raise ProtocolError("kicked", "the host removed you from this room")
+        if room.race and room.state != FINISHED and not (
+                room.state == COUNTDOWN and room.race.start_ms - now_ms > self.config.late_join_ms):
+            raise ProtocolError("race_in_progress",
+                                "a race is running in this room; you may watch it instead")
+        if len(room.seats) >= room.settings["max_players"]:
+            raise ProtocolError("room_full", "the room is full; you may watch it instead")
+        self._leave_current(player_id, now_ms)
+        return room, self._seat(room, player_id, name, now_ms)
+
+    def watch(self, player_id: str, code: str, now_ms: int) -> Room:
+        """Watch by join code, watch code or a public room's room_id."""
+        room = (self.codes.get(normalize_code(code)) or self.watch_codes.get(normalize_code(code))
+                or self.rooms.get(code))
+        if room is None or (room.code is None and not room.public) or (
+                room.room_id == code and not room.public):
+            raise ProtocolError("room_not_found", "no room to watch has that code")
+        if self.watching.get(player_id) is room:
+            return room
+        self._leave_current(player_id, now_ms)
+        room.spectators.add(player_id)
+        self.watching[player_id] = room
+        self._announce(room)
+        return room
+
+    def catch_up(self, room: Room, now_ms: int) -> list[dict]:
+        """What a newcomer needs to see a running race: the text, then positions."""
+        race = room.race
+        if race is None or (race.state == FINISHED and room.results_out):
+            return []
+        messages = [race.countdown_message()]
+        if race.state in (RACING, FINISHED):
+            messages.append(race.snapshot(now_ms))
+        return messages
+
+    # ---- leaving and connections ----------------------------------------------
+
+    def leave(self, player_id: str, now_ms: int) -> Room | None:
+        room = self.watching.pop(player_id, None)
+        if room is not None:
+            room.spectators.discard(player_id)
+            self._announce(room)
+            return room
+        room = self.seated.pop(player_id, None)
+        if room is None:
+            return None
+        seat = room.seat_of(player_id)
+        del room.seats[seat.slot]
+        if room.race and room.race.state in (COUNTDOWN, RACING):
+            self._race_events(room, room.race.leave(seat.slot, now_ms))
+        if room.host == seat.slot:
+            remaining = sorted(room.seats.values(), key=lambda s: s.seq)
+            room.host = remaining[0].slot if remaining else None
+        if not room.seats and (room.race is None or room.results_out or room.public):
+            self._close(room, "empty")
+        else:
+            self._announce(room)
+        return room
+
+    def kick(self, player_id: str, slot: int, now_ms: int) -> None:
+        room, seat = self._host_only(player_id)
+        target = room.seats.get(slot)
+        if target is None:
+            raise ProtocolError("bad_message", f"no player in slot {slot}")
+        if target is seat:
+            raise ProtocolError("bad_message", "the host can't kick itself; use leave")
+        room.banned.add(target.player_id)
+        self.direct.append((target.player_id, {"type": "kicked", "room_id": room.room_id}))
+        self.leave(target.player_id, now_ms)
+
+    def disconnect(self, player_id: str, now_ms: int) -> None:
+        """The connection dropped: spectators go, seats are held for the grace period."""
+        if player_id in self.watching:
+            self.leave(player_id, now_ms)
+            return
+        room = self.seated.get(player_id)
+        if room is None:
+            return
+        seat = room.seat_of(player_id)
+        if room.race is None and room.public:
+            self.leave(player_id, now_ms)   # nobody waits for an absent stranger
+            return
+        seat.connected, seat.disconnected_ms = False, now_ms
+        if room.race and room.race.state in (COUNTDOWN, RACING):
+            self._race_events(room, room.race.set_connected(seat.slot, False, now_ms))
+        self._announce(room)
+
+    def reconnect(self, player_id: str, now_ms: int) -> tuple[Room, Seat] | None:
+        """A returning player within the grace period takes its seat back."""
+        room = self.seated.get(player_id)
+        if room is None:
+            return None
+        seat = room.seat_of(player_id)
+        seat.connected, seat.disconnected_ms = True, None
+        room.touched_ms = now_ms
+        if room.race and room.race.state in (COUNTDOWN, RACING):
+            self._race_events(room, room.race.set_connected(seat.slot, True, now_ms))
+        self._announce(room)
+        return room, seat
+
+    def _close(self, room: Room, reason: str) -> None:
+        for player_id in list(room.spectators):
+            self.watching.pop(player_id, None)
+            self.direct.append((player_id, {"type": "left", "reason": reason}))
+        for seat in list(room.seats.values()):
+            self.seated.pop(seat.player_id, None)
+            self.direct.append((seat.player_id, {"type": "left", "reason": reason}))
+        room.spectators.clear()
+        room.seats.clear()
+        self.rooms.pop(room.room_id, None)
+        if room.code:
+            self.codes.pop(room.code, None)
+            self.watch_codes.pop(room.watch_code, None)
+
+    # ---- host controls --------------------------------------------------------
+
+    def start(self, player_id: str, now_ms: int) -> None:
+        room, _ = self._host_only(player_id)
+        if room.state != WAITING:
+            raise ProtocolError("race_in_progress", f"can't start: the room is {room.state}")
+        self._start_countdown(room, room.settings["countdown_s"], now_ms)
+
+    def configure(self, player_id: str, settings: dict, text: Text | None, now_ms: int) -> None:
+        room, _ = self._host_only(player_id)
+        if room.state != WAITING:
+            raise ProtocolError("race_in_progress", f"can't configure: the room is {room.state}")
+        if settings.get("max_players", room.settings["max_players"]) < len(room.seats):
+            raise ProtocolError("bad_message", "max_players is below the players seated")
+        room.settings.update(settings)
+        if text is not None:
+            room.text = text
+        self._announce(room)
+
+    def rematch(self, player_id: str, text: Text, now_ms: int) -> None:
+        """The same players race again at once on a new text."""
+        room, _ = self._host_only(player_id)
+        if room.state != FINISHED or not room.results_out:
+            raise ProtocolError("race_in_progress", f"can't rematch: the room is {room.state}")
+        room.text = text
+        self._start_countdown(room, room.settings["countdown_s"], now_ms)
+
+    # ---- racing ---------------------------------------------------------------
+
+    def input(self, player_id: str, keys: str, now_ms: int) -> None:
+        room = self.seated.get(player_id)
+        if room is None:
+            if player_id in self.watching:
+                raise ProtocolError("not_a_player", "spectators can't type")
+            raise ProtocolError("not_in_room", "you are not in a room")
+        if room.race is None:
+            raise ProtocolError("not_racing", "can't type: the room is waiting")
+        seat = room.seat_of(player_id)
+        self._race_events(room, room.race.input(seat.slot, keys, now_ms))
+
+    def racer_state(self, room: Room, slot: int) -> dict | None:
+        """A returning racer's own state, so its client can restore the screen."""
+        racer = room.race.racers.get(slot) if room.race else None
+        if racer is None or room.state == FINISHED:
+            return None
+        return {"type": "resume", "race_id": room.race.race_id, "slot": slot,
+                "pos": racer.typing.pos, "wrong": racer.typing.wrong_text,
+                "status": racer.status}
+
+    def _race_events(self, room: Room, events: list[dict]) -> None:
+        self._broadcast(room, events)
+        if room.race.state == FINISHED:
+            # `finished` is announced with the results, once they are saved.
+            if room not in self.ended and not room.results_out:
+                self.ended.append(room)
+        elif room.state != room.announced_state:
+            self._announce(room)
+
+    def publish_results(self, room: Room, ranking: list[dict], now_ms: int) -> None:
+        """After the results were saved: tell the room."""
+        if room.results_out:
+            return
+        room.results_out = True
+        room.touched_ms = now_ms
+        self._broadcast(room, [{"type": "results", "race_id": room.race.race_id,
+                                "ranking": ranking}])
+        if room.room_id in self.rooms:
+            if not room.seats:
+                self._close(room, "empty")
+            else:
+                self._announce(room)
+
+    def advance(self, now_ms: int) -> None:
+        """All timers of all rooms: countdowns, time limits, grace periods, idle rooms."""
+        cfg = self.config
+        for room in list(self.rooms.values()):
+            for seat in list(room.seats.values()):
+                if (not seat.connected and
+                        now_ms - seat.disconnected_ms >= cfg.reconnect_grace_s * 1000):
+                    self.leave(seat.player_id, now_ms)
+            if room.room_id not in self.rooms:
+                continue
+            if room.race is None and room.public and room.seats:
+                lone_since = min(s.seated_ms for s in room.seats.values())
+                if len(room.seats) >= 2 or now_ms - lone_since >= cfg.lobby_wait_s * 1000:
+                    self._start_countdown(room, cfg.countdown_s, now_ms)
+            elif room.race is not None and room.race.state in (COUNTDOWN, RACING):
+                self._race_events(room, room.race.advance(now_ms))
+            self._close_if_idle(room, now_ms)
+
+    def _close_if_idle(self, room: Room, now_ms: int) -> None:
+        if room.race is not None and not room.results_out:
+            return                       # a race runs, or its results are being saved
+        if room.kind == PRIVATE:
+            if any(s.connected for s in room.seats.values()) or room.spectators:
+                room.touched_ms = now_ms
+            elif now_ms - room.touched_ms >= self.config.idle_room_s * 1000:
+                self._close(room, "idle")
+        elif room.results_out and now_ms - room.touched_ms >= self.config.finished_room_s * 1000:
+            self._close(room, "finished")
+
+    def ticks(self, now_ms: int) -> None:
+        """One progress tick per racing room that changed."""
+        for room in self.rooms.values():
+            if room.race is not None and room.race.state == RACING:
+                tick = room.race.tick(now_ms)
+                if tick is not None:
+                    self.outbox.append((room, ALL, tick))

@@ -1,0 +1,176 @@
+"""One race: countdown -> racing -> finished. Pure: time is passed in as `now_ms`
+(server wall-clock ms), events are returned as protocol messages to broadcast.
+
+The race decides everything about scores: positions, finish times, places, and the
+final ranking (via protocol.scoring). It never reads a clock and never awaits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from protocol import scoring
+from protocol.messages import ProtocolError
+from server.texts import Text
+from server.typing_model import TypingState
+
+COUNTDOWN, RACING, FINISHED = "countdown", "racing", "finished"
+
+# The time limit grows with the passage: 30 s plus 800 ms a character, i.e. a
+# 15 WPM typist still finishes, and capped at 10 minutes.
+LIMIT_BASE_MS = 30_000
+LIMIT_PER_CHAR_MS = 800
+LIMIT_MAX_MS = 600_000
+
+
+def time_limit_ms(chars: int) -> int:
+    return min(LIMIT_MAX_MS, LIMIT_BASE_MS + LIMIT_PER_CHAR_MS * chars)
+
+
+# An action that the race's state does not allow is the client's mistake.
+RaceError = ProtocolError
+
+
+@dataclass
+class Racer:
+    slot: int
+    player_id: str
+    name: str
+    typing: TypingState
+    status: str = "racing"              # racing | finished | dnf | left
+    connected: bool = True
+    finish_ms: int | None = None         # race_ms at finish
+    place: int = 0
+    log: list = field(default_factory=list)   # [(race_ms, keys)]: enough to replay
+
+    def wpm(self, race_ms: int) -> float:
+        elapsed = self.finish_ms if self.finish_ms is not None else race_ms
+        return scoring.wpm(self.typing.pos, elapsed)
+
+    def accuracy(self) -> float:
+        return scoring.accuracy(self.typing.correct_keystrokes, self.typing.keystrokes)
+
+
+class Race:
+    def __init__(self, race_id: str, text: Text, racers: list[tuple[int, str, str]],
+                 start_ms: int, countdown_s: int):
+        self.race_id = race_id
+        self.text = text
+        self.start_ms = start_ms
+        self.countdown_s = countdown_s
+        self.limit_ms = time_limit_ms(text.chars)
+        self.state = COUNTDOWN
+        self.racers = {slot: Racer(slot, pid, name, TypingState(text.body))
+                       for slot, pid, name in racers}
+        self.finished_count = 0
+        self.changed = True              # a tick is due
+        self.final_race_ms = 0           # race_ms when the race ended
+
+    def race_ms(self, now_ms: int) -> int:
+        return max(0, now_ms - self.start_ms)
+
+    def countdown_message(self) -> dict:
+        return {"type": "countdown", "race_id": self.race_id, "start_server_ms": self.start_ms,
+                "seconds": self.countdown_s, "text": self.text.race_view()}
+
+    def add_racer(self, slot: int, player_id: str, name: str) -> None:
+        """A late joiner during the countdown."""
+        self.racers[slot] = Racer(slot, player_id, name, TypingState(self.text.body))
+        self.changed = True
+
+    def advance(self, now_ms: int) -> list[dict]:
+        """Move on with time: start racing at start_ms; end at the limit or when
+        every connected racer is done. Returns messages to broadcast."""
+        if self.state == COUNTDOWN and now_ms >= self.start_ms:
+            self.state = RACING
+            self.changed = True
+        if self.state == RACING and (self.race_ms(now_ms) >= self.limit_ms or self._all_done()):
+            return self._end(now_ms)
+        return []
+
+    def _all_done(self) -> bool:
+        return all(r.status != "racing" or not r.connected for r in self.racers.values())
+
+    def input(self, slot: int, keys: str, now_ms: int) -> list[dict]:
+        """A racer's keys, applied in order at the server's time."""
+        events = self.advance(now_ms)
+        if self.state != RACING:
+            raise RaceError("not_racing", f"can't type: the race is {self.state}")
+        racer = self.racers[slot]
+        if racer.status != "racing":
+            raise RaceError("not_racing", f"can't type: you have {racer.status}")
+        race_ms = self.race_ms(now_ms)
+        before = (racer.typing.pos, len(racer.typing.wrong))
+        applied = racer.typing.feed(keys)
+        if applied:
+            racer.log.append((race_ms, keys[:applied]))
+        if (racer.typing.pos, len(racer.typing.wrong)) != before:
+            self.changed = True
+        if racer.typing.finished:
+            events.append(self._finish(racer, race_ms))
+            events.extend(self.advance(now_ms))
+        return events
+
+    def _finish(self, racer: Racer, race_ms: int) -> dict:
+        self.finished_count += 1
+        racer.status, racer.finish_ms, racer.place = "finished", race_ms, self.finished_count
+        return {"type": "finish", "slot": racer.slot, "place": racer.place,
+                "wpm": round(racer.wpm(race_ms), 2), "accuracy": round(racer.accuracy(), 4),
+                "race_ms": race_ms}
+
+    def set_connected(self, slot: int, connected: bool, now_ms: int) -> list[dict]:
+        racer = self.racers.get(slot)
+        if racer is None:
+            return []
+        racer.connected = connected
+        self.changed = True
+        return self.advance(now_ms)
+
+    def leave(self, slot: int, now_ms: int) -> list[dict]:
+        """A racer gone for good. In the countdown the seat simply disappears."""
+        racer = self.racers.get(slot)
+        if racer is None:
+            return []
+        if self.state == COUNTDOWN:
+            del self.racers[slot]
+        elif racer.status == "racing":
+            racer.status, racer.connected = "left", False
+        self.changed = True
+        return self.advance(now_ms) if self.racers else self._end(now_ms)
+
+    def tick(self, now_ms: int) -> dict | None:
+        """The progress snapshot, when something changed since the last one."""
+        if self.state != RACING or not self.changed:
+            return None
+        self.changed = False
+        return self.snapshot(now_ms)
+
+    def snapshot(self, now_ms: int) -> dict:
+        """A tick of everyone's current state, for a spectator or a returning racer."""
+        race_ms = self.race_ms(now_ms)
+        return {"type": "tick", "race_ms": race_ms,
+                "p": [[r.slot, r.typing.pos, round(r.wpm(race_ms)), r.place]
+                      for r in self.racers.values()]}
+
+    def _end(self, now_ms: int) -> list[dict]:
+        if self.state == FINISHED:
+            return []
+        self.state = FINISHED
+        self.final_race_ms = self.race_ms(now_ms)
+        for racer in self.racers.values():
+            if racer.status == "racing":
+                # Still there but not done: dnf. Gone (connection lost): left.
+                racer.status = "dnf" if racer.connected else "left"
+        return []
+
+    def ranking(self) -> list[dict]:
+        """The final ranking of PROTOCOL.md, one entry per racer."""
+        entries = []
+        for r in self.racers.values():
+            race_ms = r.finish_ms if r.finish_ms is not None else self.final_race_ms
+            entries.append({
+                "slot": r.slot, "player_id": r.player_id, "name": r.name,
+                "wpm": round(r.wpm(race_ms), 2), "accuracy": round(r.accuracy(), 4),
+                "race_ms": race_ms, "status": r.status, "pos": r.typing.pos,
+            })
+        return scoring.rank(entries)

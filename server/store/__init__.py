@@ -1,0 +1,102 @@
+"""The store port: what the server needs to keep. Adapters: sqlite (embedded
+default) and redis (shared by many processes). Both pass tests/test_store_contract.py.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from server.texts import Text
+
+
+class TextExists(ValueError):
+    """A submitted text whose body is already in the library."""
+
+    def __init__(self, text_id: int):
+        super().__init__(f"this text is already in the library (text {text_id})")
+        self.text_id = text_id
+
+
+@dataclass
+class ResultRecord:
+    """One racer's result of one race, as saved."""
+    player_id: str
+    name: str
+    slot: int
+    place: int
+    status: str                 # finished | dnf | left
+    wpm: float
+    accuracy: float
+    race_ms: int
+    pos: int
+    keystrokes: int
+    correct_keystrokes: int
+    log: list                   # [(race_ms, keys)]: every input with its server time
+    flagged: str | None = None  # why the result is kept off the boards
+
+
+@dataclass
+class RaceRecord:
+    race_id: str
+    room_id: str
+    kind: str                   # quick | private | practice
+    text_id: int
+    started_ms: int             # server wall clock of the start
+    ended_ms: int
+    results: list[ResultRecord] = field(default_factory=list)
+
+
+class Store(ABC):
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def get_meta(self, key: str) -> str | None: ...
+
+    @abstractmethod
+    async def set_meta_once(self, key: str, value: str) -> str:
+        """Set key if unset; return the value that is now stored (first writer wins)."""
+
+    @abstractmethod
+    async def touch_player(self, player_id: str, name: str, now_ms: int) -> None:
+        """Create the player or update its current name."""
+
+    @abstractmethod
+    async def add_texts(self, texts: list[dict], now_ms: int, author: str | None = None,
+                        author_name: str | None = None) -> list[int]:
+        """Add passages ({title, source, body}); bodies already present are not added
+        again (importing the same file twice adds nothing). Returns the text_id of
+        every passage given, in order, whether new or already there."""
+
+    @abstractmethod
+    async def submit_text(self, text: dict, author: str, author_name: str, now_ms: int) -> Text:
+        """A player's own text; raises TextExists if the body is already there."""
+
+    @abstractmethod
+    async def get_text(self, text_id: int) -> Text | None: ...
+
+    @abstractmethod
+    async def library_text_ids(self) -> list[int]:
+        """Ids of the library texts (not player-written ones), for drawing races."""
+
+    @abstractmethod
+    async def list_texts(self, offset: int, limit: int,
+                         author: str | None = None) -> tuple[list[Text], int]:
+        """A page of texts, newest first, and the total count."""
+
+    @abstractmethod
+    async def save_race(self, race: RaceRecord) -> None:
+        """Commit a race's results durably (before anyone is told them)."""
+
+    @abstractmethod
+    async def player_stats(self, player_id: str) -> dict | None: ...
+
+    @abstractmethod
+    async def text_stats(self, text_id: int) -> dict | None: ...
+
+    @abstractmethod
+    async def leaderboard(self, text_id: int | None, limit: int = 20) -> list[dict]: ...

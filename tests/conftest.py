@@ -1,0 +1,53 @@
+"""Shared fixtures: a real server on port 0 with its own SQLite file, and clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from client_demo.client import Client
+from server.app import TyperaceServer
+from server.config import load_config
+
+
+@pytest.fixture
+async def make_server(tmp_path):
+    """Start real servers (port 0, fresh database); all are stopped at the end."""
+    started = []
+
+    async def start(**overrides) -> TyperaceServer:
+        overrides.setdefault("db", str(tmp_path / f"typerace{len(started)}.db"))
+        overrides.setdefault("port", 0)
+        overrides.setdefault("countdown_s", 1)
+        overrides.setdefault("lobby_wait_s", 2)
+        server = TyperaceServer(load_config([], environ={}, **overrides))
+        await server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in reversed(started):
+        await server.stop()
+
+
+@pytest.fixture
+async def server(make_server):
+    return await make_server()
+
+
+@pytest.fixture
+async def connect(server):
+    """connect(codec='json', name='Ann') -> a Client that said hello."""
+    clients = []
+
+    async def open_client(name: str | None = "Ann", codec: str | None = "json",
+                          target=None, token: str | None = None) -> Client:
+        port = (target or server).port
+        client = await Client.connect(f"ws://127.0.0.1:{port}/ws", codec)
+        clients.append(client)
+        if name is not None:
+            await client.hello(name, token)
+        return client
+
+    yield open_client
+    for client in clients:
+        await client.close()
