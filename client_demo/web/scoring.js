@@ -1,0 +1,16 @@
+// Scoring shared with the server: mirrors protocol/scoring.py exactly.
+// wpm = (correct characters / 5) / minutes; accuracy = correct / all keystrokes.
+
+export const CHARS_PER_WORD = 5;
+
+/** Words per minute; 0 when no time passed or nothing was typed correctly. */
+export function wpm(correctChars, elapsedMs) {
+  if (elapsedMs <= 0 || correctChars <= 0) return 0;
+  return (correctChars / CHARS_PER_WORD) / (elapsedMs / 60000);
+}
+
+/** Correct keystrokes over all keystrokes (backspaces excluded), 0..1; 1 when none. */
+export function accuracy(correct, total) {
+  if (total <= 0) return 1;
+  return Math.max(0, Math.min(1, correct / total));
+}
