@@ -74,6 +74,10 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "leaderboard": {"text_id": (Int(1, ID_LIMIT), False)},
 }
 
+# Message types whose field errors carry their own code instead of bad_message:
+# PROTOCOL.md promises `text_invalid` for anything wrong with a submitted text.
+FIELD_ERROR_CODES = {"submit_text": "text_invalid"}
+
 SETTINGS = {
     "max_players": Int(2, MAX_PLAYERS_LIMIT),
     "countdown_s": Int(0, COUNTDOWN_MAX_S),
@@ -127,11 +131,14 @@ def parse(message: dict) -> Request:
     if schema is None:
         raise ProtocolError("unknown_type", f"unknown message type '{kind[:40]}'")
     args = {}
-    for name, (field_kind, required) in schema.items():
-        if name in message and message[name] is not None:
-            args[name] = _check(name, field_kind, message[name])
-        elif required:
-            raise ProtocolError("bad_message", f"'{kind}' needs field '{name}'")
+    try:
+        for name, (field_kind, required) in schema.items():
+            if name in message and message[name] is not None:
+                args[name] = _check(name, field_kind, message[name])
+            elif required:
+                raise ProtocolError("bad_message", f"'{kind}' needs field '{name}'")
+    except ProtocolError as exc:
+        raise ProtocolError(FIELD_ERROR_CODES.get(kind, exc.code), exc.message) from None
     return Request(kind, request_id(message), args)
 
 

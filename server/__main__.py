@@ -9,6 +9,7 @@ import sys
 
 from server.app import TyperaceServer
 from server.config import ConfigError, load_config
+from server.texts import TextInvalid
 
 
 async def serve(config) -> None:
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         asyncio.run(serve(config))
-    except OSError as exc:
+    except (OSError, TextInvalid) as exc:
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -19,13 +19,13 @@ from websockets.exceptions import ConnectionClosed
 from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
 from protocol.messages import ProtocolError, clean_name, parse, parse_settings, request_id
-from server import http, tokens
+from server import http, integrity, tokens
 from server.config import Config
 from server.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
 from server.ratelimit import TokenBucket
 from server.store import RaceRecord, ResultRecord, Store, TextExists
 from server.store.sqlite import SqliteStore
-from server.texts import Text, normalize_body, parse_texts_file, starter_texts
+from server.texts import Text, TextInvalid, parse_texts_file, starter_texts, validate_text
 
 log = logging.getLogger("typerace")
 
@@ -75,6 +75,7 @@ class TyperaceServer:
         self.lobby = Lobby(LobbyConfig(
             max_players=config.max_players, countdown_s=config.countdown_s,
             lobby_wait_s=config.lobby_wait_s, reconnect_grace_s=config.reconnect_grace_s,
+            practice_countdown_s=config.practice_countdown_s,
         ), new_room_id, new_code)
         self.conns: dict[str, Conn] = {}          # player_id -> its live connection
         self.secret = ""
@@ -121,9 +122,12 @@ class TyperaceServer:
                 "players": len(self.lobby.seated), "spectators": len(self.lobby.watching)}
 
     async def _load_texts(self) -> None:
+        """The starter set once, on the first start (a crash in between only repeats
+        an idempotent import); then the operator's --texts file, idempotent too."""
         now = self.clock.now_ms()
-        if not await self.store.library_text_ids():
+        if await self.store.get_meta("starter_texts") is None:
             await self.store.add_texts(starter_texts(), now)
+            await self.store.set_meta_once("starter_texts", str(now))
         if self.config.texts:
             with open(self.config.texts, encoding="utf-8") as f:
                 passages = parse_texts_file(f.read(), self.config.texts.rsplit("/", 1)[-1])
@@ -202,11 +206,15 @@ class TyperaceServer:
                                 race.start_ms, self.clock.now_ms())
             for entry in ranking:
                 racer = race.racers[entry["slot"]]
+                # Implausible results are saved with the reason, shown to the room and
+                # kept off the boards by the store.
+                entry["flagged"] = integrity.check(race.text.body, racer.log, entry["wpm"],
+                                                   self.config.max_wpm)
                 record.results.append(ResultRecord(
                     entry["player_id"], entry["name"], entry["slot"], entry["place"],
                     entry["status"], entry["wpm"], entry["accuracy"], entry["race_ms"],
                     entry["pos"], racer.typing.keystrokes, racer.typing.correct_keystrokes,
-                    racer.log))
+                    list(racer.log), entry["flagged"]))
             delay = 0.1
             while True:
                 try:
@@ -423,14 +431,18 @@ class TyperaceServer:
     # ---- texts and statistics -------------------------------------------------
 
     async def on_list_texts(self, conn: Conn, req) -> None:
-        texts, total = await self.store.list_texts(req.args.get("offset", 0),
-                                                   req.args.get("limit", 20),
-                                                   req.args.get("author"))
+        offset, limit = req.args.get("offset", 0), req.args.get("limit", 20)
+        author = req.args.get("author")
+        texts, total = await self.store.list_texts(offset, limit, author)
         self.reply(conn, req, {"type": "texts", "texts": [t.listing() for t in texts],
-                               "total": total})
+                               "total": total, "offset": offset, "limit": limit,
+                               "author": author})
 
     async def on_submit_text(self, conn: Conn, req) -> None:
-        text = _validate_text(req.args)
+        try:
+            text = validate_text(req.args["title"], req.args["body"], req.args.get("source"))
+        except TextInvalid as exc:
+            raise ProtocolError("text_invalid", str(exc)) from None
         try:
             created = await self.store.submit_text(text, conn.player_id, conn.name,
                                                    self.clock.now_ms())
@@ -452,7 +464,10 @@ class TyperaceServer:
         self.reply(conn, req, {"type": "text_stats", **stats})
 
     async def on_leaderboard(self, conn: Conn, req) -> None:
-        entries = await self.store.leaderboard(req.args.get("text_id"))
+        text_id = req.args.get("text_id")
+        if text_id is not None and await self.text(text_id) is None:
+            raise ProtocolError("text_not_found", f"no text has id {text_id}")
+        entries = await self.store.leaderboard(text_id)
         self.reply(conn, req, {"type": "leaderboard", "text_id": req.args.get("text_id"),
                                "entries": entries})
 
@@ -470,20 +485,3 @@ def _error(code: str, message: str, rid: int | None) -> dict:
     if rid is not None:
         error["id"] = rid
     return error
-
-
-def _validate_text(args: dict) -> dict:
-    """A player's text: one line of printable characters, 20-2000 long, title 1-80."""
-    body = normalize_body(args["body"])
-    title = " ".join(args["title"].split())
-    source = " ".join((args.get("source") or "").split())
-    if not 20 <= len(body) <= 2000:
-        raise ProtocolError("text_invalid", f"the text must be 20-2000 characters after "
-                            f"whitespace is normalized (it has {len(body)})")
-    if not body.isprintable():
-        raise ProtocolError("text_invalid", "the text may contain printable characters only")
-    if not 1 <= len(title) <= 80 or not title.isprintable():
-        raise ProtocolError("text_invalid", "the title must be 1-80 printable characters")
-    if len(source) > 120 or not source.isprintable():
-        raise ProtocolError("text_invalid", "the source must be at most 120 printable characters")
-    return {"title": title, "body": body, "source": source}

@@ -34,6 +34,7 @@ class Config:
                                     "once and kept in the database)")
     reconnect_grace_s: int = knob(30, "how long a dropped racer's seat is held", 0, 3600)
     max_wpm: int = knob(300, "sustained speed above which a result is flagged", 50, 10000)
+    practice_countdown_s: int = knob(3, "countdown before a practice race, seconds", 0, 60)
     max_frame: int = knob(65536, "largest frame accepted, bytes (larger: close 1009)",
                           1024, 16 * 1024 * 1024)
     msg_rate: float = knob(30.0, "messages per second a connection may send (sustained)",

@@ -7,6 +7,12 @@ from dataclasses import asdict, dataclass
 from importlib import resources
 
 TITLE_MAX = 80
+BODY_MIN, BODY_MAX = 20, 2000
+SOURCE_MAX = 120
+
+
+class TextInvalid(ValueError):
+    """A passage that can't be raced; the message says what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,42 @@ def normalize_body(body: str) -> str:
     return " ".join(body.split())
 
 
+def _unprintable(value: str) -> str | None:
+    """A description of the first character nobody can type, or None."""
+    for index, ch in enumerate(value):
+        if not ch.isprintable():
+            return f"U+{ord(ch):04X} at character {index + 1}"
+    return None
+
+
+def validate_text(title: str, body: str, source: str | None = None) -> dict:
+    """A passage as players will type it: whitespace normalized to single spaces,
+    printable characters only, body 20-2000 characters, title 1-80, source at most
+    120. Returns {title, body, source}; raises TextInvalid saying what is wrong."""
+    body = normalize_body(body)
+    title = " ".join(title.split())
+    source = " ".join((source or "").split())
+    if not BODY_MIN <= len(body) <= BODY_MAX:
+        raise TextInvalid(f"the text must be {BODY_MIN}-{BODY_MAX} characters after "
+                          f"whitespace is normalized (it has {len(body)})")
+    bad = _unprintable(body)
+    if bad:
+        raise TextInvalid(f"the text may contain printable characters only "
+                          f"(found {bad})")
+    if not 1 <= len(title) <= TITLE_MAX:
+        raise TextInvalid(f"the title must be 1-{TITLE_MAX} characters (it has {len(title)})")
+    bad = _unprintable(title)
+    if bad:
+        raise TextInvalid(f"the title may contain printable characters only (found {bad})")
+    if len(source) > SOURCE_MAX:
+        raise TextInvalid(f"the source must be at most {SOURCE_MAX} characters "
+                          f"(it has {len(source)})")
+    bad = _unprintable(source)
+    if bad:
+        raise TextInvalid(f"the source may contain printable characters only (found {bad})")
+    return {"title": title, "body": body, "source": source}
+
+
 def starter_texts() -> list[dict]:
     """The built-in passages written for this project: [{title, source, body}]."""
     data = resources.files("server").joinpath("data/starter_texts.json").read_text("utf-8")
@@ -53,7 +95,8 @@ def starter_texts() -> list[dict]:
 
 def parse_texts_file(content: str, filename: str) -> list[dict]:
     """Passages separated by blank lines. A passage whose first line starts with '# '
-    takes that line as its title; otherwise the title is the passage's first words."""
+    takes that line as its title; otherwise the title is the passage's first words.
+    Every passage must pass validate_text; TextInvalid names the one that does not."""
     passages = []
     for number, block in enumerate(_blocks(content), start=1):
         lines = block.splitlines()
@@ -66,7 +109,10 @@ def parse_texts_file(content: str, filename: str) -> list[dict]:
             continue
         if not title:
             title = " ".join(body.split()[:6])[:TITLE_MAX]
-        passages.append({"title": title, "source": f"{filename} #{number}", "body": body})
+        try:
+            passages.append(validate_text(title, body, f"{filename} #{number}"))
+        except TextInvalid as exc:
+            raise TextInvalid(f"{filename}: passage {number}: {exc}") from None
     return passages
 
 

@@ -90,13 +90,28 @@ class Store(ABC):
 
     @abstractmethod
     async def save_race(self, race: RaceRecord) -> None:
-        """Commit a race's results durably (before anyone is told them)."""
+        """Commit a race's results durably (before anyone is told them). Saving the
+        same race again changes nothing. A text's `completions` counts its finished,
+        unflagged results."""
 
     @abstractmethod
-    async def player_stats(self, player_id: str) -> dict | None: ...
+    async def get_race(self, race_id: str) -> RaceRecord | None:
+        """A saved race with every result and its keystroke log (enough to replay it);
+        results in place order, log entries as (race_ms, keys) tuples."""
 
     @abstractmethod
-    async def text_stats(self, text_id: int) -> dict | None: ...
+    async def player_stats(self, player_id: str) -> dict | None:
+        """None for an unknown player; else {player_id, name, races, wins, best_wpm,
+        avg_wpm, avg_wpm_last_10, avg_accuracy, recent}. `races` counts every result;
+        a win is place 1 of a race of two or more. Wins, best and averages count only
+        finished, unflagged results; `recent` (newest first, at most 10) shows all."""
 
     @abstractmethod
-    async def leaderboard(self, text_id: int | None, limit: int = 20) -> list[dict]: ...
+    async def text_stats(self, text_id: int) -> dict | None:
+        """None for an unknown text; else {text, completions, avg_wpm, top}."""
+
+    @abstractmethod
+    async def leaderboard(self, text_id: int | None, limit: int = 20) -> list[dict]:
+        """The best finished, unflagged result of each player (on one text, or on any),
+        fastest first, ties to the earlier: [{player_id, name, wpm, accuracy, race_ms,
+        at_ms, text_id, race_id}]; `name` is the player's current name."""

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import msgpack
 
-from server.store import RaceRecord, Store, TextExists
+from server.store import RaceRecord, ResultRecord, Store, TextExists
 from server.texts import Text
 
 # Each entry migrates the schema from version i to i+1. Never edit a shipped one.
@@ -173,25 +173,50 @@ class SqliteStore(Store):
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute("INSERT OR IGNORE INTO races VALUES (?, ?, ?, ?, ?, ?, ?)",
+                if db.execute("SELECT 1 FROM races WHERE race_id = ?",
+                              (race.race_id,)).fetchone():
+                    db.execute("ROLLBACK")          # saved already (a retry): keep counts
+                    return
+                db.execute("INSERT INTO races VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (race.race_id, race.room_id, race.kind, race.text_id,
                             race.started_ms, race.ended_ms, len(race.results)))
                 for r in race.results:
                     db.execute(
-                        "INSERT OR IGNORE INTO results VALUES"
+                        "INSERT INTO results VALUES"
                         " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (race.race_id, r.player_id, r.name, race.text_id, r.slot, r.place,
                          len(race.results), r.status, r.wpm, r.accuracy, r.race_ms, r.pos,
                          r.keystrokes, r.correct_keystrokes, r.flagged, race.ended_ms,
-                         msgpack.packb(r.log, use_bin_type=True)))
-                finished = sum(1 for r in race.results if r.status == "finished")
+                         msgpack.packb([list(e) for e in r.log], use_bin_type=True)))
+                clean = sum(1 for r in race.results
+                            if r.status == "finished" and r.flagged is None)
                 db.execute("UPDATE texts SET completions = completions + ? WHERE text_id = ?",
-                           (finished, race.text_id))
+                           (clean, race.text_id))
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
         await self._run(work)
+
+    async def get_race(self, race_id):
+        def work():
+            race = self._db.execute("SELECT * FROM races WHERE race_id = ?",
+                                    (race_id,)).fetchone()
+            if race is None:
+                return None
+            record = RaceRecord(race["race_id"], race["room_id"], race["kind"], race["text_id"],
+                                race["started_ms"], race["ended_ms"])
+            for r in self._db.execute("SELECT * FROM results WHERE race_id = ? ORDER BY place",
+                                      (race_id,)):
+                record.results.append(ResultRecord(
+                    r["player_id"], r["name"], r["slot"], r["place"], r["status"], r["wpm"],
+                    r["accuracy"], r["race_ms"], r["pos"], r["keystrokes"],
+                    r["correct_keystrokes"],
+                    [(t, keys) for t, keys in msgpack.unpackb(r["log"], raw=False)],
+                    r["flagged"]))
+            return record
+        return await self._run(work)
 
     async def player_stats(self, player_id):
         def work():
@@ -212,8 +237,9 @@ class SqliteStore(Store):
                 f"SELECT AVG(wpm) FROM (SELECT wpm FROM results WHERE player_id = ? AND {CLEAN}"
                 f" ORDER BY at_ms DESC LIMIT {RECENT})", (player_id,)).fetchone()
             recent = db.execute(
-                "SELECT r.race_id, r.text_id, t.title, r.wpm, r.accuracy, r.place, r.racers,"
-                " r.status, r.race_ms, r.at_ms, r.flagged FROM results r"
+                "SELECT r.race_id, g.kind, r.text_id, t.title, r.wpm, r.accuracy, r.place,"
+                " r.racers, r.status, r.race_ms, r.at_ms, r.flagged FROM results r"
+                " JOIN races g ON g.race_id = r.race_id"
                 " LEFT JOIN texts t ON t.text_id = r.text_id"
                 f" WHERE r.player_id = ? ORDER BY r.at_ms DESC LIMIT {RECENT}",
                 (player_id,)).fetchall()
@@ -229,12 +255,16 @@ class SqliteStore(Store):
 
     def _best_per_player(self, text_id, limit):
         where, args = (f"{CLEAN} AND text_id = ?", [text_id]) if text_id else (CLEAN, [])
-        # The best result of each player: highest wpm, then the earliest.
+        # The best result of each player: highest wpm, then the earliest; shown under
+        # the player's current name.
         rows = self._db.execute(
-            f"SELECT player_id, name, wpm, accuracy, race_ms, at_ms, text_id FROM ("
+            f"SELECT b.player_id, COALESCE(p.name, b.name) AS name, b.wpm, b.accuracy,"
+            f" b.race_ms, b.at_ms, b.text_id, b.race_id FROM ("
             f" SELECT *, ROW_NUMBER() OVER (PARTITION BY player_id"
-            f"  ORDER BY wpm DESC, at_ms ASC) AS n FROM results WHERE {where})"
-            f" WHERE n = 1 ORDER BY wpm DESC, at_ms ASC LIMIT ?", args + [limit]).fetchall()
+            f"  ORDER BY wpm DESC, at_ms ASC, race_id ASC) AS n FROM results WHERE {where}) b"
+            f" LEFT JOIN players p ON p.player_id = b.player_id"
+            f" WHERE b.n = 1 ORDER BY b.wpm DESC, b.at_ms ASC, b.race_id ASC LIMIT ?",
+            args + [limit]).fetchall()
         return [dict(r) for r in rows]
 
     async def text_stats(self, text_id):

@@ -1,0 +1,277 @@
+"""The store port's contract, written once against the port (server/store/__init__.py).
+
+Every adapter must pass every test here. To add an adapter, write a backend below
+(an async context manager yielding a function that opens a NEW store instance on the
+SAME storage, so tests can check what survives a close and reopen) and list it in
+BACKENDS. The tests only use the port's methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from server.store import RaceRecord, ResultRecord, Store, TextExists
+from server.store.sqlite import SqliteStore
+
+
+@contextlib.asynccontextmanager
+async def sqlite_backend(tmp_path):
+    path = str(tmp_path / "contract.db")
+    yield lambda: SqliteStore(path)
+
+
+# The adapters under contract: name -> backend. Add new adapters here.
+BACKENDS = {
+    "sqlite": sqlite_backend,
+}
+
+
+@pytest.fixture(params=list(BACKENDS))
+async def open_store(request, tmp_path):
+    """open_store() -> a freshly opened Store on this test's storage."""
+    opened: list[Store] = []
+    async with BACKENDS[request.param](tmp_path) as new_store:
+        async def open_one() -> Store:
+            store = new_store()
+            await store.open()
+            opened.append(store)
+            return store
+        yield open_one
+        for store in opened:
+            with contextlib.suppress(Exception):
+                await store.close()
+
+
+@pytest.fixture
+async def store(open_store):
+    return await open_store()
+
+
+T0 = 1_700_000_000_000
+PASSAGES = [{"title": f"Passage {i}", "source": f"Contract set #{i}",
+             "body": f"Passage number {i} is a short text that people can type quickly."}
+            for i in range(5)]
+
+
+def result(player_id, place, status="finished", wpm=60.0, flagged=None, name=None,
+           accuracy=0.95, slot=None):
+    return ResultRecord(player_id, name or player_id.upper(), place if slot is None else slot,
+                        place, status, wpm, accuracy, 30_000, 50 if status == "finished" else 20,
+                        52, 50, [(1200, "Pass"), (1350, "x\b"), (1600, "age")], flagged)
+
+
+def race(race_id, text_id, results, ended_ms=T0 + 60_000, kind="quick"):
+    return RaceRecord(race_id, "r" + race_id, kind, text_id, ended_ms - 40_000, ended_ms,
+                      list(results))
+
+
+async def players(store, *ids):
+    for pid in ids:
+        await store.touch_player(pid, pid.upper(), T0)
+
+
+# ---- meta and players ---------------------------------------------------------
+
+async def test_meta_first_writer_wins_and_survives_reopen(open_store):
+    store = await open_store()
+    assert await store.get_meta("secret") is None
+    assert await store.set_meta_once("secret", "one") == "one"
+    assert await store.set_meta_once("secret", "two") == "one"
+    await store.close()
+    again = await open_store()
+    assert await again.get_meta("secret") == "one"
+
+
+async def test_a_player_is_created_then_renamed(store):
+    assert await store.player_stats("p1") is None
+    await store.touch_player("p1", "Ann", T0)
+    stats = await store.player_stats("p1")
+    assert stats["name"] == "Ann" and stats["races"] == 0 and stats["wins"] == 0
+    assert stats["best_wpm"] == 0 and stats["avg_wpm"] == 0 and stats["recent"] == []
+    await store.touch_player("p1", "Annie", T0 + 5)
+    assert (await store.player_stats("p1"))["name"] == "Annie"
+
+
+# ---- texts --------------------------------------------------------------------
+
+async def test_adding_texts_twice_adds_nothing(store):
+    ids = await store.add_texts(PASSAGES, T0)
+    assert len(set(ids)) == len(PASSAGES)
+    assert await store.add_texts(PASSAGES[::-1], T0 + 1) == ids[::-1]
+    texts, total = await store.list_texts(0, 100)
+    assert total == len(PASSAGES) and sorted(t.text_id for t in texts) == sorted(ids)
+    assert sorted(await store.library_text_ids()) == sorted(ids)
+
+
+async def test_a_text_has_every_field(store):
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    text = await store.get_text(text_id)
+    assert (text.text_id, text.title, text.source, text.body) == (
+        text_id, "Passage 0", "Contract set #0", PASSAGES[0]["body"])
+    assert text.author is None and text.created_ms == T0 and text.completions == 0
+    assert text.words == 12 and text.chars == len(PASSAGES[0]["body"])
+    assert await store.get_text(text_id + 1000) is None
+
+
+async def test_player_texts_are_not_library_texts_and_bodies_are_unique(store):
+    library = await store.add_texts(PASSAGES[:2], T0)
+    mine = await store.submit_text({"title": "Mine", "body": "My very own words to type.",
+                                    "source": ""}, "p1", "Ann", T0 + 10)
+    assert mine.author == "p1" and mine.author_name == "Ann" and mine.created_ms == T0 + 10
+    assert await store.get_text(mine.text_id) == mine
+    assert sorted(await store.library_text_ids()) == sorted(library)
+    with pytest.raises(TextExists) as exists:
+        await store.submit_text({"title": "Copy", "body": PASSAGES[0]["body"]}, "p2", "Bob", T0)
+    assert exists.value.text_id == library[0]
+    with pytest.raises(TextExists):
+        await store.submit_text({"title": "Again", "body": mine.body}, "p1", "Ann", T0)
+    assert (await store.list_texts(0, 10))[1] == 3
+
+
+async def test_texts_page_newest_first_and_filter_by_author(store):
+    await store.add_texts(PASSAGES[:3], T0)
+    written = []
+    for i, author in enumerate(["p1", "p2", "p1", "p1"]):
+        written.append(await store.submit_text(
+            {"title": f"T{i}", "body": f"Text {i} written by a player for practice."},
+            author, author.upper(), T0 + 100 + i))
+    page, total = await store.list_texts(0, 2)
+    assert total == 7 and [t.title for t in page] == ["T3", "T2"]
+    page, total = await store.list_texts(2, 3)
+    assert total == 7 and [t.title for t in page][:2] == ["T1", "T0"]
+    page, total = await store.list_texts(0, 10, author="p1")
+    assert total == 3 and [t.title for t in page] == ["T3", "T2", "T0"]
+    page, total = await store.list_texts(1, 10, author="p1")
+    assert total == 3 and [t.title for t in page] == ["T2", "T0"]
+    assert await store.list_texts(50, 10) == ([], 7)
+    assert await store.list_texts(0, 10, author="nobody") == ([], 0)
+
+
+# ---- races, results and statistics -------------------------------------------
+
+async def test_a_saved_race_comes_back_whole_and_replayable(open_store):
+    store = await open_store()
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    await players(store, "p1", "p2")
+    saved = race("a.1", text_id, [result("p1", 1), result("p2", 2, "dnf", wpm=20.5,
+                                                          flagged="pasted: 30 characters")])
+    await store.save_race(saved)
+    await store.close()
+    store = await open_store()
+    loaded = await store.get_race("a.1")
+    assert loaded == saved
+    assert loaded.results[0].log == [(1200, "Pass"), (1350, "x\b"), (1600, "age")]
+    assert await store.get_race("nope") is None
+
+
+async def test_saving_a_race_twice_changes_nothing(store):
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    await players(store, "p1", "p2")
+    saved = race("a.1", text_id, [result("p1", 1), result("p2", 2)])
+    await store.save_race(saved)
+    await store.save_race(saved)
+    assert (await store.get_text(text_id)).completions == 2
+    assert (await store.player_stats("p1"))["races"] == 1
+    assert len(await store.leaderboard(text_id)) == 2
+
+
+async def test_completions_count_clean_finishes(store):
+    [text_id, other] = await store.add_texts(PASSAGES[:2], T0)
+    await players(store, "p1", "p2", "p3", "p4")
+    await store.save_race(race("a.1", text_id, [
+        result("p1", 1), result("p2", 2, flagged="too fast"), result("p3", 3, "dnf"),
+        result("p4", 4, "left")]))
+    await store.save_race(race("b.1", text_id, [result("p2", 1)]))
+    assert (await store.get_text(text_id)).completions == 2
+    assert (await store.get_text(other)).completions == 0
+    stats = await store.text_stats(text_id)
+    assert stats["completions"] == 2 and stats["text"]["text_id"] == text_id
+
+
+async def test_player_stats_count_everything_but_score_only_clean_finishes(store):
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    await players(store, "p1", "p2")
+    at = T0
+    for i, (wpm, status, flagged, racers) in enumerate([
+            (50.0, "finished", None, 2),          # a win
+            (70.0, "finished", None, 1),          # practice: place 1 but no win
+            (90.0, "finished", None, 2),          # a win
+            (500.0, "finished", "too fast", 2),   # flagged: no win, no best, no average
+            (10.0, "dnf", None, 2)]):             # dnf: counted as a race only
+        at += 60_000
+        results = [result("p1", 1, status, wpm=wpm, flagged=flagged, accuracy=0.9)]
+        if racers == 2:
+            results.append(result("p2", 2, wpm=30.0))
+        await store.save_race(race(f"r.{i}", text_id, results, ended_ms=at,
+                                   kind="quick" if racers == 2 else "practice"))
+    stats = await store.player_stats("p1")
+    assert stats["player_id"] == "p1" and stats["name"] == "P1"
+    assert stats["races"] == 5 and stats["wins"] == 2
+    assert stats["best_wpm"] == 90.0
+    assert stats["avg_wpm"] == pytest.approx(70.0) and stats["avg_wpm_last_10"] == pytest.approx(70.0)
+    assert stats["avg_accuracy"] == pytest.approx(0.9)
+    recent = stats["recent"]
+    assert [r["race_id"] for r in recent] == ["r.4", "r.3", "r.2", "r.1", "r.0"]
+    assert recent[0]["status"] == "dnf" and recent[1]["flagged"] == "too fast"
+    assert recent[3]["kind"] == "practice" and recent[3]["racers"] == 1
+    assert recent[2]["place"] == 1 and recent[2]["wpm"] == 90.0
+    assert recent[2]["text_id"] == text_id and recent[2]["title"] == "Passage 0"
+    p2 = await store.player_stats("p2")
+    assert p2["races"] == 4 and p2["wins"] == 0 and p2["best_wpm"] == 30.0
+
+
+async def test_last_ten_average_and_recent_cover_the_newest_ten(store):
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    await players(store, "p1")
+    for i in range(15):       # wpm 10, 20, ... 150, one race a minute
+        await store.save_race(race(f"r.{i:02}", text_id, [result("p1", 1, wpm=10.0 * (i + 1))],
+                                   ended_ms=T0 + 60_000 * (i + 1)))
+    stats = await store.player_stats("p1")
+    assert stats["races"] == 15 and stats["best_wpm"] == 150.0
+    assert stats["avg_wpm"] == pytest.approx(80.0)
+    assert stats["avg_wpm_last_10"] == pytest.approx(105.0)      # 60..150
+    assert len(stats["recent"]) == 10 and stats["recent"][0]["wpm"] == 150.0
+
+
+async def test_leaderboards_keep_each_players_best_clean_result(store):
+    [t1, t2] = await store.add_texts(PASSAGES[:2], T0)
+    await players(store, "p1", "p2", "p3")
+    await store.save_race(race("a", t1, [result("p1", 1, wpm=80.0), result("p2", 2, wpm=70.0),
+                                         result("p3", 3, wpm=900.0, flagged="pasted")],
+                               ended_ms=T0 + 1000))
+    await store.save_race(race("b", t2, [result("p2", 1, wpm=95.0), result("p1", 2, wpm=60.0),
+                                         result("p3", 3, "dnf", wpm=99.0)],
+                               ended_ms=T0 + 2000))
+    await store.save_race(race("c", t1, [result("p2", 1, wpm=80.0)], ended_ms=T0 + 3000))
+    await store.touch_player("p1", "Ann", T0 + 4000)        # renamed since
+    overall = await store.leaderboard(None)
+    assert [(e["player_id"], e["wpm"], e["text_id"]) for e in overall] == [
+        ("p2", 95.0, t2), ("p1", 80.0, t1)]
+    assert overall[1]["name"] == "Ann" and overall[1]["race_id"] == "a"
+    assert {"accuracy", "race_ms", "at_ms"} <= set(overall[0])
+    on_t1 = await store.leaderboard(t1)
+    # Ties go to the earlier result: p1 reached 80 before p2 did.
+    assert [(e["player_id"], e["wpm"], e["race_id"]) for e in on_t1] == [
+        ("p1", 80.0, "a"), ("p2", 80.0, "c")]
+    assert len(await store.leaderboard(None, limit=1)) == 1
+    stats = await store.text_stats(t1)
+    assert stats["avg_wpm"] == pytest.approx(230 / 3, abs=0.01)
+    assert [e["player_id"] for e in stats["top"]] == ["p1", "p2"]
+    assert await store.text_stats(t1 + 1000) is None
+
+
+async def test_concurrent_saves_all_land_and_survive_reopen(open_store):
+    store = await open_store()
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    await players(store, *[f"p{i}" for i in range(20)])
+    await asyncio.gather(*(store.save_race(race(f"r{i}", text_id, [result(f"p{i}", 1)],
+                                                ended_ms=T0 + i)) for i in range(20)))
+    await store.close()
+    store = await open_store()
+    assert (await store.get_text(text_id)).completions == 20
+    assert len(await store.leaderboard(text_id, limit=100)) == 20
+    for i in range(20):
+        assert (await store.get_race(f"r{i}")).results[0].player_id == f"p{i}"
