@@ -10,11 +10,11 @@ typist on a bad network is never flagged:
    key); even 250 WPM is only ~2 characters per 100 ms, and a swipe keyboard or an
    input method commits one word at a time. A message is one client batch, so
    network delays can not merge two of them: this rule is immune to jitter.
-2. Burst: more than BURST_CHARS correct characters within BURST_MS of server time
-   (a paste cut into small messages). Delays can bunch messages together, which
-   shortens the measured time, so the threshold is wide: 100 characters is 1,200
-   WPM in one second, and still 400 WPM if a 2 s network stall squeezed three
-   seconds of typing into one.
+2. Burst: more than BURST_CHARS correct characters arriving within BURST_MS of
+   server time (a paste cut into small messages). A network stall delivers what
+   was typed during it all at once, so the threshold is wide: 100 characters in a
+   second is 1,200 WPM, and a 250 WPM typist needs a stall of about four seconds
+   (a 100 WPM typist: eleven) to reach it.
 3. Sustained speed: over the whole race (the result's own wpm), or over the
    SUSTAIN_MS (at least) before any input, the speed is above `--max-wpm`. The
    window is long so that a stall of a second or two changes the measured speed by
@@ -41,14 +41,17 @@ def check(body: str, log, result_wpm: float, max_wpm: float) -> str | None:
         if after - before > PASTE_CHARS:
             return f"pasted: {after - before} characters arrived in one input"
     points = [(0, 0)] + [(race_ms, after) for race_ms, _before, after in steps]
-    # Two windows slide over the points; `early` trails by at least SUSTAIN_MS and
-    # `late` by at most BURST_MS. Positions can fall (backspace): compare net progress.
+    # Two windows slide over the points (race start first). `late` is the first point
+    # of the last BURST_MS: the burst is what arrived since the point before it.
+    # `early` is the last point at least SUSTAIN_MS back. Positions can fall
+    # (backspace): both compare net progress.
     early = late = 0
     for t, pos in points:
         while points[late][0] < t - BURST_MS:
             late += 1
-        if pos - points[late][1] > BURST_CHARS:
-            return (f"pasted: {pos - points[late][1]} characters within "
+        burst = pos - points[max(late - 1, 0)][1]
+        if burst > BURST_CHARS:
+            return (f"pasted: {burst} characters within "
                     f"{(t - points[late][0]) / 1000:.1f} s")
         while early + 1 < len(points) and points[early + 1][0] <= t - SUSTAIN_MS:
             early += 1
