@@ -1,0 +1,154 @@
+"""Every result saved and replayable; statistics and leaderboards; flagged results."""
+
+from __future__ import annotations
+
+import pytest
+
+from client_demo.client import ServerError
+from server.replay import replay
+from tests.typist import practise, type_passage
+
+SHORT = "Results are saved before anyone sees them."
+
+
+async def own_text(client, body: str = SHORT, title: str = "Test text") -> int:
+    reply = await client.request({"type": "submit_text", "title": title, "body": body})
+    return reply["text"]["text_id"]
+
+
+async def test_a_practice_race_is_saved_with_a_replayable_log(make_server, connect):
+    server = await make_server(practice_countdown_s=0, max_wpm=10000)
+    ann = await connect("Ann", target=server)
+    text_id = await own_text(ann)
+    countdown, results = await practise(ann, text_id)
+    assert countdown["text"]["text_id"] == text_id and countdown["text"]["body"] == SHORT
+    [entry] = results["ranking"]
+    assert (entry["player_id"], entry["place"], entry["status"], entry["flagged"]) == (
+        ann.player_id, 1, "finished", None)
+
+    saved = await server.store.get_race(results["race_id"])
+    assert saved.kind == "practice" and saved.text_id == text_id
+    [result] = saved.results
+    assert (result.wpm, result.accuracy, result.race_ms, result.place, result.status) == (
+        entry["wpm"], entry["accuracy"], entry["race_ms"], 1, "finished")
+    # The log's server times lie within the race and replay to the same result.
+    times = [t for t, _ in result.log]
+    assert times == sorted(times) and 0 <= times[0] and times[-1] == result.race_ms
+    state = replay(SHORT, result.log)
+    assert state.finished and state.keystrokes == result.keystrokes == len(SHORT)
+
+    stats = await ann.request({"type": "player_stats"})
+    assert (stats["player_id"], stats["name"], stats["races"], stats["wins"]) == (
+        ann.player_id, "Ann", 1, 0)
+    assert stats["best_wpm"] == stats["avg_wpm"] == stats["avg_wpm_last_10"] == entry["wpm"]
+    assert stats["avg_accuracy"] == 1.0
+    [recent] = stats["recent"]
+    assert (recent["race_id"], recent["kind"], recent["racers"], recent["text_id"]) == (
+        results["race_id"], "practice", 1, text_id)
+
+
+async def test_practice_on_a_random_or_a_missing_text(make_server, connect):
+    server = await make_server(practice_countdown_s=0)
+    ann = await connect("Ann", target=server)
+    joined = await ann.request({"type": "practice"})
+    countdown = await ann.expect("countdown")
+    assert joined["room"]["kind"] == "practice" and countdown["text"]["text_id"] > 0
+    assert countdown["text"]["text_id"] in await server.store.library_text_ids()
+    with pytest.raises(ServerError) as missing:
+        await ann.request({"type": "practice", "text_id": 10**9})
+    assert missing.value.code == "text_not_found"
+
+
+async def two_player_race(ann, bob, text_id):
+    """Ann and Bob race in a private room on one text; Bob is slower. Returns results."""
+    room = (await ann.request({"type": "create_room",
+                               "settings": {"text_id": text_id, "countdown_s": 0}}))["room"]
+    await bob.request({"type": "join_room", "code": room["code"]})
+    await ann.send({"type": "start"})
+    body = (await ann.expect("countdown"))["text"]["body"]
+    await bob.expect("countdown")
+    await type_passage(ann, body, chunk=4, pause_s=0.02)
+    await type_passage(bob, body, chunk=2, pause_s=0.02)
+    results = await ann.expect("results", timeout=30)
+    await bob.expect("results", timeout=30)
+    return results
+
+
+async def test_stats_and_leaderboards_survive_a_restart(make_server, connect, tmp_path):
+    db = str(tmp_path / "stats.db")
+    server = await make_server(db=db, max_wpm=10000, practice_countdown_s=0)
+    ann, bob = await connect("Ann", target=server), await connect("Bob", target=server)
+    text_id = await own_text(ann)
+    other_id = await own_text(bob, "Another passage that is only for Bob.", "Other")
+    results = await two_player_race(ann, bob, text_id)
+    ranking = results["ranking"]
+    assert [r["name"] for r in ranking] == ["Ann", "Bob"]
+    assert [r["flagged"] for r in ranking] == [None, None]
+    _, solo = await practise(bob, other_id)
+
+    ann_stats = await bob.request({"type": "player_stats", "player_id": ann.player_id})
+    assert (ann_stats["races"], ann_stats["wins"], ann_stats["best_wpm"]) == (
+        1, 1, ranking[0]["wpm"])
+    assert ann_stats["recent"][0]["racers"] == 2 and ann_stats["recent"][0]["place"] == 1
+    bob_stats = await bob.request({"type": "player_stats"})
+    assert (bob_stats["races"], bob_stats["wins"]) == (2, 0)
+    assert [r["kind"] for r in bob_stats["recent"]] == ["practice", "private"]
+    assert bob_stats["avg_wpm"] == pytest.approx(
+        (ranking[1]["wpm"] + solo["ranking"][0]["wpm"]) / 2, abs=0.01)
+    on_text = await ann.request({"type": "leaderboard", "text_id": text_id})
+    assert [(e["name"], e["wpm"]) for e in on_text["entries"]] == [
+        ("Ann", ranking[0]["wpm"]), ("Bob", ranking[1]["wpm"])]
+    overall = await ann.request({"type": "leaderboard"})
+    best_bob = max(ranking[1]["wpm"], solo["ranking"][0]["wpm"])
+    assert {e["player_id"]: e["wpm"] for e in overall["entries"]} == {
+        ann.player_id: ranking[0]["wpm"], bob.player_id: best_bob}
+    with pytest.raises(ServerError) as missing:
+        await ann.request({"type": "leaderboard", "text_id": 10**9})
+    assert missing.value.code == "text_not_found"
+    with pytest.raises(ServerError) as nobody:
+        await ann.request({"type": "player_stats", "player_id": "nobody"})
+    assert nobody.value.code == "player_not_found"
+    await server.stop()
+
+    again = await make_server(db=db)
+    ann2 = await connect("Ann", target=again, token=ann.welcome["token"])
+    assert ann2.player_id == ann.player_id
+    assert await ann2.request({"type": "player_stats"}) == {**ann_stats, "id": 2}
+    bob_after = await ann2.request({"type": "player_stats", "player_id": bob.player_id})
+    assert bob_after["races"] == 2 and bob_after["recent"] == bob_stats["recent"]
+    assert (await ann2.request({"type": "leaderboard"}))["entries"] == overall["entries"]
+
+
+async def test_implausible_results_are_flagged_and_kept_off_the_boards(make_server, connect):
+    server = await make_server(practice_countdown_s=0)          # --max-wpm 300
+    ann, bob, cat = [await connect(n, target=server) for n in ("Ann", "Bob", "Cat")]
+    text_id = await own_text(ann)
+
+    # Ann pastes the whole text in one input.
+    await ann.request({"type": "practice", "text_id": text_id})
+    await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    await ann.send({"type": "input", "keys": SHORT})
+    pasted = (await ann.expect("results"))["ranking"][0]
+    assert pasted["status"] == "finished"
+    assert pasted["flagged"] == f"pasted: {len(SHORT)} characters arrived in one input"
+
+    # Bob types in small inputs, but far faster than any human.
+    _, fast = await practise(bob, text_id, chunk=3, pause_s=0.005)
+    too_fast = fast["ranking"][0]
+    assert too_fast["wpm"] > 300 and too_fast["flagged"].startswith("too fast: ")
+    assert "WPM over the race (the limit is 300)" in too_fast["flagged"]
+
+    # Cat types at a human pace (2 characters every 100 ms: at most 240 WPM).
+    _, human = await practise(cat, text_id, chunk=2, pause_s=0.1)
+    honest = human["ranking"][0]
+    assert honest["flagged"] is None and honest["wpm"] <= 300
+
+    for client, entry in ((ann, pasted), (bob, too_fast)):
+        stats = await client.request({"type": "player_stats"})
+        assert stats["races"] == 1 and stats["best_wpm"] == 0 and stats["avg_wpm"] == 0
+        assert stats["recent"][0]["flagged"] == entry["flagged"]
+    board = await cat.request({"type": "leaderboard", "text_id": text_id})
+    assert [e["name"] for e in board["entries"]] == ["Cat"]
+    assert [e["name"] for e in (await cat.request({"type": "leaderboard"}))["entries"]] == ["Cat"]
+    text_stats = await cat.request({"type": "text_stats", "text_id": text_id})
+    assert text_stats["completions"] == 1 and text_stats["avg_wpm"] == honest["wpm"]
