@@ -32,6 +32,10 @@ log = logging.getLogger("typerace")
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"   # no 0/O, no 1/I: read aloud safely
 CODE_LENGTH = 6                                       # 32**6 ~ 1.07e9 codes
 CLOSE_REPLACED = 4000                                 # the same player connected again
+# A player may write TEXTS_BURST texts at once, then TEXTS_PER_HOUR: plenty for a person,
+# while a script can't fill the library (and the disk) at the message rate.
+TEXTS_BURST = 10
+TEXTS_PER_HOUR = 30
 
 
 def new_code() -> str:
@@ -81,6 +85,7 @@ class TyperaceServer:
         self.secret = ""
         self.race_text_ids: list[int] = []
         self._texts: dict[int, Text] = {}
+        self._text_buckets: dict[str, TokenBucket] = {}   # player_id -> submissions left
         self._tasks: set[asyncio.Task] = set()
         self._ticker: asyncio.Task | None = None
         self._server = None
@@ -208,8 +213,12 @@ class TyperaceServer:
                 racer = race.racers[entry["slot"]]
                 # Implausible results are saved with the reason, shown to the room and
                 # kept off the boards by the store.
-                entry["flagged"] = integrity.check(race.text.body, racer.log, entry["wpm"],
-                                                   self.config.max_wpm)
+                try:
+                    entry["flagged"] = integrity.check(race.text.body, racer.log,
+                                                       entry["wpm"], self.config.max_wpm)
+                except Exception:         # a bug here must not hold back the results
+                    log.exception("checking a result of race %s failed", race.race_id)
+                    entry["flagged"] = None
                 record.results.append(ResultRecord(
                     entry["player_id"], entry["name"], entry["slot"], entry["place"],
                     entry["status"], entry["wpm"], entry["accuracy"], entry["race_ms"],
@@ -443,12 +452,27 @@ class TyperaceServer:
             text = validate_text(req.args["title"], req.args["body"], req.args.get("source"))
         except TextInvalid as exc:
             raise ProtocolError("text_invalid", str(exc)) from None
+        self._take_text_quota(conn.player_id)
         try:
             created = await self.store.submit_text(text, conn.player_id, conn.name,
                                                    self.clock.now_ms())
         except TextExists as exc:
             raise ProtocolError("text_invalid", str(exc)) from None
         self.reply(conn, req, {"type": "text_created", "text": created.listing()})
+
+    def _take_text_quota(self, player_id: str) -> None:
+        now = time.monotonic()
+        if len(self._text_buckets) > 10_000:      # forget players whose quota is full again
+            full_after = TEXTS_BURST * 3600 / TEXTS_PER_HOUR
+            self._text_buckets = {p: b for p, b in self._text_buckets.items()
+                                  if now - b.stamp < full_after}
+        bucket = self._text_buckets.get(player_id)
+        if bucket is None:
+            bucket = self._text_buckets[player_id] = TokenBucket(
+                TEXTS_PER_HOUR / 3600, TEXTS_BURST, now)
+        if not bucket.take(now):
+            raise ProtocolError("rate_limited", f"you have written many texts just now: "
+                                f"{TEXTS_PER_HOUR} an hour at most; try again later")
 
     async def on_player_stats(self, conn: Conn, req) -> None:
         player_id = req.args.get("player_id") or conn.player_id

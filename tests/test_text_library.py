@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from client_demo.client import ServerError
+from server.app import TEXTS_BURST
 from server.texts import TextInvalid, starter_texts
 from tests.typist import practise
 
@@ -159,3 +160,19 @@ async def test_text_stats_count_completions_and_the_best_results(make_server, co
     with pytest.raises(ServerError) as missing:
         await ann.request({"type": "text_stats", "text_id": 10**9})
     assert missing.value.code == "text_not_found"
+
+
+async def test_a_player_cannot_flood_the_library(connect):
+    ann, bob = await connect("Ann"), await connect("Bob")
+    for i in range(TEXTS_BURST):
+        await ann.request({"type": "submit_text", "title": f"Number {i}",
+                           "body": f"This is text number {i} from a script."})
+    with pytest.raises(ServerError) as refused:
+        await ann.request({"type": "submit_text", "title": "One more",
+                           "body": "This one is more than a person writes."})
+    assert refused.value.code == "rate_limited" and "an hour" in str(refused.value)
+    listed = await ann.request({"type": "list_texts", "author": ann.player_id})
+    assert listed["total"] == TEXTS_BURST
+    # Others are not held back by Ann's quota.
+    await bob.request({"type": "submit_text", "title": "Bob's",
+                       "body": "Bob writes his first text for the club."})
