@@ -147,6 +147,8 @@ class TyperaceServer:
         if text is None:
             text = await self.store.get_text(text_id)
             if text is not None:
+                if len(self._texts) >= 2000:      # players' texts are many: stay bounded
+                    self._texts.clear()
                 self._texts[text_id] = text
         return text
 

@@ -116,6 +116,19 @@ async def test_a_text_has_every_field(store):
     assert await store.get_text(text_id + 1000) is None
 
 
+async def test_any_unicode_text_and_log_round_trips(store):
+    body = "Café naïve — “quoted” 東京 and an emoji 🙂 all typed by hand."
+    mine = await store.submit_text({"title": "Ünïcode ✓", "body": body, "source": "ß"},
+                                   "p1", "Zoë", T0)
+    assert (await store.get_text(mine.text_id)) == mine and mine.chars == len(body)
+    await players(store, "p1")
+    saved = race("u.1", mine.text_id, [ResultRecord(
+        "p1", "Zoë", 0, 1, "finished", 42.5, 0.99, 9000, len(body), len(body), len(body),
+        [(10, "Caf"), (90, "é\bé"), (8999, body[4:])])])
+    await store.save_race(saved)
+    assert await store.get_race("u.1") == saved
+
+
 async def test_player_texts_are_not_library_texts_and_bodies_are_unique(store):
     library = await store.add_texts(PASSAGES[:2], T0)
     mine = await store.submit_text({"title": "Mine", "body": "My very own words to type.",
