@@ -43,7 +43,9 @@ def new_code() -> str:
 
 
 def new_room_id() -> str:
-    return "r" + secrets.token_hex(5)
+    # Race ids are "<room_id>.<n>" and key saved results forever; every practice race
+    # is a room, so 40 random bits would collide after about a million rooms.
+    return "r" + secrets.token_hex(8)
 
 
 class Clock:
