@@ -1,9 +1,11 @@
 """The store port's contract, written once against the port (server/store/__init__.py).
 
 Every adapter must pass every test here. To add an adapter, write a backend below
-(an async context manager yielding a function that opens a NEW store instance on the
-SAME storage, so tests can check what survives a close and reopen) and list it in
-BACKENDS. The tests only use the port's methods.
+and list it in BACKENDS. A backend is an async context manager taking pytest's
+`request` (to use fixtures, e.g. `request.getfixturevalue("redis_server")`) and the
+test's `tmp_path`; it yields a function that makes a NEW, unopened store instance on
+the SAME storage, so tests can check what survives a close and reopen. Storage starts
+empty for every test. The tests only use the port's methods.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from server.store.sqlite import SqliteStore
 
 
 @contextlib.asynccontextmanager
-async def sqlite_backend(tmp_path):
+async def sqlite_backend(request, tmp_path):
     path = str(tmp_path / "contract.db")
     yield lambda: SqliteStore(path)
 
@@ -33,7 +35,7 @@ BACKENDS = {
 async def open_store(request, tmp_path):
     """open_store() -> a freshly opened Store on this test's storage."""
     opened: list[Store] = []
-    async with BACKENDS[request.param](tmp_path) as new_store:
+    async with BACKENDS[request.param](request, tmp_path) as new_store:
         async def open_one() -> Store:
             store = new_store()
             await store.open()
