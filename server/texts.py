@@ -6,9 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from importlib import resources
 
-TITLE_MAX = 80
-BODY_MIN, BODY_MAX = 20, 2000
-SOURCE_MAX = 120
+from protocol.messages import BODY_MAX, BODY_MIN, SOURCE_MAX, TITLE_MAX
 
 
 class TextInvalid(ValueError):
