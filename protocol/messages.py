@@ -72,6 +72,7 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "player_stats": {"player_id": (Str(64), False)},
     "text_stats": {"text_id": (Int(1, ID_LIMIT), True)},
     "leaderboard": {"text_id": (Int(1, ID_LIMIT), False)},
+    "replay": {"race_id": (Str(64, 1), True)},
 }
 
 # Message types whose field errors carry their own code instead of bad_message:

@@ -499,6 +499,25 @@ class TyperaceServer:
         self.reply(conn, req, {"type": "leaderboard", "text_id": req.args.get("text_id"),
                                "entries": entries})
 
+    async def on_replay(self, conn: Conn, req) -> None:
+        race = await self.store.get_race(req.args["race_id"])
+        if race is None:
+            raise ProtocolError("race_not_found", "no saved race has that id")
+        self.reply(conn, req, {"type": "replay",
+                               "race": _replay_view(race, await self.text(race.text_id))})
+
+
+def _replay_view(race: RaceRecord, text: Text | None) -> dict:
+    """A saved race as `replay` carries it: every result with its keystroke log."""
+    return {"race_id": race.race_id, "kind": race.kind, "started_ms": race.started_ms,
+            "ended_ms": race.ended_ms,
+            "text": text.race_view() if text else {"text_id": race.text_id},
+            "results": [{"slot": r.slot, "player_id": r.player_id, "name": r.name,
+                         "place": r.place, "status": r.status, "wpm": r.wpm,
+                         "accuracy": r.accuracy, "race_ms": r.race_ms, "pos": r.pos,
+                         "keystrokes": r.keystrokes, "flagged": r.flagged,
+                         "log": [[t, keys] for t, keys in r.log]} for r in race.results]}
+
 
 def _select_subprotocol(connection, subprotocols):
     """The first of the client's offers that we speak; none (JSON) otherwise."""

@@ -152,3 +152,31 @@ async def test_implausible_results_are_flagged_and_kept_off_the_boards(make_serv
     assert [e["name"] for e in (await cat.request({"type": "leaderboard"}))["entries"]] == ["Cat"]
     text_stats = await cat.request({"type": "text_stats", "text_id": text_id})
     assert text_stats["completions"] == 1 and text_stats["avg_wpm"] == honest["wpm"]
+
+
+async def test_a_saved_race_can_be_fetched_and_replayed_by_anyone(make_server, connect):
+    server = await make_server(practice_countdown_s=0, max_wpm=10000)
+    ann, bob = await connect("Ann", "msgpack", target=server), await connect("Bob", target=server)
+    text_id = await own_text(ann)
+    await ann.request({"type": "practice", "text_id": text_id})
+    await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    # A typo and its correction, then the rest in small inputs.
+    await ann.send({"type": "input", "keys": SHORT[:8] + "zz\b\b"})
+    await type_passage(ann, SHORT[8:], chunk=4, pause_s=0.02)
+    [entry] = (await ann.expect("results"))["ranking"]
+    stats = await bob.request({"type": "player_stats", "player_id": ann.player_id})
+
+    replay_reply = await bob.request({"type": "replay", "race_id": stats["recent"][0]["race_id"]})
+    race = replay_reply["race"]
+    assert race["kind"] == "practice" and race["text"]["body"] == SHORT
+    [saved] = race["results"]
+    assert (saved["player_id"], saved["wpm"], saved["race_ms"], saved["flagged"]) == (
+        ann.player_id, entry["wpm"], entry["race_ms"], None)
+    assert saved["log"][0][1] == SHORT[:8] + "zz\b\b"
+    # Re-fed through the typing model, the log gives back the race as it was scored.
+    state = replay(race["text"]["body"], saved["log"])
+    assert state.finished and state.keystrokes == saved["keystrokes"] == len(SHORT) + 2
+    assert round(state.correct_keystrokes / state.keystrokes, 4) == entry["accuracy"]
+    with pytest.raises(ServerError) as missing:
+        await bob.request({"type": "replay", "race_id": "r0.1"})
+    assert missing.value.code == "race_not_found"
