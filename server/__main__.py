@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         asyncio.run(serve(config))
+    except ConfigError as exc:          # found at start-up, e.g. an unreadable --texts file
+        print(f"python -m server: error: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 1

@@ -20,7 +20,7 @@ from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
 from protocol.messages import ProtocolError, clean_name, parse, parse_settings, request_id
 from server import http, tokens
-from server.config import Config
+from server.config import Config, ConfigError
 from server.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
 from server.ratelimit import TokenBucket
 from server.store import RaceRecord, ResultRecord, Store, TextExists
@@ -125,10 +125,16 @@ class TyperaceServer:
         if not await self.store.library_text_ids():
             await self.store.add_texts(starter_texts(), now)
         if self.config.texts:
-            with open(self.config.texts, encoding="utf-8") as f:
-                passages = parse_texts_file(f.read(), self.config.texts.rsplit("/", 1)[-1])
+            try:
+                with open(self.config.texts, encoding="utf-8") as f:
+                    content = f.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"--texts {self.config.texts}: can't read it as UTF-8 "
+                                  f"text ({exc})") from None
+            passages = parse_texts_file(content, self.config.texts.rsplit("/", 1)[-1])
             if not passages:
-                raise ValueError(f"{self.config.texts}: no passages found")
+                raise ConfigError(f"--texts {self.config.texts}: no passages found (passages "
+                                  "are separated by blank lines)")
             self.race_text_ids = await self.store.add_texts(passages, now)
         else:
             self.race_text_ids = await self.store.library_text_ids()

@@ -156,7 +156,8 @@ class Race:
         if self.state == FINISHED:
             return []
         self.state = FINISHED
-        self.final_race_ms = self.race_ms(now_ms)
+        # The tick loop notices the limit up to one tick late; nobody raced past it.
+        self.final_race_ms = min(self.race_ms(now_ms), self.limit_ms)
         for racer in self.racers.values():
             if racer.status == "racing":
                 # Still there but not done: dnf. Gone (connection lost): left.
