@@ -173,5 +173,6 @@ class Race:
                 "slot": r.slot, "player_id": r.player_id, "name": r.name,
                 "wpm": round(r.wpm(race_ms), 2), "accuracy": round(r.accuracy(), 4),
                 "race_ms": race_ms, "status": r.status, "pos": r.typing.pos,
+                "place": r.place,        # finish order: breaks ties of equal time
             })
         return scoring.rank(entries)

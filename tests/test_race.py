@@ -155,3 +155,11 @@ def test_tick_positions_places_and_wpm():
     race.input(1, "the ", START + 6000)
     tick = race.tick(START + 6000)
     assert tick["p"] == [[0, 13, 26, 1], [1, 4, 8, 0]]
+
+
+def test_racers_finishing_in_the_same_millisecond_rank_in_finish_order():
+    race = make_race()
+    race.advance(START)
+    assert race.input(1, BODY, START + 700)[0]["place"] == 1
+    assert race.input(0, BODY, START + 700)[0]["place"] == 2
+    assert [(r["name"], r["place"]) for r in race.ranking()] == [("Bob", 1), ("Ann", 2)]

@@ -54,3 +54,9 @@ def test_at_equal_position_a_racer_still_present_ranks_above_one_who_left():
 
 def test_empty_ranking():
     assert rank([]) == []
+
+
+def test_finishers_with_equal_times_keep_the_order_they_finished_in():
+    second = dict(entry("second", "finished", 10, 500), place=2)
+    first = dict(entry("first", "finished", 10, 500), place=1)
+    assert [e["name"] for e in rank([second, first])] == ["first", "second"]
