@@ -272,7 +272,10 @@ class TyperaceServer:
         if not conn.bucket.take(time.monotonic()):
             conn.rejected += 1
             if conn.rejected > self.config.msg_burst:
-                await conn.ws.close(1008, "message flood")
+                if conn.rejected == self.config.msg_burst + 1:
+                    # Not awaited: the closing handshake needs this loop to keep draining
+                    # the flood, or the client's close frame waits behind it (10 s).
+                    self._spawn(conn.ws.close(1008, "message flood"))
                 return
             self.send(conn, _error("rate_limited", "slow down: too many messages", None))
             return
