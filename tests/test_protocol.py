@@ -93,7 +93,8 @@ async def test_a_tampered_token_is_refused_and_the_connection_lives_on(connect):
         f"{version}.pdeadbeefdeadbeef.{signature}",              # someone else's id
         f"{version}.{player_id}.{signature[:-2]}AA",             # a changed signature
         f"{version}.{player_id}",                                # no signature
-        "garbage",
+        f"{version}.{player_id}.{signature[:-1]}é",              # not even ASCII
+        "garbage", ".", "v1..", "v1.x.y.z",
     ]
     mallory = await connect(None)
     for bad in forged:
