@@ -277,7 +277,8 @@ class TyperaceServer:
                     # the flood, or the client's close frame waits behind it (10 s).
                     self._spawn(conn.ws.close(1008, "message flood"))
                 return
-            self.send(conn, _error("rate_limited", "slow down: too many messages", None))
+            self.send(conn, _error("rate_limited", "slow down: too many messages",
+                                   _request_id_of(conn.codec, frame)))
             return
         conn.rejected = 0
         rid = None
@@ -472,6 +473,15 @@ def _select_subprotocol(connection, subprotocols):
         if offer in SUBPROTOCOLS:
             return offer
     return None
+
+
+def _request_id_of(codec, frame) -> int | None:
+    """The `id` of a refused frame, so a client waiting for that reply hears of it.
+    Bounded work: at most a burst of refused frames is read before the close."""
+    try:
+        return request_id(codec.decode(frame))
+    except DecodeError:
+        return None
 
 
 def _error(code: str, message: str, rid: int | None) -> dict:

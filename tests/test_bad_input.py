@@ -201,9 +201,10 @@ async def test_bad_input_gets_a_clear_answer(connect, act):
 async def test_a_flooder_that_slows_down_is_served_again(make_server, tmp_path, connect):
     target = await make_server(msg_rate=50, msg_burst=5)
     client = await connect("Flo", "json", target=target)
-    for _ in range(8):                       # over the burst, but not flooding for long
-        await client.send({"type": "ping"})
-    await client.expect("error", where=lambda m: m["code"] == "rate_limited")
+    for i in range(8):                       # over the burst, but not flooding for long
+        await client.send({"type": "ping", "id": 100 + i})
+    refused = await client.expect("error", where=lambda m: m["code"] == "rate_limited")
+    assert 100 <= refused["id"] < 108        # the refused request learns it was refused
     for _ in range(3):                       # the bucket refills at 50/s
         await asyncio.sleep(0.2)             # pacing the client, not waiting for the server
         await still_open(client)
