@@ -64,7 +64,7 @@ class Conn:
         self.player_id: str | None = None
         self.name: str | None = None
         self.bucket = bucket
-        self.rejected = 0          # messages refused in a row by the rate limit
+        self.rejected = 0          # messages refused since the bucket was last full
 
 
 class TyperaceServer:
@@ -280,7 +280,11 @@ class TyperaceServer:
             self.send(conn, _error("rate_limited", "slow down: too many messages",
                                    _request_id_of(conn.codec, frame)))
             return
-        conn.rejected = 0
+        if conn.bucket.tokens >= conn.bucket.burst - 1:
+            # Only a client back within its rate long enough to refill the whole bucket
+            # is forgiven. Resetting on any accepted message let a steady flood (a few
+            # refusals per refilled token) go on for ever without being closed.
+            conn.rejected = 0
         rid = None
         try:
             message = conn.codec.decode(frame)

@@ -244,3 +244,21 @@ async def test_a_race_finishes_normally_while_a_hostile_client_does_all_of_this(
     # ...and the server still takes newcomers.
     newcomer = await connect("New", "json")
     assert (await newcomer.request({"type": "list_races"}))["type"] == "races"
+
+
+async def test_a_steady_flood_is_closed_too_not_only_a_burst(make_server, connect):
+    # 20 messages/s allowed; the client sends several times that, spread out, so a few
+    # messages are refused between every refilled token: still a flood.
+    target = await make_server(msg_rate=20, msg_burst=10)
+    client = await connect("Drip", "json", target=target)
+    frame = client.codec.encode({"type": "ping"})
+    reader = asyncio.create_task(close_code(client, timeout=30))   # keeps reading replies
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while not reader.done() and loop.time() < deadline:
+        try:
+            await client.send_raw(frame)
+        except ConnectionClosed:
+            break
+        await asyncio.sleep(0.01)            # the client's pace (~100/s), not a wait
+    assert await reader == 1008
