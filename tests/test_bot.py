@@ -127,3 +127,23 @@ async def test_the_bot_command_fails_clearly_on_bad_flags_and_no_server():
         proc = await bot_command(*args)
         _, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode != 0 and message in err.decode(), (args, err.decode())
+
+
+async def test_a_bot_joins_a_private_room_by_code_and_races_when_the_host_starts(
+        make_server, tmp_path, connect):
+    server = await make_server(texts=write_texts(tmp_path))
+    host = await connect("Host", target=server)
+    code = (await host.request({"type": "create_room"}))["room"]["code"]
+    bot = asyncio.create_task(run_bots(f"ws://127.0.0.1:{server.port}/ws", name="Robo",
+                                       room=code.lower(), wpm=1500, out=lambda line: None))
+    await host.expect("room", timeout=30, where=lambda m: len(m["room"]["players"]) == 2)
+    await host.send({"type": "start"})
+    body = (await host.expect("countdown", timeout=30))["text"]["body"]
+    await host.expect("room", timeout=30, where=lambda m: m["room"]["state"] == "racing")
+    await host.send({"type": "input", "keys": body[:3]})
+    await host.expect("finish", timeout=30)              # the bot's
+    await host.send({"type": "input", "keys": body[3:]})
+    [[results]] = await asyncio.wait_for(bot, 60)
+    ranking = results["ranking"]
+    assert [(r["name"], r["status"]) for r in ranking] == [("Robo", "finished"),
+                                                           ("Host", "finished")]
