@@ -163,3 +163,32 @@ def test_racers_finishing_in_the_same_millisecond_rank_in_finish_order():
     assert race.input(1, BODY, START + 700)[0]["place"] == 1
     assert race.input(0, BODY, START + 700)[0]["place"] == 2
     assert [(r["name"], r["place"]) for r in race.ranking()] == [("Bob", 1), ("Ann", 2)]
+
+
+def test_a_racer_who_left_is_scored_up_to_the_moment_it_left():
+    race = make_race(("Ann", "Bob", "Cy"))
+    race.advance(START)
+    race.input(2, "the q", START + 3000)
+    race.leave(2, START + 6000)                        # 5 chars in 6 s = 10 wpm
+    race.input(1, "the quick", START + 9000)
+    race.set_connected(1, False, START + 12_000)      # 9 chars in 12 s = 9 wpm
+    race.input(0, BODY, START + 30_000)                # the race ends here
+    ranking = {r["name"]: r for r in race.ranking()}
+    assert (ranking["Cy"]["status"], ranking["Cy"]["race_ms"]) == ("left", 6000)
+    assert ranking["Cy"]["wpm"] == pytest.approx(10.0)
+    assert (ranking["Bob"]["status"], ranking["Bob"]["race_ms"]) == ("left", 12_000)
+    assert ranking["Bob"]["wpm"] == pytest.approx(9.0)
+    assert [r["name"] for r in race.ranking()] == ["Ann", "Bob", "Cy"]
+
+
+def test_a_racer_who_reconnects_races_on_and_ends_dnf_at_the_race_end():
+    race = make_race(("Ann", "Bob"))
+    race.advance(START)
+    race.input(1, "the ", START + 1000)
+    race.set_connected(1, False, START + 2000)
+    race.set_connected(1, True, START + 3000)
+    race.input(0, BODY, START + 6000)
+    assert race.state == RACING                        # Bob is back and still typing
+    race.advance(START + race.limit_ms)
+    bob = [r for r in race.ranking() if r["name"] == "Bob"][0]
+    assert (bob["status"], bob["race_ms"]) == ("dnf", race.limit_ms)
