@@ -289,9 +289,10 @@ class TyperaceServer:
         try:
             message = conn.codec.decode(frame)
             rid = request_id(message)
-            request = parse(message)
-            if conn.player_id is None and request.type != "hello":
+            if conn.player_id is None and message.get("type") != "hello":
+                # Whatever came first (even an unknown type), the fix is the same.
                 raise ProtocolError("not_hello", "say hello first")
+            request = parse(message)
             handler = getattr(self, "on_" + request.type)
             await handler(conn, request)
         except DecodeError as exc:

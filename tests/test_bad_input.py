@@ -134,7 +134,8 @@ async def anything_before_hello(connect):
     for codec in ("json", "msgpack"):
         client = await connect(None, codec)
         for message in [{"type": "quick_race", "id": 1}, {"type": "list_races", "id": 2},
-                        {"type": "input", "keys": "abc", "id": 3}, {"type": "ping", "id": 4}]:
+                        {"type": "input", "keys": "abc", "id": 3}, {"type": "ping", "id": 4},
+                        {"type": "teleport", "id": 5}, {"id": 6}, {"type": "input", "id": 7}]:
             with pytest.raises(ServerError) as err:
                 await client.request(message)
             assert err.value.code == "not_hello" and err.value.error["id"] is not None
