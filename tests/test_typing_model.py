@@ -1,5 +1,8 @@
 """The authoritative typed-text model: what counts as progress, what blocks it."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from server.typing_model import BACKSPACE as BS
 from server.typing_model import MAX_WRONG, TypingState
 
@@ -61,3 +64,49 @@ def test_the_right_character_typed_behind_a_mistake_is_not_a_correct_keystroke()
     t = TypingState("ab")
     t.feed("xa")
     assert t.correct_keystrokes == 0 and t.keystrokes == 2
+
+
+# ---- against a plain reference model -------------------------------------------
+
+PASSAGE = "abc ab"
+
+
+def reference(passage: str, keys: str) -> tuple[str, int, int]:
+    """The typed text as a person sees it, the keystrokes and the correct ones."""
+    typed, strokes, correct = "", 0, 0
+    for ch in keys:
+        if typed == passage:
+            break
+        if ch == BS:
+            typed = typed[:-1]
+            continue
+        strokes += 1
+        good = passage.startswith(typed) and len(typed) < len(passage)
+        if good and passage[len(typed)] == ch:
+            typed += ch
+            correct += 1
+        elif not good and len(typed) - _prefix(passage, typed) >= MAX_WRONG:
+            continue                          # the cap: not kept
+        else:
+            typed += ch
+    return typed, strokes, correct
+
+
+def _prefix(passage: str, typed: str) -> int:
+    n = 0
+    while n < min(len(passage), len(typed)) and passage[n] == typed[n]:
+        n += 1
+    return n
+
+
+@given(st.lists(st.text(alphabet="abc x\b", max_size=12), max_size=8))
+def test_any_keys_in_any_batches_match_the_reference_model(batches):
+    state = TypingState(PASSAGE)
+    for keys in batches:
+        state.feed(keys)
+    typed, strokes, correct = reference(PASSAGE, "".join(batches))
+    assert PASSAGE[:state.pos] + state.wrong_text == typed
+    assert state.pos == _prefix(PASSAGE, typed)
+    assert state.finished == (typed == PASSAGE)
+    assert (state.keystrokes, state.correct_keystrokes) == (strokes, correct)
+    assert len(state.wrong) <= MAX_WRONG
