@@ -261,3 +261,29 @@ async def test_a_steady_flood_is_closed_too_not_only_a_burst(make_server, connec
             break
         await asyncio.sleep(0.01)            # the client's pace (~100/s), not a wait
     assert await reader == 1008
+
+
+async def test_no_field_value_of_any_message_makes_the_server_fail(make_server, connect):
+    """Every message type with every field set to odd values: errors are the client's
+    (`bad_message` and friends), never `internal`, and the connection lives on."""
+    from protocol.messages import SCHEMAS
+
+    target = await make_server(msg_rate=100_000, msg_burst=100_000)
+    client = await connect("Fuzz", "msgpack", target=target)
+    other = await connect("Peer", "json", target=target)
+    await other.request({"type": "create_room"})
+    values = [None, 0, -1, 1, 2**53, 2**53 + 1, "", "x", "A" * 40, "r0", [], {}, [1], True,
+              1.5, -0.0, {"max_players": 3}, {"text_id": 1}, {"countdown_s": "3"},
+              {"max_players": None}, {"text_id": None}, {"": 1}, "\b" * 10, "🚀" * 30]
+    for kind, fields in SCHEMAS.items():
+        if kind == "hello":
+            continue
+        for name in fields:
+            for value in values:
+                await client.send({"type": kind, name: value})
+        await client.send({"type": kind})
+        await client.request({"type": "ping"})
+    failures = [m for m in client.seen if m.get("code") == "internal"]
+    assert failures == []
+    await client.request({"type": "quick_race"})
+    assert (await client.request({"type": "leave"}))["type"] == "left"
