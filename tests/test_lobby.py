@@ -131,3 +131,23 @@ def test_room_messages_go_to_everyone_in_a_public_room():
     audiences = {aud for r, aud, m in lobby.outbox if m["type"] == "room"}
     assert audiences == {ALL}
     assert lobby.outbox[-1][2]["room"]["spectators"] == 1
+
+
+def test_ticks_go_out_per_racing_room_only_when_it_changed():
+    lobby = make_lobby(countdown_s=1, max_players=2)
+    busy, _ = lobby.quick_race("a", "Ann", TEXT, 0)
+    lobby.quick_race("b", "Bob", TEXT, 0)
+    quiet, _ = lobby.quick_race("c", "Cy", TEXT, 0)
+    lobby.quick_race("d", "Di", TEXT, 0)
+    waiting, _ = lobby.quick_race("e", "Ed", TEXT, 0)
+    lobby.advance(0)
+    lobby.advance(1000)
+    lobby.outbox.clear()
+    lobby.ticks(1000)                                  # the start: both racing rooms
+    assert {room.room_id for room, _ in sent(lobby, "tick")} == {busy.room_id, quiet.room_id}
+    lobby.input("a", "ti", 1050)
+    lobby.ticks(1100)
+    assert [room.room_id for room, _ in sent(lobby, "tick")] == [busy.room_id]
+    lobby.ticks(1200)
+    assert sent(lobby, "tick") == []
+    assert waiting.state == "waiting"

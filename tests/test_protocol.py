@@ -282,3 +282,25 @@ async def test_healthz_answers_200_with_json(server, connect):
     health = json_body((await http_get(server.port, "/healthz"))[2])
     assert health["connections"] == 1 and health["rooms"] == 1 and health["players"] == 1
     assert (await http_get(server.port, "/nope"))[0] == 404
+
+
+async def test_a_room_message_is_encoded_once_per_codec_for_everyone(server, connect,
+                                                                      monkeypatch):
+    clients = [await connect(f"P{i}", codec) for i, codec in
+               enumerate(["json", "msgpack", "json", "msgpack", None])]
+    joined = await clients[0].request({"type": "quick_race"})
+    for client in clients[1:3]:
+        await client.request({"type": "quick_race"})
+    for client in clients[3:]:
+        await client.request({"type": "watch", "code": joined["room"]["room_id"]})
+    room = server.lobby.rooms[joined["room"]["room_id"]]
+    encoded = []
+    for codec in (JSON, MSGPACK):
+        original = codec.encode
+        monkeypatch.setattr(codec, "encode", lambda m, c=codec, o=original:
+                            encoded.append(c.name) or o(m))
+    server.publish(room, "all", {"type": "tick", "race_ms": 1, "p": [[0, 1, 2, 0]]})
+    assert sorted(encoded) == ["json", "msgpack"]
+    for client in clients:
+        tick = await client.expect("tick", where=lambda m: m["race_ms"] == 1)
+        assert tick["p"] == [[0, 1, 2, 0]]
