@@ -106,7 +106,6 @@ async def missing_and_wrong_typed_fields(connect):
 
 async def lone_surrogates_in_json_strings(connect):
     client = await connect("Sue", "json")
-    await client.request({"type": "quick_race"})
     for raw in ['{"type":"input","keys":"\\ud800","id":1}',
                 '{"type":"watch","code":"\\udfff","id":2}',
                 '{"type":"player_stats","player_id":"p\\ud800","id":3}']:
@@ -116,7 +115,6 @@ async def lone_surrogates_in_json_strings(connect):
     error = await error_for(client, '{"type":"\\ud800","id":4}')
     assert error["code"] == "unknown_type" and error["id"] == 4
     await still_open(client)
-    await client.request({"type": "leave"})
 
 
 async def unknown_type_echoes_the_id(connect):
