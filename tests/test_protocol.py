@@ -16,11 +16,12 @@ async def server(make_server, tmp_path):
     return await make_server(texts=write_texts(tmp_path))
 
 
-async def start_race(connect, *names, codecs=None):
-    """Seat the named players in one quick race and wait until it is racing."""
+async def start_race(connect, *names, codecs=None, target=None):
+    """Seat the named players in one quick race and wait until it is racing.
+    More than two need a countdown longer than the late-join cut-off (2 s)."""
     clients = []
     for i, name in enumerate(names):
-        client = await connect(name, (codecs or ["json"] * len(names))[i])
+        client = await connect(name, (codecs or ["json"] * len(names))[i], target=target)
         clients.append(client)
         joined = await client.request({"type": "quick_race"})
         client.slot = joined["slot"]
@@ -219,8 +220,10 @@ async def test_input_outside_racing_is_not_racing(make_server, tmp_path, connect
     assert err.value.code == "not_racing"
 
 
-async def test_results_come_as_soon_as_every_connected_racer_finished(connect):
-    (ann, bob, cy), body = await start_race(connect, "Ann", "Bob", "Cy",
+async def test_results_come_as_soon_as_every_connected_racer_finished(make_server, tmp_path,
+                                                                     connect):
+    target = await make_server(texts=write_texts(tmp_path), countdown_s=4)
+    (ann, bob, cy), body = await start_race(connect, "Ann", "Bob", "Cy", target=target,
                                             codecs=["json", "msgpack", "json"])
     await type_text(bob, body)
     await bob.expect("finish", where=lambda m: m["slot"] == bob.slot)
