@@ -180,9 +180,9 @@ class Bot:
 
 
 def bot_names(count: int, name: str | None) -> list[str]:
+    """One bot is NAME (default Bot); several are NAME-1..N."""
     base = name or "Bot"
-    return [name or "Bot"] if count == 1 and name else [f"{base}-{i}" for i in
-                                                         range(1, count + 1)]
+    return [base] if count == 1 else [f"{base}-{i}" for i in range(1, count + 1)]
 
 
 async def run_bots(url: str, count: int = 1, name: str | None = None, seed: int | None = None,
