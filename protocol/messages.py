@@ -98,7 +98,9 @@ def _check(name: str, kind, value):
         if not isinstance(value, str):
             raise ProtocolError("bad_message", f"field '{name}' must be a string")
         if not kind.min_len <= len(value) <= kind.max_len:
-            raise ProtocolError(kind.code,
+            if kind.code != "bad_message":     # a field with its own rule, e.g. names
+                raise ProtocolError(kind.code, f"field '{name}' is far too long")
+            raise ProtocolError("bad_message",
                                 f"field '{name}' must be {kind.min_len}-{kind.max_len} characters")
         if not value.isascii():
             try:
