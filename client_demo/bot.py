@@ -124,7 +124,10 @@ class Bot:
         start = loop.time()
         for send_at, keys in batches(plan_keystrokes(body, self.wpm, self.accuracy, self.rng)):
             await asyncio.sleep(max(0.0, start + send_at / 1000 - loop.time()))
-            await self.client.send({"type": "input", "keys": keys})
+            try:
+                await self.client.send({"type": "input", "keys": keys})
+            except ConnectionClosed:
+                return                        # the main loop reports the closed connection
 
     async def run(self) -> list[dict]:
         self.client = await Client.connect(self.url, self.codec)
