@@ -119,7 +119,9 @@ async def test_list_races_shows_waiting_and_racing_public_rooms(make_server, tmp
     ann = await connect("Ann", target=target)
     waiting = (await ann.request({"type": "quick_race"}))["room"]["room_id"]
     eve = await connect("Eve", target=target)
+    private = (await eve.request({"type": "create_room"}))["room"]["room_id"]
     rooms = {r["room_id"]: r for r in (await eve.request({"type": "list_races"}))["rooms"]}
+    assert private not in rooms                         # private rooms are never listed
     assert rooms[waiting]["state"] == "waiting" and rooms[waiting]["public"] is True
     assert [p["name"] for p in rooms[waiting]["players"]] == ["Ann"]
     assert "code" not in rooms[waiting]
