@@ -36,6 +36,7 @@ class ProtocolError(Exception):
 class Str:
     max_len: int
     min_len: int = 0
+    code: str = "bad_message"       # the error a length outside the limits gets
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Map:
 
 # type -> {field: (kind, required)}. Unknown extra fields are ignored (forward compatible).
 SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
-    "hello": {"name": (Str(256), True), "token": (Str(TOKEN_MAX), False)},
+    "hello": {"name": (Str(256, 0, "invalid_name"), True), "token": (Str(TOKEN_MAX), False)},
     "ping": {},
     "quick_race": {},
     "create_room": {"settings": (Map(), False)},
@@ -102,8 +103,17 @@ def _check(name: str, kind, value):
         if not isinstance(value, str):
             raise ProtocolError("bad_message", f"field '{name}' must be a string")
         if not kind.min_len <= len(value) <= kind.max_len:
+            if kind.code != "bad_message":     # a field with its own rule, e.g. names
+                raise ProtocolError(kind.code, f"field '{name}' is far too long")
             raise ProtocolError("bad_message",
                                 f"field '{name}' must be {kind.min_len}-{kind.max_len} characters")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                # JSON can carry lone surrogates ("\ud800"); they can't be stored or sent.
+                raise ProtocolError("bad_message",
+                                    f"field '{name}' is not valid Unicode text") from None
     elif isinstance(kind, Int):
         if not _is_int(value):
             raise ProtocolError("bad_message", f"field '{name}' must be an integer")
@@ -130,7 +140,7 @@ def parse(message: dict) -> Request:
         raise ProtocolError("bad_message", "field 'id' must be an integer")
     schema = SCHEMAS.get(kind)
     if schema is None:
-        raise ProtocolError("unknown_type", f"unknown message type '{kind[:40]}'")
+        raise ProtocolError("unknown_type", f"unknown message type {kind[:40]!r}")
     args = {}
     try:
         for name, (field_kind, required) in schema.items():
@@ -149,7 +159,7 @@ def parse_settings(settings: dict) -> dict:
     for name, value in settings.items():
         kind = SETTINGS.get(name)
         if kind is None:
-            raise ProtocolError("bad_message", f"unknown setting '{str(name)[:40]}'")
+            raise ProtocolError("bad_message", f"unknown setting {str(name)[:40]!r}")
         if value is None and name == "text_id":
             out[name] = None
             continue

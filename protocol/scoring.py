@@ -27,11 +27,13 @@ def rank_key(entry: dict):
     """Sort key of PROTOCOL.md's ranking rule.
 
     Finishers by time; then everyone else by position, larger first. Among equal
-    positions a racer still present (dnf) ranks above one who left.
-    `entry` needs: status, race_ms (for finishers), pos.
+    positions a racer still present (dnf) ranks above one who left. Finishers with
+    the same time (millisecond clock) keep the order they finished in, given as
+    their `place` when known, so results never contradict the `finish` messages.
+    `entry` needs: status, race_ms (for finishers), pos; optionally place.
     """
     if entry["status"] == "finished":
-        return (0, entry["race_ms"], 0)
+        return (0, entry["race_ms"], entry.get("place") or 0)
     return (1, -entry["pos"], STATUS_ORDER.get(entry["status"], 3))
 
 

@@ -35,7 +35,10 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         asyncio.run(serve(config))
-    except (OSError, TextInvalid) as exc:
+    except (ConfigError, TextInvalid) as exc:   # found at start-up, e.g. a bad --texts file
+        print(f"python -m server: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 1
     return 0

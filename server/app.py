@@ -20,7 +20,7 @@ from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
 from protocol.messages import ProtocolError, clean_name, parse, parse_settings, request_id
 from server import http, integrity, tokens
-from server.config import Config
+from server.config import Config, ConfigError
 from server.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
 from server.ratelimit import TokenBucket
 from server.store import RaceRecord, ResultRecord, Store, TextExists
@@ -70,7 +70,7 @@ class Conn:
         self.player_id: str | None = None
         self.name: str | None = None
         self.bucket = bucket
-        self.rejected = 0          # messages refused in a row by the rate limit
+        self.rejected = 0          # messages refused since the bucket was last full
 
 
 class TyperaceServer:
@@ -136,10 +136,16 @@ class TyperaceServer:
             await self.store.add_texts(starter_texts(), now)
             await self.store.set_meta_once("starter_texts", str(now))
         if self.config.texts:
-            with open(self.config.texts, encoding="utf-8") as f:
-                passages = parse_texts_file(f.read(), self.config.texts.rsplit("/", 1)[-1])
+            try:
+                with open(self.config.texts, encoding="utf-8") as f:
+                    content = f.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"--texts {self.config.texts}: can't read it as UTF-8 "
+                                  f"text ({exc})") from None
+            passages = parse_texts_file(content, self.config.texts.rsplit("/", 1)[-1])
             if not passages:
-                raise ValueError(f"{self.config.texts}: no passages found")
+                raise ConfigError(f"--texts {self.config.texts}: no passages found (passages "
+                                  "are separated by blank lines)")
             self.race_text_ids = await self.store.add_texts(passages, now)
         else:
             self.race_text_ids = await self.store.library_text_ids()
@@ -287,18 +293,27 @@ class TyperaceServer:
         if not conn.bucket.take(time.monotonic()):
             conn.rejected += 1
             if conn.rejected > self.config.msg_burst:
-                await conn.ws.close(1008, "message flood")
+                if conn.rejected == self.config.msg_burst + 1:
+                    # Not awaited: the closing handshake needs this loop to keep draining
+                    # the flood, or the client's close frame waits behind it (10 s).
+                    self._spawn(conn.ws.close(1008, "message flood"))
                 return
-            self.send(conn, _error("rate_limited", "slow down: too many messages", None))
+            self.send(conn, _error("rate_limited", "slow down: too many messages",
+                                   _request_id_of(conn.codec, frame)))
             return
-        conn.rejected = 0
+        if conn.bucket.tokens >= conn.bucket.burst - 1:
+            # Only a client back within its rate long enough to refill the whole bucket
+            # is forgiven. Resetting on any accepted message let a steady flood (a few
+            # refusals per refilled token) go on for ever without being closed.
+            conn.rejected = 0
         rid = None
         try:
             message = conn.codec.decode(frame)
             rid = request_id(message)
-            request = parse(message)
-            if conn.player_id is None and request.type != "hello":
+            if conn.player_id is None and message.get("type") != "hello":
+                # Whatever came first (even an unknown type), the fix is the same.
                 raise ProtocolError("not_hello", "say hello first")
+            request = parse(message)
             handler = getattr(self, "on_" + request.type)
             await handler(conn, request)
         except DecodeError as exc:
@@ -525,6 +540,15 @@ def _select_subprotocol(connection, subprotocols):
         if offer in SUBPROTOCOLS:
             return offer
     return None
+
+
+def _request_id_of(codec, frame) -> int | None:
+    """The `id` of a refused frame, so a client waiting for that reply hears of it.
+    Bounded work: at most a burst of refused frames is read before the close."""
+    try:
+        return request_id(codec.decode(frame))
+    except DecodeError:
+        return None
 
 
 def _error(code: str, message: str, rid: int | None) -> dict:

@@ -40,12 +40,21 @@ class Racer:
     status: str = "racing"              # racing | finished | dnf | left
     connected: bool = True
     finish_ms: int | None = None         # race_ms at finish
+    gone_ms: int | None = None           # race_ms when it left or lost its connection
     place: int = 0
     log: list = field(default_factory=list)   # [(race_ms, keys)]: enough to replay
 
+    def stop_ms(self, race_ms: int) -> int:
+        """The race_ms its score is measured at: its finish, the moment it left (a
+        racer who left stops typing then), or else `race_ms`."""
+        if self.finish_ms is not None:
+            return self.finish_ms
+        if self.status == "left" and self.gone_ms is not None:
+            return min(self.gone_ms, race_ms)
+        return race_ms
+
     def wpm(self, race_ms: int) -> float:
-        elapsed = self.finish_ms if self.finish_ms is not None else race_ms
-        return scoring.wpm(self.typing.pos, elapsed)
+        return scoring.wpm(self.typing.pos, self.stop_ms(race_ms))
 
     def accuracy(self) -> float:
         return scoring.accuracy(self.typing.correct_keystrokes, self.typing.keystrokes)
@@ -123,6 +132,7 @@ class Race:
         if racer is None:
             return []
         racer.connected = connected
+        racer.gone_ms = None if connected else self.race_ms(now_ms)
         self.changed = True
         return self.advance(now_ms)
 
@@ -135,6 +145,8 @@ class Race:
             del self.racers[slot]
         elif racer.status == "racing":
             racer.status, racer.connected = "left", False
+            if racer.gone_ms is None:
+                racer.gone_ms = self.race_ms(now_ms)
         self.changed = True
         return self.advance(now_ms) if self.racers else self._end(now_ms)
 
@@ -156,7 +168,8 @@ class Race:
         if self.state == FINISHED:
             return []
         self.state = FINISHED
-        self.final_race_ms = self.race_ms(now_ms)
+        # The tick loop notices the limit up to one tick late; nobody raced past it.
+        self.final_race_ms = min(self.race_ms(now_ms), self.limit_ms)
         for racer in self.racers.values():
             if racer.status == "racing":
                 # Still there but not done: dnf. Gone (connection lost): left.
@@ -167,10 +180,11 @@ class Race:
         """The final ranking of PROTOCOL.md, one entry per racer."""
         entries = []
         for r in self.racers.values():
-            race_ms = r.finish_ms if r.finish_ms is not None else self.final_race_ms
+            race_ms = r.stop_ms(self.final_race_ms)
             entries.append({
                 "slot": r.slot, "player_id": r.player_id, "name": r.name,
                 "wpm": round(r.wpm(race_ms), 2), "accuracy": round(r.accuracy(), 4),
                 "race_ms": race_ms, "status": r.status, "pos": r.typing.pos,
+                "place": r.place,        # finish order: breaks ties of equal time
             })
         return scoring.rank(entries)

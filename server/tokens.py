@@ -33,6 +33,8 @@ def sign(secret: str, player_id: str) -> str:
 
 def verify(secret: str, token: str) -> str | None:
     """The player_id a token was issued for, or None if it is not genuine."""
+    if not token.isascii():          # hmac.compare_digest refuses non-ASCII str
+        return None
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != PREFIX or not parts[1]:
         return None

@@ -1,0 +1,86 @@
+"""`python -m server` as an operator runs it: flags, environment, --texts, /healthz."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+
+import pytest
+
+from client_demo.client import Client
+from server.config import ConfigError, load_config
+
+from .helpers import http_get, json_body, write_texts
+
+
+async def run_server(*args, env=None):
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--port", "abc"], "--port: expected int, got 'abc'"),
+    (["--tick-hz", "0"], "--tick-hz: must be at least 1"),
+    (["--max-players", "1"], "--max-players: must be at least 2"),
+    (["--countdown-s", "-1"], "--countdown-s: must be at least 0"),
+    (["--log-level", "loud"], "--log-level: one of debug, info, warning, error"),
+    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+])
+async def test_bad_flags_fail_with_a_clear_message(args, message):
+    proc = await run_server(*args)
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert message in err.decode() and "Traceback" not in err.decode()
+
+
+async def test_an_unusable_texts_file_fails_with_a_clear_message(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n\n", encoding="utf-8")
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Caf\xe9 au lait is a fine passage to type.".encode("latin-1"))
+    for path, message in [(empty, "no passages found"), (latin1, "can't read it as UTF-8"),
+                          (tmp_path / "missing.txt", "No such file")]:
+        proc = await run_server("--port", "0", "--db", str(tmp_path / "t.db"),
+                                "--texts", str(path))
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 2, err.decode()
+        assert f"--texts {path}" in err.decode() and message in err.decode()
+        assert "Traceback" not in err.decode()
+
+
+def test_flags_win_over_environment_which_wins_over_defaults():
+    env = {"TYPERACE_TICK_HZ": "20", "TYPERACE_MAX_PLAYERS": "4"}
+    config = load_config(["--tick-hz", "30"], environ=env)
+    assert (config.tick_hz, config.max_players, config.countdown_s) == (30, 4, 5)
+    assert load_config([], environ={}).port == 8765
+    with pytest.raises(ConfigError, match="TYPERACE|--lobby-wait-s"):
+        load_config([], environ={"TYPERACE_LOBBY_WAIT_S": "soon"})
+
+
+async def test_the_server_runs_from_the_command_line_with_its_own_texts(tmp_path):
+    texts = write_texts(tmp_path, "# Only\nOnly this passage is raced here.\n")
+    proc = await run_server("--port", "0", "--db", str(tmp_path / "cli.db"),
+                            "--texts", texts, "--countdown-s", "0", "--log-level", "warning")
+    try:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws", line).group(1))
+        status, _, body = await http_get(port, "/healthz")
+        assert status == 200 and json_body(body)["status"] == "ok"
+        client = await Client.connect(f"ws://127.0.0.1:{port}/ws", "msgpack")
+        await client.hello("Ann")
+        await client.request({"type": "practice"})
+        countdown = await client.expect("countdown")
+        assert countdown["text"]["body"] == "Only this passage is raced here."
+        assert countdown["text"]["title"] == "Only"
+        await client.expect("room", where=lambda m: m["room"]["state"] == "racing")
+        await client.send({"type": "input", "keys": countdown["text"]["body"]})
+        results = await client.expect("results")
+        assert results["ranking"][0]["status"] == "finished"
+        await client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 30)
+    assert proc.returncode == 0
