@@ -23,8 +23,7 @@ from server import http, integrity, tokens
 from server.config import Config, ConfigError
 from server.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
 from server.ratelimit import TokenBucket
-from server.store import RaceRecord, ResultRecord, Store, TextExists
-from server.store.sqlite import SqliteStore
+from server.store import RaceRecord, ResultRecord, Store, TextExists, make_store
 from server.texts import Text, TextInvalid, parse_texts_file, starter_texts, validate_text
 
 log = logging.getLogger("typerace")
@@ -76,7 +75,7 @@ class Conn:
 class TyperaceServer:
     def __init__(self, config: Config, store: Store | None = None):
         self.config = config
-        self.store = store or SqliteStore(config.db)
+        self.store = store or make_store(config)
         self.clock = Clock()
         self.lobby = Lobby(LobbyConfig(
             max_players=config.max_players, countdown_s=config.countdown_s,

@@ -30,6 +30,9 @@ class Config:
     tick_hz: int = knob(10, "progress ticks per second while racing", 1, 60)
     max_players: int = knob(5, "seats in a quick-race room (and default for private rooms)",
                             2, 100)
+    redis_url: str | None = knob(None, "redis://[:password@]host[:port][/db] shared by many "
+                                       "processes: texts, results, statistics, leaderboards "
+                                       "(and the token secret) live there instead of --db")
     secret: str | None = knob(None, "secret that signs player tokens (default: generated "
                                     "once and kept in the database)")
     reconnect_grace_s: int = knob(30, "how long a dropped racer's seat is held", 0, 3600)

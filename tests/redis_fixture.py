@@ -10,7 +10,10 @@ restarts the server cannot disturb any other (a start costs a few milliseconds).
 
 It yields a :class:`RedisServer`: ``redis_server.url`` is ``redis://127.0.0.1:PORT/0``,
 and ``stop()`` / ``start()`` / ``restart()`` / ``freeze()`` / ``thaw()`` act on the SAME
-server and port, for failure tests. No data survives a restart (no RDB, no AOF).
+server and port, for failure tests. No data survives a restart (no RDB, no AOF),
+unless the server is made with ``RedisServer(persistent=True)``: then it keeps an
+append-only file (fsync on every write) in its temporary directory, as a production
+Redis holding results should, and a restart finds everything written before.
 
 When ``redis-server`` is not installed the fixture skips the test, except under CI
 (environment variable ``CI`` set), where a missing server FAILS the test: a CI run
@@ -55,8 +58,10 @@ def _answers_ping(port: int) -> bool:
 class RedisServer:
     """One redis-server process that can be stopped and started again on its port."""
 
-    def __init__(self, *, password: str | None = None, start_timeout: float = 10.0):
+    def __init__(self, *, password: str | None = None, start_timeout: float = 10.0,
+                 persistent: bool = False):
         self.password = password
+        self.persistent = persistent
         self.start_timeout = start_timeout
         self.port: int | None = None  # chosen at the first start, then kept
         self._dir = tempfile.TemporaryDirectory(prefix="typerace-redis-")
@@ -94,9 +99,11 @@ class RedisServer:
             "--port", str(port),
             "--bind", "127.0.0.1",
             "--save", "",
-            "--appendonly", "no",
+            "--appendonly", "yes" if self.persistent else "no",
             "--dir", self._dir.name,
         ]
+        if self.persistent:
+            args += ["--appendfsync", "always"]
         if self.password:
             args += ["--requirepass", self.password]
         log = open(os.path.join(self._dir.name, "redis.log"), "ab")

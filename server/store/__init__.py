@@ -115,3 +115,12 @@ class Store(ABC):
         """The best finished, unflagged result of each player (on one text, or on any),
         fastest first, ties to the earlier: [{player_id, name, wpm, accuracy, race_ms,
         at_ms, text_id, race_id}]; `name` is the player's current name."""
+
+
+def make_store(config) -> Store:
+    """The store the config asks for: Redis when --redis-url is set, else SQLite."""
+    if config.redis_url:
+        from server.store.redis import RedisStore
+        return RedisStore(config.redis_url)
+    from server.store.sqlite import SqliteStore
+    return SqliteStore(config.db)
