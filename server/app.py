@@ -23,6 +23,7 @@ from server import http, integrity, tokens
 from server.config import Config, ConfigError
 from server.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
 from server.ratelimit import TokenBucket
+from server.redis_adapter import RedisUnavailable
 from server.store import RaceRecord, ResultRecord, Store, TextExists, make_store
 from server.texts import Text, TextInvalid, parse_texts_file, starter_texts, validate_text
 
@@ -321,6 +322,9 @@ class TyperaceServer:
             self.send(conn, _error(exc.code, exc.message, rid))
         except ConnectionClosed:
             raise
+        except RedisUnavailable:            # --redis-url and Redis is away: transient
+            self.send(conn, _error("unavailable", "the shared store is unreachable for a "
+                                   "moment; try again shortly", rid))
         except Exception:
             log.exception("internal error handling a message")
             self.send(conn, _error("internal", "the server failed; this is our bug", rid))

@@ -1,0 +1,109 @@
+"""Two servers on one Redis (--redis-url): one library, one set of results and boards,
+one token secret. Real servers on port 0, real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from client_demo.client import ServerError
+
+from tests.redis_fixture import RedisServer, redis_server, require_redis_server  # noqa: F401
+
+OWN = "Two servers, one Redis, and every result shared between them."
+
+
+async def type_passage(client, body: str, chunk: int = 4, pause_s: float = 0.02) -> None:
+    """Type like a person: small batches at a steady cadence (pacing, not waiting)."""
+    for i in range(0, len(body), chunk):
+        await client.send({"type": "input", "keys": body[i:i + chunk]})
+        await asyncio.sleep(pause_s)
+
+
+async def test_a_result_saved_through_one_server_is_seen_through_another(
+        make_server, connect, redis_server):
+    # No --secret: the first server to start generates one and keeps it in Redis,
+    # so a token issued by one server is accepted by the other.
+    a = await make_server(redis_url=redis_server.url, max_wpm=10000)
+    b = await make_server(redis_url=redis_server.url, max_wpm=10000)
+    assert a.secret == b.secret
+
+    ann = await connect("Ann", target=a)
+    bob = await connect("Bob", target=b)
+    on_a = await ann.request({"type": "list_texts", "limit": 1})
+    on_b = await bob.request({"type": "list_texts", "limit": 1})
+    assert on_a["total"] == on_b["total"] > 0      # the starter set, imported once
+
+    text_id = (await ann.request({"type": "submit_text", "title": "Shared",
+                                  "body": OWN}))["text"]["text_id"]
+    await ann.request({"type": "practice", "text_id": text_id})
+    countdown = await ann.expect("countdown")
+    assert countdown["text"]["body"] == OWN
+    await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    await type_passage(ann, OWN)
+    [mine] = (await ann.expect("results", timeout=30))["ranking"]
+    assert mine["status"] == "finished" and mine["wpm"] > 0
+
+    # Ann comes back through server B with her token: same player, same numbers.
+    again = await connect("Ann", target=b, token=ann.welcome["token"])
+    assert again.player_id == ann.player_id
+    stats = await again.request({"type": "player_stats"})
+    assert (stats["races"], stats["best_wpm"]) == (1, round(mine["wpm"], 2))
+    assert stats["recent"][0]["text_id"] == text_id
+
+    board = await bob.request({"type": "leaderboard", "text_id": text_id})
+    assert [(e["player_id"], e["name"]) for e in board["entries"]] == [(ann.player_id, "Ann")]
+    overall = await bob.request({"type": "leaderboard"})
+    assert ann.player_id in [e["player_id"] for e in overall["entries"]]
+    text = await bob.request({"type": "text_stats", "text_id": text_id})
+    assert text["completions"] == 1 and text["text"]["author"] == ann.player_id
+    mine_on_b = await bob.request({"type": "list_texts", "author": ann.player_id})
+    assert [t["text_id"] for t in mine_on_b["texts"]] == [text_id]
+
+
+async def practise(client, text_id: int) -> dict:
+    await client.request({"type": "practice", "text_id": text_id})
+    body = (await client.expect("countdown"))["text"]["body"]
+    await client.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    await type_passage(client, body)
+    return await client.expect("finish")
+
+
+async def test_a_race_ending_while_redis_restarts_is_saved_once_it_is_back(
+        make_server, connect):
+    require_redis_server()
+    redis = RedisServer(persistent=True)       # a Redis that keeps its data on restart
+    redis.start()
+    try:
+        server = await make_server(redis_url=redis.url, max_wpm=10000)
+        ann = await connect("Ann", target=server)
+        text_id = (await ann.request({"type": "submit_text", "title": "Outage",
+                                      "body": OWN}))["text"]["text_id"]
+        await practise(ann, text_id)
+        first = await ann.expect("results", timeout=30)
+
+        await ann.request({"type": "practice", "text_id": text_id})
+        body = (await ann.expect("countdown"))["text"]["body"]
+        await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
+        redis.stop()                           # the race goes on without Redis
+        await type_passage(ann, body)
+        await ann.expect("finish")
+        # Results are told only once saved: not while Redis is away...
+        with pytest.raises(TimeoutError):
+            await ann.expect("results", timeout=1.0)
+        with pytest.raises(ServerError) as away:      # reads fail clearly meanwhile
+            await ann.request({"type": "player_stats"})
+        assert away.value.code == "unavailable"
+        redis.start()
+        # ...and as soon as the server's retry gets through after the restart.
+        second = await ann.expect("results", timeout=30)
+        assert second["race_id"] != first["race_id"]
+
+        stats = await ann.request({"type": "player_stats"})
+        assert stats["races"] == 2
+        assert [r["race_id"] for r in stats["recent"]] == [second["race_id"], first["race_id"]]
+        text = await ann.request({"type": "text_stats", "text_id": text_id})
+        assert text["completions"] == 2
+    finally:
+        redis.close()
