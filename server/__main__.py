@@ -9,6 +9,7 @@ import sys
 
 from server.app import TyperaceServer
 from server.config import ConfigError, load_config
+from server.redis_adapter import RedisError
 from server.texts import TextInvalid
 
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, TextInvalid) as exc:   # found at start-up, e.g. a bad --texts file
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
+    except (OSError, RedisError) as exc:   # e.g. the port is taken, Redis is unreachable
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -4,12 +4,15 @@ one token secret. Real servers on port 0, real WebSocket clients."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
 from client_demo.client import ServerError
 
-from tests.redis_fixture import RedisServer, redis_server, require_redis_server  # noqa: F401
+from tests.redis_fixture import (RedisServer, _free_port, redis_server,  # noqa: F401
+                                 require_redis_server)
 
 OWN = "Two servers, one Redis, and every result shared between them."
 
@@ -107,3 +110,16 @@ async def test_a_race_ending_while_redis_restarts_is_saved_once_it_is_back(
         assert text["completions"] == 2
     finally:
         redis.close()
+
+
+@pytest.mark.parametrize("url, says, status", [
+    (f"redis://127.0.0.1:{_free_port()}/0", "cannot connect to redis", 1),
+    ("http://127.0.0.1:6379/", "--redis-url: only redis:// URLs are supported", 2),
+])
+def test_a_server_that_cannot_reach_its_redis_says_so_and_exits(url, says, status, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "server", "--port", "0", "--redis-url", url,
+                          "--db", str(tmp_path / "unused.db")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == status
+    assert f"python -m server: error: {says}" in run.stderr
+    assert "Traceback" not in run.stderr

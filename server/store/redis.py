@@ -42,6 +42,7 @@ import json
 
 import msgpack
 
+from server.config import ConfigError
 from server.redis_adapter import Redis
 from server.store import RaceRecord, ResultRecord, Store, TextExists
 from server.texts import Text
@@ -244,7 +245,10 @@ class RedisStore(Store):
     # ---- lifecycle ------------------------------------------------------------
 
     async def open(self) -> None:
-        self.redis = await Redis.connect(self.url, timeout=self.timeout)
+        try:
+            self.redis = await Redis.connect(self.url, timeout=self.timeout)
+        except ValueError as exc:   # not a redis:// URL
+            raise ConfigError(f"--redis-url: {exc}") from None
 
     async def close(self) -> None:
         if self.redis is not None:
