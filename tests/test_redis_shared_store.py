@@ -3,33 +3,27 @@ one token secret. Real servers on port 0, real WebSocket clients."""
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 
 import pytest
 
 from client_demo.client import ServerError
-
 from tests.redis_fixture import (RedisServer, _free_port, redis_server,  # noqa: F401
                                  require_redis_server)
+from tests.typist import practise, type_passage
 
 OWN = "Two servers, one Redis, and every result shared between them."
-
-
-async def type_passage(client, body: str, chunk: int = 4, pause_s: float = 0.02) -> None:
-    """Type like a person: small batches at a steady cadence (pacing, not waiting)."""
-    for i in range(0, len(body), chunk):
-        await client.send({"type": "input", "keys": body[i:i + chunk]})
-        await asyncio.sleep(pause_s)
 
 
 async def test_a_result_saved_through_one_server_is_seen_through_another(
         make_server, connect, redis_server):
     # No --secret: the first server to start generates one and keeps it in Redis,
     # so a token issued by one server is accepted by the other.
-    a = await make_server(redis_url=redis_server.url, max_wpm=10000)
-    b = await make_server(redis_url=redis_server.url, max_wpm=10000)
+    a = await make_server(redis_url=redis_server.url, max_wpm=10000,
+                          practice_countdown_s=0)
+    b = await make_server(redis_url=redis_server.url, max_wpm=10000,
+                          practice_countdown_s=0)
     assert a.secret == b.secret
 
     ann = await connect("Ann", target=a)
@@ -40,13 +34,10 @@ async def test_a_result_saved_through_one_server_is_seen_through_another(
 
     text_id = (await ann.request({"type": "submit_text", "title": "Shared",
                                   "body": OWN}))["text"]["text_id"]
-    await ann.request({"type": "practice", "text_id": text_id})
-    countdown = await ann.expect("countdown")
+    countdown, results = await practise(ann, text_id)
     assert countdown["text"]["body"] == OWN
-    await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
-    await type_passage(ann, OWN)
-    [mine] = (await ann.expect("results", timeout=30))["ranking"]
-    assert mine["status"] == "finished" and mine["wpm"] > 0
+    [mine] = results["ranking"]
+    assert mine["status"] == "finished" and mine["wpm"] > 0 and mine["flagged"] is None
 
     # Ann comes back through server B with her token: same player, same numbers.
     again = await connect("Ann", target=b, token=ann.welcome["token"])
@@ -63,14 +54,10 @@ async def test_a_result_saved_through_one_server_is_seen_through_another(
     assert text["completions"] == 1 and text["text"]["author"] == ann.player_id
     mine_on_b = await bob.request({"type": "list_texts", "author": ann.player_id})
     assert [t["text_id"] for t in mine_on_b["texts"]] == [text_id]
-
-
-async def practise(client, text_id: int) -> dict:
-    await client.request({"type": "practice", "text_id": text_id})
-    body = (await client.expect("countdown"))["text"]["body"]
-    await client.expect("room", where=lambda m: m["room"]["state"] == "racing")
-    await type_passage(client, body)
-    return await client.expect("finish")
+    replay = (await bob.request({"type": "replay", "race_id": results["race_id"]}))["race"]
+    [saved] = replay["results"]
+    assert (saved["player_id"], saved["wpm"]) == (ann.player_id, mine["wpm"])
+    assert "".join(keys for _, keys in saved["log"]) == OWN
 
 
 async def test_a_race_ending_while_redis_restarts_is_saved_once_it_is_back(
@@ -79,12 +66,12 @@ async def test_a_race_ending_while_redis_restarts_is_saved_once_it_is_back(
     redis = RedisServer(persistent=True)       # a Redis that keeps its data on restart
     redis.start()
     try:
-        server = await make_server(redis_url=redis.url, max_wpm=10000)
+        server = await make_server(redis_url=redis.url, max_wpm=10000,
+                                   practice_countdown_s=0)
         ann = await connect("Ann", target=server)
         text_id = (await ann.request({"type": "submit_text", "title": "Outage",
                                       "body": OWN}))["text"]["text_id"]
-        await practise(ann, text_id)
-        first = await ann.expect("results", timeout=30)
+        _, first = await practise(ann, text_id)
 
         await ann.request({"type": "practice", "text_id": text_id})
         body = (await ann.expect("countdown"))["text"]["body"]

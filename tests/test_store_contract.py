@@ -16,7 +16,9 @@ import contextlib
 import pytest
 
 from server.store import RaceRecord, ResultRecord, Store, TextExists
+from server.store.redis import RedisStore
 from server.store.sqlite import SqliteStore
+from tests.redis_fixture import redis_server  # noqa: F401
 
 
 @contextlib.asynccontextmanager
@@ -25,9 +27,17 @@ async def sqlite_backend(request, tmp_path):
     yield lambda: SqliteStore(path)
 
 
+@contextlib.asynccontextmanager
+async def redis_backend(request, tmp_path):
+    # This test's private redis-server; reopening is a new client on the same server.
+    server = request.getfixturevalue("redis_server")
+    yield lambda: RedisStore(server.url, prefix="contract:")
+
+
 # The adapters under contract: name -> backend. Add new adapters here.
 BACKENDS = {
     "sqlite": sqlite_backend,
+    "redis": redis_backend,
 }
 
 
@@ -276,6 +286,22 @@ async def test_leaderboards_keep_each_players_best_clean_result(store):
     assert stats["avg_wpm"] == pytest.approx(230 / 3, abs=0.01)
     assert [e["player_id"] for e in stats["top"]] == ["p1", "p2"]
     assert await store.text_stats(t1 + 1000) is None
+
+
+async def test_a_tie_cut_by_the_limit_goes_to_the_earliest(store):
+    # Equal speeds rank by time, even where the limit cuts through them (a sorted set
+    # alone would order them by member name).
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    await players(store, "fast", "pz", "pa", "pm", "pb")
+    for n, pid in enumerate(["pz", "pa", "pm", "pb"]):          # earliest first
+        await store.save_race(race(f"r{n}", text_id, [result(pid, 1)],
+                                   ended_ms=T0 + 1000 * (n + 1)))
+    await store.save_race(race("r9", text_id, [result("fast", 1, wpm=99.0)], ended_ms=T0 + 9000))
+    assert [e["player_id"] for e in await store.leaderboard(text_id, limit=3)] == [
+        "fast", "pz", "pa"]
+    assert [e["player_id"] for e in await store.leaderboard(None, limit=2)] == ["fast", "pz"]
+    assert [e["player_id"] for e in (await store.text_stats(text_id))["top"]] == [
+        "fast", "pz", "pa", "pm", "pb"]
 
 
 async def test_concurrent_saves_all_land_and_survive_reopen(open_store):
