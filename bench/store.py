@@ -1,0 +1,112 @@
+"""Store adapters compared: how many races per second each one saves, and how long
+statistics and leaderboards take to read, with many requests in flight.
+
+    .venv/bin/python -m bench.store [--races 2000] [--concurrency 32] [--redis-url URL]
+
+Without --redis-url it starts a private redis-server with an fsync-always append-only
+file (as durable as SQLite's synchronous=FULL, which the SQLite adapter uses).
+Prints one line per adapter and operation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+
+from server.store import RaceRecord, ResultRecord
+from server.store.redis import RedisStore
+from server.store.sqlite import SqliteStore
+
+T0 = 1_700_000_000_000
+PLAYERS = 200
+TEXTS = 50
+
+
+def make_race(n: int, rng: random.Random) -> RaceRecord:
+    racers = rng.sample(range(PLAYERS), 3)
+    results = []
+    for place, p in enumerate(racers, start=1):
+        log = [(120 * i, "abcd") for i in range(75)]           # a 300-character race
+        results.append(ResultRecord(f"p{p}", f"Player {p}", place - 1, place, "finished",
+                                    rng.uniform(30, 120), rng.uniform(0.85, 1.0), 9000, 300,
+                                    310, 300, log))
+    return RaceRecord(f"race{n}", f"room{n}", "quick", rng.randint(1, TEXTS),
+                      T0 + n * 1000 - 9000, T0 + n * 1000, results)
+
+
+async def timed(calls, concurrency: int) -> tuple[float, list[float]]:
+    """Run the coroutine factories with `concurrency` in flight: (seconds, latencies)."""
+    latencies: list[float] = []
+    queue = list(calls)
+
+    async def worker():
+        while queue:
+            call = queue.pop()
+            start = time.perf_counter()
+            await call()
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - start, latencies
+
+
+def report(name: str, what: str, seconds: float, latencies: list[float]) -> None:
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    print(f"{name:7} {what:15} {len(latencies) / seconds:9.0f}/s   "
+          f"mean {statistics.mean(latencies) * 1000:6.2f} ms   p99 {p99 * 1000:6.2f} ms",
+          flush=True)
+
+
+async def bench(name: str, store, races: int, concurrency: int) -> None:
+    await store.open()
+    try:
+        rng = random.Random(7)
+        await store.add_texts([{"title": f"T{i}", "source": "bench",
+                                "body": f"Bench passage {i} with enough words to type."}
+                               for i in range(TEXTS)], T0)
+        for p in range(PLAYERS):
+            await store.touch_player(f"p{p}", f"Player {p}", T0)
+        records = [make_race(n, rng) for n in range(races)]
+        seconds, lat = await timed([lambda r=r: store.save_race(r) for r in records],
+                                   concurrency)
+        report(name, "save_race", seconds, lat)
+        reads = [lambda p=p: store.player_stats(f"p{p % PLAYERS}") for p in range(races)]
+        report(name, "player_stats", *await timed(reads, concurrency))
+        boards = [lambda t=t: store.leaderboard(t % (TEXTS + 1) or None) for t in range(races)]
+        report(name, "leaderboard", *await timed(boards, concurrency))
+    finally:
+        await store.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--races", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--redis-url", help="an EMPTY Redis to use (default: a private one)")
+    args = parser.parse_args()
+    print(f"{args.races} races of 3 results (300-keystroke logs), "
+          f"{args.concurrency} requests in flight")
+    with tempfile.TemporaryDirectory() as tmp:
+        await bench("sqlite", SqliteStore(f"{tmp}/bench.db"), args.races, args.concurrency)
+    if args.redis_url:
+        await bench("redis", RedisStore(args.redis_url, prefix="bench:"), args.races,
+                    args.concurrency)
+        return
+    from tests.redis_fixture import RedisServer       # a private, throw-away redis-server
+    server = RedisServer(persistent=True)
+    server.start()
+    try:
+        await bench("redis", RedisStore(server.url, prefix="bench:"), args.races,
+                    args.concurrency)
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
