@@ -6,6 +6,8 @@ import pytest
 
 from client_demo.client import ServerError
 
+from .typist import type_passage
+
 
 @pytest.mark.parametrize("codecs", [("json", "msgpack"), ("msgpack", None)])
 async def test_two_strangers_race_while_a_spectator_watches(connect, codecs):
@@ -31,8 +33,7 @@ async def test_two_strangers_race_while_a_spectator_watches(connect, codecs):
 
     # Ann types with one typo that she corrects; Bob types half and stops.
     await ann.send({"type": "input", "keys": body[:5] + "#\b"})
-    for i in range(5, len(body), 7):
-        await ann.send({"type": "input", "keys": body[i:i + 7]})
+    await type_passage(ann, body[5:], chunk=7)
     await bob.send({"type": "input", "keys": body[: len(body) // 2]})
     tick = await eve.expect("tick", where=lambda m: any(p[1] > 0 for p in m["p"]))
     assert all(len(p) == 4 for p in tick["p"])
