@@ -21,6 +21,7 @@ from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
 from protocol.messages import ProtocolError, clean_name, parse, parse_settings, request_id
 from server import http, integrity, tokens
 from server.config import Config, ConfigError
+from server.joinguard import FailedJoins
 from server.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
 from server.ratelimit import TokenBucket
 from server.redis_adapter import RedisUnavailable
@@ -31,7 +32,8 @@ log = logging.getLogger("typerace")
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"   # no 0/O, no 1/I: read aloud safely
 CODE_LENGTH = 6                                       # 32**6 ~ 1.07e9 codes
-CLOSE_REPLACED = 4000                                 # the same player connected again
+# Close codes in the 4000 range (application-defined) that the server uses:
+CLOSE_REPLACED = 4000       # the same player (same token) connected again elsewhere
 # A player may write TEXTS_BURST texts at once, then TEXTS_PER_HOUR: plenty for a person,
 # while a script can't fill the library (and the disk) at the message rate.
 TEXTS_BURST = 10
@@ -62,15 +64,18 @@ class Clock:
 class Conn:
     """One WebSocket connection and what the server knows of its player."""
 
-    __slots__ = ("ws", "codec", "player_id", "name", "bucket", "rejected")
+    __slots__ = ("ws", "codec", "player_id", "name", "bucket", "rejected", "join_bucket", "ip")
 
-    def __init__(self, ws: ServerConnection, bucket: TokenBucket):
+    def __init__(self, ws: ServerConnection, bucket: TokenBucket, join_bucket: TokenBucket):
         self.ws = ws
         self.codec = codec_for(ws.subprotocol)
         self.player_id: str | None = None
         self.name: str | None = None
         self.bucket = bucket
         self.rejected = 0          # messages refused since the bucket was last full
+        self.join_bucket = join_bucket   # failed joins (unknown codes) this connection may make
+        address = ws.remote_address
+        self.ip = str(address[0]) if address else "?"
 
 
 class TyperaceServer:
@@ -82,7 +87,10 @@ class TyperaceServer:
             max_players=config.max_players, countdown_s=config.countdown_s,
             lobby_wait_s=config.lobby_wait_s, reconnect_grace_s=config.reconnect_grace_s,
             practice_countdown_s=config.practice_countdown_s,
+            idle_room_s=config.idle_room_s,
         ), new_room_id, new_code)
+        self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
+                                        config.join_fail_ip_burst)
         self.conns: dict[str, Conn] = {}          # player_id -> its live connection
         self.secret = ""
         self.race_text_ids: list[int] = []
@@ -269,7 +277,9 @@ class TyperaceServer:
         return http.route(self, connection, request)
 
     async def handler(self, ws: ServerConnection) -> None:
-        conn = Conn(ws, TokenBucket(self.config.msg_rate, self.config.msg_burst, time.monotonic()))
+        now = time.monotonic()
+        conn = Conn(ws, TokenBucket(self.config.msg_rate, self.config.msg_burst, now),
+                    self.failed_joins.conn_bucket(now))
         try:
             await self._session(conn)
         except ConnectionClosed:
@@ -290,6 +300,8 @@ class TyperaceServer:
             await self._receive(conn, frame)
 
     async def _receive(self, conn: Conn, frame) -> None:
+        if conn.player_id is not None and self.conns.get(conn.player_id) is not conn:
+            return                  # replaced by a newer connection, which is closing this one
         if not conn.bucket.take(time.monotonic()):
             conn.rejected += 1
             if conn.rejected > self.config.msg_burst:
@@ -368,12 +380,19 @@ class TyperaceServer:
                                "token": token, "server_ms": now, "protocol": PROTOCOL_VERSION})
         seated = self.lobby.reconnect(player_id, now)
         if seated is not None:
+            # Back within the grace period: the seat, the race so far, and its own typing.
             room, seat = seated
             self.flush()
             self._send_joined(conn, None, room, seat.slot)
             resume = self.lobby.racer_state(room, seat.slot)
             if resume is not None:
                 self.send(conn, resume)
+        elif player_id in self.lobby.watching:
+            # A spectator's newer connection (the old one is being replaced) keeps watching.
+            room = self.lobby.watching[player_id]
+            self.send(conn, {"type": "watching", "room": room.view(False)})
+            for message in self.lobby.catch_up(room, now):
+                self.send(conn, message)
 
     async def on_ping(self, conn: Conn, req) -> None:
         self.reply(conn, req, {"type": "pong", "server_ms": self.clock.now_ms()})
@@ -409,9 +428,23 @@ class TyperaceServer:
             raise ProtocolError("text_not_found", f"no text has id {text_id}")
         return text
 
+    def _guarded(self, conn: Conn, attempt):
+        """A join or watch by code, refused while this connection or its IP has used up
+        its failed attempts (unknown codes); see server/joinguard.py."""
+        now = time.monotonic()
+        if not self.failed_joins.allowed(conn.join_bucket, conn.ip, now):
+            raise ProtocolError("rate_limited", "too many unknown codes; wait a minute "
+                                "before trying another")
+        try:
+            return attempt()
+        except ProtocolError as exc:
+            if exc.code == "room_not_found":
+                self.failed_joins.failed(conn.join_bucket, conn.ip, now)
+            raise
+
     async def on_join_room(self, conn: Conn, req) -> None:
-        room, seat = self.lobby.join_room(conn.player_id, conn.name, req.args["code"],
-                                          self.clock.now_ms())
+        room, seat = self._guarded(conn, lambda: self.lobby.join_room(
+            conn.player_id, conn.name, req.args["code"], self.clock.now_ms()))
         self._send_joined(conn, req, room, seat.slot)
 
     async def on_practice(self, conn: Conn, req) -> None:
@@ -421,7 +454,7 @@ class TyperaceServer:
 
     async def on_watch(self, conn: Conn, req) -> None:
         now = self.clock.now_ms()
-        room = self.lobby.watch(conn.player_id, req.args["code"], now)
+        room = self._guarded(conn, lambda: self.lobby.watch(conn.player_id, req.args["code"], now))
         self.reply(conn, req, {"type": "watching", "room": room.view(False)})
         for message in self.lobby.catch_up(room, now):
             self.send(conn, message)

@@ -35,7 +35,16 @@ class Config:
                                        "(and the token secret) live there instead of --db")
     secret: str | None = knob(None, "secret that signs player tokens (default: generated "
                                     "once and kept in the database)")
-    reconnect_grace_s: int = knob(30, "how long a dropped racer's seat is held", 0, 3600)
+    reconnect_grace_s: int = knob(30, "how long a dropped racer's seat is held, seconds",
+                                  0, 3600)
+    idle_room_s: int = knob(300, "a private room with nobody connected closes after this, "
+                                 "seconds", 0, 86400)
+    join_fail_burst: int = knob(5, "join/watch attempts with an unknown code a connection "
+                                   "may make in a row before `rate_limited`", 1, 10000)
+    join_fail_ip_burst: int = knob(20, "join/watch attempts with an unknown code one client "
+                                       "IP may make in a row before `rate_limited`", 1, 100000)
+    join_fail_per_min: float = knob(10.0, "failed join attempts regained per minute, per "
+                                          "connection and per client IP", 0.01, 100000)
     max_wpm: int = knob(300, "sustained speed above which a result is flagged", 50, 10000)
     practice_countdown_s: int = knob(3, "countdown before a practice race, seconds", 0, 60)
     max_frame: int = knob(65536, "largest frame accepted, bytes (larger: close 1009)",

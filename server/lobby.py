@@ -190,6 +190,9 @@ class Lobby:
         racers = [(s.slot, s.player_id, s.name) for s in room.seats.values()]
         room.race = Race(room.next_race_id(), room.text, racers,
                          now_ms + countdown_s * 1000, countdown_s)
+        for seat in room.seats.values():
+            if not seat.connected:           # a held seat races, but nobody waits for it
+                room.race.racers[seat.slot].connected = False
         room.results_out = False
         self._broadcast(room, [room.race.countdown_message()])
         self._announce(room)
@@ -310,7 +313,9 @@ class Lobby:
         if room.race and room.race.state in (COUNTDOWN, RACING):
             self._race_events(room, room.race.leave(seat.slot, now_ms))
         if room.host == seat.slot:
-            remaining = sorted(room.seats.values(), key=lambda s: s.seq)
+            # The longest-seated player takes over; one who is here now before one whose
+            # seat is only held for a dropped connection.
+            remaining = sorted(room.seats.values(), key=lambda s: (not s.connected, s.seq))
             room.host = remaining[0].slot if remaining else None
         if not room.seats and (room.race is None or room.results_out or room.public):
             self._close(room, "empty")

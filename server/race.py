@@ -98,7 +98,13 @@ class Race:
         return []
 
     def _all_done(self) -> bool:
-        return all(r.status != "racing" or not r.connected for r in self.racers.values())
+        """Nobody connected is still typing. Dropped racers don't hold up those who are
+        done; but a race that nobody has finished and nobody is connected to waits for
+        them (until they come back, leave when their grace ends, or the time limit)."""
+        still = [r for r in self.racers.values() if r.status == "racing"]
+        if any(r.connected for r in still):
+            return False
+        return not still or self.finished_count > 0
 
     def input(self, slot: int, keys: str, now_ms: int) -> list[dict]:
         """A racer's keys, applied in order at the server's time."""
