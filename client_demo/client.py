@@ -100,4 +100,18 @@ class Client:
         return self.welcome
 
     async def close(self) -> None:
-        await self.ws.close()
+        # Unread frames past websockets' queue limit pause reading, and then the
+        # server's close frame is never seen (close() waits its 10 s timeout). A client
+        # that is leaving doesn't need them: drain while closing.
+        drain = asyncio.create_task(self._discard_incoming())
+        try:
+            await self.ws.close()
+        finally:
+            drain.cancel()
+
+    async def _discard_incoming(self) -> None:
+        try:
+            async for _ in self.ws:
+                pass
+        except Exception:
+            pass

@@ -382,7 +382,6 @@ class TyperaceServer:
         if seated is not None:
             # Back within the grace period: the seat, the race so far, and its own typing.
             room, seat = seated
-            self.flush()
             self._send_joined(conn, None, room, seat.slot)
             resume = self.lobby.racer_state(room, seat.slot)
             if resume is not None:

@@ -1,0 +1,151 @@
+"""The pure parts behind private rooms and reconnection, driven with a fake clock."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from protocol.messages import ProtocolError
+from server.joinguard import FailedJoins
+from server.lobby import PLAYERS, SPECTATORS, Lobby, LobbyConfig
+from server.race import Race
+from server.texts import Text
+
+TEXT = Text(1, "Cat", "test", "the cat sat on the mat")
+OTHER = Text(2, "Dog", "test", "a dog ran in the park")
+
+
+def make_lobby(**config) -> Lobby:
+    ids = itertools.count(1)
+    codes = itertools.count(1)
+    return Lobby(LobbyConfig(**config), lambda: f"r{next(ids)}",
+                 lambda: f"C{next(codes):05d}")
+
+
+def error_of(call, *args) -> str:
+    with pytest.raises(ProtocolError) as caught:
+        call(*args)
+    return caught.value.code
+
+
+# ---- failed joins -------------------------------------------------------------------
+
+def test_failed_joins_are_limited_per_connection_and_per_ip_and_refill():
+    guard = FailedJoins(per_min=60, conn_burst=2, ip_burst=3)        # one a second back
+    a, b = guard.conn_bucket(0.0), guard.conn_bucket(0.0)
+    for _ in range(2):
+        assert guard.allowed(a, "1.2.3.4", 0.0)
+        guard.failed(a, "1.2.3.4", 0.0)
+    assert not guard.allowed(a, "1.2.3.4", 0.0)       # this connection is out
+    assert guard.allowed(b, "1.2.3.4", 0.0)           # the IP still has one
+    guard.failed(b, "1.2.3.4", 0.0)
+    assert not guard.allowed(b, "1.2.3.4", 0.0)       # now the IP is out too
+    assert guard.allowed(guard.conn_bucket(0.0), "5.6.7.8", 0.0)
+    assert guard.allowed(b, "1.2.3.4", 1.0)           # a second later, one more
+
+
+def test_the_ip_table_stays_bounded():
+    guard = FailedJoins(per_min=60, conn_burst=5, ip_burst=5, max_ips=100)
+    conn = guard.conn_bucket(0.0)
+    for i in range(1000):
+        guard.failed(conn, f"10.0.{i // 256}.{i % 256}", float(i))
+    assert len(guard.by_ip) <= 100
+    assert "10.0.3.231" in guard.by_ip                 # the newest is kept
+
+
+# ---- races with dropped racers -------------------------------------------------------
+
+def test_a_race_nobody_finished_waits_for_its_dropped_racers():
+    race = Race("r.1", TEXT, [(0, "p0", "Ann"), (1, "p1", "Bob")], 1000, 1)
+    race.advance(1000)
+    assert race.set_connected(0, False, 1100) == [] and race.state == "racing"
+    race.set_connected(1, False, 1200)
+    assert race.state == "racing"                       # both may come back
+    race.set_connected(0, True, 1300)
+    race.input(0, TEXT.body, 1400)
+    assert race.state == "finished"                     # done; Bob is still away
+    assert [(r["name"], r["status"]) for r in race.ranking()] == [("Ann", "finished"),
+                                                                  ("Bob", "left")]
+
+
+def test_finishers_on_the_same_millisecond_keep_their_finish_order():
+    race = Race("r.1", TEXT, [(0, "p0", "Ann"), (1, "p1", "Bob")], 0, 0)
+    race.advance(0)
+    assert race.input(1, TEXT.body, 500)[0]["place"] == 1
+    race.input(0, TEXT.body, 500)
+    assert [r["name"] for r in race.ranking()] == ["Bob", "Ann"]
+
+
+# ---- lobby ---------------------------------------------------------------------------
+
+def test_codes_go_to_players_only_and_a_watch_code_never_seats():
+    lobby = make_lobby()
+    room, _ = lobby.create_room("p0", "Ann", {}, TEXT, 0)
+    assert room.code != room.watch_code
+    assert error_of(lobby.join_room, "p1", "Bob", room.watch_code, 0) == "room_not_found"
+    lobby.watch("p1", room.watch_code, 0)
+    lobby.join_room("p2", "Cid", room.code.lower(), 0)
+    for _, audience, message in lobby.outbox:
+        if message["type"] == "room":
+            assert ("code" in message["room"]) == (audience == PLAYERS)
+    assert any(audience == SPECTATORS for _, audience, _ in lobby.outbox)
+
+
+def test_host_hand_over_prefers_a_connected_player_then_seating_order():
+    lobby = make_lobby()
+    room, ann = lobby.create_room("p0", "Ann", {}, TEXT, 0)
+    lobby.join_room("p1", "Bob", room.code, 1)
+    _, cid = lobby.join_room("p2", "Cid", room.code, 2)
+    lobby.join_room("p3", "Dan", room.code, 3)
+    lobby.disconnect("p1", 4)                           # Bob's seat is only held
+    lobby.leave("p0", 5)
+    assert room.host == cid.slot
+    lobby.leave("p2", 6)
+    assert room.seats[room.host].name == "Dan"
+
+
+def test_a_seat_is_held_for_the_grace_period_then_the_player_has_left():
+    lobby = make_lobby(reconnect_grace_s=10)
+    room, _ = lobby.create_room("p0", "Ann", {}, TEXT, 0)
+    _, bob = lobby.join_room("p1", "Bob", room.code, 0)
+    lobby.disconnect("p1", 1000)
+    assert room.seats[bob.slot].connected is False
+    lobby.advance(10_999)
+    assert lobby.reconnect("p1", 10_999) is not None    # just in time
+    lobby.disconnect("p1", 20_000)
+    lobby.advance(30_000)
+    assert bob.slot not in room.seats and lobby.reconnect("p1", 30_001) is None
+
+
+def test_an_empty_private_room_closes_after_the_idle_time_and_frees_its_codes():
+    lobby = make_lobby(reconnect_grace_s=3600, idle_room_s=60)
+    room, _ = lobby.create_room("p0", "Ann", {}, TEXT, 0)
+    lobby.advance(120_000)
+    assert room.room_id in lobby.rooms                  # Ann is connected: not idle
+    lobby.disconnect("p0", 120_000)
+    lobby.advance(179_999)
+    assert room.room_id in lobby.rooms
+    lobby.advance(180_000)
+    assert not (lobby.rooms or lobby.codes or lobby.watch_codes or lobby.seated)
+
+
+def test_configure_while_waiting_and_rematch_only_after_results():
+    lobby = make_lobby()
+    room, _ = lobby.create_room("p0", "Ann", {"countdown_s": 0}, TEXT, 0)
+    lobby.join_room("p1", "Bob", room.code, 0)
+    assert error_of(lobby.configure, "p1", {"countdown_s": 3}, None, 0) == "not_host"
+    assert error_of(lobby.rematch, "p0", OTHER, 0) == "race_in_progress"
+    lobby.configure("p0", {"max_players": 3}, None, 0)
+    lobby.start("p0", 0)
+    lobby.advance(0)
+    assert error_of(lobby.configure, "p0", {"countdown_s": 3}, None, 0) == "race_in_progress"
+    lobby.input("p0", TEXT.body, 100)
+    lobby.input("p1", TEXT.body, 200)
+    assert lobby.ended == [room]
+    assert error_of(lobby.rematch, "p0", OTHER, 300) == "race_in_progress"  # not saved yet
+    lobby.publish_results(room, room.race.ranking(), 300)
+    seats = {s.slot: s.player_id for s in room.seats.values()}
+    lobby.rematch("p0", OTHER, 400)
+    assert room.state == "countdown" and room.text is OTHER
+    assert {s: r.player_id for s, r in room.race.racers.items()} == seats
