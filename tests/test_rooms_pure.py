@@ -149,3 +149,28 @@ def test_configure_while_waiting_and_rematch_only_after_results():
     lobby.rematch("p0", OTHER, 400)
     assert room.state == "countdown" and room.text is OTHER
     assert {s: r.player_id for s, r in room.race.racers.items()} == seats
+
+
+def test_a_race_started_while_a_seat_is_held_does_not_wait_for_it():
+    lobby = make_lobby()
+    room, _ = lobby.create_room("p0", "Ann", {"countdown_s": 0}, TEXT, 0)
+    lobby.join_room("p1", "Bob", room.code, 0)
+    lobby.disconnect("p1", 10)
+    lobby.start("p0", 20)
+    lobby.advance(20)
+    lobby.input("p0", TEXT.body, 500)
+    assert room.state == "finished" and lobby.ended == [room]
+    statuses = {r["name"]: r["status"] for r in room.race.ranking()}
+    assert statuses == {"Ann": "finished", "Bob": "left"}
+
+
+def test_grace_idle_and_join_limits_are_flags_wired_into_the_server(tmp_path):
+    from server.app import TyperaceServer
+    from server.config import load_config
+    config = load_config(["--reconnect-grace-s", "7", "--idle-room-s", "9",
+                          "--join-fail-burst", "2", "--db", str(tmp_path / "x.db")],
+                         environ={"TYPERACE_JOIN_FAIL_IP_BURST": "4"})
+    server = TyperaceServer(config)
+    assert (server.lobby.config.reconnect_grace_s, server.lobby.config.idle_room_s) == (7, 9)
+    assert (server.failed_joins.conn_burst, server.failed_joins.ip_burst) == (2, 4)
+    assert load_config([], environ={}).reconnect_grace_s == 30
