@@ -15,7 +15,23 @@ found join code still only seats a stranger the host can kick (and ban).
 
 from __future__ import annotations
 
+import ipaddress
+
 from server.ratelimit import TokenBucket
+
+
+def ip_key(address: str) -> str:
+    """Who a failed join is charged to: an IPv4 address, or an IPv6 /64 (one
+    subscriber usually holds a whole /64, so single IPv6 addresses are free to hop)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 class FailedJoins:
@@ -31,12 +47,13 @@ class FailedJoins:
 
     def allowed(self, conn: TokenBucket, ip: str, now: float) -> bool:
         """May this connection try a code now? Spends nothing."""
-        buckets = [conn, self.by_ip.get(ip)]
+        buckets = [conn, self.by_ip.get(ip_key(ip))]
         return all(b is None or _has_token(b, now) for b in buckets)
 
     def failed(self, conn: TokenBucket, ip: str, now: float) -> None:
         """A code named no room: both buckets pay one."""
         conn.take(now)
+        ip = ip_key(ip)
         bucket = self.by_ip.get(ip)
         if bucket is None:
             self._make_room(now)

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from protocol.messages import ProtocolError
-from server.joinguard import FailedJoins
+from server.joinguard import FailedJoins, ip_key
 from server.lobby import PLAYERS, SPECTATORS, Lobby, LobbyConfig
 from server.race import Race
 from server.texts import Text
@@ -43,6 +43,17 @@ def test_failed_joins_are_limited_per_connection_and_per_ip_and_refill():
     assert not guard.allowed(b, "1.2.3.4", 0.0)       # now the IP is out too
     assert guard.allowed(guard.conn_bucket(0.0), "5.6.7.8", 0.0)
     assert guard.allowed(b, "1.2.3.4", 1.0)           # a second later, one more
+
+
+def test_an_ipv6_guesser_cannot_escape_by_hopping_addresses_in_its_slash_64():
+    assert ip_key("2001:db8:1:2::5") == ip_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert ip_key("2001:db8:1:3::5") != ip_key("2001:db8:1:2::5")
+    assert ip_key("::ffff:10.1.2.3") == ip_key("10.1.2.3") == "10.1.2.3"
+    guard = FailedJoins(per_min=1, conn_burst=100, ip_burst=3)
+    for i in range(3):
+        guard.failed(guard.conn_bucket(0.0), f"2001:db8:1:2::{i + 1}", 0.0)
+    assert not guard.allowed(guard.conn_bucket(0.0), "2001:db8:1:2::99", 0.0)
+    assert guard.allowed(guard.conn_bucket(0.0), "2001:db8:1:3::1", 0.0)
 
 
 def test_the_ip_table_stays_bounded():
