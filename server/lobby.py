@@ -60,6 +60,7 @@ class Room:
         self.host: int | None = None
         self.race: Race | None = None
         self.results_out = False             # results of the current race were published
+        self.last_results: dict | None = None    # ... and what they said, for latecomers
         self.announced_state = WAITING       # the state the members were last told
         self.banned: set[str] = set()        # kicked players may not come back
         self.created_ms = now_ms
@@ -194,6 +195,7 @@ class Lobby:
             if not seat.connected:           # a held seat races, but nobody waits for it
                 room.race.racers[seat.slot].connected = False
         room.results_out = False
+        room.last_results = None
         self._broadcast(room, [room.race.countdown_message()])
         self._announce(room)
 
@@ -288,10 +290,13 @@ class Lobby:
         return room
 
     def catch_up(self, room: Room, now_ms: int) -> list[dict]:
-        """What a newcomer needs to see a running race: the text, then positions."""
+        """What a newcomer needs to see the room's race: the text, then positions; or
+        the results, when it is over."""
         race = room.race
-        if race is None or (race.state == FINISHED and room.results_out):
+        if race is None:
             return []
+        if race.state == FINISHED and room.results_out:
+            return [room.last_results] if room.last_results else []
         messages = [race.countdown_message()]
         if race.state in (RACING, FINISHED):
             messages.append(race.snapshot(now_ms))
@@ -449,8 +454,8 @@ class Lobby:
             return
         room.results_out = True
         room.touched_ms = now_ms
-        self._broadcast(room, [{"type": "results", "race_id": room.race.race_id,
-                                "ranking": ranking}])
+        room.last_results = {"type": "results", "race_id": room.race.race_id, "ranking": ranking}
+        self._broadcast(room, [room.last_results])
         if room.room_id in self.rooms:
             if not room.seats:
                 self._close(room, "empty")

@@ -181,3 +181,22 @@ async def test_after_the_grace_period_a_dropped_racer_has_left(make_server, conn
         await again.request({"type": "leave"})
     assert refused.value.code == "not_in_room"
     assert not any(m.get("type") == "joined" for m in again.seen)
+
+
+async def test_a_racer_back_after_the_race_ended_gets_the_results(connect):
+    ann, bob = await connect("Ann"), await connect("Bob")
+    joined = await create(ann, countdown_s=1)
+    await bob.request({"type": "join_room", "code": joined["room"]["code"]})
+    await ann.send({"type": "start"})
+    body = (await racing(ann))["text"]["body"]
+    await bob.send({"type": "input", "keys": body[:4]})
+    drop(bob)
+    await ann.expect("room", where=lambda m: connected(m, "Bob") is False)
+    await ann.send({"type": "input", "keys": body})
+    results = await ann.expect("results")
+
+    again = await connect("Bob", token=bob.welcome["token"])
+    rejoined = await again.expect("joined")
+    assert rejoined["room"]["state"] == "finished"
+    assert (await again.expect("results")) == results
+    assert not any(m.get("type") == "resume" for m in again.seen)
