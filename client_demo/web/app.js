@@ -143,6 +143,14 @@ function connect() {
     if (S.ws !== ws) return;
     S.ws = null;
     S.welcomed = false;
+    if (ev.code === 4000) {
+      // Replaced: the same player (same token) connected from another tab or device.
+      // Reconnecting on our own would take the seat back and start a tug of war.
+      setStatus("playing in another tab or window");
+      notice("Typerace was opened in another tab or window. Reload this page to play here.",
+        "replaced");
+      return;
+    }
     if (!S.wanted) { setStatus("offline"); return; }
     const delay = Math.min(5000, 500 * 2 ** S.backoff++);
     setStatus(`disconnected (${ev.code}); reconnecting in ${(delay / 1000).toFixed(1)} s…`);
