@@ -1,4 +1,8 @@
-"""`python -m server`: run the Typerace server until SIGINT/SIGTERM."""
+"""`python -m server`: run the Typerace server until SIGINT/SIGTERM.
+
+The first signal drains (server/shutdown.py: running races finish, up to --drain-s,
+every result is saved, connections close with 1001); a second one ends at once.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,36 @@ import logging
 import signal
 import sys
 
+from server import logs
 from server.app import TyperaceServer
 from server.config import ConfigError, load_config
 from server.redis_adapter import RedisError
+from server.shutdown import drain_and_stop
 from server.texts import TextInvalid
+
+log = logging.getLogger("typerace")
 
 
 async def serve(config) -> None:
     server = TyperaceServer(config)
     await server.start()
-    stop = asyncio.Event()
+    stop, force = asyncio.Event(), asyncio.Event()
+
+    def on_signal(sig) -> None:
+        if stop.is_set():
+            logs.event(log, "shutdown_forced", signal=sig.name)
+            force.set()
+        else:
+            logs.event(log, "shutdown_requested", signal=sig.name)
+            stop.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
     print(f"Typerace listening on http://{config.host}:{server.port}/ "
           f"(WebSocket ws://{config.host}:{server.port}/ws)", flush=True)
     await stop.wait()
-    await server.stop()
+    await drain_and_stop(server, config.drain_s, force)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,8 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=config.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup(config.log_format, config.log_level)
     try:
         asyncio.run(serve(config))
     except (ConfigError, TextInvalid) as exc:   # found at start-up, e.g. a bad --texts file

@@ -22,6 +22,9 @@ from protocol.messages import ProtocolError, clean_name, parse, parse_settings, 
 from server import http, integrity, tokens
 from server.config import Config, ConfigError
 from server.joinguard import FailedJoins
+from server.limits import AddressQuota, ConnectionLimits, buffered_bytes, client_ip
+from server.logs import event
+from server.metrics import INVALID, Metrics
 from server.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
 from server.ratelimit import TokenBucket
 from server.redis_adapter import RedisUnavailable
@@ -38,6 +41,8 @@ CLOSE_REPLACED = 4000       # the same player (same token) connected again elsew
 # while a script can't fill the library (and the disk) at the message rate.
 TEXTS_BURST = 10
 TEXTS_PER_HOUR = 30
+NEW_ROOM_REQUESTS = ("quick_race", "create_room", "practice", "start", "rematch")
+ROOM_OPENERS = ("create_room", "practice")           # held to --room-rate per address
 
 
 def new_code() -> str:
@@ -64,7 +69,8 @@ class Clock:
 class Conn:
     """One WebSocket connection and what the server knows of its player."""
 
-    __slots__ = ("ws", "codec", "player_id", "name", "bucket", "rejected", "join_bucket", "ip")
+    __slots__ = ("ws", "codec", "player_id", "name", "bucket", "rejected", "join_bucket", "ip",
+                 "dropped", "closing")
 
     def __init__(self, ws: ServerConnection, bucket: TokenBucket, join_bucket: TokenBucket):
         self.ws = ws
@@ -74,8 +80,9 @@ class Conn:
         self.bucket = bucket
         self.rejected = 0          # messages refused since the bucket was last full
         self.join_bucket = join_bucket   # failed joins (unknown codes) this connection may make
-        address = ws.remote_address
-        self.ip = str(address[0]) if address else "?"
+        self.ip = client_ip(ws)
+        self.dropped = False       # cut off as a slow consumer: gets nothing more
+        self.closing = False       # closed for flooding: what it still sends is ignored
 
 
 class TyperaceServer:
@@ -100,6 +107,11 @@ class TyperaceServer:
         self._ticker: asyncio.Task | None = None
         self._server = None
         self.port = 0
+        self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
+        self.room_quota = AddressQuota(config.room_rate)
+        self.draining = False          # SIGTERM: no new races; see server/shutdown.py
+        self.stopping = False          # connections are being closed: nothing more to save
+        self.metrics = Metrics(self)
 
     # ---- lifecycle ------------------------------------------------------------
 
@@ -112,16 +124,26 @@ class TyperaceServer:
             self.handler, self.config.host, self.config.port,
             subprotocols=SUBPROTOCOLS, select_subprotocol=_select_subprotocol,
             process_request=self.process_request, max_size=self.config.max_frame,
-            ping_interval=20, ping_timeout=20, compression=None,
+            ping_interval=self.config.ping_interval_s, ping_timeout=self.config.ping_timeout_s,
+            close_timeout=self.config.ping_timeout_s, compression=None,
+            # None admits clients that send no Origin (bots, terminals): the allow-list
+            # keeps other web sites' pages out, it is not authentication.
+            origins=None if self.config.origins is None else [*self.config.origins, None],
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ticker = asyncio.create_task(self._tick_loop(), name="ticker")
         log.info("listening on %s:%d", self.config.host, self.port)
 
-    async def stop(self) -> None:
+    async def stop(self, close_wait_s: float | None = None) -> None:
+        """Close every connection with 1001 (waiting up to close_wait_s for the peers'
+        answers, or their close timeout), let pending saves finish, close the store."""
+        self.stopping = True
         if self._server is not None:
             self._server.close(close_connections=True)
-            await self._server.wait_closed()
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), close_wait_s)
+            except TimeoutError:
+                log.warning("connections still closing after %.1fs; going on", close_wait_s)
         if self._ticker is not None:
             self._ticker.cancel()
         if self._tasks:
@@ -132,7 +154,8 @@ class TyperaceServer:
         states: dict[str, int] = {}
         for room in self.lobby.rooms.values():
             states[room.state] = states.get(room.state, 0) + 1
-        return {"status": "ok", "protocol": PROTOCOL_VERSION, "connections": len(self.conns),
+        return {"status": "draining" if self.draining else "ok", "protocol": PROTOCOL_VERSION,
+                "connections": len(self.conns),
                 "rooms": len(self.lobby.rooms), "rooms_by_state": states,
                 "players": len(self.lobby.seated), "spectators": len(self.lobby.watching)}
 
@@ -178,8 +201,32 @@ class TyperaceServer:
         self._deliver([conn], conn.codec, conn.codec.encode(message))
 
     def _deliver(self, conns: list[Conn], codec, frame) -> None:
-        """Write one ready frame to many connections without awaiting any of them."""
-        broadcast([c.ws for c in conns], frame, text=not codec.binary)
+        """Write one ready frame to many connections without awaiting any of them.
+
+        broadcast() has no backpressure, so the bound is ours: a connection holding
+        more than max_send_buffer unsent bytes is cut off (see _drop_slow)."""
+        limit = self.config.max_send_buffer
+        ready = []
+        for conn in conns:
+            if conn.dropped:
+                continue
+            if buffered_bytes(conn.ws) > limit:
+                self._drop_slow(conn)
+                continue
+            ready.append(conn.ws)
+        broadcast(ready, frame, text=not codec.binary)
+        self.metrics.messages_out.inc(len(ready))
+
+    def _drop_slow(self, conn: Conn) -> None:
+        """A client that stopped reading: nothing more is queued for it, and the TCP
+        connection is aborted (a close frame would wait behind the backlog). Its handler
+        then ends like any lost connection, so its seat follows the reconnection rules."""
+        conn.dropped = True
+        self.metrics.dropped_slow.inc()
+        event(log, "slow_consumer_dropped", level=logging.WARNING, player=conn.player_id,
+              ip=conn.ip, buffered=buffered_bytes(conn.ws))
+        if conn.ws.transport is not None:
+            conn.ws.transport.abort()
 
     def _room_audience(self, room: Room, audience: str) -> list[str]:
         ids: list[str] = []
@@ -206,12 +253,18 @@ class TyperaceServer:
             outbox, lobby.outbox = lobby.outbox, []
             for room, audience, message in outbox:
                 self.publish(room, audience, message)
+                if message["type"] == "countdown":
+                    event(log, "race_start", race=message["race_id"], room=room.room_id,
+                          kind=room.kind, racers=len(room.seats),
+                          start_server_ms=message["start_server_ms"])
             direct, lobby.direct = lobby.direct, []
             for player_id, message in direct:
                 conn = self.conns.get(player_id)
                 if conn is not None:
                     self.send(conn, message)
             ended, lobby.ended = lobby.ended, []
+            if self.stopping:
+                continue        # races cut by the closing connections themselves: not results
             for room in ended:
                 self._spawn(self._save_and_publish(room))
 
@@ -253,6 +306,10 @@ class TyperaceServer:
                     delay = min(delay * 2, 5.0)
         self.lobby.publish_results(room, ranking, self.clock.now_ms())
         self.flush()
+        self.metrics.races_finished.inc()
+        event(log, "race_finish", race=race.race_id, room=room.room_id, kind=room.kind,
+              racers=len(ranking), finished=sum(e["status"] == "finished" for e in ranking),
+              race_ms=race.final_race_ms)
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -263,6 +320,7 @@ class TyperaceServer:
             await asyncio.sleep(max(0.0, deadline - loop.time()))
             if loop.time() - deadline > interval:
                 deadline = loop.time()       # we fell behind: don't burst to catch up
+            started = time.perf_counter()
             try:
                 now = self.clock.now_ms()
                 self.lobby.advance(now)
@@ -270,22 +328,46 @@ class TyperaceServer:
                 self.flush()
             except Exception:
                 log.exception("tick failed")
+            self.metrics.tick_seconds.observe(time.perf_counter() - started)
 
     # ---- connections ----------------------------------------------------------
 
     def process_request(self, connection, request):
         return http.route(self, connection, request)
 
+    def refusal(self, connection) -> str | None:
+        """Checked before the handshake (an HTTP error instead of a WebSocket)."""
+        refusal = self.limits.refusal(client_ip(connection))
+        if refusal is not None:
+            self._count_refusal(refusal)
+        return refusal
+
     async def handler(self, ws: ServerConnection) -> None:
         now = time.monotonic()
         conn = Conn(ws, TokenBucket(self.config.msg_rate, self.config.msg_burst, now),
                     self.failed_joins.conn_bucket(now))
+        # Counted here, where connections really open; process_request only pre-checks,
+        # so concurrent handshakes that all passed it are still held to the limit.
+        refusal = self.limits.open(conn.ip)
+        if refusal is not None:
+            self._count_refusal(refusal)
+            await ws.close(1008, refusal)
+            return
+        event(log, "conn_open", ip=conn.ip, codec=conn.codec.name)
         try:
             await self._session(conn)
         except ConnectionClosed:
             pass
         finally:
+            self.limits.close(conn.ip)
             self._unregister(conn)
+            event(log, "conn_close", ip=conn.ip, player=conn.player_id,
+                  code=ws.close_code, reason=ws.close_reason or None,
+                  dropped=conn.dropped or None)
+
+    def _count_refusal(self, refusal: str) -> None:
+        per_ip = refusal == ConnectionLimits.PER_IP
+        (self.metrics.refused_per_ip if per_ip else self.metrics.refused_total).inc()
 
     async def _session(self, conn: Conn) -> None:
         ws = conn.ws
@@ -294,24 +376,35 @@ class TyperaceServer:
                 while conn.player_id is None:
                     await self._receive(conn, await ws.recv())
         except TimeoutError:
+            self.metrics.dropped_no_hello.inc()
             await ws.close(1008, "no hello in time")
             return
         async for frame in ws:
+            if conn.dropped:
+                return          # cut off as a slow consumer: frames still queued don't count
             await self._receive(conn, frame)
 
     async def _receive(self, conn: Conn, frame) -> None:
         if conn.player_id is not None and self.conns.get(conn.player_id) is not conn:
             return                  # replaced by a newer connection, which is closing this one
+        metrics = self.metrics
+        if conn.closing:
+            return
         if not conn.bucket.take(time.monotonic()):
             conn.rejected += 1
+            metrics.rate_limited.inc()
             if conn.rejected > self.config.msg_burst:
-                if conn.rejected == self.config.msg_burst + 1:
-                    # Not awaited: the closing handshake needs this loop to keep draining
-                    # the flood, or the client's close frame waits behind it (10 s).
+                if not conn.closing:
+                    # Not awaited here: the close handshake needs this loop to go on
+                    # reading (and ignoring) what the flooder already queued.
+                    conn.closing = True
+                    metrics.dropped_flood.inc()
+                    event(log, "flood_closed", level=logging.WARNING, ip=conn.ip,
+                          player=conn.player_id)
                     self._spawn(conn.ws.close(1008, "message flood"))
                 return
-            self.send(conn, _error("rate_limited", "slow down: too many messages",
-                                   _request_id_of(conn.codec, frame)))
+            self.send_error(conn, "rate_limited", "slow down: too many messages",
+                            _request_id_of(conn.codec, frame))
             return
         if conn.bucket.tokens >= conn.bucket.burst - 1:
             # Only a client back within its rate long enough to refill the whole bucket
@@ -319,6 +412,7 @@ class TyperaceServer:
             # refusals per refilled token) go on for ever without being closed.
             conn.rejected = 0
         rid = None
+        request = None
         try:
             message = conn.codec.decode(frame)
             rid = request_id(message)
@@ -326,21 +420,45 @@ class TyperaceServer:
                 # Whatever came first (even an unknown type), the fix is the same.
                 raise ProtocolError("not_hello", "say hello first")
             request = parse(message)
+            metrics.messages_in[request.type].inc()
+            if self.draining and request.type in NEW_ROOM_REQUESTS:
+                raise ProtocolError("shutting_down", "the server is shutting down; no new "
+                                    "races start here (reconnect later)")
+            if request.type in ROOM_OPENERS and not self.room_quota.take(conn.ip,
+                                                                         time.monotonic()):
+                raise ProtocolError("too_many_rooms", "too many rooms opened from your "
+                                    "address; wait a minute")
             handler = getattr(self, "on_" + request.type)
-            await handler(conn, request)
+            if request.type == "input":
+                started = time.perf_counter()
+                await handler(conn, request)
+                metrics.input_seconds.observe(time.perf_counter() - started)
+            else:
+                await handler(conn, request)
         except DecodeError as exc:
-            self.send(conn, _error("bad_message", str(exc), None))
+            metrics.messages_in[INVALID].inc()
+            self.send_error(conn, "bad_message", str(exc), None)
         except ProtocolError as exc:
-            self.send(conn, _error(exc.code, exc.message, rid))
+            if request is None:
+                metrics.messages_in[INVALID].inc()
+            self.send_error(conn, exc.code, exc.message, rid)
         except ConnectionClosed:
             raise
         except RedisUnavailable:            # --redis-url and Redis is away: transient
-            self.send(conn, _error("unavailable", "the shared store is unreachable for a "
-                                   "moment; try again shortly", rid))
+            self.send_error(conn, "unavailable", "the shared store is unreachable for a "
+                            "moment; try again shortly", rid)
         except Exception:
             log.exception("internal error handling a message")
-            self.send(conn, _error("internal", "the server failed; this is our bug", rid))
+            self.send_error(conn, "internal", "the server failed; this is our bug", rid)
         self.flush()
+
+    def send_error(self, conn: Conn, code: str, message: str, rid: int | None) -> None:
+        self.metrics.error(code).inc()
+        # rate_limited errors come in floods; the counter tells their story.
+        if code != "rate_limited":
+            event(log, "error", level=logging.INFO if code != "internal" else logging.ERROR,
+                  code=code, player=conn.player_id, ip=conn.ip)
+        self.send(conn, _error(code, message, rid))
 
     def reply(self, conn: Conn, request, message: dict) -> None:
         if request.id is not None:

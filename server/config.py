@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass, field, fields
 
 
-def knob(default, help: str, minimum=None, maximum=None, choices=None):
+def knob(default, help: str, minimum=None, maximum=None, choices=None, repeat=False):
     return field(default=default, metadata={"help": help, "min": minimum, "max": maximum,
-                                            "choices": choices})
+                                            "choices": choices, "repeat": repeat})
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,35 @@ class Config:
     hello_timeout_s: float = knob(10.0, "a connection that sends no hello is closed after this",
                                   0.1, 3600)
     log_level: str = knob("info", "log level", choices=("debug", "info", "warning", "error"))
+    # ---- robustness and operations (README "Robustness and operations") ----
+    max_send_buffer: int = knob(262144, "bytes queued for one slow client before it is "
+                                "dropped and closed", 4096, 64 * 1024 * 1024)
+    ping_interval_s: float = knob(20.0, "seconds between keepalive pings", 0.05, 3600)
+    ping_timeout_s: float = knob(20.0, "a peer that does not answer a ping (or a close) in "
+                                 "this long is dropped", 0.05, 3600)
+    max_conns: int = knob(10000, "open WebSocket connections in all (0: no limit)",
+                          0, 10_000_000)
+    max_conns_per_ip: int = knob(100, "open WebSocket connections from one client address "
+                                 "(0: no limit)", 0, 10_000_000)
+    room_rate: float = knob(30.0, "rooms (create_room, practice) one client address may open "
+                            "per minute", 1, 1_000_000)
+    allowed_origin: str | None = knob(None, "web origins allowed to open the WebSocket "
+                                      "(repeatable or comma-separated; default: any)",
+                                      repeat=True)
+    drain_s: float = knob(30.0, "on SIGTERM, how long running races may go on before they "
+                          "are ended and saved", 0, 3600)
+    log_format: str = knob("text", "log line format", choices=("text", "json"))
 
     @property
     def tick_interval(self) -> float:
         return 1.0 / self.tick_hz
+
+    @property
+    def origins(self) -> list[str] | None:
+        """The allow-list of web origins, or None when any origin may connect."""
+        if not self.allowed_origin:
+            return None
+        return [o.strip() for o in self.allowed_origin.split(",") if o.strip()]
 
 
 class ConfigError(ValueError):
@@ -97,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + f.name.replace("_", "-")
         env = "TYPERACE_" + f.name.upper()
         parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(),
+                            action="append" if f.metadata["repeat"] else "store",
                             help=f"{f.metadata['help']} (default: {f.default}; env {env})")
     return parser
 
@@ -108,6 +134,8 @@ def load_config(argv: list[str] | None = None, environ: dict | None = None, **ov
     values = {}
     for f in fields(Config):
         raw = getattr(args, f.name)
+        if isinstance(raw, list):           # a repeatable flag: join its values
+            raw = ",".join(raw)
         if raw is None:
             raw = environ.get("TYPERACE_" + f.name.upper())
         if raw is not None:

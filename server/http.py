@@ -10,6 +10,9 @@ from importlib import resources
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
+from server.limits import ConnectionLimits
+from server.metrics import CONTENT_TYPE
+
 WS_PATH = "/ws"
 
 
@@ -50,9 +53,18 @@ def route(server, connection, request) -> Response | None:
     """None lets the WebSocket handshake go on (only at /ws)."""
     path = request.path.split("?", 1)[0]
     if path == WS_PATH:
+        refusal = server.refusal(connection)
+        if refusal is not None:
+            # 429 for one address over its share, 503 when the whole server is full.
+            status = 429 if refusal == ConnectionLimits.PER_IP else 503
+            return response(status, refusal.encode() + b"\n", "text/plain; charset=utf-8",
+                            {"Retry-After": "10"})
         return None
     if path == "/healthz":
-        return json_response(200, server.health())
+        health = server.health()
+        return json_response(200 if health["status"] == "ok" else 503, health)
+    if path == "/metrics":
+        return response(200, server.metrics.render(), CONTENT_TYPE)
     if path == "/":
         path = "/index.html"
     found = _static(path[1:])

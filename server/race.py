@@ -170,6 +170,10 @@ class Race:
                 "p": [[r.slot, r.typing.pos, round(r.wpm(race_ms)), r.place]
                       for r in self.racers.values()]}
 
+    def end(self, now_ms: int) -> list[dict]:
+        """End the race now (the server is shutting down): racers still typing get dnf."""
+        return self._end(now_ms)
+
     def _end(self, now_ms: int) -> list[dict]:
         if self.state == FINISHED:
             return []

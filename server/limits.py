@@ -1,0 +1,97 @@
+"""Limits a hostile or broken client runs into: connections per address and in all,
+rooms opened per address, and the bytes queued for one slow reader.
+
+The counters are plain Python and take the time as an argument, so they can be unit
+tested; only `buffered_bytes` looks at a live connection.
+"""
+
+from __future__ import annotations
+
+from server.ratelimit import TokenBucket
+
+
+class ConnectionLimits:
+    """Open WebSocket connections per client address and in all (0 = no limit)."""
+
+    FULL = "the server is full"
+    PER_IP = "too many connections from your address"
+
+    def __init__(self, max_total: int, max_per_ip: int):
+        self.max_total = max_total
+        self.max_per_ip = max_per_ip
+        self.total = 0
+        self.by_ip: dict[str, int] = {}
+
+    def refusal(self, ip: str) -> str | None:
+        """Why one more connection from `ip` would be refused, or None."""
+        if self.max_total and self.total >= self.max_total:
+            return self.FULL
+        if self.max_per_ip and self.by_ip.get(ip, 0) >= self.max_per_ip:
+            return self.PER_IP
+        return None
+
+    def open(self, ip: str) -> str | None:
+        """Count a new connection; returns the refusal instead when over a limit."""
+        refusal = self.refusal(ip)
+        if refusal is None:
+            self.total += 1
+            self.by_ip[ip] = self.by_ip.get(ip, 0) + 1
+        return refusal
+
+    def close(self, ip: str) -> None:
+        self.total -= 1
+        left = self.by_ip[ip] - 1
+        if left:
+            self.by_ip[ip] = left
+        else:
+            del self.by_ip[ip]          # no entry per address ever seen: no slow leak
+
+
+class AddressQuota:
+    """So many actions per minute per client address (a token bucket per address).
+
+    Used for rooms opened: a player is in one room at a time, but a new identity is one
+    `hello` away, and a private room outlives its creator's connection for a while.
+    (Wrong room codes have their own guard: server/joinguard.py.)
+    """
+
+    MAX_ADDRESSES = 100_000          # buckets kept; full ones are forgotten first
+
+    def __init__(self, per_minute: float):
+        self.rate = per_minute / 60.0
+        self.burst = max(1.0, per_minute)
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def take(self, ip: str, now: float) -> bool:
+        """Spend one action; False (nothing spent) when the address has none left."""
+        bucket = self.buckets.get(ip)
+        if bucket is None:
+            if len(self.buckets) >= self.MAX_ADDRESSES:
+                self._forget_full(now)
+            bucket = self.buckets[ip] = TokenBucket(self.rate, self.burst, now)
+        return bucket.take(now)
+
+    def _forget_full(self, now: float) -> None:
+        """A full bucket is the same as no bucket: drop those."""
+        for ip, bucket in list(self.buckets.items()):
+            if bucket.tokens + (now - bucket.stamp) * bucket.rate >= bucket.burst:
+                del self.buckets[ip]
+
+
+def buffered_bytes(ws) -> int:
+    """Bytes written to a connection that the peer has not taken yet (on our side):
+    asyncio's transport buffer plus whatever websockets still holds."""
+    transport = ws.transport
+    size = transport.get_write_buffer_size() if transport is not None else 0
+    writes = ws.protocol.writes
+    if writes:
+        size += sum(len(w) for w in writes)
+    return size
+
+
+def client_ip(ws) -> str:
+    """The peer's address (behind a reverse proxy this is the proxy's address)."""
+    address = ws.remote_address
+    if isinstance(address, (tuple, list)) and address:
+        return str(address[0])
+    return str(address)
