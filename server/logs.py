@@ -71,3 +71,6 @@ def setup(log_format: str, level: str, stream=None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    if level != "debug":
+        # websockets logs every HTTP response and close at info; our conn_* lines say it.
+        logging.getLogger("websockets").setLevel(logging.WARNING)
