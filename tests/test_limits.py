@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Opcode
 
 from client_demo.client import Client, ServerError
+from server.limits import AddressQuota, ConnectionLimits
 
 
 def suppress_pongs(client: Client) -> None:
@@ -177,7 +178,7 @@ async def test_concurrent_handshakes_past_the_limit_are_closed_with_1008(make_se
         except ConnectionClosed as closed:
             assert closed.rcvd.code == 1008
         await ws.close()
-    assert kept <= 3
+    assert kept == 3
     assert all(isinstance(r, InvalidStatus) for r in results if isinstance(r, Exception))
 
 
@@ -190,3 +191,24 @@ async def test_only_allowed_web_origins_may_connect(make_server):
     for origin in ("https://typerace.example", "https://b.example", None):
         ws = await ws_connect(url, origin=origin)     # None: a bot sends no Origin
         await ws.close()
+
+
+def test_connection_counts_are_per_address_and_forget_closed_addresses():
+    limits = ConnectionLimits(max_total=3, max_per_ip=2)
+    assert limits.open("10.0.0.1") is None and limits.open("10.0.0.1") is None
+    assert limits.open("10.0.0.1") == ConnectionLimits.PER_IP
+    assert limits.open("10.0.0.2") is None
+    assert limits.open("10.0.0.3") == ConnectionLimits.FULL
+    for _ in range(2):
+        limits.close("10.0.0.1")
+    assert limits.by_ip == {"10.0.0.2": 1} and limits.total == 1
+
+
+def test_an_address_quota_refills_with_time_and_checking_spends_nothing():
+    quota = AddressQuota(per_minute=2)
+    assert quota.left("a", 0.0)
+    assert quota.take("a", 0.0) and quota.take("a", 0.0)
+    assert not quota.take("a", 1.0) and not quota.left("a", 1.0)
+    assert quota.take("b", 1.0)                       # another address has its own
+    assert quota.left("a", 31.0) and quota.left("a", 31.0) and quota.take("a", 31.0)
+    assert not quota.take("a", 31.0)
