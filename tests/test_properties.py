@@ -98,7 +98,7 @@ def test_parse_only_ever_raises_protocol_error(message):
     try:
         request = parse(message)
     except ProtocolError as exc:
-        assert exc.code in ("bad_message", "unknown_type")
+        assert isinstance(exc.code, str) and exc.code and exc.code != "internal"
         return
     assert request.type in SCHEMAS
     assert request.id is None or isinstance(request.id, int)
