@@ -63,7 +63,7 @@ class Config:
                                  "this long is dropped", 0.05, 3600)
     max_conns: int = knob(10000, "open WebSocket connections in all (0: no limit)",
                           0, 10_000_000)
-    max_conns_per_ip: int = knob(100, "open WebSocket connections from one client address "
+    max_conns_per_ip: int = knob(256, "open WebSocket connections from one client address "
                                  "(0: no limit)", 0, 10_000_000)
     room_rate: float = knob(30.0, "rooms (create_room, practice) one client address may open "
                             "per minute", 1, 1_000_000)
