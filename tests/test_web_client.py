@@ -1,0 +1,177 @@
+"""The web client in a real browser: Debian's Chromium driven by Playwright.
+
+Every test starts the real server on port 0 and opens the page it serves at `/`; each
+browser page is its own context (own localStorage, so its own player). Tests wait on
+DOM state, never on fixed sleeps.
+
+Screenshots of a race go to the test's tmp_path; with TYPERACE_SCREENSHOTS=1 they are
+also written to docs/screenshots/ for the README:
+    TYPERACE_SCREENSHOTS=1 ./scripts/test -q tests/test_web_client.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.async_api")
+from playwright.async_api import expect  # noqa: E402
+
+CHROMIUM = os.environ.get("TYPERACE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PASSAGE = "The quick brown fox jumps over the lazy dog."
+WAIT_MS = 20_000        # generous: the box is shared and noisy
+# Fast for the suite; a human-like ~100 WPM when making the README's screenshots.
+KEY_DELAY_MS = 100 if os.environ.get("TYPERACE_SCREENSHOTS") else 15
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run should have installed chromium")
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+def save_screenshot(png: bytes, tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_bytes(png)
+    if os.environ.get("TYPERACE_SCREENSHOTS"):
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(tmp_path / name, DOCS_SCREENSHOTS / name)
+
+
+@pytest.fixture
+async def web(make_server, tmp_path):
+    """A server with one short passage and a 1 s countdown; quick races wait for a second
+    player (a lone player would only start after lobby_wait_s)."""
+    texts = tmp_path / "texts.txt"
+    texts.write_text(f"# Foxes\n{PASSAGE}\n", encoding="utf-8")
+    return await make_server(texts=str(texts), countdown_s=1, lobby_wait_s=60)
+
+
+class Browser:
+    """Pages that are separate players: each has its own context (own localStorage)."""
+
+    def __init__(self, browser, base_url: str):
+        self.browser = browser
+        self.base_url = base_url
+        self.errors: list[str] = []
+        self.contexts = []
+
+    async def page(self, name: str | None = None, path: str = "/"):
+        # bypass_csp: Playwright's wait_for_function evaluates strings, which the server's
+        # strict CSP forbids. It also makes the markup test stricter: injected inline
+        # handlers WOULD run here, so only escaping keeps them inert.
+        context = await self.browser.new_context(bypass_csp=True,
+                                                 viewport={"width": 1000, "height": 900})
+        context.set_default_timeout(WAIT_MS)
+        self.contexts.append(context)
+        page = await context.new_page()
+        page.on("pageerror", lambda exc: self.errors.append(f"{name}: {exc}"))
+        await page.goto(self.base_url + path)
+        if name is not None:
+            await say_hello(page, name)
+        return page
+
+
+async def say_hello(page, name: str) -> None:
+    await page.fill("#name-input", name)
+    await page.click("#hello-btn")
+    await expect(page.locator("#me")).to_have_text(name)
+
+
+@pytest.fixture
+async def browser(web):
+    async with playwright_api.async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                            headless=True)
+        pages = Browser(chromium, f"http://127.0.0.1:{web.port}")
+        try:
+            yield pages
+        finally:
+            for context in pages.contexts:
+                await context.close()
+            await chromium.close()
+        assert pages.errors == [], "JavaScript errors on the page"
+
+
+async def wait_racing(page) -> None:
+    """The typing box is enabled once the race started (on the server's clock)."""
+    await expect(page.locator("#typing-input")).to_be_enabled()
+
+
+async def type_keys(page, keys: str) -> None:
+    """Real key presses into the typing box, like a person (a little delay per key)."""
+    await page.locator("#typing-input").press_sequentially(keys, delay=KEY_DELAY_MS)
+
+
+async def lane_pos(page, slot: str) -> int:
+    return int(await page.locator(f'#lanes .lane[data-slot="{slot}"]').get_attribute("data-pos"))
+
+
+async def results_rows(page) -> list[list[str]]:
+    rows = page.locator("#results-table tbody tr")
+    return [[c.strip() for c in await rows.nth(i).locator("td").all_inner_texts()]
+            for i in range(await rows.count())]
+
+
+async def test_two_pages_race_while_a_third_watches(browser, tmp_path):
+    ann = await browser.page("Ann")
+    eve = await browser.page("Eve")
+
+    await ann.click("#quick-race-btn")
+    await expect(ann.locator("#room-state")).to_have_text("waiting")
+
+    # Eve finds the public race in the list and watches it.
+    await eve.click("#refresh-races-btn")
+    await expect(eve.locator("#races-list li.race")).to_have_count(1)
+    save_screenshot(await eve.screenshot(), tmp_path, "home.png")
+    await eve.locator("#races-list li.race .watch-race-btn").first.click()
+    await expect(eve.locator("#watching-banner")).to_be_visible()
+    await expect(ann.locator("#spectators-count")).to_have_text("1")
+
+    bob = await browser.page("Bob")
+    await bob.click("#quick-race-btn")
+    for page in (ann, bob, eve):
+        await expect(page.locator("#passage")).to_have_text(PASSAGE)
+        await expect(page.locator("#lanes .lane")).to_have_count(2)
+    await wait_racing(ann)
+    await wait_racing(bob)
+    await expect(eve.locator("#typing-input")).to_be_disabled()
+
+    # Ann makes a typo, sees it marked, and corrects it; Bob is slower.
+    half = len(PASSAGE) // 2
+    await type_keys(ann, PASSAGE[:half] + "x")
+    await expect(ann.locator("#passage .wrong")).to_have_text(PASSAGE[half])
+    await type_keys(bob, PASSAGE[:10])
+    ann_slot = await ann.locator("#lanes .lane.mine").get_attribute("data-slot")
+    bob_slot = await bob.locator("#lanes .lane.mine").get_attribute("data-slot")
+    await expect(eve.locator(f'#lanes .lane[data-slot="{ann_slot}"]')).to_have_attribute(
+        "data-pos", str(half))
+    await expect(eve.locator(f'#lanes .lane[data-slot="{bob_slot}"]')).to_have_attribute(
+        "data-pos", "10")
+    await expect(ann.locator(f'#lanes .lane[data-slot="{bob_slot}"]')).to_have_attribute(
+        "data-pos", "10")
+    assert int(await ann.locator("#live-wpm").inner_text()) > 0
+    save_screenshot(await ann.screenshot(), tmp_path, "race.png")
+
+    await ann.locator("#typing-input").press("Backspace")
+    await expect(ann.locator("#passage .wrong")).to_have_text("")
+    await type_keys(ann, PASSAGE[half:])
+    await expect(ann.locator("#race-msg")).to_contain_text("Finished 1st")
+    await type_keys(bob, PASSAGE[10:])
+
+    for page in (ann, bob, eve):
+        await expect(page.locator("#results")).to_be_visible()
+        rows = await results_rows(page)
+        assert [(r[0], r[1], r[5]) for r in rows] == [("1", "Ann", "finished"),
+                                                      ("2", "Bob", "finished")]
+        assert all(float(r[2]) > 0 and r[3] == "100.0%" for r in rows[1:])
+    assert (await results_rows(ann))[0][3] == f"{100 * len(PASSAGE) / (len(PASSAGE) + 1):.1f}%"
+    save_screenshot(await bob.screenshot(full_page=True), tmp_path, "results.png")
+    assert (tmp_path / "race.png").stat().st_size > 10_000
+
