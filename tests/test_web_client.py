@@ -175,3 +175,147 @@ async def test_two_pages_race_while_a_third_watches(browser, tmp_path):
     save_screenshot(await bob.screenshot(full_page=True), tmp_path, "results.png")
     assert (tmp_path / "race.png").stat().st_size > 10_000
 
+
+
+async def create_private_room(page) -> tuple[str, str]:
+    """The host creates a private room with a 1 s countdown: (join code, watch code)."""
+    await page.fill("#create-countdown", "1")
+    await page.click("#create-room-btn")
+    await expect(page.locator("#room-code")).not_to_be_empty()
+    return (await page.locator("#room-code").inner_text(),
+            await page.locator("#watch-code").inner_text())
+
+
+async def test_invite_links_seat_a_player_and_a_spectator(browser):
+    ann = await browser.page("Ann")
+    code, watch_code = await create_private_room(ann)
+    join_link = await ann.locator("#join-link").input_value()
+    assert join_link.endswith(f"/#join={code}")
+    watch_link = await ann.locator("#watch-link").input_value()
+    assert watch_link.endswith(f"/#watch={watch_code}")
+
+    # A newcomer opens the invite link, says who they are, and is seated.
+    bob = await browser.page(path=join_link[len(browser.base_url):])
+    await say_hello(bob, "Bob")
+    await expect(bob.locator("#room-view")).to_be_visible()
+    await expect(bob.locator("#room-code")).to_have_text(code)
+    for page in (ann, bob):
+        await expect(page.locator("#players-list li.player")).to_have_count(2)
+        await expect(page.locator("#players-list")).to_contain_text("Bob")
+    await expect(bob.locator("#start-btn")).to_be_hidden()         # Bob is not the host
+
+    eve = await browser.page("Eve", path=watch_link[len(browser.base_url):])
+    await expect(eve.locator("#watching-banner")).to_be_visible()
+    await expect(eve.locator("#players-list li.player")).to_have_count(2)
+    await expect(ann.locator("#spectators-count")).to_have_text("1")
+
+    await ann.click("#start-btn")
+    for page in (ann, bob, eve):
+        await expect(page.locator("#passage")).to_have_text(PASSAGE)
+    await wait_racing(bob)
+
+
+async def test_a_reload_mid_race_restores_the_race(browser):
+    ann = await browser.page("Ann")
+    code, _ = await create_private_room(ann)
+    bob = await browser.page("Bob")
+    await bob.fill("#join-code-input", code.lower())      # codes are forgiving about case
+    await bob.click("#join-btn")
+    await expect(ann.locator("#players-list li.player")).to_have_count(2)
+    await ann.click("#start-btn")
+    await wait_racing(bob)
+
+    await type_keys(bob, PASSAGE[:15] + "#")
+    await expect(bob.locator("#passage .wrong")).to_have_text(PASSAGE[15])
+    bob_slot = await bob.locator("#lanes .lane.mine").get_attribute("data-slot")
+    await expect(ann.locator(f'#lanes .lane[data-slot="{bob_slot}"]')).to_have_attribute(
+        "data-pos", "15")
+
+    await bob.reload()
+    # Same player (token in localStorage), same seat, same progress, wrong key included.
+    await expect(bob.locator("#room-view")).to_be_visible()
+    await expect(bob.locator("#passage .done")).to_have_text(PASSAGE[:15])
+    await expect(bob.locator("#passage .wrong")).to_have_text(PASSAGE[15])
+    await expect(bob.locator("#lanes .lane.mine")).to_have_attribute("data-slot", bob_slot)
+    await wait_racing(bob)
+
+    await bob.locator("#typing-input").press("Backspace")
+    await type_keys(bob, PASSAGE[15:])
+    await expect(bob.locator("#race-msg")).to_contain_text("Finished 1st")
+    await type_keys(ann, PASSAGE)
+    for page in (ann, bob):
+        await expect(page.locator("#results")).to_be_visible()
+        rows = await results_rows(page)
+        assert [(r[1], r[5]) for r in rows] == [("Bob", "finished"), ("Ann", "finished")]
+
+
+async def test_player_text_is_never_markup(browser):
+    """Names, titles and passages with markup show as text, and none of it runs. The
+    context bypasses CSP, so an injected handler WOULD run: only escaping stops it."""
+    img_name = "<img src=x onerror=PW=1>"
+    script_name = "<script>PW=2</script>"
+    title = "<script>PW=3</script>Title"
+    body = 'Look <img src=x onerror="PW=4"> at <b>this</b> <script>PW=5</script> now.'
+
+    mallory = await browser.page(img_name)
+    await mallory.fill("#text-title-input", title)
+    await mallory.fill("#text-body-input", body)
+    await mallory.click("#submit-text-btn")
+    await expect(mallory.locator("#submit-text-msg")).to_contain_text("was added as text #")
+    text_id = re.search(r"#(\d+)", await mallory.locator("#submit-text-msg").inner_text())[1]
+    await expect(mallory.locator(f'#texts-list li.text[data-text-id="{text_id}"]')
+                 ).to_contain_text(title)
+
+    await mallory.fill("#create-text-id", text_id)
+    code, _ = await create_private_room(mallory)
+    scripty = await browser.page(script_name)
+    await scripty.fill("#join-code-input", code)
+    await scripty.click("#join-btn")
+    for page in (mallory, scripty):
+        await expect(page.locator("#players-list")).to_contain_text(img_name)
+        await expect(page.locator("#players-list")).to_contain_text(script_name)
+    await mallory.click("#start-btn")
+    for page in (mallory, scripty):
+        await expect(page.locator("#race-title")).to_have_text(title)
+        await expect(page.locator("#passage")).to_have_text(body)
+        await expect(page.locator("#lanes")).to_contain_text(img_name)
+    await wait_racing(scripty)
+    await type_keys(scripty, body)
+    await wait_racing(mallory)
+    await type_keys(mallory, body)
+    for page in (mallory, scripty):
+        await expect(page.locator("#results-table tbody tr")).to_have_count(2)
+        names = [r[1] for r in await results_rows(page)]
+        assert names == [script_name, img_name]
+
+    await mallory.click("#leave-btn")
+    await expect(mallory.locator("#leaderboard-table")).to_contain_text(script_name)
+    await expect(mallory.locator("#recent-table")).to_contain_text(title)
+    for page in (mallory, scripty):
+        assert await page.evaluate("typeof window.PW") == "undefined", "injected code ran"
+        assert await page.locator("body img, body script, body b").count() == 0
+
+
+async def test_a_second_tab_takes_over_and_the_first_does_not_fight_back(browser):
+    first = await browser.page("Ann")
+    token = await first.evaluate("localStorage.getItem('typerace.token')")
+    # Same context = same localStorage = the same player in a second tab.
+    second = await first.context.new_page()
+    await second.goto(browser.base_url + "/")
+    await expect(second.locator("#me")).to_have_text("Ann")
+    await expect(first.locator("#error-banner")).to_have_attribute("data-code", "replaced")
+    # No retry is scheduled, so the tabs don't take the connection from each other forever.
+    await expect(first.locator("#status")).to_have_text("offline: playing in another tab")
+    await expect(second.locator("#status")).to_have_text("connected as Ann")
+    assert await second.evaluate("localStorage.getItem('typerace.token')") == token
+
+
+async def test_a_token_the_server_never_issued_is_replaced_by_a_fresh_identity(browser):
+    page = await browser.page()
+    await page.evaluate("localStorage.setItem('typerace.name', 'Zed');"
+                        "localStorage.setItem('typerace.token', 'forged.token')")
+    await page.reload()
+    await expect(page.locator("#home-view")).to_be_visible()
+    await expect(page.locator("#me")).to_have_text("Zed")
+    token = await page.evaluate("localStorage.getItem('typerace.token')")
+    assert token and token != "forged.token"

@@ -36,6 +36,7 @@ const MAX_WRONG = 8;          // as the server's typing model
 const KEYS_MAX = 512;         // characters in one `input`
 const FLUSH_MS = 100;
 const LS_NAME = "typerace.name", LS_TOKEN = "typerace.token";
+const CLOSE_REPLACED = 4000;  // the server closed us: the same player connected again
 
 // ---------------------------------------------------------------- state
 const S = {
@@ -152,6 +153,15 @@ function connect() {
       return;
     }
     if (!S.wanted) { setStatus("offline"); return; }
+    if (ev.code === CLOSE_REPLACED) {
+      // This player connected again elsewhere (another tab shares our token). Retrying
+      // would take the seat back and start a tug of war between the tabs: stay offline.
+      S.wanted = false;
+      setStatus("offline: playing in another tab");
+      notice("You are playing in another tab or window. Reload this page to play here.",
+        "replaced");
+      return;
+    }
     const delay = Math.min(5000, 500 * 2 ** S.backoff++);
     setStatus(`disconnected (${ev.code}); reconnecting in ${(delay / 1000).toFixed(1)} s…`);
     S.retryTimer = setTimeout(connect, delay);
@@ -281,6 +291,13 @@ function onError(m, request) {
   const code = String(m.code || "error");
   const text = String(m.message || code);
   const req = request || {};
+  if (code === "invalid_token" && req.type === "hello") {
+    // A token from another server (or one that changed its secret): start afresh as a
+    // new player under the same name rather than failing every hello.
+    localStorage.removeItem(LS_TOKEN);
+    sendHello();
+    return;
+  }
   if (req.type === "hello" || code === "invalid_name") {
     S.welcomed = false;
     S.wanted = false;                     // don't retry a refused name; the form reconnects
