@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from client_demo import bot
+from client_demo import bot, play
 
-COMMANDS = [bot]
+COMMANDS = [bot, play]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,8 @@ WAIT_MS = 20_000        # generous: the box is shared and noisy
 # Fast for the suite; a human-like ~100 WPM when making the README's screenshots.
 KEY_DELAY_MS = 100 if os.environ.get("TYPERACE_SCREENSHOTS") else 15
 
+expect.set_options(timeout=WAIT_MS)
+
 if not os.path.exists(CHROMIUM):
     if os.environ.get("CI"):
         raise RuntimeError(f"{CHROMIUM} is missing: .ci/run should have installed chromium")

@@ -1,0 +1,151 @@
+"""`python -m client_demo play`: race from a terminal (prompt_toolkit full-screen app).
+
+The shell only moves things: server messages and key presses go into PlayModel
+(play_model.py, pure), its requests go to the server, `render()` is drawn. Typed keys are
+batched and sent every FLUSH_S.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+import time
+
+from prompt_toolkit.application import Application
+from prompt_toolkit.key_binding import KeyBindings
+from prompt_toolkit.keys import Keys
+from prompt_toolkit.layout import Layout, Window
+from prompt_toolkit.layout.controls import FormattedTextControl
+from prompt_toolkit.styles import Style
+from websockets.exceptions import ConnectionClosed
+
+from client_demo.client import Client
+from client_demo.play_model import (BACKSPACE_KEY, ENTER, ESCAPE, QUIT, STYLE, PlayModel,
+                                    render)
+
+FLUSH_S = 0.1
+REFRESH_S = 0.1          # redraw rate for the countdown and live wpm
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class PlayApp:
+    def __init__(self, url: str, name: str, codec: str = "json", input=None, output=None):
+        self.url = url
+        self.codec = codec
+        self.model = PlayModel(name)
+        self.client: Client | None = None
+        self.error: str | None = None
+        self._sending: set[asyncio.Task] = set()
+        self.app = Application(
+            layout=Layout(Window(FormattedTextControl(self._draw, focusable=True),
+                                 wrap_lines=True)),
+            key_bindings=self._bindings(), style=Style.from_dict(STYLE), full_screen=True,
+            input=input, output=output, refresh_interval=REFRESH_S)
+
+    def _draw(self):
+        width = self.app.output.get_size().columns if self.app.output else 80
+        return render(self.model, now_ms(), max(20, width - 1))
+
+    def _bindings(self) -> KeyBindings:
+        kb = KeyBindings()
+
+        def press(key: str) -> None:
+            for request in self.model.on_key(key, now_ms()):
+                self._send(request)
+            if self.model.quit:
+                self.app.exit()
+
+        kb.add("c-c")(lambda e: press(QUIT))
+        kb.add("c-d")(lambda e: press(QUIT))
+        kb.add("escape", eager=True)(lambda e: press(ESCAPE))
+        kb.add("enter")(lambda e: press(ENTER))
+        kb.add("backspace")(lambda e: press(BACKSPACE_KEY))
+
+        @kb.add(Keys.Any)
+        def _(event):
+            for ch in event.data:
+                if ch.isprintable():
+                    press(ch)
+        return kb
+
+    def _send(self, message: dict) -> None:
+        if self.client is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.client.send(message))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _receive(self) -> None:
+        try:
+            while True:
+                message = await self.client.recv(timeout=None)
+                self.model.on_message(message, now_ms())
+                self.app.invalidate()
+        except ConnectionClosed as exc:
+            self.error = f"the server closed the connection ({exc.rcvd.code if exc.rcvd else '?'})"
+            self.app.exit()
+
+    async def _flush(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_S)
+            message = self.model.take_input()
+            if message is not None:
+                await self.client.send(message)
+
+    async def run(self) -> int:
+        try:
+            self.client = await Client.connect(self.url, self.codec)
+            welcome = await self.client.hello(self.model.name)
+        except (OSError, ConnectionClosed, TimeoutError) as exc:
+            self.error = f"cannot connect to {self.url}: {exc}"
+            return 1
+        except Exception as exc:           # ServerError: e.g. invalid_name
+            self.error = str(exc)
+            await self.client.close()
+            return 1
+        self.model.on_message(welcome, now_ms())
+        tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._flush())]
+        try:
+            await self.app.run_async()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.client.close()
+        return 1 if self.error else 0
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "play", help="race from a terminal",
+        description="A full-screen terminal client: quick race, practice, join or watch "
+        "a room by code; live lanes, the passage with typed and wrong characters, results.")
+    p.add_argument("--url", default="ws://127.0.0.1:8765/ws",
+                   help="server WebSocket URL (default: %(default)s)")
+    p.add_argument("--name", default=None, help="your name (default: your login name)")
+    p.add_argument("--codec", choices=("json", "msgpack"), default="msgpack",
+                   help="wire codec (default: %(default)s)")
+    p.set_defaults(run=main)
+
+
+def default_name() -> str:
+    try:
+        return getpass.getuser()[:24] or "Player"
+    except Exception:
+        return "Player"
+
+
+def main(args: argparse.Namespace) -> int:
+    tui = PlayApp(args.url, args.name or default_name(), args.codec)
+    try:
+        code = asyncio.run(tui.run())
+    except KeyboardInterrupt:
+        code = 130
+    if tui.error:
+        print(f"typerace: {tui.error}", file=sys.stderr)
+    return code
