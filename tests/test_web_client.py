@@ -321,3 +321,34 @@ async def test_a_token_the_server_never_issued_is_replaced_by_a_fresh_identity(b
     await expect(page.locator("#me")).to_have_text("Zed")
     token = await page.evaluate("localStorage.getItem('typerace.token')")
     assert token and token != "forged.token"
+
+
+async def test_a_dropped_connection_reconnects_by_itself_into_the_same_seat(browser, web):
+    ann = await browser.page("Ann")
+    code, _ = await create_private_room(ann)
+    bob = await browser.page("Bob")
+    await bob.fill("#join-code-input", code)
+    await bob.click("#join-btn")
+    await expect(ann.locator("#players-list li.player")).to_have_count(2)
+    await ann.click("#start-btn")
+    await wait_racing(bob)
+    await type_keys(bob, PASSAGE[:10])
+    bob_slot = await bob.locator("#lanes .lane.mine").get_attribute("data-slot")
+    await expect(ann.locator(f'#lanes .lane[data-slot="{bob_slot}"]')).to_have_attribute(
+        "data-pos", "10")
+
+    (conn,) = [c for c in web.conns.values() if c.name == "Bob"]
+    await conn.ws.close(1011, "test: the connection drops")
+    # Bob's page reconnects by itself with its token and is seated again; only a new
+    # connection can carry the keys that finish his race below.
+    await expect(ann.locator(f'#players-list li.player[data-slot="{bob_slot}"]')
+                 ).to_have_attribute("data-connected", "true")
+    await expect(bob.locator("#status")).to_have_text("connected as Bob")
+    await expect(bob.locator("#passage .done")).to_have_text(PASSAGE[:10])
+    await wait_racing(bob)
+    await type_keys(bob, PASSAGE[10:])
+    await expect(bob.locator("#race-msg")).to_contain_text("Finished 1st")
+    await type_keys(ann, PASSAGE)
+    await expect(ann.locator("#results")).to_be_visible()
+    assert [(r[1], r[5]) for r in await results_rows(ann)] == [("Bob", "finished"),
+                                                               ("Ann", "finished")]
