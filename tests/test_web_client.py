@@ -64,12 +64,13 @@ class Browser:
         self.errors: list[str] = []
         self.contexts = []
 
-    async def page(self, name: str | None = None, path: str = "/"):
+    async def page(self, name: str | None = None, path: str = "/", phone: bool = False):
         # bypass_csp: Playwright's wait_for_function evaluates strings, which the server's
         # strict CSP forbids. It also makes the markup test stricter: injected inline
         # handlers WOULD run here, so only escaping keeps them inert.
-        context = await self.browser.new_context(bypass_csp=True,
-                                                 viewport={"width": 1000, "height": 900})
+        size = {"width": 360, "height": 740} if phone else {"width": 1000, "height": 900}
+        context = await self.browser.new_context(bypass_csp=True, viewport=size,
+                                                 is_mobile=phone, has_touch=phone)
         context.set_default_timeout(WAIT_MS)
         self.contexts.append(context)
         page = await context.new_page()
@@ -352,3 +353,30 @@ async def test_a_dropped_connection_reconnects_by_itself_into_the_same_seat(brow
     await expect(ann.locator("#results")).to_be_visible()
     assert [(r[1], r[5]) for r in await results_rows(ann)] == [("Bob", "finished"),
                                                                ("Ann", "finished")]
+
+
+async def no_sideways_scroll(page) -> None:
+    assert await page.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth"), "page wider than screen"
+
+
+async def test_a_phone_sized_screen_and_the_keyboard_alone_are_enough(browser):
+    page = await browser.page(phone=True)
+    await expect(page.locator("#name-input")).to_be_focused()
+    await page.keyboard.type("Kim")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#home-view")).to_be_visible()
+    await no_sideways_scroll(page)
+    for _ in range(10):                      # Tab to the Practice button, then press it
+        if await page.evaluate("document.activeElement.id") == "practice-btn":
+            break
+        await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#passage")).to_have_text(PASSAGE)
+    await expect(page.locator("#typing-input")).to_be_focused()
+    await no_sideways_scroll(page)
+    await page.keyboard.type(PASSAGE, delay=KEY_DELAY_MS)
+    await expect(page.locator("#results")).to_be_visible()
+    rows = await results_rows(page)
+    assert [(r[1], r[3], r[5]) for r in rows] == [("Kim", "100.0%", "finished")]
+    await no_sideways_scroll(page)
