@@ -253,6 +253,14 @@ async def test_a_reload_mid_race_restores_the_race(browser):
         rows = await results_rows(page)
         assert [(r[1], r[5]) for r in rows] == [("Bob", "finished"), ("Ann", "finished")]
 
+    # Only the host gets the rematch button; a rematch races the same room again.
+    await expect(bob.locator("#rematch-btn")).to_be_hidden()
+    await ann.click("#rematch-btn")
+    for page in (ann, bob):
+        await expect(page.locator("#results")).to_be_hidden()
+        await expect(page.locator("#passage .done")).to_have_text("")
+    await wait_racing(bob)
+
 
 async def test_player_text_is_never_markup(browser):
     """Names, titles and passages with markup show as text, and none of it runs. The
