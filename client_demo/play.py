@@ -27,6 +27,8 @@ from client_demo.play_model import (BACKSPACE_KEY, ENTER, ESCAPE, QUIT, STYLE, P
 
 FLUSH_S = 0.1
 REFRESH_S = 0.1          # redraw rate for the countdown and live wpm
+RECONNECT_DELAYS_S = (0.2, 0.5, 1, 2, 4, 8)
+CLOSE_REPLACED = 4000    # the server closed us: the same player connected again elsewhere
 
 
 def now_ms() -> int:
@@ -76,26 +78,60 @@ class PlayApp:
     def _send(self, message: dict) -> None:
         if self.client is None:
             return
-        task = asyncio.get_running_loop().create_task(self.client.send(message))
+        task = asyncio.get_running_loop().create_task(self._send_quietly(message))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _receive(self) -> None:
+    async def _send_quietly(self, message: dict) -> None:
         try:
-            while True:
+            await self.client.send(message)
+        except ConnectionClosed:
+            pass                  # the receiver notices and reconnects
+
+    async def _receive(self) -> None:
+        while True:
+            try:
                 message = await self.client.recv(timeout=None)
-                self.model.on_message(message, now_ms())
-                self.app.invalidate()
-        except ConnectionClosed as exc:
-            self.error = f"the server closed the connection ({exc.rcvd.code if exc.rcvd else '?'})"
-            self.app.exit()
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd else None
+                if code == CLOSE_REPLACED or not await self._reconnect():
+                    self.error = (f"the server closed the connection ({code})"
+                                  if code != CLOSE_REPLACED else
+                                  "you connected again elsewhere with the same identity")
+                    self.app.exit()
+                    return
+                continue
+            self.model.on_message(message, now_ms())
+            self.app.invalidate()
+
+    async def _reconnect(self) -> bool:
+        """Say hello again with our token: the server gives back a held seat (joined,
+        the race so far, our own progress), which the model takes like any message."""
+        token = (self.client.welcome or {}).get("token")
+        for delay in RECONNECT_DELAYS_S:
+            self.model.notice = "connection lost; reconnecting…"
+            self.app.invalidate()
+            await asyncio.sleep(delay)
+            try:
+                client = await Client.connect(self.url, self.codec)
+                welcome = await client.hello(self.model.name, token)
+            except (OSError, ConnectionClosed, TimeoutError):
+                continue
+            self.client = client
+            self.model.notice = ""
+            self.model.on_message(welcome, now_ms())
+            return True
+        return False
 
     async def _flush(self) -> None:
         while True:
             await asyncio.sleep(FLUSH_S)
             message = self.model.take_input()
             if message is not None:
-                await self.client.send(message)
+                try:
+                    await self.client.send(message)
+                except ConnectionClosed:
+                    pass          # the receiver reconnects; resume restores our progress
 
     async def run(self) -> int:
         try:

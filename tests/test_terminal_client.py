@@ -151,6 +151,31 @@ async def test_join_a_private_room_by_code_and_race(terminal, short_server, conn
     assert tom.model.results[0]["name"] == "Tom"
 
 
+async def test_a_dropped_connection_reconnects_into_the_race(terminal, short_server, connect):
+    host = await connect("Hana", "json", target=short_server)
+    joined = await host.request({"type": "create_room", "settings": {"countdown_s": 1}})
+    tom = await terminal("Tom")
+    tom.press("j" + joined["room"]["code"] + "\r")
+    await host.expect("room", where=lambda m: len(m["room"]["players"]) == 2)
+    await host.send({"type": "start"})
+    await until(lambda: tom.model.can_type(int(time.time() * 1000)), what="race start")
+    tom.press(PASSAGE[:12])
+    await host.expect("tick", where=lambda m: [tom.model.slot, 12] in [p[:2] for p in m["p"]])
+
+    old_client = tom.tui.client
+    (conn,) = [c for c in short_server.conns.values() if c.name == "Tom"]
+    await conn.ws.close(1011, "test: the connection drops")
+    await until(lambda: tom.tui.client is not old_client, what="a new connection")
+    await until(lambda: any(m.get("type") == "resume" for m in tom.tui.client.seen),
+                what="the seat given back")
+    assert tom.model.mode == ROOM and tom.model.typing.pos == 12
+    await tom.type_passage(PASSAGE[12:])
+    await host.expect("finish", where=lambda m: m["slot"] == tom.model.slot)
+    await host.close()
+    await until(lambda: tom.model.results is not None, what="results")
+    assert [(r["name"], r["status"]) for r in tom.model.results][0] == ("Tom", "finished")
+
+
 async def test_practice_alone_and_a_bad_code_says_so(terminal):
     pia = await terminal("Pia")
     pia.press("w")

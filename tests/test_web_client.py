@@ -304,6 +304,7 @@ async def test_player_text_is_never_markup(browser):
     await mallory.click("#leave-btn")
     await expect(mallory.locator("#leaderboard-table")).to_contain_text(script_name)
     await expect(mallory.locator("#recent-table")).to_contain_text(title)
+    await expect(mallory.locator("#wpm-chart circle.point")).to_have_count(1)
     for page in (mallory, scripty):
         assert await page.evaluate("typeof window.PW") == "undefined", "injected code ran"
         assert await page.locator("body img, body script, body b").count() == 0
