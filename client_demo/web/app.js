@@ -683,6 +683,7 @@ function flushKeys() {
   S.lastSentAt = Date.now();
 }
 setInterval(flushKeys, FLUSH_MS);
+window.addEventListener("pagehide", flushKeys);   // a reload shouldn't drop the last keys
 
 /** The word being typed (from the last space before pos) plus wrong chars: the input's value. */
 function typedWord() {
