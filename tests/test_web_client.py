@@ -341,7 +341,7 @@ async def test_a_second_tab_takes_over_and_the_first_does_not_fight_back(browser
     await expect(second.locator("#me")).to_have_text("Ann")
     await expect(first.locator("#error-banner")).to_have_attribute("data-code", "replaced")
     # No retry is scheduled, so the tabs don't take the connection from each other forever.
-    await expect(first.locator("#status")).to_have_text("offline: playing in another tab")
+    await expect(first.locator("#status")).to_have_text("playing in another tab or window")
     await expect(second.locator("#status")).to_have_text("connected as Ann")
     assert await second.evaluate("localStorage.getItem('typerace.token')") == token
 

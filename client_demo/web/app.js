@@ -36,7 +36,6 @@ const MAX_WRONG = 8;          // as the server's typing model
 const KEYS_MAX = 512;         // characters in one `input`
 const FLUSH_MS = 100;
 const LS_NAME = "typerace.name", LS_TOKEN = "typerace.token";
-const CLOSE_REPLACED = 4000;  // the server closed us: the same player connected again
 
 // ---------------------------------------------------------------- state
 const S = {
@@ -153,15 +152,6 @@ function connect() {
       return;
     }
     if (!S.wanted) { setStatus("offline"); return; }
-    if (ev.code === CLOSE_REPLACED) {
-      // This player connected again elsewhere (another tab shares our token). Retrying
-      // would take the seat back and start a tug of war between the tabs: stay offline.
-      S.wanted = false;
-      setStatus("offline: playing in another tab");
-      notice("You are playing in another tab or window. Reload this page to play here.",
-        "replaced");
-      return;
-    }
     const delay = Math.min(5000, 500 * 2 ** S.backoff++);
     setStatus(`disconnected (${ev.code}); reconnecting in ${(delay / 1000).toFixed(1)} s…`);
     S.retryTimer = setTimeout(connect, delay);
