@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 NAME_MAX = 24
 TOKEN_MAX = 512
 CODE_MAX = 32
-KEYS_MAX = 512          # characters in one `input` (a human sends ~2 per 100 ms)
+KEYS_MAX = 2000         # characters in one `input`: a whole passage (pasting is flagged,
+                        # not refused; see server/integrity.py)
 TITLE_MAX = 80
 BODY_MAX = 2000
 BODY_MIN = 20

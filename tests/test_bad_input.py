@@ -10,6 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client, ServerError
+from protocol.messages import KEYS_MAX
 
 from .helpers import write_texts
 
@@ -81,7 +82,7 @@ async def missing_and_wrong_typed_fields(connect):
             {"type": "input", "id": 4},                  # keys missing
             {"type": "input", "keys": 5, "id": 5},
             {"type": "input", "keys": ["a"], "id": 6},
-            {"type": "input", "keys": "x" * 513, "id": 7},   # over KEYS_MAX
+            {"type": "input", "keys": "x" * (KEYS_MAX + 1), "id": 7},   # over KEYS_MAX
             {"type": "watch", "code": "", "id": 8},
             {"type": "watch", "code": {"a": 1}, "id": 9},
             {"type": "kick", "slot": "0", "id": 10},
