@@ -71,6 +71,7 @@ class Conn:
 
     __slots__ = ("ws", "codec", "player_id", "name", "bucket", "rejected", "join_bucket", "ip",
                  "dropped", "closing")
+    edge = None                    # a local connection (see server.cluster.RemoteConn)
 
     def __init__(self, ws: ServerConnection, bucket: TokenBucket, join_bucket: TokenBucket):
         self.ws = ws
@@ -112,6 +113,7 @@ class TyperaceServer:
         self.draining = False          # SIGTERM: no new races; see server/shutdown.py
         self.stopping = False          # connections are being closed: nothing more to save
         self.metrics = Metrics(self)
+        self.cluster = None      # server.cluster.Cluster when running with --redis-url
 
     # ---- lifecycle ------------------------------------------------------------
 
@@ -120,6 +122,9 @@ class TyperaceServer:
         self.secret = self.config.secret or await self.store.set_meta_once(
             "token_secret", tokens.new_secret())
         await self._load_texts()
+        if self.config.redis_url:     # part of the cluster before the first connection
+            from server.cluster import start_cluster
+            self.cluster = await start_cluster(self, self.config.redis_url)
         self._server = await serve(
             self.handler, self.config.host, self.config.port,
             subprotocols=SUBPROTOCOLS, select_subprotocol=_select_subprotocol,
@@ -129,6 +134,7 @@ class TyperaceServer:
             # None admits clients that send no Origin (bots, terminals): the allow-list
             # keeps other web sites' pages out, it is not authentication.
             origins=None if self.config.origins is None else [*self.config.origins, None],
+            reuse_port=self.config.reuse_port or None,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ticker = asyncio.create_task(self._tick_loop(), name="ticker")
@@ -148,6 +154,8 @@ class TyperaceServer:
             self._ticker.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=10)
+        if self.cluster is not None:
+            await self.cluster.stop()
         await self.store.close()
 
     def health(self) -> dict:
@@ -155,6 +163,7 @@ class TyperaceServer:
         for room in self.lobby.rooms.values():
             states[room.state] = states.get(room.state, 0) + 1
         return {"status": "draining" if self.draining else "ok", "protocol": PROTOCOL_VERSION,
+                "node": self.cluster.node if self.cluster else None,
                 "connections": len(self.conns),
                 "rooms": len(self.lobby.rooms), "rooms_by_state": states,
                 "players": len(self.lobby.seated), "spectators": len(self.lobby.watching)}
@@ -205,6 +214,8 @@ class TyperaceServer:
 
         broadcast() has no backpressure, so the bound is ours: a connection holding
         more than max_send_buffer unsent bytes is cut off (see _drop_slow)."""
+        if self.cluster is not None:      # remote players' frames go to their process
+            conns = self.cluster.relay(conns, codec, frame)
         limit = self.config.max_send_buffer
         ready = []
         for conn in conns:
@@ -411,10 +422,22 @@ class TyperaceServer:
             # is forgiven. Resetting on any accepted message let a steady flood (a few
             # refusals per refilled token) go on for ever without being closed.
             conn.rejected = 0
+        try:
+            message = conn.codec.decode(frame)
+        except DecodeError as exc:
+            self.metrics.messages_in[INVALID].inc()
+            self.send_error(conn, "bad_message", str(exc), None)
+            self.flush()
+            return
+        await self.dispatch(conn, message)
+
+    async def dispatch(self, conn: Conn, message: dict) -> None:
+        """Run one decoded request (from a local connection, or forwarded by the
+        process a remote player is connected to) and deliver what it caused."""
+        metrics = self.metrics
         rid = None
         request = None
         try:
-            message = conn.codec.decode(frame)
             rid = request_id(message)
             if conn.player_id is None and message.get("type") != "hello":
                 # Whatever came first (even an unknown type), the fix is the same.
@@ -424,20 +447,19 @@ class TyperaceServer:
             if self.draining and request.type in NEW_ROOM_REQUESTS:
                 raise ProtocolError("shutting_down", "the server is shutting down; no new "
                                     "races start here (reconnect later)")
-            if request.type in ROOM_OPENERS and not self.room_quota.take(conn.ip,
-                                                                         time.monotonic()):
+            if request.type in ROOM_OPENERS and conn.edge is None and not self.room_quota.take(
+                    conn.ip, time.monotonic()):      # (a remote player's edge checked it)
                 raise ProtocolError("too_many_rooms", "too many rooms opened from your "
                                     "address; wait a minute")
-            handler = getattr(self, "on_" + request.type)
-            if request.type == "input":
+            if self.cluster is not None and await self.cluster.intercept(conn, request, message):
+                pass                          # forwarded to the room's owner, or done
+            elif request.type == "input":
+                handler = getattr(self, "on_" + request.type)
                 started = time.perf_counter()
                 await handler(conn, request)
                 metrics.input_seconds.observe(time.perf_counter() - started)
             else:
-                await handler(conn, request)
-        except DecodeError as exc:
-            metrics.messages_in[INVALID].inc()
-            self.send_error(conn, "bad_message", str(exc), None)
+                await getattr(self, "on_" + request.type)(conn, request)
         except ProtocolError as exc:
             if request is None:
                 metrics.messages_in[INVALID].inc()
@@ -471,6 +493,8 @@ class TyperaceServer:
             del self.conns[pid]
             self.lobby.disconnect(pid, self.clock.now_ms())
             self.flush()
+            if self.cluster is not None:
+                self.cluster.disconnected(conn)
 
     # ---- identity -------------------------------------------------------------
 
@@ -535,6 +559,8 @@ class TyperaceServer:
         text = await self._chosen_text(settings.get("text_id"))
         room, seat = self.lobby.create_room(conn.player_id, conn.name, settings, text,
                                             self.clock.now_ms())
+        if self.cluster is not None:      # its codes work everywhere before it is shown
+            await self.cluster.room_created(room)
         self._send_joined(conn, req, room, seat.slot)
 
     async def _chosen_text(self, text_id: int | None) -> Text:

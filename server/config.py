@@ -54,6 +54,11 @@ class Config:
     msg_burst: int = knob(60, "messages a connection may send in a burst", 1, 100000)
     hello_timeout_s: float = knob(10.0, "a connection that sends no hello is closed after this",
                                   0.1, 3600)
+    redis_url: str | None = knob(None, "redis://[:password@]host[:port][/db]: share rooms, "
+                                       "codes and matchmaking with other processes")
+    workers: int = knob(1, "processes to run on this host, sharing the port (needs "
+                           "--redis-url when above 1)", 1, 256)
+    reuse_port: bool = knob(False, "bind with SO_REUSEPORT (set for each worker by --workers)")
     log_level: str = knob("info", "log level", choices=("debug", "info", "warning", "error"))
     # ---- robustness and operations (README "Robustness and operations") ----
     max_send_buffer: int = knob(262144, "bytes queued for one slow client before it is "

@@ -212,22 +212,33 @@ class Lobby:
 
     # ---- joining -------------------------------------------------------------
 
+    def takes_players(self, room: Room, now_ms: int) -> bool:
+        """A public room with a free seat whose race is not about to start."""
+        if not room.public or len(room.seats) >= room.settings["max_players"]:
+            return False
+        return room.race is None or (room.race.state == COUNTDOWN and
+                                     room.race.start_ms - now_ms > self.config.late_join_ms)
+
     def _joinable_quick(self, now_ms: int) -> Room | None:
         """The public room that will start soonest and still has a free seat."""
         best = None
         for room in self.rooms.values():
-            if not room.public or len(room.seats) >= room.settings["max_players"]:
-                continue
-            if room.race is None or (room.race.state == COUNTDOWN and
-                                     room.race.start_ms - now_ms > self.config.late_join_ms):
+            if self.takes_players(room, now_ms):
                 if best is None or len(room.seats) > len(best.seats):
                     best = room
         return best
 
-    def quick_race(self, player_id: str, name: str, text: Text, now_ms: int) -> tuple[Room, Seat]:
-        """Seat the player in a public room; `text` is used if a new room is needed."""
+    def quick_race(self, player_id: str, name: str, text: Text, now_ms: int,
+                   prefer: str | None = None) -> tuple[Room, Seat]:
+        """Seat the player in a public room; `text` is used if a new room is needed.
+
+        `prefer` names the room whose seat matchmaking claimed (across processes); it
+        is used if it still takes players, else any other room is chosen as usual.
+        """
         self._leave_current(player_id, now_ms)
-        room = self._joinable_quick(now_ms)
+        room = self.rooms.get(prefer) if prefer else None
+        if room is None or not self.takes_players(room, now_ms):
+            room = self._joinable_quick(now_ms)
         if room is None:
             settings = {"max_players": self.config.max_players,
                         "countdown_s": self.config.countdown_s, "text_id": None}

@@ -1,0 +1,549 @@
+"""Many processes, one set of races: forwarding, relaying, matchmaking, failure.
+
+Every room lives in memory on exactly one process, its owner, which runs it with its
+ordinary pure Lobby. The process a player is connected to is its "edge". When a local
+player's room is owned elsewhere, the edge forwards the player's room requests over the
+bus to the owner; the owner runs them through its normal handlers with a RemoteConn
+(the same interface as Conn) whose frames are relayed back to the edge ALREADY ENCODED:
+the owner encodes once per codec as usual, groups the remote recipients by edge and
+sends one bus message per edge per loop turn; the edge writes the bytes to its sockets
+with websockets.broadcast, without decoding or re-encoding anything.
+
+With no --redis-url there is no Cluster at all, so a single process pays nothing.
+
+Bus messages (msgpack):
+  ["b", from, items]                 to an edge: items in order, each
+      [0, binary, frame, [pids]]     frames for local players
+      [1, pid, owner or None]        where the player is a member now (after a request)
+      [2, pid, code, reason]         close that player's connection
+  ["r", edge, pid, name, codec, message, prefer]   a request, to the owner
+  ["d", edge, pid]                   the player's connection dropped
+  ["x", edge, pid]                   the player joined elsewhere: leave quietly
+  ["h", edge, pid, name, codec]      the player said hello again: take the seat back
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import secrets
+import time
+
+import msgpack
+
+from protocol.codec import codec_for
+from protocol.messages import ProtocolError
+from server.bus import Bus
+from server.directory import Directory, loc_fields
+from server.lobby import normalize_code
+from server.redis_adapter import Redis, RedisError
+
+log = logging.getLogger("typerace.cluster")
+
+HEARTBEAT_S = 1.0          # liveness refresh, reaping and peer checks
+TTL_MS = 3000              # a node whose heartbeat stopped for this long is dead...
+LOST_AFTER_S = 2.0         # ...once peers saw it missing this long (covers a Redis restart)
+OPEN_FOREVER = 10 ** 15    # "joinable until" of a room that is still waiting
+
+ROOM_OPS = frozenset({"input", "leave", "start", "kick", "configure", "rematch"})
+
+
+class _RemoteSocket:
+    """What the app may do with a remote player's socket: close it (via its edge)."""
+
+    __slots__ = ("cluster", "conn")
+
+    def __init__(self, cluster: "Cluster", conn: "RemoteConn"):
+        self.cluster, self.conn = cluster, conn
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.cluster._queue(self.conn.edge, [2, self.conn.player_id, code, reason])
+
+
+class RemoteConn:
+    """A player connected to another process, as its room's owner sees it."""
+
+    def __init__(self, cluster: "Cluster", edge: str, player_id: str, name: str, codec):
+        self.edge = edge
+        self.player_id = player_id
+        self.name = name
+        self.codec = codec
+        self.ws = _RemoteSocket(cluster, self)
+        self.prefer: str | None = None    # the room a forwarded quick_race claimed
+        self.queue: collections.deque = collections.deque()
+        self.busy = False                 # a task is running this player's requests
+
+
+class Cluster:
+    def __init__(self, app, redis: Redis, bus: Bus, node: str | None = None):
+        self.app = app
+        self.redis = redis
+        self.bus = bus
+        self.node = node or secrets.token_hex(4)
+        self.directory = Directory(redis, self.node, TTL_MS)
+        self.remote: dict[str, str] = {}        # local player -> owner of its room
+        self._pending: dict[str, list] = {}     # edge -> items to send this loop turn
+        self._flush_scheduled = False
+        # What this process last wrote to the directory about the rooms it owns.
+        self._registered: dict[str, list[str]] = {}     # room_id -> loc fields
+        self._open: dict[str, tuple[int, int]] = {}     # room_id -> (seats, until)
+        self._claims: collections.Counter = collections.Counter()  # see _quick_race_here
+        self._summaries: dict[str, bytes] = {}
+        self._dirty: set[str] = set()
+        self._dirty_event = asyncio.Event()
+        self._sync_lock = asyncio.Lock()
+        self._missing_since: dict[str, float] = {}
+        self._tasks: list[asyncio.Task] = []
+
+    # ---- lifecycle ------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.bus.start(self.node, self._on_bus)
+        try:
+            await self._beat()
+        except RedisError as exc:
+            log.warning("cluster: first heartbeat failed (%s); retrying", exc)
+        self._tasks = [asyncio.create_task(self._heartbeat_loop(), name="cluster-heartbeat"),
+                       asyncio.create_task(self._sync_loop(), name="cluster-sync")]
+        log.info("cluster node %s is up", self.node)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._flush()
+        await asyncio.sleep(0)
+        await self.bus.close()
+        try:   # leave at once rather than wait for our key to expire
+            await self.redis.delete("typerace:node:" + self.node)
+            await self.directory.reap()
+        except RedisError:
+            pass
+        await self.redis.close()
+
+    # ---- relaying frames (owner side) ------------------------------------------
+
+    def relay(self, conns: list, codec, frame) -> list:
+        """Queue the frame for the remote members; return the local ones."""
+        local = []
+        by_edge: dict[str, list[str]] = {}
+        for conn in conns:
+            if conn.edge is None:
+                local.append(conn)
+            else:
+                by_edge.setdefault(conn.edge, []).append(conn.player_id)
+        for edge, pids in by_edge.items():
+            self._queue(edge, [0, codec.binary, frame, pids])
+        return local
+
+    def _queue(self, node: str, item: list) -> None:
+        self._pending.setdefault(node, []).append(item)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """One bus message per edge per loop turn, whatever the number of frames."""
+        self._flush_scheduled = False
+        pending, self._pending = self._pending, {}
+        for node, items in pending.items():
+            self.bus.send(node, msgpack.packb(["b", self.node, items], use_bin_type=True))
+
+    def _send_to(self, node: str, message: list) -> None:
+        self._flush()   # whatever was queued for `node` goes first
+        self.bus.send(node, msgpack.packb(message, use_bin_type=True))
+
+    # ---- receiving from the bus -------------------------------------------------
+
+    def _on_bus(self, payload: bytes) -> None:
+        message = msgpack.unpackb(payload, raw=False)
+        kind = message[0]
+        if kind == "b":
+            self._on_items(message[1], message[2])
+        elif kind == "r":
+            _, edge, pid, name, codec, request, prefer = message
+            conn = self._remote_conn(edge, pid, name, codec)
+            conn.queue.append((request, prefer))
+            if not conn.busy:
+                conn.busy = True
+                self.app._spawn(self._run_requests(conn))
+        elif kind in ("d", "x"):
+            _, edge, pid = message
+            conn = self.app.conns.get(pid)
+            if conn is None or conn.edge != edge:
+                return
+            if kind == "x":
+                self._mark_player(pid)
+                self.app.lobby.leave(pid, self.app.clock.now_ms())
+            self._unregister_remote(conn)
+            if kind == "d" and pid not in self.app.lobby.seated:
+                self._queue(edge, [1, pid, None])   # nothing to come back to
+        elif kind == "h":
+            _, edge, pid, name, codec = message
+            self._reconnect_remote(self._remote_conn(edge, pid, name, codec))
+
+    def _on_items(self, sender: str, items: list) -> None:
+        conns = self.app.conns
+        for item in items:
+            if item[0] == 0:
+                _, binary, frame, pids = item
+                targets = [c for c in map(conns.get, pids) if c is not None and c.edge is None]
+                if targets:
+                    self.app._deliver(targets, codec_for(None) if not binary else _BINARY,
+                                      frame)
+            elif item[0] == 1:
+                self._member(sender, item[1], item[2])
+            elif item[0] == 2:
+                conn = conns.get(item[1])
+                if conn is not None and conn.edge is None:
+                    self.app._spawn(conn.ws.close(item[2], item[3]))
+
+    def _member(self, sender: str, pid: str, owner: str | None) -> None:
+        """The owner says where `pid` is a member after the last forwarded request."""
+        if owner is None:
+            if self.remote.get(pid) == sender:
+                del self.remote[pid]
+            return
+        old = self.remote.get(pid)
+        if old is not None and old != owner:
+            self._send_to(old, ["x", self.node, pid])
+        self.remote[pid] = owner
+        lobby = self.app.lobby
+        if pid in lobby.seated or pid in lobby.watching:   # one room at a time
+            self._mark_player(pid)
+            lobby.leave(pid, self.app.clock.now_ms())
+            self.app.flush()
+
+    # ---- the owner runs remote players' requests ---------------------------------
+
+    def _remote_conn(self, edge: str, pid: str, name: str, codec: str) -> RemoteConn:
+        conn = self.app.conns.get(pid)
+        if conn is None or conn.edge != edge:
+            conn = RemoteConn(self, edge, pid, name, codec_for(codec))
+            self.app.conns[pid] = conn
+        conn.name = name
+        return conn
+
+    async def _run_requests(self, conn: RemoteConn) -> None:
+        """A remote player's requests, one after the other, like a local connection's."""
+        try:
+            while conn.queue:
+                request, conn.prefer = conn.queue.popleft()
+                await self.app.dispatch(conn, request)
+                conn.prefer = None
+                lobby = self.app.lobby
+                member = conn.player_id in lobby.seated or conn.player_id in lobby.watching
+                self._queue(conn.edge, [1, conn.player_id, self.node if member else None])
+        finally:
+            conn.busy = False
+
+    def _unregister_remote(self, conn: RemoteConn) -> None:
+        conn.queue.clear()
+        self._mark_player(conn.player_id)
+        self.app._unregister(conn)
+
+    def _reconnect_remote(self, conn: RemoteConn) -> None:
+        app = self.app
+        seated = app.lobby.reconnect(conn.player_id, app.clock.now_ms())
+        if seated is None:
+            self._queue(conn.edge, [1, conn.player_id, None])
+            return
+        room, seat = seated
+        app.flush()
+        app._send_joined(conn, None, room, seat.slot)
+        resume = app.lobby.racer_state(room, seat.slot)
+        if resume is not None:
+            app.send(conn, resume)
+        self._queue(conn.edge, [1, conn.player_id, self.node])
+
+    # ---- the edge: which requests go where ----------------------------------------
+
+    async def intercept(self, conn, req, message: dict) -> bool:
+        """Handle `req` here if it concerns the cluster; False: the app handles it."""
+        kind = req.type
+        if conn.edge is not None:               # we own the room; the edge decided
+            if kind == "quick_race":
+                await self._quick_race_here(conn, req, conn.prefer)
+                return True
+            return False
+        pid = conn.player_id
+        owner = self.remote.get(pid)
+        if kind in ROOM_OPS:
+            if owner is None:
+                self._mark_player(pid)
+                return False
+            self._forward(owner, conn, message)
+            return True
+        if kind == "quick_race":
+            claim = await self._claim()
+            if claim is not None and claim[1] != self.node:
+                self._forward(claim[1], conn, message, claim[0])
+                return True
+            self._drop_remote(pid)
+            await self._quick_race_here(conn, req, claim[0] if claim else None)
+            return True
+        if kind in ("join_room", "watch"):
+            found = await self._find(kind, req.args["code"])
+            if found is not None:
+                self._forward(found, conn, message)
+                return True
+            self._drop_remote(pid)
+            return False
+        if kind in ("create_room", "practice"):
+            self._drop_remote(pid)
+            return False
+        if kind == "list_races":
+            await self._list_races(conn, req)
+            return True
+        if kind == "hello":
+            await self.app.on_hello(conn, req)
+            owner = self.remote.get(conn.player_id)
+            if owner is not None:
+                self._send_to(owner, ["h", self.node, conn.player_id, conn.name,
+                                      conn.codec.subprotocol])
+            return True
+        return False
+
+    def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
+        self._send_to(owner, ["r", self.node, conn.player_id, conn.name,
+                              conn.codec.subprotocol, message, prefer])
+
+    def _drop_remote(self, pid: str) -> None:
+        """The player joins a room here: it leaves its room on another process."""
+        owner = self.remote.pop(pid, None)
+        if owner is not None:
+            self._send_to(owner, ["x", self.node, pid])
+
+    async def _claim(self) -> tuple[str, str] | None:
+        try:
+            return await self.directory.claim(self.app.clock.now_ms())
+        except RedisError as exc:   # Redis is down: race with the players of this process
+            log.warning("cluster: matchmaking falls back to this process: %s", exc)
+            return None
+
+    async def _find(self, kind: str, code: str) -> str | None:
+        """The owner of the room `code` names, when it is another live process."""
+        lobby, clean = self.app.lobby, normalize_code(code)
+        if kind == "join_room":
+            if clean in lobby.codes:
+                return None
+            fields = ["c:" + clean]
+        else:
+            if clean in lobby.codes or clean in lobby.watch_codes or code in lobby.rooms:
+                return None
+            fields = ["c:" + clean, "w:" + clean, "r:" + code]
+        try:
+            found = await self.directory.lookup(fields)
+        except RedisError as exc:
+            log.warning("cluster: cannot look up a code: %s", exc)
+            return None
+        if found is None or found[0] == self.node:
+            return None
+        return found[0]
+
+    async def _quick_race_here(self, conn, req, prefer: str | None) -> None:
+        app = self.app
+        self._mark_player(conn.player_id)
+        text = await app.random_text()
+        room, seat = app.lobby.quick_race(conn.player_id, conn.name, text,
+                                          app.clock.now_ms(), prefer)
+        if prefer is not None:
+            # The claim counted one seat in `prefer` that our seat count will not show
+            # unless the player sits there: the next sync subtracts it.
+            self._claims[prefer] += 1
+            self._mark(prefer)
+        # Open the room to the other processes before anyone hears of it, so that a
+        # player arriving elsewhere right after is matched into it.
+        await self._sync_now({room.room_id} | ({prefer} if prefer else set()))
+        app._send_joined(conn, req, room, seat.slot)
+
+    async def _list_races(self, conn, req) -> None:
+        rooms = [r.view(False) for r in self.app.lobby.rooms.values()
+                 if r.public and r.state != "finished"]
+        try:
+            rooms += [msgpack.unpackb(s, raw=False) for s in await self.directory.summaries()]
+        except RedisError as exc:
+            log.warning("cluster: listing this process's races only: %s", exc)
+        self.app.reply(conn, req, {"type": "races", "rooms": rooms})
+
+    def disconnected(self, conn) -> None:
+        """A local connection closed (after the app unregistered it)."""
+        if conn.edge is not None:
+            return
+        owner = self.remote.get(conn.player_id)
+        if owner is not None:    # kept: the player may say hello again here
+            self._send_to(owner, ["d", self.node, conn.player_id])
+
+    # ---- the directory: what this process owns -------------------------------------
+
+    async def room_created(self, room) -> None:
+        """A private room's codes must resolve everywhere before its host sees them."""
+        self._registered[room.room_id] = fields = loc_fields(room.room_id, room.code,
+                                                             room.watch_code)
+        try:
+            await self.directory.register(room.room_id, fields)
+        except RedisError as exc:
+            log.warning("cluster: room %s not registered yet: %s", room.room_id, exc)
+            self._registered.pop(room.room_id, None)
+            self._mark(room.room_id)
+
+    def _mark(self, room_id: str) -> None:
+        self._dirty.add(room_id)
+        self._dirty_event.set()
+
+    def _mark_player(self, pid: str) -> None:
+        lobby = self.app.lobby
+        room = lobby.seated.get(pid) or lobby.watching.get(pid)
+        if room is not None:
+            self._mark(room.room_id)
+
+    async def _sync_loop(self) -> None:
+        while True:
+            await self._dirty_event.wait()
+            self._dirty_event.clear()
+            dirty, self._dirty = self._dirty, set()
+            if not await self._sync_now(dirty):
+                await asyncio.sleep(HEARTBEAT_S)   # the heartbeat notices Redis is back
+
+    async def _sync_now(self, room_ids: set[str]) -> bool:
+        """_sync, one at a time (it compares with what was last written)."""
+        async with self._sync_lock:
+            try:
+                await self._sync(room_ids)
+                return True
+            except RedisError as exc:
+                log.warning("cluster: directory update failed (%s); will retry", exc)
+            except Exception:
+                log.exception("cluster: directory update failed")
+            self._dirty |= room_ids
+            return False
+
+    async def _sync(self, room_ids: set[str]) -> None:
+        """Bring the directory in line with the lobby for these rooms."""
+        lobby, d = self.app.lobby, self.directory
+        now = self.app.clock.now_ms()
+        changed: dict[str, bytes] = {}
+        removed: list[str] = []
+        for room_id in room_ids:
+            room = lobby.rooms.get(room_id)
+            if room is None:
+                fields = self._registered.pop(room_id, None)
+                if fields is not None or room_id in self._open:
+                    await d.unregister(room_id, fields or [])
+                self._open.pop(room_id, None)
+                self._claims.pop(room_id, None)
+                if self._summaries.pop(room_id, None) is not None:
+                    removed.append(room_id)
+                continue
+            if room_id not in self._registered:
+                fields = loc_fields(room_id, room.code, room.watch_code)
+                await d.register(room_id, fields)
+                self._registered[room_id] = fields
+            if not room.public:
+                continue
+            await self._sync_open(room, now)
+            summary = (msgpack.packb(room.view(False), use_bin_type=True)
+                       if room.state != "finished" else None)
+            if summary != self._summaries.get(room_id):
+                if summary is None:
+                    del self._summaries[room_id]
+                    removed.append(room_id)
+                else:
+                    self._summaries[room_id] = changed[room_id] = summary
+        if changed or removed:
+            await d.set_summaries(changed, removed)
+
+    async def _sync_open(self, room, now: int) -> None:
+        room_id, seats = room.room_id, len(room.seats)
+        takes = self.app.lobby.takes_players(room, now) or (
+            seats >= room.settings["max_players"] and room.race is None)
+        if not takes:
+            if room_id in self._open:
+                await self.directory.close(room_id)
+                del self._open[room_id]
+            self._claims.pop(room_id, None)
+            return
+        until = OPEN_FOREVER if room.race is None else (
+            room.race.start_ms - self.app.lobby.config.late_join_ms)
+        if room_id not in self._open:
+            self._claims.pop(room_id, None)
+            await self.directory.open(room_id, room.settings["max_players"], seats, until)
+        else:
+            last_seats, last_until = self._open[room_id]
+            delta = seats - last_seats - self._claims.pop(room_id, 0)
+            if delta or until != last_until:
+                await self.directory.adjust(room_id, delta, until)
+        self._open[room_id] = (seats, until)
+
+    # ---- liveness -----------------------------------------------------------------
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await self._beat()
+            except RedisError as exc:
+                log.warning("cluster: heartbeat failed: %s", exc)
+            except Exception:
+                log.exception("cluster: heartbeat failed")
+
+    async def _beat(self) -> None:
+        if await self.directory.heartbeat():
+            # Redis did not know us (first beat, or it restarted empty): register all.
+            self._registered.clear()
+            self._open.clear()
+            self._claims.clear()
+            self._summaries.clear()
+        for room_id in [*self.app.lobby.rooms, *self._registered, *self._open]:
+            self._mark(room_id)
+        await self.directory.reap()
+        await self._check_peers()
+
+    async def _check_peers(self) -> None:
+        """Players whose room's owner died get room_lost; dead edges' players drop."""
+        peers = set(self.remote.values())
+        peers.update(c.edge for c in self.app.conns.values() if c.edge is not None)
+        peers.discard(self.node)
+        alive = await self.directory.alive(sorted(peers))
+        now = time.monotonic()
+        for node in peers:
+            if node in alive:
+                self._missing_since.pop(node, None)
+            elif now - self._missing_since.setdefault(node, now) >= LOST_AFTER_S:
+                self._lost(node)
+        for node in list(self._missing_since):
+            if node not in peers:
+                del self._missing_since[node]
+
+    def _lost(self, node: str) -> None:
+        log.warning("cluster: node %s is gone", node)
+        self._missing_since.pop(node, None)
+        app = self.app
+        for pid, owner in list(self.remote.items()):
+            if owner == node:
+                del self.remote[pid]
+                conn = app.conns.get(pid)
+                if conn is not None and conn.edge is None:
+                    app.send(conn, {"type": "error", "code": "room_lost",
+                                    "message": "the server running your room stopped; "
+                                               "the race is lost, you can join another"})
+        for conn in [c for c in app.conns.values() if c.edge == node]:
+            self._unregister_remote(conn)
+        app.flush()
+
+
+class _Binary:
+    binary = True
+
+
+_BINARY = _Binary()
+
+
+async def start_cluster(app, redis_url: str) -> Cluster:
+    from server.bus.redis import RedisBus
+
+    redis = await Redis.connect(redis_url)
+    cluster = Cluster(app, redis, RedisBus(redis))
+    await cluster.start()
+    return cluster
