@@ -53,3 +53,69 @@ async def test_a_quick_race_spans_two_processes_and_a_spectator_watches_from_a_t
     for client in (ann, bob, eve):
         results = await client.expect("results", timeout=15)
         assert [r["name"] for r in results["ranking"]] == ["Bob", "Ann"]
+
+
+async def test_a_private_room_made_on_one_process_is_joined_and_watched_from_others(
+        cluster, connect):
+    a, b, c = await cluster(3)
+    host = await connect("Host", "json", target=a)
+    guest = await connect("Guest", "msgpack", target=b)
+    fan = await connect("Fan", "json", target=c)
+    created = await host.request({"type": "create_room", "settings": {"countdown_s": 1}})
+    code, watch_code = created["room"]["code"], created["room"]["watch_code"]
+
+    joined = await guest.request({"type": "join_room", "code": code.lower()})
+    assert joined["room"]["room_id"] == created["room"]["room_id"]
+    assert joined["room"]["code"] == code            # members see the codes
+    watching = await fan.request({"type": "watch", "code": watch_code})
+    assert "code" not in watching["room"]             # spectators don't
+    await host.expect("room", where=lambda m: len(m["room"]["players"]) == 2)
+
+    # Only the host may start, wherever the guest is connected.
+    with pytest.raises(ServerError) as refused:
+        await guest.request({"type": "start"})
+    assert refused.value.code == "not_host"
+    await host.send({"type": "start"})
+    for client in (host, guest, fan):
+        countdown = await client.expect("countdown")
+    body = countdown["text"]["body"]
+    await guest.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    await guest.send({"type": "input", "keys": body})
+    finish = await fan.expect("finish")
+    assert finish["slot"] == joined["slot"] and finish["place"] == 1
+    await host.send({"type": "input", "keys": body})
+    results = await fan.expect("results", timeout=15)
+    assert [r["name"] for r in results["ranking"]] == ["Guest", "Host"]
+
+    # The guest leaves (its reply comes from the owner), then the code is unknown to
+    # nobody: a wrong code still fails everywhere.
+    assert (await guest.request({"type": "leave"}))["type"] == "left"
+    with pytest.raises(ServerError) as lost:
+        await guest.request({"type": "join_room", "code": "ZZZZZZ"})
+    assert lost.value.code == "room_not_found"
+
+
+async def test_two_hundred_players_arriving_at_once_on_three_processes(cluster, connect):
+    servers = await cluster(3, lobby_wait_s=30, countdown_s=5)
+    clients = await asyncio.gather(*[
+        connect(f"P{i}", "msgpack" if i % 2 else "json", target=servers[i % 3])
+        for i in range(200)])
+    replies = await asyncio.gather(*[c.request({"type": "quick_race"}, timeout=30)
+                                     for c in clients])
+    assert all(r["type"] == "joined" for r in replies)
+
+    # Each owner's word on who sits where: no room over max_players, nobody twice.
+    seated: dict[str, str] = {}
+    rooms_by_server = []
+    for server in servers:
+        rooms_by_server.append(set(server.lobby.rooms))
+        for room in server.lobby.rooms.values():
+            assert len(room.seats) <= server.config.max_players
+            for seat in room.seats.values():
+                assert seat.player_id not in seated, "a player sits in two rooms"
+                seated[seat.player_id] = room.room_id
+    assert sorted(seated) == sorted(c.player_id for c in clients)
+    for client, reply in zip(clients, replies):
+        assert seated[client.player_id] == reply["room"]["room_id"]
+    # Rooms are filled rather than scattered: each process fills its own first.
+    assert len(set(seated.values())) <= 200 // 5 + 6
