@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import sys
 
 import pytest
 
@@ -121,3 +124,99 @@ async def test_two_hundred_players_arriving_at_once_on_three_processes(cluster, 
         assert seated[client.player_id] == reply["room"]["room_id"]
     # Rooms are filled rather than scattered: each process fills its own first.
     assert len(set(seated.values())) <= 200 // 5 + 6
+
+
+async def _type(client, body: str) -> None:
+    for i in range(0, len(body), 9):
+        await client.send({"type": "input", "keys": body[i:i + 9]})
+
+
+async def _start_process(*args: str) -> tuple[asyncio.subprocess.Process, int]:
+    """`python -m server ...` in its own process; returns it and its port."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--port", "0", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    port = re.search(rb"ws://[^:]+:(\d+)/ws", line)
+    assert port, line
+    return proc, int(port.group(1))
+
+
+async def test_a_dead_process_loses_its_rooms_and_its_players_can_race_elsewhere(
+        make_server, redis_server, connect, tmp_path):  # noqa: F811
+    db = str(tmp_path / "shared.db")        # both processes commit to the same store
+    a = await make_server(redis_url=redis_server.url, db=db, lobby_wait_s=30)
+    proc, port = await _start_process("--redis-url", redis_server.url, "--db", db,
+                                      "--countdown-s", "1", "--lobby-wait-s", "30")
+    try:
+        b = type("Target", (), {"port": port})
+        bob = await connect("Bob", "msgpack", target=b)
+        # A race finished and committed on B before the crash.
+        await bob.request({"type": "practice"})
+        body = (await bob.expect("countdown"))["text"]["body"]
+        await bob.expect("room", where=lambda m: m["room"]["state"] == "racing")
+        await _type(bob, body)
+        await bob.expect("results", timeout=15)
+
+        room_id = (await bob.request({"type": "quick_race"}))["room"]["room_id"]
+        ann = await connect("Ann", "json", target=a)
+        eve = await connect("Eve", "json", target=a)
+        joined = await ann.request({"type": "quick_race"})
+        assert joined["room"]["room_id"] == room_id        # owned by B, Ann is on A
+        listed = await eve.request({"type": "list_races"})
+        assert room_id in [r["room_id"] for r in listed["rooms"]]
+        await ann.expect("countdown")
+
+        proc.kill()                                         # SIGKILL: no goodbye
+        await proc.wait()
+        lost = await ann.expect("error", timeout=15)
+        assert lost["code"] == "room_lost"
+        listed = await eve.request({"type": "list_races"})
+        assert room_id not in [r["room_id"] for r in listed["rooms"]]
+
+        again = await ann.request({"type": "quick_race"})
+        assert again["room"]["room_id"] != room_id
+        assert again["room"]["room_id"] in a.lobby.rooms
+        stats = await ann.request({"type": "player_stats", "player_id": bob.player_id})
+        assert stats["races"] == 1
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_a_race_keeps_running_while_redis_restarts_and_the_cluster_heals(
+        cluster, redis_server, connect):  # noqa: F811
+    a, b = await cluster(2)
+    ann = await connect("Ann", "json", target=a)
+    bob = await connect("Bob", "msgpack", target=b)
+    eve = await connect("Eve", "json", target=b)
+    room_id = (await ann.request({"type": "quick_race"}))["room"]["room_id"]
+    assert (await bob.request({"type": "quick_race"}))["room"]["room_id"] == room_id
+    body = (await ann.expect("countdown"))["text"]["body"]
+    await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
+
+    redis_server.stop()
+    half = len(body) // 2
+    await _type(ann, body[:half])
+    # The owner keeps the race going for its own players.
+    await ann.expect("tick", where=lambda m: any(p[1] == half for p in m["p"]))
+
+    redis_server.start()                    # empty: everything must be registered again
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:   # the processes reconnect and re-register by themselves
+        listed = await eve.request({"type": "list_races"})
+        if room_id in [r["room_id"] for r in listed["rooms"]]:
+            break
+        assert asyncio.get_running_loop().time() < deadline, "the room never came back"
+        await asyncio.sleep(0.2)              # polling a condition, not a timed wait
+    # Bob's keys reach the owner again, and everyone hears the end.
+    await _type(bob, body)
+    await ann.expect("finish", where=lambda m: m["slot"] == 1)
+    await _type(ann, body[half:])
+    for client in (ann, bob):
+        results = await client.expect("results", timeout=15)
+        assert [r["name"] for r in results["ranking"]] == ["Bob", "Ann"]
+    stats = await ann.request({"type": "player_stats"})
+    assert stats["races"] == 1
