@@ -44,12 +44,22 @@ async def serve(config) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        config = load_config(sys.argv[1:] if argv is None else argv)
+        config = load_config(argv)
+        if config.workers > 1:
+            if not config.redis_url:
+                raise ConfigError("--workers above 1 needs --redis-url: the workers share "
+                                  "their rooms, codes and matchmaking through Redis")
+            if config.port == 0:
+                raise ConfigError("--workers above 1 needs a fixed --port to share")
     except ConfigError as exc:
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2
     logs.setup(config.log_format, config.log_level)
+    if config.workers > 1:
+        from server.workers import supervise
+        return supervise(argv, config.workers)
     try:
         asyncio.run(serve(config))
     except (ConfigError, TextInvalid) as exc:   # found at start-up, e.g. a bad --texts file

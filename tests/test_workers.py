@@ -1,0 +1,78 @@
+"""`python -m server --workers N`: N processes sharing one port through Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+
+from client_demo.client import Client
+from tests.redis_fixture import redis_server  # noqa: F401
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _healthz(port: int) -> dict | None:
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return None
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = await reader.read()
+    writer.close()
+    if not data.startswith(b"HTTP/1.1 200"):
+        return None
+    return json.loads(data.split(b"\r\n\r\n", 1)[1])
+
+
+async def test_workers_share_one_port_and_act_as_one_server(redis_server, tmp_path):  # noqa: F811
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--workers", "2", "--port", str(port),
+        "--redis-url", redis_server.url, "--db", str(tmp_path / "t.db"),
+        "--countdown-s", "1", cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+    try:
+        nodes = set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while len(nodes) < 2:      # new connections land on either worker
+            assert loop.time() < deadline, f"saw workers {nodes}"
+            health = await _healthz(port)
+            if health is None:
+                await asyncio.sleep(0.1)      # polling: the workers are starting
+                continue
+            nodes.add(health["node"])
+
+        # Players on whichever worker still meet in one room.
+        url = f"ws://127.0.0.1:{port}/ws"
+        clients = [await Client.connect(url, "json") for _ in range(6)]
+        for i, client in enumerate(clients):
+            await client.hello(f"W{i}")
+        rooms = set()
+        for client in clients[:2]:
+            rooms.add((await client.request({"type": "quick_race"}))["room"]["room_id"])
+        assert len(rooms) == 1
+        for client in clients:
+            await client.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+
+
+async def test_workers_without_redis_is_a_clear_error():
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--workers", "2", cwd=ROOT,
+        stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL)
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert b"--workers above 1 needs --redis-url" in err
