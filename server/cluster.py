@@ -299,11 +299,25 @@ class Cluster:
         if kind == "hello":
             await self.app.on_hello(conn, req)
             owner = self.remote.get(conn.player_id)
+            if owner is None and req.args.get("token"):
+                owner = await self._seat_elsewhere(conn.player_id)
             if owner is not None:
                 self._send_to(owner, ["h", self.node, conn.player_id, conn.name,
                                       conn.codec.subprotocol])
             return True
         return False
+
+    async def _seat_elsewhere(self, pid: str) -> str | None:
+        """The process holding a seat for `pid`, when it is another one."""
+        lobby = self.app.lobby
+        if pid in lobby.seated or pid in lobby.watching:
+            return None
+        try:
+            found = await self.directory.lookup(["p:" + pid])
+        except RedisError as exc:
+            log.warning("cluster: cannot look up a returning player's seat: %s", exc)
+            return None
+        return found[0] if found is not None and found[0] != self.node else None
 
     def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
         self._send_to(owner, ["r", self.node, conn.player_id, conn.name,
@@ -436,10 +450,18 @@ class Cluster:
                 if self._summaries.pop(room_id, None) is not None:
                     removed.append(room_id)
                 continue
-            if room_id not in self._registered:
-                fields = loc_fields(room_id, room.code, room.watch_code)
-                await d.register(room_id, fields)
-                self._registered[room_id] = fields
+            # Its id, codes and seated players (so a player reconnecting through any
+            # process finds its seat).
+            fields = loc_fields(room_id, room.code, room.watch_code) + [
+                "p:" + seat.player_id for seat in room.seats.values()]
+            old = self._registered.get(room_id, [])
+            added = [f for f in fields if f not in old]
+            gone = [f for f in old if f not in fields]
+            if added:
+                await d.register(room_id, added)
+            if gone:
+                await d.forget(room_id, gone)
+            self._registered[room_id] = fields
             if not room.public:
                 continue
             await self._sync_open(room, now)

@@ -4,7 +4,8 @@ Keys (prefix `typerace:`, all small; every multi-key change is one Lua script, s
 other processes never see half of it):
   node:<n>       "1" with a TTL, refreshed by n's heartbeat: n is alive while it exists
   nodes          set of the node ids that registered (the reaper walks it)
-  loc            hash  r:<room_id> | c:<join code> | w:<watch code> -> "<node>|<room_id>"
+  loc            hash  r:<room_id> | c:<join code> | w:<watch code> | p:<seated player>
+                 -> "<node>|<room_id>"
   idx:<n>        set of the entries node n owns (loc fields and o:<room_id>), for reaping
   sum:<n>        hash room_id -> summary (msgpack room view) of n's public rooms; TTL
   open           zset of public rooms that take players, score = joinable until (ms)
@@ -38,11 +39,26 @@ for i = 3, #ARGV do
 end
 """
 
-# KEYS: loc, idx:<n>, open, o:<room>; ARGV: room_id, field1...
+# KEYS: loc, idx:<n>; ARGV: node, room_id, field1... (only entries still naming this
+# room go: a player's p: entry may already name the room it moved to)
+_FORGET = """
+local value = ARGV[1] .. '|' .. ARGV[2]
+for i = 3, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == value then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    redis.call('SREM', KEYS[2], ARGV[i])
+  end
+end
+"""
+
+# KEYS: loc, idx:<n>, open, o:<room>; ARGV: room_id, node, field1...
 _UNREGISTER = """
-for i = 2, #ARGV do
-  redis.call('HDEL', KEYS[1], ARGV[i])
-  redis.call('SREM', KEYS[2], ARGV[i])
+local value = ARGV[2] .. '|' .. ARGV[1]
+for i = 3, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == value then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    redis.call('SREM', KEYS[2], ARGV[i])
+  end
 end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[4])
@@ -193,7 +209,10 @@ class Directory:
 
     async def unregister(self, room_id: str, fields: list[str]) -> None:
         await self.redis.eval(_UNREGISTER, [LOC, IDX + self.node, OPEN, O + room_id],
-                              [room_id, *fields])
+                              [room_id, self.node, *fields])
+
+    async def forget(self, room_id: str, fields: list[str]) -> None:
+        await self.redis.eval(_FORGET, [LOC, IDX + self.node], [self.node, room_id, *fields])
 
     async def lookup(self, fields: list[str]) -> tuple[str, str] | None:
         """(owner node, room_id) of the first field that names a live room."""

@@ -17,6 +17,7 @@ from tests.redis_fixture import redis_server  # noqa: F401
 async def cluster(make_server, redis_server):  # noqa: F811
     """cluster(n) -> n servers (each its own process in production) on one Redis."""
     async def start(n: int, **overrides):
+        overrides.setdefault("secret", "one secret for the whole cluster")
         return [await make_server(redis_url=redis_server.url, **overrides) for _ in range(n)]
     return start
 
@@ -225,3 +226,25 @@ async def test_a_race_keeps_running_while_redis_restarts_and_the_cluster_heals(
             ("Ann", "finished"), ("Bob", "finished")}
     stats = await ann.request({"type": "player_stats"})
     assert stats["races"] == 1
+
+
+async def test_a_racer_who_reconnects_through_another_process_gets_its_seat_back(
+        cluster, connect):
+    a, b, c = await cluster(3)
+    host = await connect("Host", "json", target=a)
+    created = await host.request({"type": "create_room"})
+    guest = await connect("Guest", "msgpack", target=b)
+    joined = await guest.request({"type": "join_room", "code": created["room"]["code"]})
+    token = guest.welcome["token"]
+    await guest.close()
+    await host.expect("room", where=lambda m: [p["connected"] for p in m["room"]["players"]]
+                      == [True, False])
+
+    back = await connect("Guest", "json", target=c, token=token)
+    again = await back.expect("joined")
+    assert again["room"]["room_id"] == joined["room"]["room_id"]
+    assert again["slot"] == joined["slot"]
+    await host.expect("room", where=lambda m: [p["connected"] for p in m["room"]["players"]]
+                      == [True, True])
+    await host.send({"type": "start"})
+    await back.expect("countdown")                  # the room's traffic follows it
