@@ -246,8 +246,8 @@ async def main() -> None:
             cores = os.cpu_count() or 1
             print(f"  => estimated capacity (server CPU only, one core per process): "
                   f"1 process {one:.0f} racers; 2 processes {min(2, cores) * two:.0f} racers "
-                  f"(x{min(2, cores) * two / one:.2f}); the Redis relay costs "
-                  f"{100 * (1 - two / one):.0f} % of a process's capacity", flush=True)
+                  f"(x{min(2, cores) * two / one:.2f}); a racer costs "
+                  f"{100 * (one / two - 1):+.0f} % CPU in the cluster", flush=True)
         print("2. spectator on the owner's process vs on another process")
         await spectator_delay(redis.url, tmp)
     finally:
