@@ -8,8 +8,9 @@ Needs `redis-server` on PATH (a private one is started on a free port). Prints:
    rooms of 5 players, everyone typing 2 characters every 100 ms), how late ticks
    reach the players (arrival minus the instant they describe) and the CPU the
    server processes used. On a small box the load generator, not the server, is what
-   saturates first, so capacity is estimated from the server CPU one racer costs:
-   racers per core, times one core per process.
+   saturates first, so capacity is estimated from the server CPU the work done costs:
+   ticks delivered per CPU-second / 10 = racers one core carries, times one core per
+   process.
 2. For one race owned by process A, the time from a tick's arrival at a spectator
    connected to A to its arrival at a spectator connected to B (relayed via Redis).
 
@@ -151,7 +152,10 @@ async def capacity(label: str, ports, pids, steps, seconds, generators,
         redis0 = cpu_seconds(redis_pid)
         r = await load_step(ports, pids, rooms, seconds, generators)
         redis_cpu = 100 * (cpu_seconds(redis_pid) - redis0) / (seconds + 8)
-        per_core = r["players"] / (r["cpu"] / 100) if r["cpu"] else float("nan")
+        # Ticks delivered per CPU-second, over the 10 ticks a second a racer needs: the
+        # work actually done, whether or not the load generator kept up.
+        cpu_s = r["cpu"] / 100 * seconds
+        per_core = r["ticks"] / cpu_s / 10 if cpu_s else float("nan")
         print(f"  {label:<20} rooms {r['rooms']:>4} racers {r['players']:>4}  "
               f"tick lateness p50 {r['p50']:6.1f} ms  p99 {r['p99']:7.1f} ms  "
               f"servers CPU {r['cpu']:5.1f} % (redis ~{redis_cpu:4.1f} %)  "

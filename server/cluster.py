@@ -232,6 +232,8 @@ class Cluster:
                 request, conn.prefer = conn.queue.popleft()
                 await self.app.dispatch(conn, request)
                 conn.prefer = None
+                if request.get("type") == "input":
+                    continue                  # typing never changes where one is
                 lobby = self.app.lobby
                 member = conn.player_id in lobby.seated or conn.player_id in lobby.watching
                 self._queue(conn.edge, [1, conn.player_id, self.node if member else None])
@@ -271,7 +273,8 @@ class Cluster:
         owner = self.remote.get(pid)
         if kind in ROOM_OPS:
             if owner is None:
-                self._mark_player(pid)
+                if kind != "input":      # typing changes nothing the directory shows
+                    self._mark_player(pid)
                 return False
             self._forward(owner, conn, message)
             return True

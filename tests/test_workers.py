@@ -76,3 +76,13 @@ async def test_workers_without_redis_is_a_clear_error():
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2
     assert b"--workers above 1 needs --redis-url" in err
+
+
+async def test_an_unreachable_redis_is_a_clear_error_at_start():
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--port", "0", "--redis-url",
+        f"redis://127.0.0.1:{_free_port()}/0", cwd=ROOT,
+        stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL)
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 1
+    assert b"cannot connect to redis" in err
