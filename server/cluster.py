@@ -16,7 +16,7 @@ Bus messages (msgpack):
       [0, binary, frame, [pids]]     frames for local players
       [1, pid, owner or None]        where the player is a member now (after a request)
       [2, pid, code, reason]         close that player's connection
-  ["r", edge, pid, name, codec, message, prefer]   a request, to the owner
+  ["r", edge, pid, name, codec, message, prefer, ip]   a request, to the owner
   ["d", edge, pid]                   the player's connection dropped
   ["x", edge, pid]                   the player joined elsewhere: leave quietly
   ["h", edge, pid, name, codec]      the player said hello again: take the seat back
@@ -64,8 +64,13 @@ class _RemoteSocket:
 class RemoteConn:
     """A player connected to another process, as its room's owner sees it."""
 
-    def __init__(self, cluster: "Cluster", edge: str, player_id: str, name: str, codec):
+    def __init__(self, cluster: "Cluster", edge: str, player_id: str, name: str, codec,
+                 ip: str):
         self.edge = edge
+        self.ip = ip                      # the client's address, as its edge saw it
+        # Joins by unknown code are limited on the edge; this bucket only matters when
+        # a room vanished between the edge's look-up and the owner.
+        self.join_bucket = cluster.app.failed_joins.conn_bucket(time.monotonic())
         self.player_id = player_id
         self.name = name
         self.codec = codec
@@ -162,8 +167,8 @@ class Cluster:
         if kind == "b":
             self._on_items(message[1], message[2])
         elif kind == "r":
-            _, edge, pid, name, codec, request, prefer = message
-            conn = self._remote_conn(edge, pid, name, codec)
+            _, edge, pid, name, codec, request, prefer, ip = message
+            conn = self._remote_conn(edge, pid, name, codec, ip)
             conn.queue.append((request, prefer))
             if not conn.busy:
                 conn.busy = True
@@ -217,10 +222,11 @@ class Cluster:
 
     # ---- the owner runs remote players' requests ---------------------------------
 
-    def _remote_conn(self, edge: str, pid: str, name: str, codec: str) -> RemoteConn:
+    def _remote_conn(self, edge: str, pid: str, name: str, codec: str,
+                     ip: str = "?") -> RemoteConn:
         conn = self.app.conns.get(pid)
         if conn is None or conn.edge != edge:
-            conn = RemoteConn(self, edge, pid, name, codec_for(codec))
+            conn = RemoteConn(self, edge, pid, name, codec_for(codec), ip)
             self.app.conns[pid] = conn
         conn.name = name
         return conn
@@ -324,7 +330,7 @@ class Cluster:
 
     def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
         self._send_to(owner, ["r", self.node, conn.player_id, conn.name,
-                              conn.codec.subprotocol, message, prefer])
+                              conn.codec.subprotocol, message, prefer, conn.ip])
 
     def _drop_remote(self, pid: str) -> None:
         """The player joins a room here: it leaves its room on another process."""

@@ -32,7 +32,8 @@ class Config:
                             2, 100)
     redis_url: str | None = knob(None, "redis://[:password@]host[:port][/db] shared by many "
                                        "processes: texts, results, statistics, leaderboards "
-                                       "(and the token secret) live there instead of --db")
+                                       "(and the token secret) live there instead of --db; "
+                                       "rooms, codes and matchmaking are shared through it")
     secret: str | None = knob(None, "secret that signs player tokens (default: generated "
                                     "once and kept in the database)")
     reconnect_grace_s: int = knob(30, "how long a dropped racer's seat is held, seconds",
@@ -54,8 +55,6 @@ class Config:
     msg_burst: int = knob(60, "messages a connection may send in a burst", 1, 100000)
     hello_timeout_s: float = knob(10.0, "a connection that sends no hello is closed after this",
                                   0.1, 3600)
-    redis_url: str | None = knob(None, "redis://[:password@]host[:port][/db]: share rooms, "
-                                       "codes and matchmaking with other processes")
     workers: int = knob(1, "processes to run on this host, sharing the port (needs "
                            "--redis-url when above 1)", 1, 256)
     reuse_port: bool = knob(False, "bind with SO_REUSEPORT (set for each worker by --workers)")
