@@ -13,8 +13,9 @@ import random
 import secrets
 import time
 
-from websockets.asyncio.server import ServerConnection, broadcast, serve
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
@@ -203,19 +204,27 @@ class TyperaceServer:
     def _deliver(self, conns: list[Conn], codec, frame) -> None:
         """Write one ready frame to many connections without awaiting any of them.
 
-        broadcast() has no backpressure, so the bound is ours: a connection holding
+        The WebSocket frame (header + payload) is built once and the same bytes are
+        written to each transport: per member a state check and one write, not
+        websockets' per-connection framing (compression is off and we never fragment,
+        so the bytes are exactly what `ws.send` would write).
+        These writes have no backpressure, so the bound is ours: a connection holding
         more than max_send_buffer unsent bytes is cut off (see _drop_slow)."""
         limit = self.config.max_send_buffer
-        ready = []
+        wire = ws_frame(frame, codec.binary)
+        sent = 0
         for conn in conns:
             if conn.dropped:
                 continue
-            if buffered_bytes(conn.ws) > limit:
+            ws = conn.ws
+            if ws.protocol.state is not OPEN:
+                continue
+            if buffered_bytes(ws) > limit:
                 self._drop_slow(conn)
                 continue
-            ready.append(conn.ws)
-        broadcast(ready, frame, text=not codec.binary)
-        self.metrics.messages_out.inc(len(ready))
+            ws.transport.write(wire)
+            sent += 1
+        self.metrics.messages_out.inc(sent)
 
     def _drop_slow(self, conn: Conn) -> None:
         """A client that stopped reading: nothing more is queued for it, and the TCP
@@ -685,6 +694,22 @@ def _replay_view(race: RaceRecord, text: Text | None) -> dict:
                          "accuracy": r.accuracy, "race_ms": r.race_ms, "pos": r.pos,
                          "keystrokes": r.keystrokes, "flagged": r.flagged,
                          "log": [[t, keys] for t, keys in r.log]} for r in race.results]}
+
+
+OPEN = State.OPEN
+
+
+def ws_frame(payload: bytes | str, binary: bool) -> bytes:
+    """One unmasked, unfragmented server-to-client WebSocket data frame (RFC 6455 5.2)."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    n = len(payload)
+    head = 0x82 if binary else 0x81
+    if n < 126:
+        return bytes((head, n)) + payload
+    if n < 65536:
+        return bytes((head, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((head, 127)) + n.to_bytes(8, "big") + payload
 
 
 def _select_subprotocol(connection, subprotocols):
