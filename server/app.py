@@ -19,7 +19,8 @@ from websockets.protocol import State
 
 from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
-from protocol.messages import ProtocolError, clean_name, parse, parse_settings, request_id
+from protocol.messages import (KEYS_MAX, ProtocolError, clean_name, parse, parse_settings,
+                               request_id)
 from server import http, integrity, tokens
 from server.config import Config, ConfigError
 from server.joinguard import FailedJoins
@@ -424,6 +425,12 @@ class TyperaceServer:
         request = None
         try:
             message = conn.codec.decode(frame)
+            keys = _plain_input(message)
+            if keys is not None and conn.player_id is not None:
+                # The hot path: no Request, no dispatch, no coroutine per keystroke batch.
+                self.lobby.input(conn.player_id, keys, self.clock.now_ms())
+                self.flush()
+                return
             rid = request_id(message)
             if conn.player_id is None and message.get("type") != "hello":
                 # Whatever came first (even an unknown type), the fix is the same.
@@ -710,6 +717,16 @@ def ws_frame(payload: bytes | str, binary: bool) -> bytes:
     if n < 65536:
         return bytes((head, 126)) + n.to_bytes(2, "big") + payload
     return bytes((head, 127)) + n.to_bytes(8, "big") + payload
+
+
+def _plain_input(message: dict) -> str | None:
+    """The keys of a well-formed `input` without an id; None for anything else,
+    which then goes through `parse` (and gets its error there)."""
+    if message.get("type") == "input" and "id" not in message:
+        keys = message.get("keys")
+        if type(keys) is str and len(keys) <= KEYS_MAX:
+            return keys
+    return None
 
 
 def _select_subprotocol(connection, subprotocols):
