@@ -8,6 +8,7 @@ a room are encoded once per codec and written to every member without awaiting.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import secrets
@@ -15,6 +16,7 @@ import time
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Opcode
 from websockets.protocol import State
 
 from protocol import PROTOCOL_VERSION
@@ -87,6 +89,30 @@ class Conn:
         self.closing = False       # closed for flooding: what it still sends is ignored
 
 
+class Connection(ServerConnection):
+    """websockets' server connection, plus inputs handled the moment they are read.
+
+    While the connection's task is idle (waiting for a frame, none queued), a whole
+    binary frame is first offered to `on_frame`. If it takes it (a well-formed
+    `input`), the frame skips the receive queue and the task is not woken: per
+    keystroke batch that saves a future, a task switch and a coroutine. Anything
+    else, or a busy task, goes the usual way, so messages keep their order.
+    (Reads websockets' Assembler queue; websockets is pinned below 18.)
+    """
+
+    on_frame = None
+
+    def process_event(self, event) -> None:
+        on_frame = self.on_frame
+        if on_frame is not None and event.opcode is Opcode.BINARY and event.fin:
+            frames = self.recv_messages.frames
+            waiter = frames.get_waiter
+            if (waiter is not None and not waiter.done() and not frames.queue
+                    and on_frame(event.data)):
+                return
+        super().process_event(event)
+
+
 class TyperaceServer:
     def __init__(self, config: Config, store: Store | None = None):
         self.config = config
@@ -131,6 +157,7 @@ class TyperaceServer:
             # None admits clients that send no Origin (bots, terminals): the allow-list
             # keeps other web sites' pages out, it is not authentication.
             origins=None if self.config.origins is None else [*self.config.origins, None],
+            create_connection=Connection,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ticker = asyncio.create_task(self._tick_loop(), name="ticker")
@@ -364,6 +391,8 @@ class TyperaceServer:
             await ws.close(1008, refusal)
             return
         event(log, "conn_open", ip=conn.ip, codec=conn.codec.name)
+        if conn.codec.binary:
+            ws.on_frame = functools.partial(self._input_now, conn)
         try:
             await self._session(conn)
         except ConnectionClosed:
@@ -393,6 +422,38 @@ class TyperaceServer:
             if conn.dropped:
                 return          # cut off as a slow consumer: frames still queued don't count
             await self._receive(conn, frame)
+
+    def _input_now(self, conn: Conn, frame) -> bool:
+        """A plain `input` from a player that said hello, handled as it is read.
+        False (the frame then takes the usual way) for anything else."""
+        if (conn.player_id is None or conn.closing
+                or self.conns.get(conn.player_id) is not conn):
+            return False
+        try:
+            keys = _plain_input(conn.codec.decode(frame))
+        except DecodeError:
+            return False
+        if keys is None or not conn.bucket.take(time.monotonic()):
+            return False            # refused: _receive counts it and answers as usual
+        if conn.bucket.tokens >= conn.bucket.burst - 1:
+            conn.rejected = 0       # the same forgiveness rule as _receive
+        try:
+            self._apply_input(conn, keys)
+        except ProtocolError as exc:
+            self.send_error(conn, exc.code, exc.message, None)
+        except Exception:
+            log.exception("internal error handling an input")
+            self.send_error(conn, "internal", "the server failed; this is our bug", None)
+        self.flush()
+        return True
+
+    def _apply_input(self, conn: Conn, keys: str) -> None:
+        """A plain input on a fast path, counted and timed like one through `_receive`."""
+        metrics = self.metrics
+        metrics.messages_in["input"].inc()
+        started = time.perf_counter()
+        self.lobby.input(conn.player_id, keys, self.clock.now_ms())
+        metrics.input_seconds.observe(time.perf_counter() - started)
 
     async def _receive(self, conn: Conn, frame) -> None:
         if conn.player_id is not None and self.conns.get(conn.player_id) is not conn:
@@ -428,7 +489,10 @@ class TyperaceServer:
             keys = _plain_input(message)
             if keys is not None and conn.player_id is not None:
                 # The hot path: no Request, no dispatch, no coroutine per keystroke batch.
-                self.lobby.input(conn.player_id, keys, self.clock.now_ms())
+                try:
+                    self._apply_input(conn, keys)
+                except ProtocolError as exc:
+                    self.send_error(conn, exc.code, exc.message, None)
                 self.flush()
                 return
             rid = request_id(message)
