@@ -227,8 +227,9 @@ def table(points: list[dict]) -> str:
     sizes = sorted({p["racers"] for p in points})
     lines = [
         "| racers | server CPU µs/racer·s | floor µs/racer·s | ratio | tick p50 / p99 ms "
-        "| floor tick p50 / p99 ms | input→tick p99 ms | RSS KiB/racer | floor RSS KiB/racer |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| floor tick p50 / p99 ms | input→tick p99 ms | ticks/racer·s | RSS KiB/racer "
+        "| floor RSS KiB/racer |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in sizes:
         s, f = by.get(("server", n), {}), by.get(("floor", n), {})
@@ -239,7 +240,8 @@ def table(points: list[dict]) -> str:
             f"| {n:,} | {fmt(s.get('cpu_us_per_racer_s'))} | {fmt(f.get('cpu_us_per_racer_s'))} "
             f"| {fmt(ratio)} | {fmt(s.get('tick_p50_ms'))} / {fmt(s.get('tick_p99_ms'))} "
             f"| {fmt(f.get('tick_p50_ms'))} / {fmt(f.get('tick_p99_ms'))} "
-            f"| {fmt(s.get('input_to_tick_p99_ms'))} | {fmt(s.get('rss_per_racer_kib'))} "
+            f"| {fmt(s.get('input_to_tick_p99_ms'))} | {fmt(s.get('ticks_per_racer_s'))} "
+            f"| {fmt(s.get('rss_per_racer_kib'))} "
             f"| {fmt(f.get('rss_per_racer_kib'))} |")
     return "\n".join(lines)
 
@@ -252,8 +254,8 @@ def cmd_run(args) -> int:
     with tempfile.TemporaryDirectory(prefix="typerace-bench-") as workdir:
         passage = make_texts(os.path.join(workdir, "texts.txt"))
         for n in sizes:
-            for kind in targets:
-                for rep in range(args.repeat):
+            for rep in range(args.repeat):          # interleaved: both see the same noise
+                for kind in targets:
                     point = run_point(kind, n, args, workdir, passage)
                     point["repeat"] = rep
                     points.append(point)
@@ -279,17 +281,35 @@ def cmd_run(args) -> int:
     print()
     print(md)
     if not args.no_save:
-        out = os.path.join(HERE, "results")
-        os.makedirs(out, exist_ok=True)
         name = stamp.strftime("%Y-%m-%d-%H%M")
-        with open(os.path.join(out, name + ".json"), "w") as f:
-            json.dump(meta, f, indent=1)
-        with open(os.path.join(out, name + ".md"), "w") as f:
-            f.write(f"Standard workload (rooms of 5, 80 WPM, inputs every 100 ms, 10 Hz ticks, "
-                    f"msgpack), {meta['date']}, loop {args.loop}, {args.window:g} s window, "
-                    f"{os.cpu_count()} CPUs shared by server and load generator.\n"
-                    f"Command: `{meta['command']}`\n\n{md}\n")
+        write_report(meta, name)
         print(f"\nwrote bench/results/{name}.json and .md")
+    return 0
+
+
+def write_report(meta: dict, name: str) -> None:
+    """bench/results/<name>.json (every point) and .md (the table the README shows)."""
+    out = os.path.join(HERE, "results")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, name + ".json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    w = meta["workload"]
+    loads = sorted({float(p["loadavg"][0]) for p in meta["points"]})
+    with open(os.path.join(out, name + ".md"), "w") as f:
+        f.write(f"Standard workload (rooms of {w['group']}, {w['wpm']} WPM, inputs every "
+                f"{w['send_ms']} ms, {w['tick_hz']} Hz ticks, {w['codec']}), {meta['date']}, "
+                f"server loop {w['loop']}, {w['window_s']:g} s window, "
+                f"{meta['machine']['cpus']} CPUs shared by server, load generator and other "
+                f"work (1-min load average {loads[0]:g}-{loads[-1]:g} during the run).\n"
+                f"Command: `{meta['command']}`\n\n{table(meta['table'])}\n")
+
+
+def cmd_report(args) -> int:
+    """Rewrite the .md of a saved run from its .json."""
+    with open(args.json) as f:
+        meta = json.load(f)
+    write_report(meta, os.path.basename(args.json).rsplit(".", 1)[0])
+    print(table(meta["table"]))
     return 0
 
 
@@ -319,8 +339,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("run", "load"):
-        p = sub.add_parser(name)
-        p.add_argument("--window", type=float, default=15.0, help="measured seconds")
+        p = sub.add_parser(name, help="measure the standard workload" if name == "run" else
+                           "drive servers that already run")
+        p.add_argument("--window", type=float, default=20.0, help="measured seconds")
         p.add_argument("--warmup", type=float, default=3.0, help="seconds racing before it")
         p.add_argument("--procs", type=int, default=3, help="load-generator processes")
         p.add_argument("--client-loop", choices=("asyncio", "uvloop"), default="asyncio")
@@ -337,8 +358,10 @@ def main(argv=None) -> int:
     load.add_argument("--pid", type=int, action="append")
     load.add_argument("--racers", type=int, default=1000)
     load.add_argument("--floor", action="store_true", help="the URLs are floor servers")
+    report = sub.add_parser("report", help="rewrite a saved run's .md from its .json")
+    report.add_argument("json")
     args = parser.parse_args(argv)
-    return cmd_run(args) if args.command == "run" else cmd_load(args)
+    return {"run": cmd_run, "load": cmd_load, "report": cmd_report}[args.command](args)
 
 
 if __name__ == "__main__":
