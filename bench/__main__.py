@@ -330,7 +330,9 @@ def cmd_load(args) -> int:
     pids = args.pid or []
     idle = {pid: rss_kib(pid) for pid in pids}
     mode = "floor" if args.floor else "server"
-    result = drive(args.url, pids, args.racers, mode, args, "", idle)
+    with tempfile.TemporaryDirectory(prefix="typerace-bench-") as workdir:
+        passage = make_texts(os.path.join(workdir, "texts.txt"))   # what floor racers type
+    result = drive(args.url, pids, args.racers, mode, args, passage, idle)
     print(json.dumps(result, indent=1))
     return 0
 
