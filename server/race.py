@@ -35,13 +35,14 @@ RaceError = ProtocolError
 class KeyLog:
     """A racer's inputs with their times, packed: a racer sends ~6 inputs a second for
     minutes, and a list of (int, str) tuples costs ~110 bytes an input where this
-    costs ~10 (4 for the time, 4 for the size, the keys as UTF-8)."""
+    costs ~7 (4 for the time, 2 for the size, the keys as UTF-8: a race lasts at most
+    LIMIT_MAX_MS and an input carries at most KEYS_MAX characters, 4 bytes each)."""
 
     __slots__ = ("times", "sizes", "keys")
 
     def __init__(self):
-        self.times = array("q")
-        self.sizes = array("I")
+        self.times = array("I")
+        self.sizes = array("H")
         self.keys = bytearray()
 
     def append(self, race_ms: int, keys: str) -> None:
@@ -61,7 +62,7 @@ class KeyLog:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Racer:
     slot: int
     player_id: str
