@@ -93,7 +93,9 @@ def start_target(kind: str, loop: str, workdir: str, tag: str) -> tuple[subproce
     if kind == "server":
         cmd = [sys.executable, "-m", "server", "--port", "0", "--db",
                os.path.join(workdir, f"{tag}.db"), "--texts", os.path.join(workdir, "texts.txt"),
-               "--log-level", "warning", "--loop", loop]
+               "--log-level", "warning", "--loop", loop,
+               # every racer comes from 127.0.0.1: lift the per-address limits
+               "--max-conns-per-ip", "0", "--room-rate", "1000000"]
     else:
         cmd = [sys.executable, "-m", "bench.floor", "--port", "0", "--loop", loop]
     log = open(os.path.join(workdir, f"{tag}.log"), "w")
