@@ -7,6 +7,7 @@ import pytest
 from websockets.frames import Frame, Opcode
 
 from client_demo.client import ServerError
+from protocol.messages import KEYS_MAX
 
 
 async def _private_race(connect, codec="msgpack", target=None):
@@ -55,7 +56,7 @@ async def test_bad_or_misplaced_inputs_still_get_their_errors(connect, codec):
     assert waiting.value.code == "not_racing"
     await guest.send({"type": "input", "keys": 42})
     assert (await guest.expect("error"))["code"] == "bad_message"
-    await guest.send({"type": "input", "keys": "k" * 513})
+    await guest.send({"type": "input", "keys": "k" * (KEYS_MAX + 1)})
     assert (await guest.expect("error"))["code"] == "bad_message"
     await guest.send({"type": "input", "keys": "a"})   # no id: the error comes all the same
     assert (await guest.expect("error"))["code"] == "not_racing"
