@@ -43,6 +43,18 @@ async def serve(config) -> None:
     await drain_and_stop(server, config.drain_s, force)
 
 
+def run(coro, loop: str):
+    if loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            coro.close()
+            raise SystemExit("python -m server: error: --loop uvloop needs the uvloop package "
+                             "(pip install 'typerace[fast]')") from None
+        return uvloop.run(coro)
+    return asyncio.run(coro)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
@@ -61,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         from server.workers import supervise
         return supervise(argv, config.workers)
     try:
-        asyncio.run(serve(config))
+        run(serve(config), config.loop)
     except (ConfigError, TextInvalid) as exc:   # found at start-up, e.g. a bad --texts file
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2

@@ -77,6 +77,8 @@ class Config:
     drain_s: float = knob(30.0, "on SIGTERM, how long running races may go on before they "
                           "are ended and saved", 0, 3600)
     log_format: str = knob("text", "log line format", choices=("text", "json"))
+    loop: str = knob("asyncio", "event loop: asyncio, or uvloop (optional dependency, "
+                     "pip install 'typerace[fast]')", choices=("asyncio", "uvloop"))
 
     @property
     def tick_interval(self) -> float:

@@ -7,6 +7,7 @@ final ranking (via protocol.scoring). It never reads a clock and never awaits.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 from protocol import scoring
@@ -31,7 +32,37 @@ def time_limit_ms(chars: int) -> int:
 RaceError = ProtocolError
 
 
-@dataclass
+class KeyLog:
+    """A racer's inputs with their times, packed: a racer sends ~6 inputs a second for
+    minutes, and a list of (int, str) tuples costs ~110 bytes an input where this
+    costs ~7 (4 for the time, 2 for the size, the keys as UTF-8: a race lasts at most
+    LIMIT_MAX_MS and an input carries at most KEYS_MAX characters, 4 bytes each)."""
+
+    __slots__ = ("times", "sizes", "keys")
+
+    def __init__(self):
+        self.times = array("I")
+        self.sizes = array("H")
+        self.keys = bytearray()
+
+    def append(self, race_ms: int, keys: str) -> None:
+        data = keys.encode()
+        self.times.append(race_ms)
+        self.sizes.append(len(data))
+        self.keys += data
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def entries(self) -> list[tuple[int, str]]:
+        out, at, keys = [], 0, self.keys
+        for race_ms, size in zip(self.times, self.sizes):
+            out.append((race_ms, keys[at:at + size].decode()))
+            at += size
+        return out
+
+
+@dataclass(slots=True)
 class Racer:
     slot: int
     player_id: str
@@ -42,7 +73,12 @@ class Racer:
     finish_ms: int | None = None         # race_ms at finish
     gone_ms: int | None = None           # race_ms when it left or lost its connection
     place: int = 0
-    log: list = field(default_factory=list)   # [(race_ms, keys)]: enough to replay
+    keylog: KeyLog = field(default_factory=lambda: KeyLog())   # enough to replay
+
+    @property
+    def log(self) -> list[tuple[int, str]]:
+        """Every applied input as (race_ms, keys), in order."""
+        return self.keylog.entries()
 
     def stop_ms(self, race_ms: int) -> int:
         """The race_ms its score is measured at: its finish, the moment it left (a
@@ -108,7 +144,13 @@ class Race:
 
     def input(self, slot: int, keys: str, now_ms: int) -> list[dict]:
         """A racer's keys, applied in order at the server's time."""
-        events = self.advance(now_ms)
+        # The hot path: while racing inside the time limit, nothing `advance` checks can
+        # have changed (who is done changes only through finish/leave/set_connected,
+        # which advance themselves), so skip it.
+        if self.state == RACING and now_ms - self.start_ms < self.limit_ms:
+            events = []
+        else:
+            events = self.advance(now_ms)
         if self.state != RACING:
             raise RaceError("not_racing", f"can't type: the race is {self.state}")
         racer = self.racers[slot]
@@ -118,7 +160,7 @@ class Race:
         before = (racer.typing.pos, len(racer.typing.wrong))
         applied = racer.typing.feed(keys)
         if applied:
-            racer.log.append((race_ms, keys[:applied]))
+            racer.keylog.append(race_ms, keys[:applied])
         if (racer.typing.pos, len(racer.typing.wrong)) != before:
             self.changed = True
         if racer.typing.finished:
