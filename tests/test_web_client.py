@@ -36,7 +36,7 @@ expect.set_options(timeout=WAIT_MS)
 
 if not os.path.exists(CHROMIUM):
     if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: .ci/run should have installed chromium")
+        raise RuntimeError(f"{CHROMIUM} is missing: scripts/test (.ci/run) should have installed chromium")
     pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
 
 

@@ -11,22 +11,23 @@ sent while Redis is down, is lost): callers resynchronise by other means.
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from typing import Callable
 
 Handler = Callable[[bytes], None]
 
 
-class Bus:
+class Bus(ABC):
+    @abstractmethod
     async def start(self, node: str, handler: Handler) -> None:
         """Deliver messages addressed to `node` to handler(payload), in order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def send(self, node: str, payload: bytes) -> None:
         """Queue `payload` for `node`; never blocks, never raises."""
-        raise NotImplementedError
 
-    async def close(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def close(self) -> None: ...
 
 
 class LocalBus(Bus):
