@@ -33,7 +33,6 @@ import time
 import msgpack
 
 from protocol.codec import codec_for
-from protocol.messages import ProtocolError
 from server.bus import Bus
 from server.directory import Directory, loc_fields
 from server.lobby import normalize_code

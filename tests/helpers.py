@@ -29,8 +29,3 @@ async def http_get(port: int, path: str) -> tuple[int, dict, bytes]:
 
 def json_body(body: bytes) -> dict:
     return json.loads(body)
-
-
-async def type_text(client, body: str, chunk: int = 8) -> None:
-    for i in range(0, len(body), chunk):
-        await client.send({"type": "input", "keys": body[i:i + chunk]})

@@ -7,7 +7,8 @@ import pytest
 from client_demo.client import Client, ServerError
 from protocol.codec import JSON, MSGPACK
 
-from .helpers import http_get, json_body, type_text, write_texts
+from .helpers import http_get, json_body, write_texts
+from .typist import type_passage
 
 
 @pytest.fixture
@@ -227,9 +228,9 @@ async def test_results_come_as_soon_as_every_connected_racer_finished(make_serve
     target = await make_server(texts=write_texts(tmp_path), countdown_s=4)
     (ann, bob, cy), body = await start_race(connect, "Ann", "Bob", "Cy", target=target,
                                             codecs=["json", "msgpack", "json"])
-    await type_text(bob, body)
+    await type_passage(bob, body, chunk=8, pause_s=0)
     await bob.expect("finish", where=lambda m: m["slot"] == bob.slot)
-    await type_text(ann, body)
+    await type_passage(ann, body, chunk=8, pause_s=0)
     await ann.expect("finish", where=lambda m: m["slot"] == ann.slot)
     with pytest.raises(ServerError) as err:                 # finished: no more typing
         await ann.request({"type": "input", "keys": "x"})
