@@ -34,7 +34,7 @@ class LobbyConfig:
     finished_room_s: int = 120      # a finished quick/practice room closes after this
 
 
-@dataclass
+@dataclass(slots=True)
 class Seat:
     slot: int
     player_id: str
