@@ -58,6 +58,7 @@ class Room:
         self.seats: dict[int, Seat] = {}
         self.spectators: set[str] = set()
         self.host: int | None = None
+        self.phase = 0                       # which slice of the tick interval ticks it
         self.race: Race | None = None
         self.results_out = False             # results of the current race were published
         self.last_results: dict | None = None    # ... and what they said, for latecomers
@@ -129,6 +130,7 @@ class Lobby:
         self._new_id = new_id
         self._new_code = new_code
         self.rooms: dict[str, Room] = {}
+        self._rooms_made = 0                 # numbers rooms into tick phases
         self.codes: dict[str, Room] = {}
         self.watch_codes: dict[str, Room] = {}
         self.seated: dict[str, Room] = {}        # player_id -> the one room it sits in
@@ -167,6 +169,8 @@ class Lobby:
             while watch_code == code:
                 watch_code = self._unique_code()
         room = Room(self._new_id(), kind, settings, text, now_ms, code, watch_code)
+        self._rooms_made += 1
+        room.phase = self._rooms_made        # spreads rooms over the tick interval
         self.rooms[room.room_id] = room
         if code:
             self.codes[code] = room
@@ -507,9 +511,13 @@ class Lobby:
         elif room.results_out and now_ms - room.touched_ms >= self.config.finished_room_s * 1000:
             self._close(room, "finished")
 
-    def ticks(self, now_ms: int) -> None:
-        """One progress tick per racing room that changed."""
+    def ticks(self, now_ms: int, phase: int = 0, phases: int = 1) -> None:
+        """One progress tick per racing room that changed; with `phases` > 1 only the
+        rooms of one phase (room.phase % phases), so the caller can spread the rooms'
+        ticks over the interval instead of writing every frame in one burst."""
         for room in self.rooms.values():
+            if phases > 1 and room.phase % phases != phase:
+                continue
             if room.race is not None and room.race.state == RACING:
                 tick = room.race.tick(now_ms)
                 if tick is not None:

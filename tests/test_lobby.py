@@ -151,3 +151,22 @@ def test_ticks_go_out_per_racing_room_only_when_it_changed():
     lobby.ticks(1200)
     assert sent(lobby, "tick") == []
     assert waiting.state == "waiting"
+
+
+def test_ticks_by_phase_tick_each_racing_room_once_per_round_of_phases():
+    lobby = make_lobby(countdown_s=1, max_players=2)
+    rooms = []
+    for i in range(3):
+        room, _ = lobby.quick_race(f"a{i}", "Ann", TEXT, 0)
+        lobby.quick_race(f"b{i}", "Bob", TEXT, 0)
+        rooms.append(room)
+    lobby.advance(0)
+    lobby.advance(1000)
+    lobby.outbox.clear()
+    ticked = []
+    for phase in range(2):                             # one interval cut in two slices
+        lobby.ticks(1000 + phase * 50, phase, 2)
+        ticked.append({room.room_id for room, _ in sent(lobby, "tick")})
+        lobby.outbox.clear()
+    assert ticked[0] and ticked[1] and not ticked[0] & ticked[1]     # spread, no room twice
+    assert ticked[0] | ticked[1] == {room.room_id for room in rooms}   # none left out
