@@ -59,6 +59,7 @@ class Room:
         self.spectators: set[str] = set()
         self.host: int | None = None
         self.phase = 0                       # which slice of the tick interval ticks it
+        self.ticked = None                   # the race it last ticked (its first goes at once)
         self.race: Race | None = None
         self.results_out = False             # results of the current race were published
         self.last_results: dict | None = None    # ... and what they said, for latecomers
@@ -514,11 +515,15 @@ class Lobby:
     def ticks(self, now_ms: int, phase: int = 0, phases: int = 1) -> None:
         """One progress tick per racing room that changed; with `phases` > 1 only the
         rooms of one phase (room.phase % phases), so the caller can spread the rooms'
-        ticks over the interval instead of writing every frame in one burst."""
+        ticks over the interval instead of writing every frame in one burst. A race's
+        first tick goes out at once, whatever its phase: short races get seen."""
         for room in self.rooms.values():
-            if phases > 1 and room.phase % phases != phase:
+            race = room.race
+            if race is None or race.state != RACING:
                 continue
-            if room.race is not None and room.race.state == RACING:
-                tick = room.race.tick(now_ms)
-                if tick is not None:
-                    self.outbox.append((room, ALL, tick))
+            if phases > 1 and room.phase % phases != phase and room.ticked is race:
+                continue
+            room.ticked = race
+            tick = race.tick(now_ms)
+            if tick is not None:
+                self.outbox.append((room, ALL, tick))
