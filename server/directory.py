@@ -39,10 +39,8 @@ for i = 3, #ARGV do
 end
 """
 
-# KEYS: loc, idx:<n>; ARGV: node, room_id, field1... (only entries still naming this
-# room go: a player's p: entry may already name the room it moved to)
-_FORGET = """
-local value = ARGV[1] .. '|' .. ARGV[2]
+# Drops fields ARGV[3..] from loc (and the index) where they still hold `value`.
+_DROP_FIELDS_HOLDING_VALUE = """
 for i = 3, #ARGV do
   if redis.call('HGET', KEYS[1], ARGV[i]) == value then
     redis.call('HDEL', KEYS[1], ARGV[i])
@@ -50,16 +48,12 @@ for i = 3, #ARGV do
   end
 end
 """
+# KEYS: loc, idx:<n>; ARGV: node, room_id, field1... (only entries still naming this
+# room go: a player's p: entry may already name the room it moved to)
+_FORGET = "local value = ARGV[1] .. '|' .. ARGV[2]\n" + _DROP_FIELDS_HOLDING_VALUE
 
 # KEYS: loc, idx:<n>, open, o:<room>; ARGV: room_id, node, field1...
-_UNREGISTER = """
-local value = ARGV[2] .. '|' .. ARGV[1]
-for i = 3, #ARGV do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == value then
-    redis.call('HDEL', KEYS[1], ARGV[i])
-    redis.call('SREM', KEYS[2], ARGV[i])
-  end
-end
+_UNREGISTER = "local value = ARGV[2] .. '|' .. ARGV[1]\n" + _DROP_FIELDS_HOLDING_VALUE + """
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[4])
 redis.call('SREM', KEYS[2], 'o:' .. ARGV[1])
