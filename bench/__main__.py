@@ -73,10 +73,15 @@ def make_texts(path: str, passages: int = 4, chars: int = 1900, seed: int = 8) -
 
 # ---- /proc --------------------------------------------------------------------------
 
-def cpu_seconds(pid: int) -> float:
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process, all threads."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK     # utime + stime (all threads)
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_times(pid))
 
 
 def rss_kib(pid: int) -> int:
@@ -152,7 +157,7 @@ def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passag
     for _, pipe in workers:
         pipe.send(("window", t0, t1))
     time.sleep(max(0.0, t0 / 1000 - time.time()))
-    cpu0 = {pid: cpu_seconds(pid) for pid in pids}
+    cpu0 = {pid: cpu_times(pid) for pid in pids}
     gen0 = sum(cpu_seconds(p.pid) for p, _ in workers)
     w0 = time.time()
     rss_peak = {pid: 0 for pid in pids}
@@ -160,7 +165,7 @@ def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passag
         for pid in pids:
             rss_peak[pid] = max(rss_peak[pid], rss_kib(pid))
         time.sleep(min(1.0, max(0.0, t1 / 1000 - time.time())))
-    cpu1 = {pid: cpu_seconds(pid) for pid in pids}
+    cpu1 = {pid: cpu_times(pid) for pid in pids}
     gen1 = sum(cpu_seconds(p.pid) for p, _ in workers)
     w1 = time.time()
     rss_end = {pid: rss_kib(pid) for pid in pids}
@@ -182,7 +187,9 @@ def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passag
         if p.is_alive():
             p.kill()
     window = w1 - w0
-    cpu = sum(cpu1[pid] - cpu0[pid] for pid in pids)
+    user = sum(cpu1[pid][0] - cpu0[pid][0] for pid in pids)
+    system = sum(cpu1[pid][1] - cpu0[pid][1] for pid in pids)
+    cpu = user + system
     ticks_sorted = sorted(tick_lat)
     input_sorted = sorted(input_lat)
     rss_growth = sum(rss_end[pid] - rss_idle[pid] for pid in pids)
@@ -195,6 +202,8 @@ def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passag
         "ramp_s": round(ramp_s, 1), "window_s": round(window, 2),
         "cpu_s": round(cpu, 3),
         "cpu_us_per_racer_s": round(cpu * 1e6 / (racing * window), 1) if racing else None,
+        # the kernel's share: on loopback it includes delivering our writes to the clients
+        "system_us_per_racer_s": round(system * 1e6 / (racing * window), 1) if racing else None,
         "loadgen_cpu_s": round(gen1 - gen0, 2),
         "rss_idle_kib": sum(rss_idle.values()), "rss_kib": sum(rss_end.values()),
         "rss_peak_kib": sum(rss_peak.values()),
@@ -265,7 +274,8 @@ def cmd_run(args) -> int:
                     point = run_point(kind, n, args, workdir, passage)
                     point["repeat"] = rep
                     points.append(point)
-                    print(f"{kind:6} {n:5} racers: {point['cpu_us_per_racer_s']} µs/racer·s, "
+                    print(f"{kind:6} {n:5} racers: {point['cpu_us_per_racer_s']} µs/racer·s "
+                          f"({point['system_us_per_racer_s']} system), "
                           f"tick p50/p99 {point['tick_p50_ms']}/{point['tick_p99_ms']} ms, "
                           f"input→tick p50/p99 {point['input_to_tick_p50_ms']}/{point['input_to_tick_p99_ms']} ms, "
                           f"RSS {point['rss_per_racer_kib']} KiB/racer, "

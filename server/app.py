@@ -61,6 +61,7 @@ def new_room_id() -> str:
     return "r" + secrets.token_hex(8)
 
 
+READ_SIZE = 16 * 1024    # bytes per socket read (see Connection.connection_made)
 NO_HEADERS = Headers()   # what a connection's handshake keeps once it is open (never written)
 
 
@@ -107,6 +108,15 @@ class Connection(ServerConnection):
     """
 
     on_frame = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        # asyncio's selector transport reads up to 256 KiB per recv: a fresh 256 KiB bytes
+        # object that glibc serves with mmap, then mremap (shrink) and munmap, three
+        # syscalls per ~30-byte input frame, unless its mmap threshold happened to rise
+        # earlier. Reads the size of our largest frame need none (uvloop has no such knob).
+        if hasattr(transport, "max_size"):
+            transport.max_size = READ_SIZE
 
     def process_event(self, event) -> None:
         on_frame = self.on_frame
