@@ -56,6 +56,7 @@ class Room:
         self.settings = settings             # max_players, countdown_s, text_id (chosen or None)
         self.text = text
         self.seats: dict[int, Seat] = {}
+        self.by_player: dict[str, Seat] = {}     # the same seats by player (every input looks)
         self.spectators: set[str] = set()
         self.host: int | None = None
         self.phase = 0                       # which slice of the tick interval ticks it
@@ -75,10 +76,7 @@ class Room:
         return self.race.state if self.race else WAITING
 
     def seat_of(self, player_id: str) -> Seat | None:
-        for seat in self.seats.values():
-            if seat.player_id == player_id:
-                return seat
-        return None
+        return self.by_player.get(player_id)
 
     def free_slot(self) -> int:
         slot = 0
@@ -90,6 +88,7 @@ class Room:
         self._seq += 1
         seat = Seat(self.free_slot(), player_id, name, self._seq, now_ms)
         self.seats[seat.slot] = seat
+        self.by_player[player_id] = seat
         if self.host is None and not self.public:
             self.host = seat.slot
         return seat
@@ -329,7 +328,7 @@ class Lobby:
         room = self.seated.pop(player_id, None)
         if room is None:
             return None
-        seat = room.seat_of(player_id)
+        seat = room.by_player.pop(player_id)
         del room.seats[seat.slot]
         if room.race and room.race.state in (COUNTDOWN, RACING):
             self._race_events(room, room.race.leave(seat.slot, now_ms))
@@ -394,6 +393,7 @@ class Lobby:
             self.direct.append((seat.player_id, {"type": "left", "reason": reason}))
         room.spectators.clear()
         room.seats.clear()
+        room.by_player.clear()
         self.rooms.pop(room.room_id, None)
         if room.code:
             self.codes.pop(room.code, None)
