@@ -132,6 +132,16 @@ def request_id(message: dict) -> int | None:
     return value if _is_int(value) and -ID_LIMIT <= value <= ID_LIMIT else None
 
 
+def plain_input(message: dict) -> str | None:
+    """The keys of a well-formed `input` without an id (the hot path); None for anything
+    else, which then goes through `parse` (and gets its error there)."""
+    if message.get("type") == "input" and "id" not in message:
+        keys = message.get("keys")
+        if type(keys) is str and len(keys) <= KEYS_MAX:
+            return keys
+    return None
+
+
 def parse(message: dict) -> Request:
     """Validate one decoded client message."""
     kind = message.get("type")

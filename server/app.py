@@ -22,7 +22,7 @@ from websockets.protocol import State
 
 from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
-from protocol.messages import (KEYS_MAX, ProtocolError, clean_name, parse, parse_settings,
+from protocol.messages import (ProtocolError, plain_input, clean_name, parse, parse_settings,
                                request_id)
 from server import http, integrity, tokens
 from server.config import Config, ConfigError
@@ -465,16 +465,29 @@ class TyperaceServer:
     def _input_now(self, conn: Conn, frame) -> bool:
         """A plain `input` from a player that said hello, handled as it is read.
         False (the frame then takes the usual way) for anything else."""
-        if conn.closing or self.conns.get(conn.player_id) is not conn or not self._types_here(conn):
+        if conn.player_id is None or conn.closing or self.conns.get(conn.player_id) is not conn:
             return False
         try:
-            keys = _plain_input(conn.codec.decode(frame))
+            message = conn.codec.decode(frame)
         except DecodeError:
             return False
+        keys = plain_input(message)
         if keys is None or not conn.bucket.take(time.monotonic()):
             return False            # refused: _receive counts it and answers as usual
         if conn.bucket.tokens >= conn.bucket.burst - 1:
             conn.rejected = 0       # the same forgiveness rule as _receive
+        self.typed(conn, message, keys)
+        return True
+
+    def typed(self, conn: Conn, message: dict, keys: str) -> None:
+        """A plain input that passed the rate limit, without a Request, a dispatch or a
+        coroutine: applied here, or (a local player whose room another process owns)
+        passed on to that process in its next batch."""
+        cluster = self.cluster
+        if cluster is not None and conn.edge is None and conn.player_id in cluster.remote:
+            self.metrics.messages_in["input"].inc()
+            cluster.forward(conn, message)
+            return
         try:
             self._apply_input(conn, keys)
         except ProtocolError as exc:
@@ -483,13 +496,6 @@ class TyperaceServer:
             log.exception("internal error handling an input")
             self.send_error(conn, "internal", "the server failed; this is our bug", None)
         self.flush()
-        return True
-
-    def _types_here(self, conn: Conn) -> bool:
-        """Inputs of this player may take the fast path: it said hello and its room (if
-        any) is in this process's lobby, not on another process behind the bus."""
-        return conn.player_id is not None and (
-            self.cluster is None or conn.player_id not in self.cluster.remote)
 
     def _apply_input(self, conn: Conn, keys: str) -> None:
         """A plain input on a fast path, counted and timed like one through `_receive`."""
@@ -536,13 +542,9 @@ class TyperaceServer:
         # The hot path: no Request, no dispatch, no coroutine per keystroke batch. Only
         # for msgpack, whose strings are always valid UTF-8; JSON can carry lone
         # surrogates, which parse() refuses.
-        keys = _plain_input(message) if conn.codec.binary else None
-        if keys is not None and self._types_here(conn):
-            try:
-                self._apply_input(conn, keys)
-            except ProtocolError as exc:
-                self.send_error(conn, exc.code, exc.message, None)
-            self.flush()
+        keys = plain_input(message) if conn.codec.binary else None
+        if keys is not None and conn.player_id is not None:
+            self.typed(conn, message, keys)
             return
         await self.dispatch(conn, message)
 
@@ -842,16 +844,6 @@ def ws_frame(payload: bytes | str, binary: bool) -> bytes:
     if n < 65536:
         return bytes((head, 126)) + n.to_bytes(2, "big") + payload
     return bytes((head, 127)) + n.to_bytes(8, "big") + payload
-
-
-def _plain_input(message: dict) -> str | None:
-    """The keys of a well-formed `input` without an id; None for anything else,
-    which then goes through `parse` (and gets its error there)."""
-    if message.get("type") == "input" and "id" not in message:
-        keys = message.get("keys")
-        if type(keys) is str and len(keys) <= KEYS_MAX:
-            return keys
-    return None
 
 
 def _select_subprotocol(connection, subprotocols):

@@ -7,16 +7,17 @@ bus to the owner; the owner runs them through its normal handlers with a RemoteC
 (the same interface as Conn) whose frames are relayed back to the edge ALREADY ENCODED:
 the owner encodes once per codec as usual, groups the remote recipients by edge and
 sends one bus message per edge per loop turn; the edge writes the bytes to its sockets
-with websockets.broadcast, without decoding or re-encoding anything.
+as ready frames, without decoding or re-encoding anything.
 
 With no --redis-url there is no Cluster at all, so a single process pays nothing.
 
 Bus messages (msgpack):
-  ["b", from, items]                 to an edge: items in order, each
-      [0, binary, frame, [pids]]     frames for local players
-      [1, pid, owner or None]        where the player is a member now (after a request)
-      [2, pid, code, reason]         close that player's connection
-  ["r", edge, pid, name, codec, message, prefer, ip]   a request, to the owner
+  ["b", from, items]                 items in order, each
+      [0, binary, frame, [pids]]     to an edge: frames for local players
+      [1, pid, owner or None]        to an edge: where the player is a member now
+      [2, pid, code, reason]         to an edge: close that player's connection
+      [3, pid, name, codec, message, prefer, ip]   to the owner: a player's request
+                                     (plain inputs are applied as they arrive)
   ["d", edge, pid]                   the player's connection dropped
   ["x", edge, pid]                   the player joined elsewhere: leave quietly
   ["h", edge, pid, name, codec]      the player said hello again: take the seat back
@@ -33,6 +34,7 @@ import time
 import msgpack
 
 from protocol.codec import codec_for
+from protocol.messages import plain_input
 from server.bus import Bus
 from server.directory import Directory, loc_fields
 from server.lobby import normalize_code
@@ -165,13 +167,6 @@ class Cluster:
         kind = message[0]
         if kind == "b":
             self._on_items(message[1], message[2])
-        elif kind == "r":
-            _, edge, pid, name, codec, request, prefer, ip = message
-            conn = self._remote_conn(edge, pid, name, codec, ip)
-            conn.queue.append((request, prefer))
-            if not conn.busy:
-                conn.busy = True
-                self.app._spawn(self._run_requests(conn))
         elif kind in ("d", "x"):
             _, edge, pid = message
             conn = self.app.conns.get(pid)
@@ -202,6 +197,21 @@ class Cluster:
                 conn = conns.get(item[1])
                 if conn is not None and conn.edge is None:
                     self.app._spawn(conn.ws.close(item[2], item[3]))
+            elif item[0] == 3:
+                self._on_request(sender, *item[1:])
+
+    def _on_request(self, edge: str, pid: str, name: str, codec: str, request: dict,
+                    prefer: str | None, ip: str) -> None:
+        """A request of a player connected to `edge`, whose room is here (or to be)."""
+        conn = self._remote_conn(edge, pid, name, codec, ip)
+        if not conn.busy:
+            keys = plain_input(request)
+            if keys is not None:          # typing: at once, like a local input
+                self.app.typed(conn, request, keys)
+                return
+            conn.busy = True
+            self.app._spawn(self._run_requests(conn))
+        conn.queue.append((request, prefer))
 
     def _member(self, sender: str, pid: str, owner: str | None) -> None:
         """The owner says where `pid` is a member after the last forwarded request."""
@@ -327,9 +337,15 @@ class Cluster:
             return None
         return found[0] if found is not None and found[0] != self.node else None
 
+    def forward(self, conn, message: dict) -> None:
+        """A request of a local player, for the process that owns its room."""
+        self._forward(self.remote[conn.player_id], conn, message)
+
     def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
-        self._send_to(owner, ["r", self.node, conn.player_id, conn.name,
-                              conn.codec.subprotocol, message, prefer, conn.ip])
+        # Queued with the frames for `owner`: one bus message per loop turn carries them
+        # all (inputs come 10 times a second per racer), in the order they were made.
+        self._queue(owner, [3, conn.player_id, conn.name, conn.codec.subprotocol, message,
+                            prefer, conn.ip])
 
     def _drop_remote(self, pid: str) -> None:
         """The player joins a room here: it leaves its room on another process."""
