@@ -94,13 +94,14 @@ def rss_kib(pid: int) -> int:
 
 # ---- targets ------------------------------------------------------------------------
 
-def start_target(kind: str, loop: str, workdir: str, tag: str) -> tuple[subprocess.Popen, int]:
+def start_target(kind: str, loop: str, workdir: str, tag: str,
+                 extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
     if kind == "server":
         cmd = [sys.executable, "-m", "server", "--port", "0", "--db",
                os.path.join(workdir, f"{tag}.db"), "--texts", os.path.join(workdir, "texts.txt"),
                "--log-level", "warning", "--loop", loop,
                # every racer comes from 127.0.0.1: lift the per-address limits
-               "--max-conns-per-ip", "0", "--room-rate", "1000000"]
+               "--max-conns-per-ip", "0", "--room-rate", "1000000", *extra]
     else:
         cmd = [sys.executable, "-m", "bench.floor", "--port", "0", "--loop", loop]
     log = open(os.path.join(workdir, f"{tag}.log"), "w")
@@ -129,8 +130,13 @@ def stop_target(proc: subprocess.Popen) -> None:
 
 def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passage: str,
           rss_idle: dict[int, int]) -> dict:
-    """Ramp up `racers` against `urls` (rooms round-robin), measure, tear down."""
-    groups = [(g, urls[g % len(urls)]) for g in range(racers // GROUP)]
+    """Ramp up `racers` against `urls`, measure, tear down. Rooms go round-robin to the
+    URLs; with args.spread each room's racers alternate between them instead."""
+    n = len(urls)
+    if getattr(args, "spread", False):
+        groups = [(g, tuple(urls[(g + i) % n] for i in range(n))) for g in range(racers // GROUP)]
+    else:
+        groups = [(g, (urls[g % n],)) for g in range(racers // GROUP)]
     procs = max(1, min(args.procs, len(groups)))
     ctx = mp.get_context("fork")
     workers = []

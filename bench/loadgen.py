@@ -57,10 +57,13 @@ def pack_input(keys: str) -> bytes:
 
 
 class Racer(asyncio.Protocol):
-    def __init__(self, worker: "Worker", group: "Group", index: int):
+    def __init__(self, worker: "Worker", group: "Group", index: int, url: str):
         self.w = worker
         self.group = group
         self.index = index                # 0 is the host
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.path = parts.path or "/"
         self.transport = None
         self.buf = bytearray()
         self.open = False
@@ -78,10 +81,9 @@ class Racer(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        host = self.group.host
         key = "dGhlIHNhbXBsZSBub25jZQ=="
         transport.write((
-            f"GET {self.group.path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+            f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
             f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: typerace.v1.msgpack\r\n\r\n"
         ).encode())
@@ -221,15 +223,13 @@ class Racer(asyncio.Protocol):
 
 
 class Group:
-    """Five racers in one private room: hello, create, join with the code, start."""
+    """Five racers in one private room: hello, create, join with the code, start.
+    Racer i connects to urls[i % len(urls)] (several: a room spread over servers)."""
 
-    def __init__(self, worker: "Worker", gid: int, url: str):
+    def __init__(self, worker: "Worker", gid: int, urls: tuple[str, ...]):
         self.w = worker
         self.gid = gid
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname, parts.port or 80
-        self.path = parts.path or "/"
-        self.racers = [Racer(worker, self, i) for i in range(GROUP)]
+        self.racers = [Racer(worker, self, i, urls[i % len(urls)]) for i in range(GROUP)]
         self.welcomed = 0
         self.joined = 0
 
@@ -255,12 +255,13 @@ class Group:
 
 
 class Worker:
-    def __init__(self, wid: int, groups: list[tuple[int, str]], mode: str, passage: str):
+    def __init__(self, wid: int, groups: list[tuple[int, tuple[str, ...]]], mode: str,
+                 passage: str):
         self.wid = wid
         self.mode = mode                   # "server" or "floor"
         self.track_inputs = mode == "server"
         self.passage = passage
-        self.groups = [Group(self, gid, url) for gid, url in groups]
+        self.groups = [Group(self, gid, urls) for gid, urls in groups]
         self.racers = [r for g in self.groups for r in g.racers]
         self.t0 = self.t1 = math.inf
         self.tick_lat = array("d")
@@ -293,9 +294,8 @@ class Worker:
         loop = asyncio.get_running_loop()
 
         async def connect(racer: Racer) -> None:
-            g = racer.group
             try:
-                await loop.create_connection(lambda: racer, g.host, g.port)
+                await loop.create_connection(lambda: racer, racer.host, racer.port)
             except OSError as exc:
                 self.fail(f"connect: {exc}")
 
