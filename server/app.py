@@ -17,7 +17,6 @@ import time
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import Opcode
 from websockets.protocol import State
 
 from protocol import PROTOCOL_VERSION
@@ -35,6 +34,7 @@ from server.ratelimit import TokenBucket
 from server.redis_adapter import RedisUnavailable
 from server.store import RaceRecord, ResultRecord, Store, TextExists, make_store
 from server.texts import Text, TextInvalid, parse_texts_file, starter_texts, validate_text
+from server.wsconn import Connection
 
 log = logging.getLogger("typerace")
 
@@ -61,7 +61,6 @@ def new_room_id() -> str:
     return "r" + secrets.token_hex(8)
 
 
-READ_SIZE = 16 * 1024    # bytes per socket read (see Connection.connection_made)
 NO_HEADERS = Headers()   # what a connection's handshake keeps once it is open (never written)
 
 
@@ -94,39 +93,6 @@ class Conn:
         self.ip = client_ip(ws)
         self.dropped = False       # cut off as a slow consumer: gets nothing more
         self.closing = False       # closed for flooding: what it still sends is ignored
-
-
-class Connection(ServerConnection):
-    """websockets' server connection, plus inputs handled the moment they are read.
-
-    While the connection's task is idle (waiting for a frame, none queued), a whole
-    binary frame is first offered to `on_frame`. If it takes it (a well-formed
-    `input`), the frame skips the receive queue and the task is not woken: per
-    keystroke batch that saves a future, a task switch and a coroutine. Anything
-    else, or a busy task, goes the usual way, so messages keep their order.
-    (Reads websockets' Assembler queue; websockets is pinned below 18.)
-    """
-
-    on_frame = None
-
-    def connection_made(self, transport) -> None:
-        super().connection_made(transport)
-        # asyncio's selector transport reads up to 256 KiB per recv: a fresh 256 KiB bytes
-        # object that glibc serves with mmap, then mremap (shrink) and munmap, three
-        # syscalls per ~30-byte input frame, unless its mmap threshold happened to rise
-        # earlier. Reads the size of our largest frame need none (uvloop has no such knob).
-        if hasattr(transport, "max_size"):
-            transport.max_size = READ_SIZE
-
-    def process_event(self, event) -> None:
-        on_frame = self.on_frame
-        if on_frame is not None and event.opcode is Opcode.BINARY and event.fin:
-            frames = self.recv_messages.frames
-            waiter = frames.get_waiter
-            if (waiter is not None and not waiter.done() and not frames.queue
-                    and on_frame(event.data)):
-                return
-        super().process_event(event)
 
 
 class TyperaceServer:

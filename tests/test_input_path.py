@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgpack
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 
 from client_demo.client import ServerError
@@ -66,3 +69,77 @@ async def test_bad_or_misplaced_inputs_still_get_their_errors(connect, codec):
     await watcher.expect("countdown")
     await watcher.send({"type": "input", "keys": "a"})
     assert (await watcher.expect("error"))["code"] == "not_a_player"
+
+
+def _masked(message: dict) -> bytes:
+    return Frame(Opcode.BINARY, msgpack.packb(message)).serialize(mask=True)
+
+
+async def test_inputs_cut_anywhere_on_the_wire_are_all_applied_in_order(connect, make_server):
+    """The server splits the byte stream into frames itself (server/wsconn.py): frames
+    cut mid-header, mid-mask and mid-payload, several in one write, pings between them,
+    must come out whole and in order."""
+    roomy = await make_server(msg_rate=100000, msg_burst=100000)
+    host, guest, _ = await _private_race(connect, target=roomy)
+    await host.send({"type": "start"})
+    body = (await guest.expect("countdown"))["text"]["body"]
+    await guest.expect("tick", where=lambda m: any(row[0] == 1 for row in m["p"]))
+    chunks = [body[0] + "#", "\b"] + [body[i:i + 3] for i in range(1, len(body), 3)]
+    # a big key list too: its 2-byte extended length header is cut as well
+    wire = b"".join(_masked({"type": "input", "keys": keys}) for keys in chunks)
+    cuts = [1, 2, 3, 5, 7, 11, 13, 200, 1, 1, 1, 400]     # bytes per write, then repeat
+    transport, at, n = guest.ws.transport, 0, 0
+    while at < len(wire):
+        size = cuts[n % len(cuts)]
+        transport.write(wire[at:at + size])
+        at, n = at + size, n + 1
+        if n % 5 == 0:
+            await asyncio.sleep(0.002)          # let the server read what is there so far
+        if n % 40 == 0 and at < len(wire) and _is_boundary(wire, at):
+            pong = await guest.ws.ping()         # a control frame between the inputs
+            await asyncio.wait_for(pong, 10)
+    finish = await host.expect("finish", timeout=20)
+    assert finish["slot"] == 1 and finish["place"] == 1
+    assert finish["accuracy"] == pytest.approx(len(body) / (len(body) + 1), abs=1e-4)
+    assert not [m for m in guest.seen if m["type"] == "error"]
+
+
+def _is_boundary(wire: bytes, at: int) -> bool:
+    """`at` falls between two frames of `wire` (masked, lengths < 65536)."""
+    pos = 0
+    while pos < at:
+        size = wire[pos + 1] & 0x7F
+        head = 2
+        if size == 126:
+            size, head = int.from_bytes(wire[pos + 2:pos + 4], "big"), 4
+        pos += head + 4 + size
+    return pos == at
+
+
+async def test_a_frame_too_big_for_the_fast_path_is_answered_and_typing_goes_on(connect,
+                                                                                make_server):
+    roomy = await make_server(msg_rate=100000, msg_burst=100000)
+    host, guest, _ = await _private_race(connect, target=roomy)
+    # 20 KB of msgpack: more than the server splits off itself, less than max_frame
+    assert (await guest.request({"type": "ping", "pad": "x" * 20_000}))["type"] == "pong"
+    await host.send({"type": "start"})
+    body = (await guest.expect("countdown"))["text"]["body"]
+    await guest.expect("tick", where=lambda m: any(row[0] == 1 for row in m["p"]))
+    for ch in body:
+        await guest.send({"type": "input", "keys": ch})
+    finish = await host.expect("finish", timeout=20)
+    assert finish["slot"] == 1
+
+
+async def test_an_unmasked_client_frame_closes_only_that_connection(connect):
+    host, guest, _ = await _private_race(connect)
+    await host.send({"type": "start"})
+    await guest.expect("countdown")
+    await guest.expect("tick", where=lambda m: any(row[0] == 1 for row in m["p"]))
+    guest.ws.transport.write(Frame(Opcode.BINARY, msgpack.packb(
+        {"type": "input", "keys": "a"})).serialize(mask=False))
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await guest.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1002
+    assert (await host.request({"type": "ping"}))["type"] == "pong"

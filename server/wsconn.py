@@ -1,0 +1,112 @@
+"""websockets' server connection, with plain inputs taken straight off the wire.
+
+A racer sends a small binary `input` frame 10 times a second, and for each websockets
+feeds its parser (a stack of generators), builds a Frame and an event list, checks
+what to send back and hands the frame to the receive queue, whose reader is a task.
+Here, once the connection is open and websockets' parser stands between two frames,
+`data_received` splits the bytes into frames itself (RFC 6455 5.2: a 2-byte header,
+an optional 2-byte length, the 4-byte mask, the payload):
+- a whole, masked, unfragmented binary frame of at most FAST_MAX bytes, arriving while
+  the connection's task waits for a message with none queued, is unmasked and offered
+  to `on_frame` (the app takes well-formed inputs; see TyperaceServer._input_now);
+- every other frame (refused by on_frame, control frames, text, fragments) is handed
+  to websockets whole, so its parser always starts at a frame boundary and keeps
+  doing everything it does (pings, close, errors, limits, ordering).
+A frame longer than FAST_MAX, a 64-bit length, an unmasked frame or a closing
+connection sends the rest of the stream to websockets as it came. Only frame
+boundaries are ours; what a frame means is still decided by websockets or the app.
+(Reads websockets internals -- the parser's position and the receive queue -- so
+websockets is pinned below 18; when they change, the check fails safe: websockets
+parses everything, as before.)
+"""
+
+from __future__ import annotations
+
+from websockets.asyncio.server import ServerConnection
+from websockets.protocol import State
+from websockets.streams import StreamReader
+
+try:
+    from websockets.speedups import apply_mask
+except ImportError:                 # websockets built without its C extension
+    from websockets.frames import apply_mask
+
+OPEN = State.OPEN
+READ_SIZE = 16 * 1024     # bytes per socket read (see Connection.connection_made)
+FAST_MAX = 16 * 1024      # payload bytes of a frame we split off ourselves (an input <= ~8 KB)
+_AT_EOF = StreamReader.at_eof.__code__    # where websockets' parser waits between frames
+BINARY_FIN = 0x82         # FIN, no RSV bits, opcode 2
+
+
+class Connection(ServerConnection):
+    on_frame = None       # set by the app for binary-codec connections: payload -> handled?
+    _own = False          # we split the stream into frames (see the module docstring)
+    _rest = b""           # the start of a frame not yet whole
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        # asyncio's selector transport reads up to 256 KiB per recv: a fresh 256 KiB bytes
+        # object that glibc serves with mmap, then mremap (shrink) and munmap, three
+        # syscalls per ~30-byte input frame, unless its mmap threshold happened to rise
+        # earlier. Reads the size of our largest frame need none (uvloop has no such knob).
+        if hasattr(transport, "max_size"):
+            transport.max_size = READ_SIZE
+
+    def _between_frames(self) -> bool:
+        """websockets has consumed every byte it was given and waits for a new frame."""
+        protocol = self.protocol
+        if (protocol.state is not OPEN or protocol.reader.buffer
+                or protocol.current_size is not None):
+            return False
+        waiting = protocol.parser            # ServerProtocol.parse > Protocol.parse > ...
+        while (inner := getattr(waiting, "gi_yieldfrom", None)) is not None:
+            waiting = inner
+        return getattr(waiting, "gi_code", None) is _AT_EOF
+
+    def _idle(self) -> bool:
+        """The connection's task waits for a message and none is queued: a frame handled
+        now cannot overtake one handled the usual way."""
+        frames = self.recv_messages.frames
+        waiter = frames.get_waiter
+        return waiter is not None and not waiter.done() and not frames.queue
+
+    def data_received(self, data: bytes) -> None:
+        if not self._own:
+            if self.on_frame is None or not self._between_frames():
+                super().data_received(data)
+                return
+            self._own = True
+        buf = self._rest + data if self._rest else data
+        pos, end = 0, len(buf)
+        while end - pos >= 2:
+            head, second = buf[pos], buf[pos + 1]
+            size = second & 0x7F
+            at = pos + 2
+            if size == 126:
+                if end - pos < 4:
+                    break
+                size = (buf[pos + 2] << 8) | buf[pos + 3]
+                at = pos + 4
+            if size > FAST_MAX or not second & 0x80:     # 127 (64-bit) is > FAST_MAX too
+                self._hand_over(buf, pos)
+                return
+            stop = at + 4 + size
+            if stop > end:
+                break
+            if (head == BINARY_FIN and self._idle()
+                    and self.on_frame(apply_mask(buf[at + 4:stop], buf[at:at + 4]))):
+                pos = stop
+                continue
+            super().data_received(buf[pos:stop])
+            pos = stop
+            if self.protocol.state is not OPEN:    # a close frame, or an error
+                self._hand_over(buf, pos)
+                return
+        self._rest = buf[pos:] if pos < end else b""
+
+    def _hand_over(self, buf: bytes, pos: int) -> None:
+        """websockets parses from here on (until it again stands between frames)."""
+        self._own = False
+        self._rest = b""
+        if pos < len(buf):
+            super().data_received(buf[pos:])
