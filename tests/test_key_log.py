@@ -21,3 +21,18 @@ def test_every_applied_input_is_logged_with_its_race_time_in_order():
     assert race.racers[1].log == [(500, "Z")]
     assert race.racers[0].status == "finished"
 
+
+
+def test_long_pauses_and_long_inputs_come_back_exactly():
+    """Times are kept as 2-byte gaps and sizes as 1 byte: pauses past 65.5 s and inputs
+    of 255 bytes or more (a paste, multi-byte characters) must still replay exactly."""
+    from server.race import KeyLog
+
+    log = KeyLog()
+    entries = [(0, "a"), (65_535, "b"), (131_071, "c"), (131_071, "d"),
+               (400_000, "é" * 127), (400_001, "x" * 254), (400_002, "y" * 255),
+               (600_000, "€" * 2000), (600_000, "z")]
+    for race_ms, keys in entries:
+        log.append(race_ms, keys)
+    assert log.entries() == entries
+    assert len(log) == len(entries)
