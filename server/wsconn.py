@@ -39,9 +39,12 @@ BINARY_FIN = 0x82         # FIN, no RSV bits, opcode 2
 
 
 class Connection(ServerConnection):
-    on_frame = None       # set by the app for binary-codec connections: payload -> handled?
-    _own = False          # we split the stream into frames (see the module docstring)
-    _rest = b""           # the start of a frame not yet whole
+    def __init__(self, *args, **kwargs):
+        # Set at construction, so that setting them later never grows the __dict__.
+        self.on_frame = None      # set by the app for binary-codec connections: payload -> handled?
+        self._own = False         # we split the stream into frames (see the module docstring)
+        self._rest = b""          # the start of a frame not yet whole
+        super().__init__(*args, **kwargs)
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
