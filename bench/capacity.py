@@ -206,7 +206,7 @@ def report(capacity: dict, args, stamp) -> str:
              f"process held to {args.share:g} of a core (cgroup), standard workload, service "
              f"level: all racing, >= {TICKS_MIN} ticks/racer·s, tick p99 <= {TICK_P99_MAX:g} ms, "
              f"no errors; server loop {args.loop}.",
-             f"Command: `python -m bench.capacity {' '.join(sys.argv[1:])}`".rstrip(), "",
+             f"Command: `{' '.join(['python -m bench.capacity', *sys.argv[1:]])}`", "",
              "| configuration | racers carried | per process | × one process |",
              "|---|---:|---:|---:|"]
     for config, racers in capacity.items():
