@@ -26,6 +26,7 @@ from protocol.messages import (ProtocolError, plain_input, clean_name, parse, pa
 from server import http, integrity, tokens
 from server.config import Config, ConfigError
 from server.joinguard import FailedJoins
+from server.keepalive import Keepalive
 from server.limits import AddressQuota, ConnectionLimits, buffered_bytes, client_ip
 from server.logs import event
 from server.metrics import INVALID, Metrics
@@ -118,6 +119,7 @@ class TyperaceServer:
         self._server = None
         self.port = 0
         self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
+        self.keepalive = Keepalive(config.ping_interval_s, config.ping_timeout_s)
         self.room_quota = AddressQuota(config.room_rate)
         self.draining = False          # SIGTERM: no new races; see server/shutdown.py
         self.stopping = False          # connections are being closed: nothing more to save
@@ -138,7 +140,7 @@ class TyperaceServer:
             self.handler, self.config.host, self.config.port,
             subprotocols=SUBPROTOCOLS, select_subprotocol=_select_subprotocol,
             process_request=self.process_request, max_size=self.config.max_frame,
-            ping_interval=self.config.ping_interval_s, ping_timeout=self.config.ping_timeout_s,
+            ping_interval=None,         # one Keepalive task for all, not one per connection
             close_timeout=self.config.ping_timeout_s, compression=None,
             # None admits clients that send no Origin (bots, terminals): the allow-list
             # keeps other web sites' pages out, it is not authentication.
@@ -147,6 +149,7 @@ class TyperaceServer:
             create_connection=Connection,
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self.keepalive.start()
         self._ticker = asyncio.create_task(self._tick_loop(), name="ticker")
         log.info("listening on %s:%d", self.config.host, self.port)
 
@@ -162,6 +165,7 @@ class TyperaceServer:
                 log.warning("connections still closing after %.1fs; going on", close_wait_s)
         if self._ticker is not None:
             self._ticker.cancel()
+        await self.keepalive.stop()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=10)
         if self.cluster is not None:
@@ -391,6 +395,7 @@ class TyperaceServer:
             await ws.close(1008, refusal)
             return
         event(log, "conn_open", ip=conn.ip, codec=conn.codec.name)
+        self.keepalive.add(ws)
         # The handshake's headers (~3.5 KiB per connection, a fifth of a racer's memory)
         # are not needed once the codec and address are known: websockets reads them only
         # during the handshake. The request and response objects stay (websockets tells
@@ -403,6 +408,7 @@ class TyperaceServer:
         except ConnectionClosed:
             pass
         finally:
+            self.keepalive.discard(ws)
             self.limits.close(conn.ip)
             self._unregister(conn)
             event(log, "conn_close", ip=conn.ip, player=conn.player_id,

@@ -44,6 +44,8 @@ class Connection(ServerConnection):
         self.on_frame = None      # set by the app for binary-codec connections: payload -> handled?
         self._own = False         # we split the stream into frames (see the module docstring)
         self._rest = b""          # the start of a frame not yet whole
+        self.keepalive_at = 0.0   # server.keepalive: when it was last pinged (or opened)
+        self.keepalive_pong = None    # ... and the pong it awaits
         super().__init__(*args, **kwargs)
         # websockets only appends to, removes from and walks this; an empty deque
         # costs ~760 bytes per connection (it allocates a block up front), a list 56.
