@@ -21,7 +21,7 @@ from websockets.protocol import State
 
 from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
-from protocol.messages import (ProtocolError, plain_input, clean_name, parse, parse_settings,
+from protocol.messages import (ProtocolError, clean_name, parse, parse_settings, plain_input,
                                request_id)
 from server import http, integrity, tokens
 from server.config import Config, ConfigError
