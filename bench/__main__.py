@@ -23,6 +23,7 @@ import multiprocessing as mp
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,28 @@ def rss_kib(pid: int) -> int:
 
 # ---- targets ------------------------------------------------------------------------
 
+def code_copy(workdir: str) -> str:
+    """The code the targets run, copied into the run's workdir when the first one starts:
+    every point starts a fresh process, so without a copy an edit made while the bench
+    runs would be measured from then on."""
+    copy = os.path.join(workdir, "code")
+    if not os.path.isdir(copy):
+        skip = shutil.ignore_patterns("__pycache__", "results")
+        for package in ("server", "protocol", "bench"):
+            shutil.copytree(os.path.join(ROOT, package), os.path.join(copy, package),
+                            ignore=skip)
+    return copy
+
+
+def code_version() -> str:
+    """The commit measured (`-dirty`: with uncommitted changes)."""
+    try:
+        return subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def start_target(kind: str, loop: str, workdir: str, tag: str,
                  extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
     if kind == "server":
@@ -105,7 +128,8 @@ def start_target(kind: str, loop: str, workdir: str, tag: str,
     else:
         cmd = [sys.executable, "-m", "bench.floor", "--port", "0", "--loop", loop]
     log = open(os.path.join(workdir, f"{tag}.log"), "w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+    proc = subprocess.Popen(cmd, cwd=code_copy(workdir), stdout=subprocess.PIPE, stderr=log,
+                            text=True)
     line = proc.stdout.readline()
     if "listening on http://" not in line:
         proc.kill()
@@ -272,8 +296,10 @@ def cmd_run(args) -> int:
     targets = args.targets.split(",")
     stamp = datetime.now(timezone.utc)
     points = []
+    version = code_version()
     with tempfile.TemporaryDirectory(prefix="typerace-bench-") as workdir:
         passage = make_texts(os.path.join(workdir, "texts.txt"))
+        code_copy(workdir)
         for n in sizes:
             for rep in range(args.repeat):          # interleaved: both see the same noise
                 for kind in targets:
@@ -298,7 +324,7 @@ def cmd_run(args) -> int:
                          "codec": "msgpack", "window_s": args.window, "warmup_s": args.warmup,
                          "loop": args.loop, "client_loop": args.client_loop,
                          "procs": args.procs, "repeat": args.repeat},
-            "command": "python -m bench " + " ".join(sys.argv[1:]),
+            "command": "python -m bench " + " ".join(sys.argv[1:]), "code": version,
             "points": points, "table": best}
     print()
     print(md)
@@ -323,7 +349,8 @@ def write_report(meta: dict, name: str) -> None:
                 f"server loop {w['loop']}, {w['window_s']:g} s window, "
                 f"{meta['machine']['cpus']} CPUs shared by server, load generator and other "
                 f"work (1-min load average {loads[0]:g}-{loads[-1]:g} during the run).\n"
-                f"Command: `{meta['command']}`\n\n{table(meta['table'])}\n")
+                f"Command: `{meta['command']}`, code {meta.get('code', 'unknown')}\n\n"
+                f"{table(meta['table'])}\n")
 
 
 def cmd_report(args) -> int:

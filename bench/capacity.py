@@ -33,7 +33,8 @@ import sys
 import tempfile
 from datetime import datetime, timezone
 
-from bench.__main__ import HERE, drive, make_texts, rss_kib, start_target, stop_target
+from bench.__main__ import (HERE, code_copy, code_version, drive, make_texts, rss_kib,
+                            start_target, stop_target)
 from bench.loadgen import GROUP
 
 ROOT = os.path.dirname(HERE)
@@ -170,6 +171,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     configs = args.configs.split(",")
     stamp = datetime.now(timezone.utc)
+    version = code_version()
     redis = None
     if any(c != "one" for c in configs):
         redis = RedisServer()
@@ -179,6 +181,7 @@ def main(argv=None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="typerace-capacity-") as workdir:
             passage = make_texts(os.path.join(workdir, "texts.txt"))
+            code_copy(workdir)
             for config in configs:
                 capacity[config] = search(config, args, workdir, passage, redis, log)
     finally:
@@ -193,6 +196,7 @@ def main(argv=None) -> int:
         with open(os.path.join(out, name + ".json"), "w") as f:
             json.dump({"date": stamp.isoformat(timespec="seconds"), "args": vars(args),
                        "command": "python -m bench.capacity " + " ".join(sys.argv[1:]),
+                       "code": version,
                        "capacity": capacity, "trials": log}, f, indent=1)
         with open(os.path.join(out, name + ".md"), "w") as f:
             f.write(md + "\n")
