@@ -6,13 +6,14 @@ what to send back and hands the frame to the receive queue, whose reader is a ta
 Here, once the connection is open and websockets' parser stands between two frames,
 `data_received` splits the bytes into frames itself (RFC 6455 5.2: a 2-byte header,
 an optional 2-byte length, the 4-byte mask, the payload):
-- a whole, masked, unfragmented binary frame of at most FAST_MAX bytes, arriving while
-  the connection's task waits for a message with none queued, is unmasked and offered
-  to `on_frame` (the app takes well-formed inputs; see TyperaceServer._input_now);
+- a whole, masked, unfragmented binary frame of at most FAST_MAX bytes (and max_size),
+  outside a fragmented message, arriving while the connection's task waits for a
+  message with none queued, is unmasked and offered to `on_frame` (the app takes
+  well-formed inputs; see TyperaceServer._input_now);
 - every other frame (refused by on_frame, control frames, text, fragments) is handed
   to websockets whole, so its parser always starts at a frame boundary and keeps
   doing everything it does (pings, close, errors, limits, ordering).
-A frame longer than FAST_MAX, a 64-bit length, an unmasked frame or a closing
+A frame longer than that, a 64-bit length, an unmasked frame or a closing
 connection sends the rest of the stream to websockets as it came. Only frame
 boundaries are ours; what a frame means is still decided by websockets or the app.
 (Reads websockets internals -- the parser's position and the receive queue -- so
@@ -44,6 +45,7 @@ class Connection(ServerConnection):
         self.on_frame = None      # set by the app for binary-codec connections: payload -> handled?
         self._own = False         # we split the stream into frames (see the module docstring)
         self._rest = b""          # the start of a frame not yet whole
+        self._fast_max = FAST_MAX     # ... and never above the connection's max_size
         self.keepalive_at = 0.0   # server.keepalive: when it was last pinged (or opened)
         self.keepalive_pong = None    # ... and the pong it awaits
         super().__init__(*args, **kwargs)
@@ -69,7 +71,11 @@ class Connection(ServerConnection):
         waiting = protocol.parser            # ServerProtocol.parse > Protocol.parse > ...
         while (inner := getattr(waiting, "gi_yieldfrom", None)) is not None:
             waiting = inner
-        return getattr(waiting, "gi_code", None) is _AT_EOF
+        if getattr(waiting, "gi_code", None) is not _AT_EOF:
+            return False
+        # A frame over max_size must reach websockets, which closes with 1009.
+        self._fast_max = min(FAST_MAX, protocol.max_message_size or FAST_MAX)
+        return True
 
     def _idle(self) -> bool:
         """The connection's task waits for a message and none is queued: a frame handled
@@ -95,13 +101,15 @@ class Connection(ServerConnection):
                     break
                 size = (buf[pos + 2] << 8) | buf[pos + 3]
                 at = pos + 4
-            if size > FAST_MAX or not second & 0x80:     # 127 (64-bit) is > FAST_MAX too
+            if size > self._fast_max or not second & 0x80:   # 127 (64-bit) is above too
                 self._hand_over(buf, pos)
                 return
             stop = at + 4 + size
             if stop > end:
                 break
-            if (head == BINARY_FIN and self._idle()
+            # (current_size: a fragmented message is open, so this frame is an error
+            # websockets must report)
+            if (head == BINARY_FIN and self.protocol.current_size is None and self._idle()
                     and self.on_frame(apply_mask(buf[at + 4:stop], buf[at:at + 4]))):
                 pos = stop
                 continue

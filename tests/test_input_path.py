@@ -143,3 +143,39 @@ async def test_an_unmasked_client_frame_closes_only_that_connection(connect):
             await guest.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1002
     assert (await host.request({"type": "ping"}))["type"] == "pong"
+
+
+async def test_an_input_frame_over_max_frame_still_closes_with_1009(make_server, connect):
+    """The server's own frame splitting must not take a frame that websockets would
+    refuse for its size."""
+    server = await make_server(max_frame=1024, msg_rate=100000, msg_burst=100000)
+    host, guest, _ = await _private_race(connect, target=server)
+    await host.send({"type": "start"})
+    body = (await guest.expect("countdown"))["text"]["body"]
+    await guest.expect("tick", where=lambda m: any(row[0] == 1 for row in m["p"]))
+    await guest.send({"type": "input", "keys": body[0]})          # small: taken as usual
+    await host.expect("tick", where=lambda m: any(row[0] == 1 and row[1] == 1 for row in m["p"]))
+    await guest.send({"type": "input", "keys": "x" * 1500})       # a 1.5 KB frame
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await guest.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_a_binary_frame_inside_a_fragmented_message_is_a_protocol_error(connect):
+    host, guest, _ = await _private_race(connect)
+    await host.send({"type": "start"})
+    await guest.expect("countdown")
+    await guest.expect("tick", where=lambda m: any(row[0] == 1 for row in m["p"]))
+    first = Frame(Opcode.BINARY, msgpack.packb({"type": "input", "keys": "a"}), fin=False)
+    stray = Frame(Opcode.BINARY, msgpack.packb({"type": "input", "keys": "b"}))
+    guest.ws.transport.write(first.serialize(mask=True))
+    # A ping is allowed inside a fragmented message; its pong means the server has read
+    # the first fragment and its task is waiting for the rest.
+    await asyncio.wait_for(await guest.ws.ping(), 10)
+    guest.ws.transport.write(stray.serialize(mask=True))
+    with pytest.raises(ConnectionClosed) as closed:
+        while True:
+            await guest.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1002
+    assert (await host.request({"type": "ping"}))["type"] == "pong"
