@@ -187,7 +187,7 @@ def main(argv=None) -> int:
     finally:
         if redis is not None:
             redis.close()
-    md = report(capacity, args, stamp)
+    md = report(capacity, args, stamp, version)
     print()
     print(md)
     if not args.no_save:
@@ -204,13 +204,14 @@ def main(argv=None) -> int:
     return 0
 
 
-def report(capacity: dict, args, stamp) -> str:
+def report(capacity: dict, args, stamp, version: str) -> str:
     one = capacity.get("one")
     lines = [f"Capacity at saturation, {stamp.isoformat(timespec='seconds')}: each server "
              f"process held to {args.share:g} of a core (cgroup), standard workload, service "
              f"level: all racing, >= {TICKS_MIN} ticks/racer·s, tick p99 <= {TICK_P99_MAX:g} ms, "
              f"no errors; server loop {args.loop}.",
-             f"Command: `{' '.join(['python -m bench.capacity', *sys.argv[1:]])}`", "",
+             f"Command: `{' '.join(['python -m bench.capacity', *sys.argv[1:]])}`, "
+             f"code {version}", "",
              "| configuration | racers carried | per process | × one process |",
              "|---|---:|---:|---:|"]
     for config, racers in capacity.items():
