@@ -153,11 +153,11 @@ def stop_target(proc: subprocess.Popen) -> None:
 # ---- one measurement ----------------------------------------------------------------
 
 def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passage: str,
-          rss_idle: dict[int, int]) -> dict:
+          rss_idle: dict[int, int], spread: bool = False) -> dict:
     """Ramp up `racers` against `urls`, measure, tear down. Rooms go round-robin to the
-    URLs; with args.spread each room's racers alternate between them instead."""
+    URLs; with `spread` each room's racers alternate between them instead."""
     n = len(urls)
-    if getattr(args, "spread", False):
+    if spread:
         groups = [(g, tuple(urls[(g + i) % n] for i in range(n))) for g in range(racers // GROUP)]
     else:
         groups = [(g, (urls[g % n],)) for g in range(racers // GROUP)]

@@ -33,11 +33,10 @@ import sys
 import tempfile
 from datetime import datetime, timezone
 
-from bench.__main__ import (HERE, code_copy, code_version, drive, make_texts, rss_kib,
+from bench.__main__ import (HERE, ROOT, code_copy, code_version, drive, make_texts, rss_kib,
                             start_target, stop_target)
 from bench.loadgen import GROUP
 
-ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 from tests.redis_fixture import RedisServer  # noqa: E402
 
@@ -100,11 +99,10 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
             shares.append(share)
         pids = [p.pid for p, _ in servers]
         idle = {pid: rss_kib(pid) for pid in pids}
-        args.spread = config == "two-spread"
         throttled0 = sum(s.throttled_s() for s in shares)
         try:
             result = drive([f"ws://127.0.0.1:{port}/ws" for _, port in servers], pids, racers,
-                           "server", args, passage, idle)
+                           "server", args, passage, idle, spread=config == "two-spread")
         except RuntimeError as exc:          # the ramp never finished: far past capacity
             result = {"racers": racers, "racing": 0, "notes": [str(exc)[:200]]}
         result["throttled_s"] = round(sum(s.throttled_s() for s in shares) - throttled0, 2)

@@ -35,6 +35,7 @@ from websockets.asyncio.client import connect
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from bench.__main__ import cpu_seconds  # noqa: E402
 from tests.redis_fixture import RedisServer  # noqa: E402
 
 MSGPACK = "typerace.v1.msgpack"
@@ -55,12 +56,6 @@ async def start_server(tmp: str, name: str, *args: str) -> tuple[asyncio.subproc
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     line = await asyncio.wait_for(proc.stdout.readline(), 30)
     return proc, int(re.search(rb"ws://[^:]+:(\d+)/ws", line).group(1))
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Player:

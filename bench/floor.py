@@ -21,19 +21,20 @@ import msgpack
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
 from bench.loadgen import GROUP, KEY_MS
+from server.wsconn import READ_SIZE
 
 SUBPROTOCOL = "typerace.v1.msgpack"
 
 
 class Connection(ServerConnection):
-    """The one connection setting our server adds: socket reads of 16 KiB, not asyncio's
-    256 KiB (see server.app.Connection.connection_made); without it the floor pays
-    three memory syscalls per read on some runs and not on others."""
+    """The one connection setting our server adds: socket reads of READ_SIZE, not
+    asyncio's 256 KiB (see server.wsconn.Connection.connection_made); without it the
+    floor pays three memory syscalls per read on some runs and not on others."""
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         if hasattr(transport, "max_size"):
-            transport.max_size = 16 * 1024
+            transport.max_size = READ_SIZE
 
 
 class Floor:

@@ -30,11 +30,10 @@ class Keepalive:
         self._loop_task = asyncio.create_task(self._run(), name="keepalive")
 
     async def stop(self) -> None:
-        for task in (self._loop_task, *self._tasks):
-            if task is not None:
-                task.cancel()
-        await asyncio.gather(*(t for t in (self._loop_task, *self._tasks) if t is not None),
-                             return_exceptions=True)
+        tasks = [*self._tasks, *([self._loop_task] if self._loop_task else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def add(self, ws) -> None:
         ws.keepalive_at = asyncio.get_running_loop().time()
