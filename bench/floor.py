@@ -21,14 +21,14 @@ import msgpack
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 
 from bench.loadgen import GROUP, KEY_MS
-from server.wsconn import READ_SIZE
+from server.net.wsconn import READ_SIZE
 
 SUBPROTOCOL = "typerace.v1.msgpack"
 
 
 class Connection(ServerConnection):
     """The one connection setting our server adds: socket reads of READ_SIZE, not
-    asyncio's 256 KiB (see server.wsconn.Connection.connection_made); without it the
+    asyncio's 256 KiB (see server.net.wsconn.Connection.connection_made); without it the
     floor pays three memory syscalls per read on some runs and not on others."""
 
     def connection_made(self, transport) -> None:

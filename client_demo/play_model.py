@@ -14,7 +14,7 @@ from protocol import scoring
 from protocol.messages import CODE_MAX, KEYS_MAX
 # The server's own typing model (pure): the local prediction is then exactly what the
 # server will compute from the same keys, so the passage marking never disagrees.
-from server.typing_model import BACKSPACE, TypingState
+from protocol.typing_model import BACKSPACE, TypingState
 
 MENU, CODE, ROOM = "menu", "code", "room"
 ENTER, ESCAPE, BACKSPACE_KEY, QUIT = "enter", "escape", "backspace", "quit"

@@ -13,7 +13,7 @@ NAME_MAX = 24
 TOKEN_MAX = 512
 CODE_MAX = 32
 KEYS_MAX = 2000         # characters in one `input`: a whole passage (pasting is flagged,
-                        # not refused; see server/integrity.py)
+                        # not refused; see server/core/integrity.py)
 TITLE_MAX = 80
 BODY_MAX = 2000
 BODY_MIN = 20

@@ -1,6 +1,6 @@
 """`python -m server`: run the Typerace server until SIGINT/SIGTERM.
 
-The first signal drains (server/shutdown.py: running races finish, up to --drain-s,
+The first signal drains (server/net/shutdown.py: running races finish, up to --drain-s,
 every result is saved, connections close with 1001); a second one ends at once.
 """
 
@@ -11,12 +11,12 @@ import logging
 import signal
 import sys
 
-from server import logs
-from server.app import TyperaceServer
 from server.config import ConfigError, load_config
-from server.redis_adapter import RedisError
-from server.shutdown import drain_and_stop
-from server.texts import TextInvalid
+from server.core.texts import TextInvalid
+from server.net import logs
+from server.net.app import TyperaceServer
+from server.net.shutdown import drain_and_stop
+from server.store import StoreError, StoreUnusable
 
 log = logging.getLogger("typerace")
 
@@ -70,14 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logs.setup(config.log_format, config.log_level)
     if config.workers > 1:
-        from server.workers import supervise
+        from server.net.workers import supervise
         return supervise(argv, config.workers)
     try:
         run(serve(config), config.loop)
-    except (ConfigError, TextInvalid) as exc:   # found at start-up, e.g. a bad --texts file
+    except (ConfigError, TextInvalid, StoreUnusable) as exc:   # found at start-up, e.g. a bad --texts file
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2
-    except (OSError, RedisError) as exc:   # e.g. the port is taken, Redis is unreachable
+    except (OSError, StoreError) as exc:   # e.g. the port is taken, Redis is unreachable
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from client_demo.client import Client
-from server.app import TyperaceServer
+from server.net.app import TyperaceServer
 from server.config import load_config
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from client_demo.bot import BACKSPACE, batches, plan_keystrokes, run_bots
 from protocol import scoring
-from server.typing_model import TypingState
+from protocol.typing_model import TypingState
 
 from .helpers import write_texts
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from server.bus import LocalBus
-from server.bus.redis import RedisBus
-from server.redis_adapter import Redis
+from server.cluster.bus import LocalBus
+from server.cluster.redis_bus import RedisBus
+from server.store.redis_adapter import Redis
 from tests.redis_fixture import redis_server  # noqa: F401
 
 

@@ -76,7 +76,7 @@ def _masked(message: dict) -> bytes:
 
 
 async def test_inputs_cut_anywhere_on_the_wire_are_all_applied_in_order(connect, make_server):
-    """The server splits the byte stream into frames itself (server/wsconn.py): frames
+    """The server splits the byte stream into frames itself (server/net/wsconn.py): frames
     cut mid-header, mid-mask and mid-payload, several in one write, pings between them,
     must come out whole and in order."""
     roomy = await make_server(msg_rate=100000, msg_burst=100000)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from server import integrity
-from server.integrity import BURST_CHARS, PASTE_CHARS, SUSTAIN_MS
-from server.race import Race
-from server.replay import progress, replay
-from server.texts import Text
+from server.core import integrity
+from server.core.integrity import BURST_CHARS, PASTE_CHARS, SUSTAIN_MS
+from server.core.race import Race
+from server.core.replay import progress, replay
+from server.core.texts import Text
 
 BODY = ("The quick brown fox jumps over the lazy dog while the farmer watches from "
         "the porch and wonders how long the dog will let it happen before it wakes. ") * 6

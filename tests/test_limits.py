@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Opcode
 
 from client_demo.client import Client, ServerError
-from server.limits import AddressQuota, ConnectionLimits
+from server.net.limits import AddressQuota, ConnectionLimits
 
 
 def suppress_pongs(client: Client) -> None:

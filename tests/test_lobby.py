@@ -5,8 +5,8 @@ import itertools
 import pytest
 
 from protocol.messages import ProtocolError
-from server.lobby import ALL, Lobby, LobbyConfig
-from server.texts import Text
+from server.core.lobby import ALL, Lobby, LobbyConfig
+from server.core.texts import Text
 
 TEXT = Text(1, "Short", "test", "tiny text")
 

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import ServerError
-from server.logs import JsonFormatter, TextFormatter, event
+from server.net.logs import JsonFormatter, TextFormatter, event
 
 
 async def scrape(server) -> dict:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from protocol.codec import JSON, MSGPACK, DecodeError
 from protocol.messages import SCHEMAS, ProtocolError, clean_name, parse, parse_settings
-from server.typing_model import BACKSPACE, MAX_WRONG, TypingState
+from protocol.typing_model import BACKSPACE, MAX_WRONG, TypingState
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -3,8 +3,8 @@
 import pytest
 
 from protocol.messages import ProtocolError
-from server.race import COUNTDOWN, FINISHED, RACING, Race, time_limit_ms
-from server.texts import Text
+from server.core.race import COUNTDOWN, FINISHED, RACING, Race, time_limit_ms
+from server.core.texts import Text
 
 BODY = "the quick fox"
 T0 = 1_000_000          # server ms when the race was created

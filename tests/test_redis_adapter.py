@@ -8,7 +8,7 @@ import time
 import pytest
 import pytest_asyncio
 
-from server.redis_adapter import Redis, RedisError, RedisUnavailable
+from server.store.redis_adapter import Redis, RedisError, RedisUnavailable
 from tests.redis_fixture import RedisServer, redis_server, require_redis_server  # noqa: F401
 
 WAIT = 10.0  # generous bound for anything we poll for

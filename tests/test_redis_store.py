@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from server.redis_adapter import RedisUnavailable
+from server.store.redis_adapter import RedisUnavailable
 from server.store import RaceRecord, ResultRecord
 from server.store.redis import RedisStore
 from tests.redis_fixture import RedisServer, redis_server, require_redis_server  # noqa: F401
@@ -30,7 +30,7 @@ def result(player_id, place, wpm=60.0):
 
 
 async def save_until_saved(store, record, timeout=15.0):
-    """What the app does (server/app.py _save_and_publish): retry until it is saved."""
+    """What the app does (server/net/app.py _save_and_publish): retry until it is saved."""
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from client_demo.client import ServerError
-from server.replay import replay
+from server.core.replay import replay
 from tests.typist import practise, type_passage
 
 SHORT = "Results are saved before anyone sees them."

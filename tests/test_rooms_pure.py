@@ -7,10 +7,10 @@ import itertools
 import pytest
 
 from protocol.messages import ProtocolError
-from server.joinguard import FailedJoins, ip_key
-from server.lobby import PLAYERS, SPECTATORS, Lobby, LobbyConfig
-from server.race import Race
-from server.texts import Text
+from server.core.joinguard import FailedJoins, ip_key
+from server.core.lobby import PLAYERS, SPECTATORS, Lobby, LobbyConfig
+from server.core.race import Race
+from server.core.texts import Text
 
 TEXT = Text(1, "Cat", "test", "the cat sat on the mat")
 OTHER = Text(2, "Dog", "test", "a dog ran in the park")
@@ -176,7 +176,7 @@ def test_a_race_started_while_a_seat_is_held_does_not_wait_for_it():
 
 
 def test_grace_idle_and_join_limits_are_flags_wired_into_the_server(tmp_path):
-    from server.app import TyperaceServer
+    from server.net.app import TyperaceServer
     from server.config import load_config
     config = load_config(["--reconnect-grace-s", "7", "--idle-room-s", "9",
                           "--join-fail-burst", "2", "--db", str(tmp_path / "x.db")],

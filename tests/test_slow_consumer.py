@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 
 from client_demo.client import Client
 from protocol.codec import JSON
-from server.logs import EVENT
+from server.net.logs import EVENT
 
 BOUND = 16384
 

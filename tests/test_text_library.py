@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from client_demo.client import ServerError
-from server.app import TEXTS_BURST
-from server.texts import TextInvalid, starter_texts
+from server.net.app import TEXTS_BURST
+from server.core.texts import TextInvalid
+from server.net.starter import starter_texts
 from tests.typist import practise
 
 LISTING = {"text_id", "title", "source", "author", "author_name", "created_ms", "words",

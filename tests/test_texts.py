@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.texts import TextInvalid, parse_texts_file, starter_texts, validate_text
+from server.core.texts import TextInvalid, parse_texts_file, validate_text
+from server.net.starter import starter_texts
 
 
 def test_the_starter_set_has_at_least_40_raceable_passages():

@@ -1,6 +1,6 @@
 """Player tokens are unforgeable: only the server's own signature verifies."""
 
-from server import tokens
+from server.core import tokens
 
 
 def test_a_token_verifies_to_its_player_and_any_change_breaks_it():

@@ -3,8 +3,8 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.typing_model import BACKSPACE as BS
-from server.typing_model import MAX_WRONG, TypingState
+from protocol.typing_model import BACKSPACE as BS
+from protocol.typing_model import MAX_WRONG, TypingState
 
 
 def test_correct_keys_advance_the_position():

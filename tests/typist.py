@@ -1,5 +1,5 @@
 """Typing like a person in integration tests: small batches at a steady cadence, so
-that results are not flagged as pasted (server/integrity.py) unless a test wants it."""
+that results are not flagged as pasted (server/core/integrity.py) unless a test wants it."""
 
 from __future__ import annotations
 

@@ -639,7 +639,7 @@ function onResults(m) {
   if (S.room) updateRoom(S.room);
 }
 
-// The local prediction: identical to the server's typing model (server/typing_model.py).
+// The local prediction: identical to the server's typing model (protocol/typing_model.py).
 // Positions count code points, like the server's Python strings (S.race.chars).
 function feed(keys) {
   const t = S.typing, body = S.race.chars;

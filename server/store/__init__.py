@@ -7,7 +7,21 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
-from server.texts import Text
+from server.core.texts import Text
+
+
+class StoreError(Exception):
+    """The store failed: the base of what an adapter raises for the shell to handle."""
+
+
+class StoreUnavailable(StoreError):
+    """The store can't serve right now (Redis away, disk full, the database locked by
+    another process): transient; a player is told `unavailable`, a save is retried."""
+
+
+class StoreUnusable(StoreError):
+    """The store named by the configuration can't be opened; the message names the flag
+    and what is wrong, for one line on the operator's terminal."""
 
 
 class TextExists(ValueError):

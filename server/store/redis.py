@@ -42,10 +42,9 @@ import json
 
 import msgpack
 
-from server.config import ConfigError
-from server.redis_adapter import Redis
-from server.store import RaceRecord, ResultRecord, Store, TextExists
-from server.texts import Text
+from server.store.redis_adapter import Redis
+from server.store import RaceRecord, ResultRecord, Store, StoreUnusable, TextExists
+from server.core.texts import Text
 
 RECENT = 10
 
@@ -248,7 +247,7 @@ class RedisStore(Store):
         try:
             self.redis = await Redis.connect(self.url, timeout=self.timeout)
         except ValueError as exc:   # not a redis:// URL
-            raise ConfigError(f"--redis-url: {exc}") from None
+            raise StoreUnusable(f"--redis-url: {exc}") from None
 
     async def close(self) -> None:
         if self.redis is not None:

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import msgpack
 
 from server.store import RaceRecord, ResultRecord, Store, TextExists
-from server.texts import Text
+from server.core.texts import Text
 
 # Each entry migrates the schema from version i to i+1. Never edit a shipped one.
 MIGRATIONS = [

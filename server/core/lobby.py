@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from protocol.messages import ProtocolError
-from server.race import COUNTDOWN, FINISHED, RACING, Race
-from server.texts import Text
+from server.core.race import COUNTDOWN, FINISHED, RACING, Race
+from server.core.texts import Text
 
 WAITING = "waiting"
 ALL, PLAYERS, SPECTATORS = "all", "players", "spectators"

@@ -2,7 +2,7 @@
 
 A flagged result is saved with its reason and shown to its player, but it is left
 out of leaderboards, averages, wins and completions. The rules look at the keystroke
-log with server times (see server/replay.py) and are chosen so that an honest
+log with server times (see server/core/replay.py) and are chosen so that an honest
 typist on a bad network is never flagged:
 
 1. Paste: one `input` that moves the cursor forward by more than PASTE_CHARS
@@ -26,7 +26,7 @@ Speeds are measured in progress of the correct prefix, as the score is.
 from __future__ import annotations
 
 from protocol.scoring import wpm
-from server.replay import progress
+from server.core.replay import progress
 
 PASTE_CHARS = 24
 BURST_CHARS = 100

@@ -2,7 +2,7 @@
 
 Each worker is `python -m server` with the same flags plus `--workers 1 --reuse-port 1`:
 the kernel (SO_REUSEPORT) spreads new connections over the workers, and the workers
-act as one server through Redis (server.cluster). The supervisor forwards SIGINT and
+act as one server through Redis (server.cluster.node). The supervisor forwards SIGINT and
 SIGTERM, and restarts a worker that dies (its rooms are lost, its players reconnect).
 """
 

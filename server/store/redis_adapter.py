@@ -39,6 +39,8 @@ import asyncio_redis
 from asyncio_redis.encoders import BytesEncoder
 from asyncio_redis.protocol import MultiBulkReply, _NoTransaction
 
+from server.store import StoreError, StoreUnavailable
+
 __all__ = ["Redis", "RedisError", "RedisUnavailable"]
 
 log = logging.getLogger(__name__)
@@ -48,11 +50,11 @@ Value = bytes | str | int | float
 Callback = Callable[[bytes, bytes], None]
 
 
-class RedisError(Exception):
+class RedisError(StoreError):
     """Redis answered with an error (wrong type, Lua error, bad auth...)."""
 
 
-class RedisUnavailable(RedisError):
+class RedisUnavailable(RedisError, StoreUnavailable):
     """Redis cannot be reached right now (down, restarting or not answering in time).
 
     Transient: the client keeps reconnecting; the same call can be retried later.

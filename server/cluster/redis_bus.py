@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from server.bus import Bus, Handler
-from server.redis_adapter import Redis, RedisError
+from server.cluster.bus import Bus, Handler
+from server.store.redis_adapter import Redis, RedisError
 
 log = logging.getLogger("typerace.bus")
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from protocol import scoring
 from protocol.messages import ProtocolError
-from server.texts import Text
-from server.typing_model import TypingState
+from server.core.texts import Text
+from protocol.typing_model import TypingState
 
 COUNTDOWN, RACING, FINISHED = "countdown", "racing", "finished"
 

@@ -46,7 +46,7 @@ class Connection(ServerConnection):
         self._own = False         # we split the stream into frames (see the module docstring)
         self._rest = b""          # the start of a frame not yet whole
         self._fast_max = FAST_MAX     # ... and never above the connection's max_size
-        self.keepalive_at = 0.0   # server.keepalive: when it was last pinged (or opened)
+        self.keepalive_at = 0.0   # server.net.keepalive: when it was last pinged (or opened)
         self.keepalive_pong = None    # ... and the pong it awaits
         super().__init__(*args, **kwargs)
         # websockets only appends to, removes from and walks this; an empty deque

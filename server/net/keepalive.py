@@ -22,7 +22,7 @@ class Keepalive:
     def __init__(self, interval: float, timeout: float):
         self.interval = interval
         self.timeout = timeout
-        self.conns: set = set()        # open connections (server.wsconn.Connection)
+        self.conns: set = set()        # open connections (server.net.wsconn.Connection)
         self._tasks: set[asyncio.Task] = set()
         self._loop_task: asyncio.Task | None = None
 

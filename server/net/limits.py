@@ -7,7 +7,7 @@ tested; only `buffered_bytes` looks at a live connection.
 
 from __future__ import annotations
 
-from server.ratelimit import TokenBucket
+from server.core.ratelimit import TokenBucket
 
 
 class ConnectionLimits:
@@ -52,7 +52,7 @@ class AddressQuota:
 
     Used for rooms opened: a player is in one room at a time, but a new identity is one
     `hello` away, and a private room outlives its creator's connection for a while.
-    (Wrong room codes have their own guard: server/joinguard.py.)
+    (Wrong room codes have their own guard: server/core/joinguard.py.)
     """
 
     MAX_ADDRESSES = 100_000          # buckets kept; full ones are forgotten first

@@ -18,7 +18,7 @@ soon as its node key expires; the reaper (run by every heartbeat) then deletes t
 
 from __future__ import annotations
 
-from server.redis_adapter import Redis
+from server.store.redis_adapter import Redis
 
 P = "typerace:"
 NODE, NODES, LOC, IDX, SUM, OPEN, O = (P + "node:", P + "nodes", P + "loc", P + "idx:",

@@ -23,19 +23,21 @@ from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS, DecodeError, codec_for
 from protocol.messages import (ProtocolError, clean_name, parse, parse_settings, plain_input,
                                request_id)
-from server import http, integrity, tokens
+from server.core import integrity, tokens
+from server.net import http
 from server.config import Config, ConfigError
-from server.joinguard import FailedJoins
-from server.keepalive import Keepalive
-from server.limits import AddressQuota, ConnectionLimits, buffered_bytes, client_ip
-from server.logs import event
-from server.metrics import INVALID, Metrics
-from server.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
-from server.ratelimit import TokenBucket
-from server.redis_adapter import RedisUnavailable
-from server.store import RaceRecord, ResultRecord, Store, TextExists, make_store
-from server.texts import Text, TextInvalid, parse_texts_file, starter_texts, validate_text
-from server.wsconn import Connection
+from server.core.joinguard import FailedJoins
+from server.net.keepalive import Keepalive
+from server.net.limits import AddressQuota, ConnectionLimits, buffered_bytes, client_ip
+from server.net.logs import event
+from server.net.metrics import INVALID, Metrics
+from server.core.lobby import ALL, PLAYERS, SPECTATORS, Lobby, LobbyConfig, Room
+from server.core.ratelimit import TokenBucket
+from server.store import (RaceRecord, ResultRecord, Store, StoreUnavailable, TextExists,
+                          make_store)
+from server.core.texts import Text, TextInvalid, parse_texts_file, validate_text
+from server.net.starter import starter_texts
+from server.net.wsconn import Connection
 
 log = logging.getLogger("typerace")
 
@@ -81,7 +83,7 @@ class Conn:
 
     __slots__ = ("ws", "codec", "player_id", "name", "bucket", "rejected", "join_bucket", "ip",
                  "dropped", "closing")
-    edge = None                    # a local connection (see server.cluster.RemoteConn)
+    edge = None                    # a local connection (see server.cluster.node.RemoteConn)
 
     def __init__(self, ws: ServerConnection, bucket: TokenBucket, join_bucket: TokenBucket):
         self.ws = ws
@@ -121,10 +123,10 @@ class TyperaceServer:
         self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
         self.keepalive = Keepalive(config.ping_interval_s, config.ping_timeout_s)
         self.room_quota = AddressQuota(config.room_rate)
-        self.draining = False          # SIGTERM: no new races; see server/shutdown.py
+        self.draining = False          # SIGTERM: no new races; see server/net/shutdown.py
         self.stopping = False          # connections are being closed: nothing more to save
         self.metrics = Metrics(self)
-        self.cluster = None      # server.cluster.Cluster when running with --redis-url
+        self.cluster = None      # server.cluster.node.Cluster when running with --redis-url
 
     # ---- lifecycle ------------------------------------------------------------
 
@@ -134,7 +136,7 @@ class TyperaceServer:
             "token_secret", tokens.new_secret())
         await self._load_texts()
         if self.config.redis_url:     # part of the cluster before the first connection
-            from server.cluster import start_cluster
+            from server.cluster.node import start_cluster
             self.cluster = await start_cluster(self, self.config.redis_url)
         self._server = await serve(
             self.handler, self.config.host, self.config.port,
@@ -555,7 +557,7 @@ class TyperaceServer:
             self.send_error(conn, exc.code, exc.message, rid)
         except ConnectionClosed:
             raise
-        except RedisUnavailable:            # --redis-url and Redis is away: transient
+        except StoreUnavailable:            # e.g. --redis-url and Redis is away: transient
             self.send_error(conn, "unavailable", "the shared store is unreachable for a "
                             "moment; try again shortly", rid)
         except Exception:
@@ -662,7 +664,7 @@ class TyperaceServer:
 
     def _guarded(self, conn: Conn, attempt):
         """A join or watch by code, refused while this connection or its IP has used up
-        its failed attempts (unknown codes); see server/joinguard.py."""
+        its failed attempts (unknown codes); see server/core/joinguard.py."""
         now = time.monotonic()
         if not self.failed_joins.allowed(conn.join_bucket, conn.ip, now):
             raise ProtocolError("rate_limited", "too many unknown codes; wait a minute "

@@ -35,10 +35,10 @@ import msgpack
 
 from protocol.codec import codec_for
 from protocol.messages import plain_input
-from server.bus import Bus
-from server.directory import Directory, loc_fields
-from server.lobby import normalize_code
-from server.redis_adapter import Redis, RedisError
+from server.cluster.bus import Bus
+from server.cluster.directory import Directory, loc_fields
+from server.core.lobby import normalize_code
+from server.store.redis_adapter import Redis, RedisError
 
 log = logging.getLogger("typerace.cluster")
 
@@ -587,7 +587,7 @@ _BINARY = _Binary()
 
 
 async def start_cluster(app, redis_url: str) -> Cluster:
-    from server.bus.redis import RedisBus
+    from server.cluster.redis_bus import RedisBus
 
     redis = await Redis.connect(redis_url)
     cluster = Cluster(app, redis, RedisBus(redis))

@@ -3,7 +3,7 @@
 A node listens on its own address (its node id). Two adapters:
   * LocalBus: nodes in one process (direct calls on the next loop turn), used when
     everything runs in one process and by unit tests;
-  * RedisBus (server.bus.redis): Redis pub/sub, one channel per node.
+  * RedisBus (server.cluster.redis_bus): Redis pub/sub, one channel per node.
 Delivery is in order per sender and at most once (a message to a dead node, or
 sent while Redis is down, is lost): callers resynchronise by other means.
 """

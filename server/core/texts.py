@@ -1,10 +1,8 @@
-"""Passages: the Text value, the built-in starter set and operator text files. Pure."""
+"""Passages: the Text value, validation and operator text files. Pure."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
-from importlib import resources
 
 from protocol.messages import BODY_MAX, BODY_MIN, SOURCE_MAX, TITLE_MAX
 
@@ -83,12 +81,6 @@ def validate_text(title: str, body: str, source: str | None = None) -> dict:
     if bad:
         raise TextInvalid(f"the source may contain printable characters only (found {bad})")
     return {"title": title, "body": body, "source": source}
-
-
-def starter_texts() -> list[dict]:
-    """The built-in passages written for this project: [{title, source, body}]."""
-    data = resources.files("server").joinpath("data/starter_texts.json").read_text("utf-8")
-    return [dict(t, body=normalize_body(t["body"])) for t in json.loads(data)]
 
 
 def parse_texts_file(content: str, filename: str) -> list[dict]:

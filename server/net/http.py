@@ -10,8 +10,8 @@ from importlib import resources
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
-from server.limits import ConnectionLimits
-from server.metrics import CONTENT_TYPE
+from server.net.limits import ConnectionLimits
+from server.net.metrics import CONTENT_TYPE
 
 WS_PATH = "/ws"
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from server.logs import event
-from server.race import COUNTDOWN, RACING
+from server.net.logs import event
+from server.core.race import COUNTDOWN, RACING
 
 log = logging.getLogger("typerace")
 

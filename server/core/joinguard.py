@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from server.ratelimit import TokenBucket
+from server.core.ratelimit import TokenBucket
 
 
 def ip_key(address: str) -> str:

@@ -7,7 +7,7 @@ race exactly: position, wrong characters and keystroke counts at every moment.
 
 from __future__ import annotations
 
-from server.typing_model import TypingState
+from protocol.typing_model import TypingState
 
 
 def replay(body: str, log) -> TypingState:

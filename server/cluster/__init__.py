@@ -1,0 +1,1 @@
+"""Many processes through Redis: directory, bus, relay, routing, liveness."""

@@ -1,0 +1,76 @@
+"""The layers stay as the folders say: imports point inward only.
+
+- server/core is pure: no clock, no awaits' machinery, no sockets, files or Redis, and
+  nothing from the shell, the store or the cluster;
+- clients (client_demo) import protocol/, never server/;
+- store adapters import nothing from the shell or the cluster;
+- the one-process server never imports asyncio-redis (only what --redis-url needs does).
+"""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+CORE_FORBIDDEN = ("asyncio", "time", "socket", "sqlite3", "websockets", "selectors",
+                  "threading", "concurrent", "subprocess", "os", "importlib", "random",
+                  "asyncio_redis", "server.net", "server.store", "server.cluster",
+                  "server.config")
+
+
+def imports_of(path: pathlib.Path) -> set[str]:
+    """Every module a file imports, at any depth of the file (lazy imports included)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def breaking(folder: str, forbidden: tuple[str, ...]) -> dict[str, list[str]]:
+    found = {}
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        bad = sorted(name for name in imports_of(path)
+                     if any(name == f or name.startswith(f + ".") for f in forbidden))
+        if bad:
+            found[str(path.relative_to(ROOT))] = bad
+    return found
+
+
+def test_the_core_reads_no_clock_and_touches_no_io():
+    assert breaking("server/core", CORE_FORBIDDEN) == {}
+
+
+def test_the_protocol_package_stands_alone():
+    assert breaking("protocol", ("server", "client_demo", "asyncio", "websockets")) == {}
+
+
+def test_clients_take_the_shared_model_from_protocol_not_from_the_server():
+    assert breaking("client_demo", ("server",)) == {}
+
+
+def test_store_adapters_import_nothing_from_the_shell_or_the_cluster():
+    assert breaking("server/store", ("server.net", "server.cluster", "server.config")) == {}
+
+
+def test_the_walk_sees_a_forbidden_import(tmp_path):
+    """The check itself can fail: a lazy `import time` inside a function is found."""
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    import time\n    from server.net import app\n")
+    assert imports_of(module) >= {"time", "server.net"}
+
+
+def test_a_server_without_redis_never_imports_asyncio_redis():
+    code = ("import sys\n"
+            "from server.net.app import TyperaceServer\n"
+            "import server.__main__\n"
+            "print('asyncio_redis' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "False"
