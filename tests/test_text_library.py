@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from client_demo.client import ServerError
-from server.net.app import TEXTS_BURST
+from server.net.handlers.texts import TEXTS_BURST
 from server.core.texts import TextInvalid
 from server.net.starter import starter_texts
 from tests.typist import practise

@@ -9,18 +9,10 @@ the owner encodes once per codec as usual, groups the remote recipients by edge 
 sends one bus message per edge per loop turn; the edge writes the bytes to its sockets
 as ready frames, without decoding or re-encoding anything.
 
-With no --redis-url there is no Cluster at all, so a single process pays nothing.
+With no --redis-url the app runs with server.cluster.SingleProcess instead, which
+relays and forwards nothing, so a single process pays nothing.
 
-Bus messages (msgpack):
-  ["b", from, items]                 items in order, each
-      [0, binary, frame, [pids]]     to an edge: frames for local players
-      [1, pid, owner or None]        to an edge: where the player is a member now
-      [2, pid, code, reason]         to an edge: close that player's connection
-      [3, pid, name, codec, message, prefer, ip]   to the owner: a player's request
-                                     (plain inputs are applied as they arrive)
-  ["d", edge, pid]                   the player's connection dropped
-  ["x", edge, pid]                   the player joined elsewhere: leave quietly
-  ["h", edge, pid, name, codec]      the player said hello again: take the seat back
+Bus messages are the typed records of server/cluster/messages.py.
 """
 
 from __future__ import annotations
@@ -35,9 +27,14 @@ import msgpack
 
 from protocol.codec import codec_for
 from protocol.messages import plain_input
+from server.cluster import SingleProcess
 from server.cluster.bus import Bus
+from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Member,
+                                     Request, decode, encode)
 from server.cluster.directory import Directory, loc_fields
 from server.core.lobby import normalize_code
+from server.net.handlers import identity
+from server.net.handlers.identity import send_joined
 from server.store.redis_adapter import Redis, RedisError
 
 log = logging.getLogger("typerace.cluster")
@@ -59,7 +56,7 @@ class _RemoteSocket:
         self.cluster, self.conn = cluster, conn
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        self.cluster._queue(self.conn.edge, [2, self.conn.player_id, code, reason])
+        self.cluster._queue(self.conn.edge, Close(self.conn.player_id, code, reason))
 
 
 class RemoteConn:
@@ -71,7 +68,7 @@ class RemoteConn:
         self.ip = ip                      # the client's address, as its edge saw it
         # Joins by unknown code are limited on the edge; this bucket only matters when
         # a room vanished between the edge's look-up and the owner.
-        self.join_bucket = cluster.app.failed_joins.conn_bucket(time.monotonic())
+        self.join_bucket = cluster.app.failed_joins.conn_bucket(cluster.app.clock.monotonic())
         self.player_id = player_id
         self.name = name
         self.codec = codec
@@ -81,7 +78,9 @@ class RemoteConn:
         self.busy = False                 # a task is running this player's requests
 
 
-class Cluster:
+class Cluster(SingleProcess):
+    """The Redis implementation of the cluster interface (server/cluster/__init__.py)."""
+
     def __init__(self, app, redis: Redis, bus: Bus, node: str | None = None):
         self.app = app
         self.redis = redis
@@ -140,10 +139,10 @@ class Cluster:
             else:
                 by_edge.setdefault(conn.edge, []).append(conn.player_id)
         for edge, pids in by_edge.items():
-            self._queue(edge, [0, codec.binary, frame, pids])
+            self._queue(edge, Frames(codec.binary, frame, pids))
         return local
 
-    def _queue(self, node: str, item: list) -> None:
+    def _queue(self, node: str, item) -> None:
         self._pending.setdefault(node, []).append(item)
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -154,64 +153,63 @@ class Cluster:
         self._flush_scheduled = False
         pending, self._pending = self._pending, {}
         for node, items in pending.items():
-            self.bus.send(node, msgpack.packb(["b", self.node, items], use_bin_type=True))
+            self.bus.send(node, encode(Batch(self.node, items)))
 
-    def _send_to(self, node: str, message: list) -> None:
+    def _send_to(self, node: str, message) -> None:
         self._flush()   # whatever was queued for `node` goes first
-        self.bus.send(node, msgpack.packb(message, use_bin_type=True))
+        self.bus.send(node, encode(message))
 
     # ---- receiving from the bus -------------------------------------------------
 
     def _on_bus(self, payload: bytes) -> None:
-        message = msgpack.unpackb(payload, raw=False)
-        kind = message[0]
-        if kind == "b":
-            self._on_items(message[1], message[2])
-        elif kind in ("d", "x"):
-            _, edge, pid = message
-            conn = self.app.conns.get(pid)
-            if conn is None or conn.edge != edge:
+        message = decode(payload)
+        kind = type(message)
+        if kind is Batch:
+            self._on_items(message.sender, message.items)
+        elif kind is Dropped or kind is Left:
+            conn = self.app.conns.get(message.pid)
+            if conn is None or conn.edge != message.edge:
                 return
-            if kind == "x":
-                self._mark_player(pid)
-                self.app.lobby.leave(pid, self.app.clock.now_ms())
+            if kind is Left:
+                self._mark_player(message.pid)
+                self.app.lobby.leave(message.pid, self.app.clock.now_ms())
             self._unregister_remote(conn)
-            if kind == "d" and pid not in self.app.lobby.seated:
-                self._queue(edge, [1, pid, None])   # nothing to come back to
-        elif kind == "h":
-            _, edge, pid, name, codec = message
-            self._reconnect_remote(self._remote_conn(edge, pid, name, codec))
+            if kind is Dropped and message.pid not in self.app.lobby.seated:
+                self._queue(message.edge, Member(message.pid, None))  # nothing to come back to
+        elif kind is Back:
+            self._reconnect_remote(self._remote_conn(message.edge, message.pid, message.name,
+                                                     message.codec))
 
     def _on_items(self, sender: str, items: list) -> None:
         conns = self.app.conns
         for item in items:
-            if item[0] == 0:
-                _, binary, frame, pids = item
-                targets = [c for c in map(conns.get, pids) if c is not None and c.edge is None]
+            kind = type(item)
+            if kind is Frames:
+                targets = [c for c in map(conns.get, item.pids)
+                           if c is not None and c.edge is None]
                 if targets:
-                    self.app._deliver(targets, codec_for(None) if not binary else _BINARY,
-                                      frame)
-            elif item[0] == 1:
-                self._member(sender, item[1], item[2])
-            elif item[0] == 2:
-                conn = conns.get(item[1])
+                    self.app.delivery.deliver(targets, _BINARY if item.binary else _TEXT,
+                                              item.frame)
+            elif kind is Member:
+                self._member(sender, item.pid, item.owner)
+            elif kind is Close:
+                conn = conns.get(item.pid)
                 if conn is not None and conn.edge is None:
-                    self.app._spawn(conn.ws.close(item[2], item[3]))
-            elif item[0] == 3:
-                self._on_request(sender, *item[1:])
+                    self.app.tasks.spawn(conn.ws.close(item.code, item.reason))
+            elif kind is Request:
+                self._on_request(sender, item)
 
-    def _on_request(self, edge: str, pid: str, name: str, codec: str, request: dict,
-                    prefer: str | None, ip: str) -> None:
+    def _on_request(self, edge: str, request: Request) -> None:
         """A request of a player connected to `edge`, whose room is here (or to be)."""
-        conn = self._remote_conn(edge, pid, name, codec, ip)
+        conn = self._remote_conn(edge, request.pid, request.name, request.codec, request.ip)
         if not conn.busy:
-            keys = plain_input(request)
+            keys = plain_input(request.message)
             if keys is not None:          # typing: at once, like a local input
-                self.app.typed(conn, request, keys)
+                self.app.sessions.typed(conn, request.message, keys)
                 return
             conn.busy = True
-            self.app._spawn(self._run_requests(conn))
-        conn.queue.append((request, prefer))
+            self.app.tasks.spawn(self._run_requests(conn))
+        conn.queue.append((request.message, request.prefer))
 
     def _member(self, sender: str, pid: str, owner: str | None) -> None:
         """The owner says where `pid` is a member after the last forwarded request."""
@@ -221,7 +219,7 @@ class Cluster:
             return
         old = self.remote.get(pid)
         if old is not None and old != owner:
-            self._send_to(old, ["x", self.node, pid])
+            self._send_to(old, Left(self.node, pid))
         self.remote[pid] = owner
         lobby = self.app.lobby
         if pid in lobby.seated or pid in lobby.watching:   # one room at a time
@@ -245,34 +243,34 @@ class Cluster:
         try:
             while conn.queue:
                 request, conn.prefer = conn.queue.popleft()
-                await self.app.dispatch(conn, request)
+                await self.app.dispatcher.dispatch(conn, request)
                 conn.prefer = None
                 if request.get("type") == "input":
                     continue                  # typing never changes where one is
                 lobby = self.app.lobby
                 member = conn.player_id in lobby.seated or conn.player_id in lobby.watching
-                self._queue(conn.edge, [1, conn.player_id, self.node if member else None])
+                self._queue(conn.edge, Member(conn.player_id, self.node if member else None))
         finally:
             conn.busy = False
 
     def _unregister_remote(self, conn: RemoteConn) -> None:
         conn.queue.clear()
         self._mark_player(conn.player_id)
-        self.app._unregister(conn)
+        self.app.sessions.unregister(conn)
 
     def _reconnect_remote(self, conn: RemoteConn) -> None:
         app = self.app
         seated = app.lobby.reconnect(conn.player_id, app.clock.now_ms())
         if seated is None:
-            self._queue(conn.edge, [1, conn.player_id, None])
+            self._queue(conn.edge, Member(conn.player_id, None))
             return
         room, seat = seated
         app.flush()
-        app._send_joined(conn, None, room, seat.slot)
+        send_joined(app, conn, None, room, seat.slot)
         resume = app.lobby.racer_state(room, seat.slot)
         if resume is not None:
-            app.send(conn, resume)
-        self._queue(conn.edge, [1, conn.player_id, self.node])
+            app.delivery.send(conn, resume)
+        self._queue(conn.edge, Member(conn.player_id, self.node))
 
     # ---- the edge: which requests go where ----------------------------------------
 
@@ -315,13 +313,13 @@ class Cluster:
             await self._list_races(conn, req)
             return True
         if kind == "hello":
-            await self.app.on_hello(conn, req)
+            await identity.hello(self.app, conn, req)
             owner = self.remote.get(conn.player_id)
             if owner is None and req.args.get("token"):
                 owner = await self._seat_elsewhere(conn.player_id)
             if owner is not None:
-                self._send_to(owner, ["h", self.node, conn.player_id, conn.name,
-                                      conn.codec.subprotocol])
+                self._send_to(owner, Back(self.node, conn.player_id, conn.name,
+                                          conn.codec.subprotocol))
             return True
         return False
 
@@ -337,6 +335,9 @@ class Cluster:
             return None
         return found[0] if found is not None and found[0] != self.node else None
 
+    def forwards(self, conn) -> bool:
+        return conn.player_id in self.remote
+
     def forward(self, conn, message: dict) -> None:
         """A request of a local player, for the process that owns its room."""
         self._forward(self.remote[conn.player_id], conn, message)
@@ -344,14 +345,14 @@ class Cluster:
     def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
         # Queued with the frames for `owner`: one bus message per loop turn carries them
         # all (inputs come 10 times a second per racer), in the order they were made.
-        self._queue(owner, [3, conn.player_id, conn.name, conn.codec.subprotocol, message,
-                            prefer, conn.ip])
+        self._queue(owner, Request(conn.player_id, conn.name, conn.codec.subprotocol,
+                                   message, prefer, conn.ip))
 
     def _drop_remote(self, pid: str) -> None:
         """The player joins a room here: it leaves its room on another process."""
         owner = self.remote.pop(pid, None)
         if owner is not None:
-            self._send_to(owner, ["x", self.node, pid])
+            self._send_to(owner, Left(self.node, pid))
 
     async def _claim(self) -> tuple[str, str] | None:
         try:
@@ -383,7 +384,7 @@ class Cluster:
     async def _quick_race_here(self, conn, req, prefer: str | None) -> None:
         app = self.app
         self._mark_player(conn.player_id)
-        text = await app.random_text()
+        text = await app.library.random_text()
         room, seat = app.lobby.quick_race(conn.player_id, conn.name, text,
                                           app.clock.now_ms(), prefer)
         if prefer is not None:
@@ -394,7 +395,7 @@ class Cluster:
         # Open the room to the other processes before anyone hears of it, so that a
         # player arriving elsewhere right after is matched into it.
         await self._sync_now({room.room_id} | ({prefer} if prefer else set()))
-        app._send_joined(conn, req, room, seat.slot)
+        send_joined(app, conn, req, room, seat.slot)
 
     async def _list_races(self, conn, req) -> None:
         rooms = [r.view(False) for r in self.app.lobby.rooms.values()
@@ -403,7 +404,7 @@ class Cluster:
             rooms += [msgpack.unpackb(s, raw=False) for s in await self.directory.summaries()]
         except RedisError as exc:
             log.warning("cluster: listing this process's races only: %s", exc)
-        self.app.reply(conn, req, {"type": "races", "rooms": rooms})
+        self.app.delivery.reply(conn, req, {"type": "races", "rooms": rooms})
 
     def disconnected(self, conn) -> None:
         """A local connection closed (after the app unregistered it)."""
@@ -411,7 +412,7 @@ class Cluster:
             return
         owner = self.remote.get(conn.player_id)
         if owner is not None:    # kept: the player may say hello again here
-            self._send_to(owner, ["d", self.node, conn.player_id])
+            self._send_to(owner, Dropped(self.node, conn.player_id))
 
     # ---- the directory: what this process owns -------------------------------------
 
@@ -571,7 +572,7 @@ class Cluster:
                 del self.remote[pid]
                 conn = app.conns.get(pid)
                 if conn is not None and conn.edge is None:
-                    app.send(conn, {"type": "error", "code": "room_lost",
+                    app.delivery.send(conn, {"type": "error", "code": "room_lost",
                                     "message": "the server running your room stopped; "
                                                "the race is lost, you can join another"})
         for conn in [c for c in app.conns.values() if c.edge == node]:
@@ -579,11 +580,14 @@ class Cluster:
         app.flush()
 
 
-class _Binary:
-    binary = True
+class _Frames:
+    """The codec of relayed frames, as delivery sees it: only whether they are binary."""
+
+    def __init__(self, binary: bool):
+        self.binary = binary
 
 
-_BINARY = _Binary()
+_BINARY, _TEXT = _Frames(True), _Frames(False)
 
 
 async def start_cluster(app, redis_url: str) -> Cluster:

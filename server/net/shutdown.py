@@ -64,7 +64,7 @@ async def drain_and_stop(server, drain_s: float, force: asyncio.Event) -> None:
         if cut:
             event(log, "shutdown_races_cut", races=cut)
         # Results reach clients only once saved: wait for the saves (and their results).
-        await _until(force, lambda: not server._tasks, SAVE_WAIT_S)
+        await _until(force, lambda: not server.tasks, SAVE_WAIT_S)
     event(log, "shutdown_close", forced=force.is_set(), connections=server.limits.total)
     await server.stop(close_wait_s=FORCED_CLOSE_S if force.is_set() else None)
     event(log, "shutdown_done")

@@ -1,0 +1,98 @@
+"""Delivery: ready frames to many connections without awaiting any of them, and the
+slow-consumer rule.
+
+A message for a room is encoded once per codec in use and the same WebSocket frame
+(header + payload, built once) is written to each member's transport: per member a
+state check and one write, not websockets' per-connection framing (compression is off
+and we never fragment, so the bytes are exactly what `ws.send` would write). These
+writes have no backpressure, so the bound is ours: a connection holding more than
+max_send_buffer unsent bytes is cut off.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from server.core.lobby import ALL, PLAYERS, SPECTATORS, Room
+from server.net.conn import OPEN, Conn, ws_frame
+from server.net.limits import buffered_bytes
+from server.net.logs import event
+
+log = logging.getLogger("typerace")
+
+
+class Delivery:
+    def __init__(self, conns: dict, cluster, metrics, max_send_buffer: int):
+        self.conns = conns                 # player_id -> its live connection
+        self.cluster = cluster             # remote members' frames go to their process
+        self.metrics = metrics
+        self.max_send_buffer = max_send_buffer
+
+    def send(self, conn: Conn, message: dict) -> None:
+        self.deliver([conn], conn.codec, conn.codec.encode(message))
+
+    def reply(self, conn: Conn, request, message: dict) -> None:
+        if request is not None and request.id is not None:
+            message["id"] = request.id
+        self.send(conn, message)
+
+    def send_error(self, conn: Conn, code: str, message: str, rid: int | None) -> None:
+        self.metrics.error(code).inc()
+        # rate_limited errors come in floods; the counter tells their story.
+        if code != "rate_limited":
+            event(log, "error", level=logging.INFO if code != "internal" else logging.ERROR,
+                  code=code, player=conn.player_id, ip=conn.ip)
+        error = {"type": "error", "code": code, "message": message}
+        if rid is not None:
+            error["id"] = rid
+        self.send(conn, error)
+
+    def deliver(self, conns: list[Conn], codec, frame) -> None:
+        """Write one ready frame to many connections without awaiting any of them."""
+        conns = self.cluster.relay(conns, codec, frame)
+        limit = self.max_send_buffer
+        wire = ws_frame(frame, codec.binary)
+        sent = 0
+        for conn in conns:
+            if conn.dropped:
+                continue
+            ws = conn.ws
+            if ws.protocol.state is not OPEN:
+                continue
+            if buffered_bytes(ws) > limit:
+                self.drop_slow(conn)
+                continue
+            ws.transport.write(wire)
+            sent += 1
+        self.metrics.messages_out.inc(sent)
+
+    def drop_slow(self, conn: Conn) -> None:
+        """A client that stopped reading: nothing more is queued for it, and the TCP
+        connection is aborted (a close frame would wait behind the backlog). Its handler
+        then ends like any lost connection, so its seat follows the reconnection rules."""
+        conn.dropped = True
+        self.metrics.dropped_slow.inc()
+        event(log, "slow_consumer_dropped", level=logging.WARNING, player=conn.player_id,
+              ip=conn.ip, buffered=buffered_bytes(conn.ws))
+        if conn.ws.transport is not None:
+            conn.ws.transport.abort()
+
+    def publish(self, room: Room, audience: str, message: dict) -> None:
+        """Encode once per codec in use, hand the same bytes to every member."""
+        by_codec: dict = {}
+        conns = self.conns
+        for player_id in _audience(room, audience):
+            conn = conns.get(player_id)
+            if conn is not None:
+                by_codec.setdefault(conn.codec, []).append(conn)
+        for codec, members in by_codec.items():
+            self.deliver(members, codec, codec.encode(message))
+
+
+def _audience(room: Room, audience: str) -> list[str]:
+    ids: list[str] = []
+    if audience in (ALL, PLAYERS):
+        ids.extend(s.player_id for s in room.seats.values() if s.connected)
+    if audience in (ALL, SPECTATORS):
+        ids.extend(room.spectators)
+    return ids

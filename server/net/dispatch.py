@@ -1,0 +1,72 @@
+"""The dispatch table: a decoded request to its handler, and errors by who is at fault.
+
+- `ProtocolError` (protocol/messages.py) is the client's mistake: an `error` with its
+  code, and the connection lives on;
+- `StoreUnavailable` (server/store) is nobody's mistake and passes: `unavailable`;
+- anything else is our bug: logged with its traceback and answered `internal`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from websockets.exceptions import ConnectionClosed
+
+from protocol.messages import ProtocolError, parse, request_id
+from server.net.handlers import identity, rooms, texts
+from server.net.metrics import INVALID
+from server.store import StoreUnavailable
+
+log = logging.getLogger("typerace")
+
+HANDLERS = {**identity.HANDLERS, **rooms.HANDLERS, **texts.HANDLERS}
+NEW_ROOM_REQUESTS = ("quick_race", "create_room", "practice", "start", "rematch")
+ROOM_OPENERS = ("create_room", "practice")           # held to --room-rate per address
+
+
+class Dispatcher:
+    def __init__(self, app):
+        self.app = app
+
+    async def dispatch(self, conn, message: dict) -> None:
+        """Run one decoded request (from a local connection, or forwarded by the
+        process a remote player is connected to) and deliver what it caused."""
+        app = self.app
+        rid = None
+        request = None
+        try:
+            rid = request_id(message)
+            if conn.player_id is None and message.get("type") != "hello":
+                # Whatever came first (even an unknown type), the fix is the same.
+                raise ProtocolError("not_hello", "say hello first")
+            request = parse(message)
+            if request.type == "input":
+                app.sessions.typed(conn, message, request.args["keys"], rid)
+                return
+            app.metrics.messages_in[request.type].inc()
+            self._check_allowed(conn, request.type)
+            if not await app.cluster.intercept(conn, request, message):
+                await HANDLERS[request.type](app, conn, request)
+        except ProtocolError as exc:
+            if request is None:
+                app.metrics.messages_in[INVALID].inc()
+            app.delivery.send_error(conn, exc.code, exc.message, rid)
+        except ConnectionClosed:
+            raise
+        except StoreUnavailable:            # e.g. --redis-url and Redis is away: transient
+            app.delivery.send_error(conn, "unavailable", "the shared store is unreachable "
+                                    "for a moment; try again shortly", rid)
+        except Exception:
+            log.exception("internal error handling a message")
+            app.delivery.send_error(conn, "internal", "the server failed; this is our bug", rid)
+        app.flush()
+
+    def _check_allowed(self, conn, kind: str) -> None:
+        app = self.app
+        if app.draining and kind in NEW_ROOM_REQUESTS:
+            raise ProtocolError("shutting_down", "the server is shutting down; no new "
+                                "races start here (reconnect later)")
+        if kind in ROOM_OPENERS and conn.edge is None and not app.room_quota.take(
+                conn.ip, app.clock.monotonic()):      # (a remote player's edge checked it)
+            raise ProtocolError("too_many_rooms", "too many rooms opened from your "
+                                "address; wait a minute")

@@ -1,0 +1,95 @@
+"""Rooms: quick races, private rooms and their host controls, practice, watching."""
+
+from __future__ import annotations
+
+from protocol.messages import ProtocolError, parse_settings
+from server.net.handlers.identity import send_joined
+
+
+async def quick_race(app, conn, req) -> None:
+    text = await app.library.random_text()
+    room, seat = app.lobby.quick_race(conn.player_id, conn.name, text, app.clock.now_ms())
+    send_joined(app, conn, req, room, seat.slot)
+
+
+async def create_room(app, conn, req) -> None:
+    settings = parse_settings(req.args.get("settings") or {})
+    text = await app.library.chosen(settings.get("text_id"))
+    room, seat = app.lobby.create_room(conn.player_id, conn.name, settings, text,
+                                       app.clock.now_ms())
+    await app.cluster.room_created(room)      # its codes work everywhere before it is shown
+    send_joined(app, conn, req, room, seat.slot)
+
+
+def _guarded(app, conn, attempt):
+    """A join or watch by code, refused while this connection or its IP has used up
+    its failed attempts (unknown codes); see server/core/joinguard.py."""
+    now = app.clock.monotonic()
+    if not app.failed_joins.allowed(conn.join_bucket, conn.ip, now):
+        raise ProtocolError("rate_limited", "too many unknown codes; wait a minute "
+                            "before trying another")
+    try:
+        return attempt()
+    except ProtocolError as exc:
+        if exc.code == "room_not_found":
+            app.failed_joins.failed(conn.join_bucket, conn.ip, now)
+        raise
+
+
+async def join_room(app, conn, req) -> None:
+    room, seat = _guarded(app, conn, lambda: app.lobby.join_room(
+        conn.player_id, conn.name, req.args["code"], app.clock.now_ms()))
+    send_joined(app, conn, req, room, seat.slot)
+
+
+async def practice(app, conn, req) -> None:
+    text = await app.library.chosen(req.args.get("text_id"))
+    room, seat = app.lobby.practice(conn.player_id, conn.name, text, app.clock.now_ms())
+    send_joined(app, conn, req, room, seat.slot)
+
+
+async def watch(app, conn, req) -> None:
+    now = app.clock.now_ms()
+    room = _guarded(app, conn, lambda: app.lobby.watch(conn.player_id, req.args["code"], now))
+    app.delivery.reply(conn, req, {"type": "watching", "room": room.view(False)})
+    for message in app.lobby.catch_up(room, now):
+        app.delivery.send(conn, message)
+
+
+async def list_races(app, conn, req) -> None:
+    rooms = [r.view(False) for r in app.lobby.rooms.values()
+             if r.public and r.state != "finished"]
+    app.delivery.reply(conn, req, {"type": "races", "rooms": rooms})
+
+
+async def leave(app, conn, req) -> None:
+    room = app.lobby.leave(conn.player_id, app.clock.now_ms())
+    if room is None:
+        raise ProtocolError("not_in_room", "you are not in a room")
+    app.delivery.reply(conn, req, {"type": "left"})
+
+
+async def start(app, conn, req) -> None:
+    app.lobby.start(conn.player_id, app.clock.now_ms())
+
+
+async def kick(app, conn, req) -> None:
+    app.lobby.kick(conn.player_id, req.args["slot"], app.clock.now_ms())
+
+
+async def configure(app, conn, req) -> None:
+    settings = parse_settings(req.args["settings"])
+    app.lobby._host_only(conn.player_id)     # fail before any store look-up
+    text = await app.library.chosen(settings["text_id"]) if settings.get("text_id") else None
+    app.lobby.configure(conn.player_id, settings, text, app.clock.now_ms())
+
+
+async def rematch(app, conn, req) -> None:
+    room, _ = app.lobby._host_only(conn.player_id)
+    text = await app.library.random_text(other_than=room.text.text_id)
+    app.lobby.rematch(conn.player_id, text, app.clock.now_ms())
+
+
+HANDLERS = {"quick_race": quick_race, "create_room": create_room, "join_room": join_room,
+            "practice": practice, "watch": watch, "list_races": list_races, "leave": leave,
+            "start": start, "kick": kick, "configure": configure, "rematch": rematch}

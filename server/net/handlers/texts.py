@@ -1,0 +1,101 @@
+"""Texts and statistics: the library, writing texts, player and text statistics,
+leaderboards and replays."""
+
+from __future__ import annotations
+
+from protocol.messages import ProtocolError
+from server.core.ratelimit import TokenBucket
+from server.core.texts import Text, TextInvalid, validate_text
+from server.store import RaceRecord, TextExists
+
+# A player may write TEXTS_BURST texts at once, then TEXTS_PER_HOUR: plenty for a person,
+# while a script can't fill the library (and the disk) at the message rate.
+TEXTS_BURST = 10
+TEXTS_PER_HOUR = 30
+
+
+async def list_texts(app, conn, req) -> None:
+    offset, limit = req.args.get("offset", 0), req.args.get("limit", 20)
+    author = req.args.get("author")
+    texts, total = await app.store.list_texts(offset, limit, author)
+    app.delivery.reply(conn, req, {"type": "texts", "texts": [t.listing() for t in texts],
+                                   "total": total, "offset": offset, "limit": limit,
+                                   "author": author})
+
+
+async def submit_text(app, conn, req) -> None:
+    try:
+        text = validate_text(req.args["title"], req.args["body"], req.args.get("source"))
+    except TextInvalid as exc:
+        raise ProtocolError("text_invalid", str(exc)) from None
+    _take_text_quota(app, conn.player_id)
+    try:
+        created = await app.store.submit_text(text, conn.player_id, conn.name,
+                                              app.clock.now_ms())
+    except TextExists as exc:
+        raise ProtocolError("text_invalid", str(exc)) from None
+    app.delivery.reply(conn, req, {"type": "text_created", "text": created.listing()})
+
+
+def _take_text_quota(app, player_id: str) -> None:
+    now = app.clock.monotonic()
+    buckets = app.text_buckets
+    if len(buckets) > 10_000:      # forget players whose quota is full again
+        full_after = TEXTS_BURST * 3600 / TEXTS_PER_HOUR
+        for pid in [p for p, b in buckets.items() if now - b.stamp >= full_after]:
+            del buckets[pid]
+    bucket = buckets.get(player_id)
+    if bucket is None:
+        bucket = buckets[player_id] = TokenBucket(TEXTS_PER_HOUR / 3600, TEXTS_BURST, now)
+    if not bucket.take(now):
+        raise ProtocolError("rate_limited", f"you have written many texts just now: "
+                            f"{TEXTS_PER_HOUR} an hour at most; try again later")
+
+
+async def player_stats(app, conn, req) -> None:
+    player_id = req.args.get("player_id") or conn.player_id
+    stats = await app.store.player_stats(player_id)
+    if stats is None:
+        raise ProtocolError("player_not_found", "no player has that id")
+    app.delivery.reply(conn, req, {"type": "stats", **stats})
+
+
+async def text_stats(app, conn, req) -> None:
+    stats = await app.store.text_stats(req.args["text_id"])
+    if stats is None:
+        raise ProtocolError("text_not_found", "no text has that id")
+    app.delivery.reply(conn, req, {"type": "text_stats", **stats})
+
+
+async def leaderboard(app, conn, req) -> None:
+    text_id = req.args.get("text_id")
+    if text_id is not None and await app.library.text(text_id) is None:
+        raise ProtocolError("text_not_found", f"no text has id {text_id}")
+    entries = await app.store.leaderboard(text_id)
+    app.delivery.reply(conn, req, {"type": "leaderboard", "text_id": text_id,
+                                   "entries": entries})
+
+
+async def replay(app, conn, req) -> None:
+    race = await app.store.get_race(req.args["race_id"])
+    if race is None:
+        raise ProtocolError("race_not_found", "no saved race has that id")
+    text = await app.library.text(race.text_id)
+    app.delivery.reply(conn, req, {"type": "replay", "race": _replay_view(race, text)})
+
+
+def _replay_view(race: RaceRecord, text: Text | None) -> dict:
+    """A saved race as `replay` carries it: every result with its keystroke log."""
+    return {"race_id": race.race_id, "kind": race.kind, "started_ms": race.started_ms,
+            "ended_ms": race.ended_ms,
+            "text": text.race_view() if text else {"text_id": race.text_id},
+            "results": [{"slot": r.slot, "player_id": r.player_id, "name": r.name,
+                         "place": r.place, "status": r.status, "wpm": r.wpm,
+                         "accuracy": r.accuracy, "race_ms": r.race_ms, "pos": r.pos,
+                         "keystrokes": r.keystrokes, "flagged": r.flagged,
+                         "log": [[t, keys] for t, keys in r.log]} for r in race.results]}
+
+
+HANDLERS = {"list_texts": list_texts, "submit_text": submit_text,
+            "player_stats": player_stats, "text_stats": text_stats,
+            "leaderboard": leaderboard, "replay": replay}
