@@ -17,7 +17,8 @@ import statistics
 import tempfile
 import time
 
-from server.store import RaceRecord, ResultRecord
+from server.core.results import Result
+from server.store import RaceRecord
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteStore
 
@@ -31,7 +32,7 @@ def make_race(n: int, rng: random.Random) -> RaceRecord:
     results = []
     for place, p in enumerate(racers, start=1):
         log = [(120 * i, "abcd") for i in range(75)]           # a 300-character race
-        results.append(ResultRecord(f"p{p}", f"Player {p}", place - 1, place, "finished",
+        results.append(Result(f"p{p}", f"Player {p}", place - 1, place, "finished",
                                     rng.uniform(30, 120), rng.uniform(0.85, 1.0), 9000, 300,
                                     310, 300, log))
     return RaceRecord(f"race{n}", f"room{n}", "quick", rng.randint(1, TEXTS),

@@ -103,7 +103,7 @@ def test_a_race_ended_by_its_time_limit_inside_input_is_still_published():
         lobby.input("a", "tiny", late)               # arrives before the tick noticed
     assert err.value.code == "not_racing"
     assert lobby.ended == [room]
-    lobby.publish_results(room, room.race.ranking(), late)
+    lobby.publish_results(room, room.race.results(max_wpm=250), late)
     results = [m for _, m in sent(lobby, "results")]
     assert [r["status"] for r in results[0]["ranking"]] == ["dnf", "dnf"]
 

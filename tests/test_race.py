@@ -192,3 +192,31 @@ def test_a_racer_who_reconnects_races_on_and_ends_dnf_at_the_race_end():
     race.advance(START + race.limit_ms)
     bob = [r for r in race.ranking() if r["name"] == "Bob"][0]
     assert (bob["status"], bob["race_ms"]) == ("dnf", race.limit_ms)
+
+
+def test_the_race_makes_frozen_results_with_their_integrity_verdicts():
+    """The core owns results: the race ranks them and judges them; a paste is flagged
+    there, kept with its reason, and is neither clean nor a win."""
+    body = "a passage long enough that typing it all in one input is a paste, " * 2
+    race = make_race(body=body)
+    race.advance(START)
+    race.input(1, body, START + 20_000)               # Bob pastes the whole passage
+    for i, ch in enumerate(body):                      # Ann types it, a key at a time
+        race.input(0, ch, START + 21_000 + 200 * i)
+    results = race.results(max_wpm=250)
+    assert [(r.name, r.place) for r in results] == [("Bob", 1), ("Ann", 2)]
+    bob, ann = results
+    assert bob.flagged.startswith("pasted") and not bob.clean and not bob.won(2)
+    assert ann.flagged is None and ann.clean and not ann.won(2)
+    assert ann.log[0] == (21_000, body[0]) and ann.keystrokes == len(body)
+    with pytest.raises(AttributeError):
+        ann.place = 1                                   # frozen: nobody edits a result
+
+
+def test_a_win_is_a_clean_first_place_against_someone():
+    from server.core.results import Result
+    first = Result("p", "P", 0, 1, "finished", 80.0, 1.0, 10_000, 40, 40, 40, [], None)
+    assert first.won(2) and not first.won(1)
+    assert not Result("p", "P", 0, 1, "finished", 80.0, 1.0, 10_000, 40, 40, 40, [],
+                      "pasted").won(2)
+    assert not Result("p", "P", 0, 1, "dnf", 80.0, 1.0, 10_000, 40, 40, 40, [], None).won(2)

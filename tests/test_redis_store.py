@@ -9,7 +9,8 @@ import time
 import pytest
 
 from server.store.redis_adapter import RedisUnavailable
-from server.store import RaceRecord, ResultRecord
+from server.core.results import Result
+from server.store import RaceRecord
 from server.store.redis import RedisStore
 from tests.redis_fixture import RedisServer, redis_server, require_redis_server  # noqa: F401
 
@@ -25,7 +26,7 @@ def race(race_id, text_id, ended_ms, *results):
 
 
 def result(player_id, place, wpm=60.0):
-    return ResultRecord(player_id, player_id.upper(), place, place, "finished", wpm, 0.95,
+    return Result(player_id, player_id.upper(), place, place, "finished", wpm, 0.95,
                         30_000, 50, 52, 50, [(1200, "Pass"), (1600, "age")])
 
 

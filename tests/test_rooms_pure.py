@@ -155,7 +155,7 @@ def test_configure_while_waiting_and_rematch_only_after_results():
     lobby.input("p1", TEXT.body, 200)
     assert lobby.ended == [room]
     assert error_of(lobby.rematch, "p0", OTHER, 300) == "race_in_progress"  # not saved yet
-    lobby.publish_results(room, room.race.ranking(), 300)
+    lobby.publish_results(room, room.race.results(max_wpm=250), 300)
     seats = {s.slot: s.player_id for s in room.seats.values()}
     lobby.rematch("p0", OTHER, 400)
     assert room.state == "countdown" and room.text is OTHER

@@ -15,7 +15,8 @@ import contextlib
 
 import pytest
 
-from server.store import RaceRecord, ResultRecord, Store, TextExists
+from server.core.results import Result
+from server.store import RaceRecord, Store, TextExists
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteStore
 from tests.redis_fixture import redis_server  # noqa: F401
@@ -70,7 +71,7 @@ PASSAGES = [{"title": f"Passage {i}", "source": f"Contract set #{i}",
 
 def result(player_id, place, status="finished", wpm=60.0, flagged=None, name=None,
            accuracy=0.95, slot=None):
-    return ResultRecord(player_id, name or player_id.upper(), place if slot is None else slot,
+    return Result(player_id, name or player_id.upper(), place if slot is None else slot,
                         place, status, wpm, accuracy, 30_000, 50 if status == "finished" else 20,
                         52, 50, [(1200, "Pass"), (1350, "x\b"), (1600, "age")], flagged)
 
@@ -134,7 +135,7 @@ async def test_any_unicode_text_and_log_round_trips(store):
                                    "p1", "Zoë", T0)
     assert (await store.get_text(mine.text_id)) == mine and mine.chars == len(body)
     await players(store, "p1")
-    saved = race("u.1", mine.text_id, [ResultRecord(
+    saved = race("u.1", mine.text_id, [Result(
         "p1", "Zoë", 0, 1, "finished", 42.5, 0.99, 9000, len(body), len(body), len(body),
         [(10, "Caf"), (90, "é\bé"), (8999, body[4:])])])
     await store.save_race(saved)

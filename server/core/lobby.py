@@ -15,6 +15,7 @@ from typing import Callable
 
 from protocol.messages import ProtocolError
 from server.core.race import COUNTDOWN, FINISHED, RACING, Race
+from server.core.results import Result
 from server.core.texts import Text
 
 WAITING = "waiting"
@@ -464,13 +465,14 @@ class Lobby:
         elif room.state != room.announced_state:
             self._announce(room)
 
-    def publish_results(self, room: Room, ranking: list[dict], now_ms: int) -> None:
+    def publish_results(self, room: Room, results: list[Result], now_ms: int) -> None:
         """After the results were saved: tell the room."""
         if room.results_out:
             return
         room.results_out = True
         room.touched_ms = now_ms
-        room.last_results = {"type": "results", "race_id": room.race.race_id, "ranking": ranking}
+        room.last_results = {"type": "results", "race_id": room.race.race_id,
+                             "ranking": [r.entry() for r in results]}
         self._broadcast(room, [room.last_results])
         if room.room_id in self.rooms:
             if not room.seats:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from protocol import scoring
 from protocol.messages import ProtocolError
+from server.core import integrity
+from server.core.results import Result
 from server.core.texts import Text
 from protocol.typing_model import TypingState
 
@@ -263,3 +265,18 @@ class Race:
                 "place": r.place,        # finish order: breaks ties of equal time
             })
         return scoring.rank(entries)
+
+    def results(self, max_wpm: float) -> list[Result]:
+        """The final results in ranking order, each with its integrity verdict: an
+        implausible result is kept with the reason, shown to the room and kept off the
+        boards (see server/core/integrity.py)."""
+        results = []
+        for entry in self.ranking():
+            racer = self.racers[entry["slot"]]
+            log = racer.log
+            results.append(Result(
+                entry["player_id"], entry["name"], entry["slot"], entry["place"],
+                entry["status"], entry["wpm"], entry["accuracy"], entry["race_ms"],
+                entry["pos"], racer.typing.keystrokes, racer.typing.correct_keystrokes, log,
+                integrity.check(self.text.body, log, entry["wpm"], max_wpm)))
+        return results

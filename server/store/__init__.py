@@ -7,6 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from server.core.results import Result
 from server.core.texts import Text
 
 
@@ -33,24 +34,6 @@ class TextExists(ValueError):
 
 
 @dataclass
-class ResultRecord:
-    """One racer's result of one race, as saved."""
-    player_id: str
-    name: str
-    slot: int
-    place: int
-    status: str                 # finished | dnf | left
-    wpm: float
-    accuracy: float
-    race_ms: int
-    pos: int
-    keystrokes: int
-    correct_keystrokes: int
-    log: list                   # [(race_ms, keys)]: every input with its server time
-    flagged: str | None = None  # why the result is kept off the boards
-
-
-@dataclass
 class RaceRecord:
     race_id: str
     room_id: str
@@ -58,7 +41,7 @@ class RaceRecord:
     text_id: int
     started_ms: int             # server wall clock of the start
     ended_ms: int
-    results: list[ResultRecord] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)   # the core's frozen results
 
 
 class Store(ABC):

@@ -43,7 +43,8 @@ import json
 import msgpack
 
 from server.store.redis_adapter import Redis
-from server.store import RaceRecord, ResultRecord, Store, StoreUnusable, TextExists
+from server.core.results import Result
+from server.store import RaceRecord, Store, StoreUnusable, TextExists
 from server.core.texts import Text
 
 RECENT = 10
@@ -227,10 +228,6 @@ def _digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _clean(r: ResultRecord) -> bool:
-    return r.status == "finished" and r.flagged is None
-
-
 class RedisStore(Store):
     def __init__(self, url: str, prefix: str = "tr:", timeout: float = 2.0):
         self.url = url
@@ -312,7 +309,6 @@ class RedisStore(Store):
                              for r in race.results]], use_bin_type=True)
         args: list = [self.prefix, race.race_id, race.text_id, record, race.ended_ms]
         for r in race.results:
-            clean = _clean(r)
             summary = {"race_id": race.race_id, "kind": race.kind, "text_id": race.text_id,
                        "wpm": r.wpm, "accuracy": r.accuracy, "place": r.place,
                        "racers": racers, "status": r.status, "race_ms": r.race_ms,
@@ -320,8 +316,8 @@ class RedisStore(Store):
             entry = {"player_id": r.player_id, "name": r.name, "wpm": r.wpm,
                      "accuracy": r.accuracy, "race_ms": r.race_ms, "at_ms": race.ended_ms,
                      "text_id": race.text_id, "race_id": race.race_id}
-            args += [r.player_id, float(r.wpm), float(r.accuracy), "1" if clean else "0",
-                     "1" if clean and r.place == 1 and racers > 1 else "0",
+            args += [r.player_id, float(r.wpm), float(r.accuracy), "1" if r.clean else "0",
+                     "1" if r.won(racers) else "0",
                      f"{race.ended_ms:015d}:{race.race_id}",
                      json.dumps(summary), json.dumps(entry)]
         await self.redis.eval(_SAVE_RACE, [], args)
@@ -334,7 +330,7 @@ class RedisStore(Store):
             blob, raw=False)
         record = RaceRecord(rid, room_id, kind, text_id, started_ms, ended_ms)
         for r in sorted(results, key=lambda r: r[3]):
-            record.results.append(ResultRecord(*r[:11], [tuple(e) for e in r[11]], r[12]))
+            record.results.append(Result(*r[:11], [tuple(e) for e in r[11]], r[12]))
         return record
 
     async def player_stats(self, player_id):

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import msgpack
 
-from server.store import RaceRecord, ResultRecord, Store, TextExists
+from server.core.results import Result
+from server.store import RaceRecord, Store, TextExists
 from server.core.texts import Text
 
 # Each entry migrates the schema from version i to i+1. Never edit a shipped one.
@@ -188,8 +189,7 @@ class SqliteStore(Store):
                          len(race.results), r.status, r.wpm, r.accuracy, r.race_ms, r.pos,
                          r.keystrokes, r.correct_keystrokes, r.flagged, race.ended_ms,
                          msgpack.packb([list(e) for e in r.log], use_bin_type=True)))
-                clean = sum(1 for r in race.results
-                            if r.status == "finished" and r.flagged is None)
+                clean = sum(1 for r in race.results if r.clean)
                 db.execute("UPDATE texts SET completions = completions + ? WHERE text_id = ?",
                            (clean, race.text_id))
                 db.execute("COMMIT")
@@ -209,7 +209,7 @@ class SqliteStore(Store):
                                 race["started_ms"], race["ended_ms"])
             for r in self._db.execute("SELECT * FROM results WHERE race_id = ? ORDER BY place",
                                       (race_id,)):
-                record.results.append(ResultRecord(
+                record.results.append(Result(
                     r["player_id"], r["name"], r["slot"], r["place"], r["status"], r["wpm"],
                     r["accuracy"], r["race_ms"], r["pos"], r["keystrokes"],
                     r["correct_keystrokes"],

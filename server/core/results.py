@@ -1,0 +1,43 @@
+"""A racer's result: one frozen value made by the race when it ends, with the
+integrity verdict already on it. The store persists it as it is; what counts as a
+clean result and as a win is defined here, once, and the stores follow it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FINISHED = "finished"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    player_id: str
+    name: str
+    slot: int
+    place: int
+    status: str                 # finished | dnf | left
+    wpm: float
+    accuracy: float
+    race_ms: int
+    pos: int
+    keystrokes: int
+    correct_keystrokes: int
+    log: list                   # [(race_ms, keys)]: every input with its server time
+    flagged: str | None = None  # why the result is kept off the boards
+
+    @property
+    def clean(self) -> bool:
+        """Counts for averages, bests, boards, completions and ratings: finished, and
+        nothing implausible about it."""
+        return self.status == FINISHED and self.flagged is None
+
+    def won(self, racers: int) -> bool:
+        """A win: a clean first place against at least one other racer."""
+        return self.clean and self.place == 1 and racers > 1
+
+    def entry(self) -> dict:
+        """The result as a `results` message ranks it."""
+        return {"slot": self.slot, "player_id": self.player_id, "name": self.name,
+                "wpm": self.wpm, "accuracy": self.accuracy, "race_ms": self.race_ms,
+                "status": self.status, "pos": self.pos, "place": self.place,
+                "flagged": self.flagged}
