@@ -32,7 +32,7 @@ from server.cluster.bus import Bus
 from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Member,
                                      Request, decode, encode)
 from server.cluster.directory import Directory, loc_fields
-from server.core.lobby import normalize_code
+from server.core.room import normalize_code
 from server.net.handlers import identity
 from server.net.handlers.identity import send_joined
 from server.store.redis_adapter import Redis, RedisError

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 
-from server.core.lobby import ALL, PLAYERS, SPECTATORS, Room
+from server.core.lobby import ALL, PLAYERS, SPECTATORS
+from server.core.room import Room
 from server.net.conn import OPEN, Conn, ws_frame
 from server.net.limits import buffered_bytes
 from server.net.logs import event

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from server.core.lobby import Lobby, Room
+from server.core.lobby import Lobby
+from server.core.room import Room
 from server.net.logs import event
 from server.store import RaceRecord, Store
 
