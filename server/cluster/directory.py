@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from server.store.redis_adapter import Redis
 
+HEARTBEAT_S = 1.0          # liveness refresh, reaping, peer checks; retry of failed writes
+
 P = "typerace:"
 NODE, NODES, LOC, IDX, SUM, OPEN, O = (P + "node:", P + "nodes", P + "loc", P + "idx:",
                                        P + "sum:", P + "open", P + "o:")

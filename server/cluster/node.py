@@ -18,7 +18,6 @@ Bus messages are the typed records of server/cluster/messages.py.
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import secrets
 import time
@@ -31,7 +30,9 @@ from server.cluster import SingleProcess
 from server.cluster.bus import Bus
 from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Member,
                                      Request, decode, encode)
-from server.cluster.directory import Directory, loc_fields
+from server.cluster.directory import HEARTBEAT_S, Directory
+from server.cluster.registry import Registry
+from server.cluster.remote import RemoteConn
 from server.core.room import normalize_code
 from server.net.handlers import identity
 from server.net.handlers.identity import send_joined
@@ -39,43 +40,10 @@ from server.store.redis_adapter import Redis, RedisError
 
 log = logging.getLogger("typerace.cluster")
 
-HEARTBEAT_S = 1.0          # liveness refresh, reaping and peer checks
 TTL_MS = 3000              # a node whose heartbeat stopped for this long is dead...
 LOST_AFTER_S = 2.0         # ...once peers saw it missing this long (covers a Redis restart)
-OPEN_FOREVER = 10 ** 15    # "joinable until" of a room that is still waiting
 
 ROOM_OPS = frozenset({"input", "leave", "start", "kick", "configure", "rematch"})
-
-
-class _RemoteSocket:
-    """What the app may do with a remote player's socket: close it (via its edge)."""
-
-    __slots__ = ("cluster", "conn")
-
-    def __init__(self, cluster: "Cluster", conn: "RemoteConn"):
-        self.cluster, self.conn = cluster, conn
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        self.cluster._queue(self.conn.edge, Close(self.conn.player_id, code, reason))
-
-
-class RemoteConn:
-    """A player connected to another process, as its room's owner sees it."""
-
-    def __init__(self, cluster: "Cluster", edge: str, player_id: str, name: str, codec,
-                 ip: str):
-        self.edge = edge
-        self.ip = ip                      # the client's address, as its edge saw it
-        # Joins by unknown code are limited on the edge; this bucket only matters when
-        # a room vanished between the edge's look-up and the owner.
-        self.join_bucket = cluster.app.failed_joins.conn_bucket(cluster.app.clock.monotonic())
-        self.player_id = player_id
-        self.name = name
-        self.codec = codec
-        self.ws = _RemoteSocket(cluster, self)
-        self.prefer: str | None = None    # the room a forwarded quick_race claimed
-        self.queue: collections.deque = collections.deque()
-        self.busy = False                 # a task is running this player's requests
 
 
 class Cluster(SingleProcess):
@@ -90,14 +58,7 @@ class Cluster(SingleProcess):
         self.remote: dict[str, str] = {}        # local player -> owner of its room
         self._pending: dict[str, list] = {}     # edge -> items to send this loop turn
         self._flush_scheduled = False
-        # What this process last wrote to the directory about the rooms it owns.
-        self._registered: dict[str, list[str]] = {}     # room_id -> loc fields
-        self._open: dict[str, tuple[int, int]] = {}     # room_id -> (seats, until)
-        self._claims: collections.Counter = collections.Counter()  # see _quick_race_here
-        self._summaries: dict[str, bytes] = {}
-        self._dirty: set[str] = set()
-        self._dirty_event = asyncio.Event()
-        self._sync_lock = asyncio.Lock()
+        self.registry = Registry(app, self.directory)   # what we wrote of our rooms
         self._missing_since: dict[str, float] = {}
         self._tasks: list[asyncio.Task] = []
 
@@ -110,7 +71,7 @@ class Cluster(SingleProcess):
         except RedisError as exc:
             log.warning("cluster: first heartbeat failed (%s); retrying", exc)
         self._tasks = [asyncio.create_task(self._heartbeat_loop(), name="cluster-heartbeat"),
-                       asyncio.create_task(self._sync_loop(), name="cluster-sync")]
+                       asyncio.create_task(self.registry.run(), name="cluster-sync")]
         log.info("cluster node %s is up", self.node)
 
     async def stop(self) -> None:
@@ -139,10 +100,10 @@ class Cluster(SingleProcess):
             else:
                 by_edge.setdefault(conn.edge, []).append(conn.player_id)
         for edge, pids in by_edge.items():
-            self._queue(edge, Frames(codec.binary, frame, pids))
+            self.send_soon(edge, Frames(codec.binary, frame, pids))
         return local
 
-    def _queue(self, node: str, item) -> None:
+    def send_soon(self, node: str, item) -> None:
         self._pending.setdefault(node, []).append(item)
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -171,11 +132,11 @@ class Cluster(SingleProcess):
             if conn is None or conn.edge != message.edge:
                 return
             if kind is Left:
-                self._mark_player(message.pid)
+                self.registry.mark_player(message.pid)
                 self.app.lobby.leave(message.pid, self.app.clock.now_ms())
             self._unregister_remote(conn)
             if kind is Dropped and message.pid not in self.app.lobby.seated:
-                self._queue(message.edge, Member(message.pid, None))  # nothing to come back to
+                self.send_soon(message.edge, Member(message.pid, None))  # nothing to come back to
         elif kind is Back:
             self._reconnect_remote(self._remote_conn(message.edge, message.pid, message.name,
                                                      message.codec))
@@ -223,7 +184,7 @@ class Cluster(SingleProcess):
         self.remote[pid] = owner
         lobby = self.app.lobby
         if pid in lobby.seated or pid in lobby.watching:   # one room at a time
-            self._mark_player(pid)
+            self.registry.mark_player(pid)
             lobby.leave(pid, self.app.clock.now_ms())
             self.app.flush()
 
@@ -249,20 +210,20 @@ class Cluster(SingleProcess):
                     continue                  # typing never changes where one is
                 lobby = self.app.lobby
                 member = conn.player_id in lobby.seated or conn.player_id in lobby.watching
-                self._queue(conn.edge, Member(conn.player_id, self.node if member else None))
+                self.send_soon(conn.edge, Member(conn.player_id, self.node if member else None))
         finally:
             conn.busy = False
 
     def _unregister_remote(self, conn: RemoteConn) -> None:
         conn.queue.clear()
-        self._mark_player(conn.player_id)
+        self.registry.mark_player(conn.player_id)
         self.app.sessions.unregister(conn)
 
     def _reconnect_remote(self, conn: RemoteConn) -> None:
         app = self.app
         seated = app.lobby.reconnect(conn.player_id, app.clock.now_ms())
         if seated is None:
-            self._queue(conn.edge, Member(conn.player_id, None))
+            self.send_soon(conn.edge, Member(conn.player_id, None))
             return
         room, seat = seated
         app.flush()
@@ -270,7 +231,7 @@ class Cluster(SingleProcess):
         resume = app.lobby.racer_state(room, seat.slot)
         if resume is not None:
             app.delivery.send(conn, resume)
-        self._queue(conn.edge, Member(conn.player_id, self.node))
+        self.send_soon(conn.edge, Member(conn.player_id, self.node))
 
     # ---- the edge: which requests go where ----------------------------------------
 
@@ -287,7 +248,7 @@ class Cluster(SingleProcess):
         if kind in ROOM_OPS:
             if owner is None:
                 if kind != "input":      # typing changes nothing the directory shows
-                    self._mark_player(pid)
+                    self.registry.mark_player(pid)
                 return False
             self._forward(owner, conn, message)
             return True
@@ -345,7 +306,7 @@ class Cluster(SingleProcess):
     def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
         # Queued with the frames for `owner`: one bus message per loop turn carries them
         # all (inputs come 10 times a second per racer), in the order they were made.
-        self._queue(owner, Request(conn.player_id, conn.name, conn.codec.subprotocol,
+        self.send_soon(owner, Request(conn.player_id, conn.name, conn.codec.subprotocol,
                                    message, prefer, conn.ip))
 
     def _drop_remote(self, pid: str) -> None:
@@ -383,18 +344,15 @@ class Cluster(SingleProcess):
 
     async def _quick_race_here(self, conn, req, prefer: str | None) -> None:
         app = self.app
-        self._mark_player(conn.player_id)
+        self.registry.mark_player(conn.player_id)
         text = await app.library.random_text()
         room, seat = app.lobby.quick_race(conn.player_id, conn.name, text,
                                           app.clock.now_ms(), prefer)
         if prefer is not None:
-            # The claim counted one seat in `prefer` that our seat count will not show
-            # unless the player sits there: the next sync subtracts it.
-            self._claims[prefer] += 1
-            self._mark(prefer)
+            self.registry.claimed(prefer)
         # Open the room to the other processes before anyone hears of it, so that a
         # player arriving elsewhere right after is matched into it.
-        await self._sync_now({room.room_id} | ({prefer} if prefer else set()))
+        await self.registry.sync_now({room.room_id} | ({prefer} if prefer else set()))
         send_joined(app, conn, req, room, seat.slot)
 
     async def _list_races(self, conn, req) -> None:
@@ -414,114 +372,8 @@ class Cluster(SingleProcess):
         if owner is not None:    # kept: the player may say hello again here
             self._send_to(owner, Dropped(self.node, conn.player_id))
 
-    # ---- the directory: what this process owns -------------------------------------
-
     async def room_created(self, room) -> None:
-        """A private room's codes must resolve everywhere before its host sees them."""
-        self._registered[room.room_id] = fields = loc_fields(room.room_id, room.code,
-                                                             room.watch_code)
-        try:
-            await self.directory.register(room.room_id, fields)
-        except RedisError as exc:
-            log.warning("cluster: room %s not registered yet: %s", room.room_id, exc)
-            self._registered.pop(room.room_id, None)
-            self._mark(room.room_id)
-
-    def _mark(self, room_id: str) -> None:
-        self._dirty.add(room_id)
-        self._dirty_event.set()
-
-    def _mark_player(self, pid: str) -> None:
-        lobby = self.app.lobby
-        room = lobby.seated.get(pid) or lobby.watching.get(pid)
-        if room is not None:
-            self._mark(room.room_id)
-
-    async def _sync_loop(self) -> None:
-        while True:
-            await self._dirty_event.wait()
-            self._dirty_event.clear()
-            dirty, self._dirty = self._dirty, set()
-            if not await self._sync_now(dirty):
-                await asyncio.sleep(HEARTBEAT_S)   # the heartbeat notices Redis is back
-
-    async def _sync_now(self, room_ids: set[str]) -> bool:
-        """_sync, one at a time (it compares with what was last written)."""
-        async with self._sync_lock:
-            try:
-                await self._sync(room_ids)
-                return True
-            except RedisError as exc:
-                log.warning("cluster: directory update failed (%s); will retry", exc)
-            except Exception:
-                log.exception("cluster: directory update failed")
-            self._dirty |= room_ids
-            return False
-
-    async def _sync(self, room_ids: set[str]) -> None:
-        """Bring the directory in line with the lobby for these rooms."""
-        lobby, d = self.app.lobby, self.directory
-        now = self.app.clock.now_ms()
-        changed: dict[str, bytes] = {}
-        removed: list[str] = []
-        for room_id in room_ids:
-            room = lobby.rooms.get(room_id)
-            if room is None:
-                fields = self._registered.pop(room_id, None)
-                if fields is not None or room_id in self._open:
-                    await d.unregister(room_id, fields or [])
-                self._open.pop(room_id, None)
-                self._claims.pop(room_id, None)
-                if self._summaries.pop(room_id, None) is not None:
-                    removed.append(room_id)
-                continue
-            # Its id, codes and seated players (so a player reconnecting through any
-            # process finds its seat).
-            fields = loc_fields(room_id, room.code, room.watch_code) + [
-                "p:" + seat.player_id for seat in room.seats.values()]
-            old = self._registered.get(room_id, [])
-            added = [f for f in fields if f not in old]
-            gone = [f for f in old if f not in fields]
-            if added:
-                await d.register(room_id, added)
-            if gone:
-                await d.forget(room_id, gone)
-            self._registered[room_id] = fields
-            if not room.public:
-                continue
-            await self._sync_open(room, now)
-            summary = (msgpack.packb(room.view(False), use_bin_type=True)
-                       if room.state != "finished" else None)
-            if summary != self._summaries.get(room_id):
-                if summary is None:
-                    del self._summaries[room_id]
-                    removed.append(room_id)
-                else:
-                    self._summaries[room_id] = changed[room_id] = summary
-        if changed or removed:
-            await d.set_summaries(changed, removed)
-
-    async def _sync_open(self, room, now: int) -> None:
-        room_id, seats = room.room_id, len(room.seats)
-        takes = self.app.lobby.takes_players(room, now) or (
-            seats >= room.settings["max_players"] and room.race is None)
-        if not takes:
-            if room_id in self._open:
-                await self.directory.close(room_id)
-                del self._open[room_id]
-            self._claims.pop(room_id, None)
-            return
-        until = OPEN_FOREVER if room.race is None else (
-            room.race.start_ms - self.app.lobby.config.late_join_ms)
-        if room_id not in self._open:
-            self._claims.pop(room_id, None)
-            await self.directory.open(room_id, room.settings["max_players"], seats, until)
-        else:
-            last_seats, last_until = self._open[room_id]
-            delta = seats - last_seats - self._claims.pop(room_id, 0)
-            if delta or until != last_until:
-                await self.directory.adjust(room_id, delta, until)
-        self._open[room_id] = (seats, until)
+        await self.registry.room_created(room)
 
     # ---- liveness -----------------------------------------------------------------
 
@@ -538,12 +390,8 @@ class Cluster(SingleProcess):
     async def _beat(self) -> None:
         if await self.directory.heartbeat():
             # Redis did not know us (first beat, or it restarted empty): register all.
-            self._registered.clear()
-            self._open.clear()
-            self._claims.clear()
-            self._summaries.clear()
-        for room_id in [*self.app.lobby.rooms, *self._registered, *self._open]:
-            self._mark(room_id)
+            self.registry.forget_all()
+        self.registry.mark_all()
         await self.directory.reap()
         await self._check_peers()
 
