@@ -32,7 +32,7 @@ averages, completions and the boards (as in the SQLite adapter).
 save_race is idempotent by race_id (the script does nothing when the race exists),
 so the app's retry loop can repeat a save whose reply was lost in an outage without
 counting it twice. Durability across a Redis restart is Redis's own persistence
-(appendonly): see the README section "Scaling out with Redis".
+(appendonly): see docs/scaling.md, "The shared store".
 """
 
 from __future__ import annotations
