@@ -12,7 +12,7 @@ it settle (--warmup), then measures over --window seconds:
 - server CPU: utime+stime from /proc/<pid>/stat, in µs per racer-second;
 - RSS per racer: (VmRSS at the end of the window - idle VmRSS) / racers;
 - tick latency p50/p99 and input-to-tick latency p99 from the racers.
-Results go to bench/results/<date>-<time>.json and .md (the table the README shows).
+Results go to bench/results/<date>-<time>.json and .md (the table docs/performance.md shows).
 """
 
 from __future__ import annotations
@@ -336,7 +336,7 @@ def cmd_run(args) -> int:
 
 
 def write_report(meta: dict, name: str) -> None:
-    """bench/results/<name>.json (every point) and .md (the table the README shows)."""
+    """bench/results/<name>.json (every point) and .md (the table docs/performance.md shows)."""
     out = os.path.join(HERE, "results")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, name + ".json"), "w") as f:

@@ -24,11 +24,11 @@ from websockets.exceptions import ConnectionClosed
 from client_demo.client import Client
 from client_demo.play_model import (BACKSPACE_KEY, ENTER, ESCAPE, QUIT, STYLE, PlayModel,
                                     render)
+from protocol import CLOSE_REPLACED
 
 FLUSH_S = 0.1
 REFRESH_S = 0.1          # redraw rate for the countdown and live wpm
 RECONNECT_DELAYS_S = (0.2, 0.5, 1, 2, 4, 8)
-CLOSE_REPLACED = 4000    # the server closed us: the same player connected again elsewhere
 
 
 def now_ms() -> int:

@@ -2,7 +2,7 @@
 
 Every limit a client can hit is declared here, so protocol/REFERENCE.md and the
 server agree. A message that breaks a rule raises ProtocolError with the code
-PROTOCOL.md names; the connection lives on.
+protocol/REFERENCE.md names; the connection lives on.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
 }
 
 # Message types whose field errors carry their own code instead of bad_message:
-# PROTOCOL.md promises `text_invalid` for anything wrong with a submitted text.
+# protocol/REFERENCE.md promises `text_invalid` for anything wrong with a submitted text.
 FIELD_ERROR_CODES = {"submit_text": "text_invalid"}
 
 SETTINGS = {

@@ -24,7 +24,7 @@ def accuracy(correct_keystrokes: int, total_keystrokes: int) -> float:
 
 
 def rank_key(entry: dict):
-    """Sort key of PROTOCOL.md's ranking rule.
+    """Sort key of the ranking rule (protocol/REFERENCE.md, "The race").
 
     Finishers by time; then everyone else by position, larger first. Among equal
     positions a racer still present (dnf) ranks above one who left. Finishers with

@@ -59,7 +59,7 @@ class Config:
                            "--redis-url when above 1)", 1, 256)
     reuse_port: bool = knob(False, "bind with SO_REUSEPORT (set for each worker by --workers)")
     log_level: str = knob("info", "log level", choices=("debug", "info", "warning", "error"))
-    # ---- robustness and operations (README "Robustness and operations") ----
+    # ---- robustness and operations (docs/operations.md) ----
     max_send_buffer: int = knob(262144, "bytes queued for one slow client before it is "
                                 "dropped and closed", 4096, 64 * 1024 * 1024)
     ping_interval_s: float = knob(20.0, "seconds between keepalive pings", 0.05, 3600)

@@ -74,3 +74,26 @@ def test_a_server_without_redis_never_imports_asyncio_redis():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_a_running_server_without_redis_never_loads_the_redis_adapter(tmp_path):
+    """Started, serving a client and stopped: a lazy import on any of those paths
+    would show here, where importing the modules alone would not."""
+    code = (
+        "import asyncio, sys\n"
+        "from client_demo.client import Client\n"
+        "from server.config import load_config\n"
+        "from server.net.app import TyperaceServer\n"
+        "async def main():\n"
+        f"    server = TyperaceServer(load_config(['--port', '0', '--db', {str(tmp_path / 't.db')!r}]))\n"
+        "    await server.start()\n"
+        "    client = await Client.connect(f'ws://127.0.0.1:{server.port}/ws')\n"
+        "    await client.hello('Ann')\n"
+        "    await client.request({'type': 'practice'})\n"
+        "    await client.close()\n"
+        "    await server.stop()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if 'redis' in m))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, check=True).stdout.strip()
+    assert out == "[]"

@@ -3,19 +3,11 @@ so the live WPM a browser shows is the one the server will record."""
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
 
 from protocol import scoring
 
-SCORING_JS = Path(__file__).resolve().parent.parent / "client_demo" / "web" / "scoring.js"
-NODE = shutil.which("node")
+from .webjs import needs_node, run_module
 
 RUNNER = """
 import { readFileSync } from "node:fs";
@@ -41,14 +33,10 @@ def vectors() -> dict:
     }
 
 
-@pytest.mark.skipif(NODE is None and not os.environ.get("CI"), reason="node is not installed")
-def test_scoring_js_matches_the_python_scoring_module_exactly():
-    assert NODE, "node is required in CI"
+@needs_node
+def test_scoring_js_matches_the_python_scoring_module_exactly(tmp_path):
     cases = vectors()
-    done = subprocess.run([NODE, "--input-type=module", "-e", RUNNER, SCORING_JS.as_uri()],
-                          input=json.dumps(cases), capture_output=True, text=True, timeout=60,
-                          check=True)
-    js = json.loads(done.stdout)
+    js = run_module(tmp_path, "scoring.js", RUNNER, cases)
     assert js["chars_per_word"] == scoring.CHARS_PER_WORD
     # Same IEEE-754 operations in the same order: equal to the last bit, not approximately.
     assert js["wpm"] == [scoring.wpm(c, ms) for c, ms in cases["wpm"]]

@@ -1,5 +1,5 @@
 """What a hostile client cannot do: forge an identity, guess a room code, act as the
-host, or change a race it only watches. README "Security review" cites these tests."""
+host, or change a race it only watches. docs/security.md cites these tests."""
 
 from __future__ import annotations
 

@@ -413,3 +413,24 @@ async def test_a_phone_sized_screen_and_the_keyboard_alone_are_enough(browser):
     rows = await results_rows(page)
     assert [(r[1], r[3], r[5]) for r in rows] == [("Kim", "100.0%", "finished")]
     await no_sideways_scroll(page)
+
+
+async def test_the_page_works_under_its_own_content_security_policy(browser):
+    """The other tests bypass the policy (see Browser.page); here the browser enforces it,
+    so a module the policy, or its content type, kept from loading would leave a dead page."""
+    context = await browser.browser.new_context()
+    context.set_default_timeout(WAIT_MS)
+    browser.contexts.append(context)
+    page = await context.new_page()
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.on("pageerror", lambda exc: browser.errors.append(f"strict page: {exc}"))
+    await page.goto(browser.base_url + "/")
+    await say_hello(page, "Cy")
+    await page.click("#practice-btn")
+    await expect(page.locator("#passage")).to_have_text(PASSAGE)
+    await wait_racing(page)
+    await type_keys(page, PASSAGE)
+    await expect(page.locator("#results")).to_be_visible()
+    assert refused == []

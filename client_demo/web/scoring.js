@@ -1,7 +1,8 @@
 // Scoring shared with the server: mirrors protocol/scoring.py exactly.
 // wpm = (correct characters / 5) / minutes; accuracy = correct / all keystrokes.
+import { CHARS_PER_WORD } from "./protocol.js";
 
-export const CHARS_PER_WORD = 5;
+export { CHARS_PER_WORD };
 
 /** Words per minute; 0 when no time passed or nothing was typed correctly. */
 export function wpm(correctChars, elapsedMs) {

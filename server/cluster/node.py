@@ -82,7 +82,7 @@ class Cluster(SingleProcess):
         await asyncio.sleep(0)
         await self.bus.close()
         try:   # leave at once rather than wait for our key to expire
-            await self.redis.delete("typerace:node:" + self.node)
+            await self.redis.execute("DEL", "typerace:node:" + self.node)
             await self.directory.reap()
         except RedisError:
             pass

@@ -254,7 +254,7 @@ class Race:
         return []
 
     def ranking(self) -> list[dict]:
-        """The final ranking of PROTOCOL.md, one entry per racer."""
+        """The final ranking (protocol/REFERENCE.md, "The race"), one entry per racer."""
         entries = []
         for r in self.racers.values():
             race_ms = r.stop_ms(self.final_race_ms)

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 from http import HTTPStatus
 from importlib import resources
+from pathlib import PurePath
 
 from websockets.datastructures import Headers
 from websockets.http11 import Response
 
+from protocol import jsmodule
 from server.net.limits import ConnectionLimits
 from server.net.metrics import CONTENT_TYPE
 
 WS_PATH = "/ws"
+# The page never needs anything from elsewhere; a strict policy blunts injected markup.
+# Sent as a header with every file of the page (index.html carries no copy of it).
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'")
+# The page's file types, by suffix: not the platform's mimetypes table, which may call
+# .js "text/plain" (Windows) or not know it, and browsers refuse a module of such a type.
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+}
+PROTOCOL_JS = jsmodule.source().encode()
 
 
 def response(status: int, body: bytes, content_type: str, extra: dict | None = None) -> Response:
@@ -40,13 +54,12 @@ def _static(name: str) -> Response | None:
         body = item.read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ModuleNotFoundError):
         return None
-    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if kind.startswith("text/") or kind.endswith("javascript"):
-        kind += "; charset=utf-8"
-    # The page never needs anything from elsewhere; a strict policy blunts injected markup.
-    csp = ("default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
-           "style-src 'self'; script-src 'self'")
-    return response(200, body, kind, {"Content-Security-Policy": csp})
+    kind = CONTENT_TYPES.get(PurePath(name).suffix, "application/octet-stream")
+    return page_file(body, kind)
+
+
+def page_file(body: bytes, content_type: str) -> Response:
+    return response(200, body, content_type, {"Content-Security-Policy": CSP})
 
 
 def route(server, connection, request) -> Response | None:
@@ -65,6 +78,8 @@ def route(server, connection, request) -> Response | None:
         return json_response(200 if health["status"] == "ok" else 503, health)
     if path == "/metrics":
         return response(200, server.metrics.render(), CONTENT_TYPE)
+    if path == jsmodule.PATH:
+        return page_file(PROTOCOL_JS, CONTENT_TYPES[".js"])
     if path == "/":
         path = "/index.html"
     found = _static(path[1:])

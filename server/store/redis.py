@@ -32,7 +32,7 @@ averages, completions and the boards (as in the SQLite adapter).
 save_race is idempotent by race_id (the script does nothing when the race exists),
 so the app's retry loop can repeat a save whose reply was lost in an outage without
 counting it twice. Durability across a Redis restart is Redis's own persistence
-(appendonly): see the README section "Scaling out with Redis".
+(appendonly): see docs/scaling.md, "The shared store".
 """
 
 from __future__ import annotations
@@ -254,7 +254,7 @@ class RedisStore(Store):
     # ---- meta and players -----------------------------------------------------
 
     async def get_meta(self, key):
-        value = await self.redis.hget(self._k("meta"), key)
+        value = await self.redis.execute("HGET", self._k("meta"), key)
         return value.decode() if value is not None else None
 
     async def set_meta_once(self, key, value):
@@ -288,7 +288,8 @@ class RedisStore(Store):
         return _text(int(text_id), h) if h else None
 
     async def library_text_ids(self):
-        return [int(m) for m, _ in await self.redis.zrevrange(self._k("texts:library"))][::-1]
+        ids = await self.redis.execute("ZRANGE", self._k("texts:library"), 0, -1)
+        return [int(m) for m in ids]
 
     async def list_texts(self, offset, limit, author=None):
         zset = f"texts:by:{author}" if author else "texts"
@@ -323,7 +324,7 @@ class RedisStore(Store):
         await self.redis.eval(_SAVE_RACE, [], args)
 
     async def get_race(self, race_id):
-        blob = await self.redis.hget(self._k("race:" + race_id), "record")
+        blob = await self.redis.execute("HGET", self._k("race:" + race_id), "record")
         if blob is None:
             return None
         rid, room_id, kind, text_id, started_ms, ended_ms, results = msgpack.unpackb(

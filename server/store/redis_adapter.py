@@ -1,16 +1,21 @@
 """The one place that talks to Redis (through the asyncio-redis library).
 
-Everything else (store, bus) imports :class:`Redis`, :class:`RedisError` and
-:class:`RedisUnavailable` from here and never imports ``asyncio_redis`` itself, so the
-client library can be swapped by rewriting this file alone.
+The store (server/store/redis.py) and the cluster (server/cluster/) import
+:class:`Redis`, :class:`RedisError` and :class:`RedisUnavailable` from here and never
+import ``asyncio_redis`` itself, so the client library can be swapped by rewriting this
+file alone. Only a server started with --redis-url imports this module.
+
+What they use is small, and so is this client: ``execute`` (any command), ``eval``
+(Lua, where every multi-key write lives), ``publish``/``subscribe``/``unsubscribe``
+(the bus between processes), ``connect`` and ``close``.
 
 Conventions
 -----------
-* Arguments (keys, fields, members, values, channels, payloads) may be ``bytes`` or
-  ``str`` (encoded as UTF-8); ``int``/``float`` values are sent as their decimal text,
-  as Redis itself stores numbers. ``bool`` is refused (``b"True"`` is never wanted).
-* Results are always ``bytes`` (never decoded), counts are ``int``, scores ``float``.
-  Binary payloads such as msgpack frames therefore go through untouched.
+* Arguments (keys, values, channels, payloads) may be ``bytes`` or ``str`` (encoded as
+  UTF-8); ``int``/``float`` values are sent as their decimal text, as Redis itself
+  stores numbers. ``bool`` is refused (``b"True"`` is never wanted).
+* Replies are plain Python: ``bytes`` (never decoded, so binary payloads such as msgpack
+  frames go through untouched), ``int``, ``None``, or (nested) lists of those.
 * Every operation is bounded by ``timeout`` seconds. If Redis cannot be reached (down,
   restarting, frozen) it raises :class:`RedisUnavailable` promptly instead of hanging:
   at once while no connection is up, after ``timeout`` when the server stops answering.
@@ -18,8 +23,8 @@ Conventions
   carrying the server's message; the connection stays usable.
 * The connections reconnect by themselves after an outage (retrying every
   ``max_retry_interval`` seconds at most), and the subscriber re-subscribes all its
-  channels and patterns. Messages published while the subscriber was disconnected are
-  lost: that is Redis pub/sub. The caller never needs to recreate the client.
+  channels. Messages published while the subscriber was disconnected are lost: that is
+  Redis pub/sub. The caller never needs to recreate the client.
 
 Library quirks worked around here (asyncio-redis 0.16.0, unmaintained since 2020):
 see the comments on :class:`_Protocol`, :meth:`Redis._adopt`, :meth:`Redis.eval` and
@@ -32,7 +37,7 @@ import asyncio
 import hashlib
 import logging
 import uuid
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urlsplit
 
 import asyncio_redis
@@ -66,8 +71,6 @@ def _b(x: Value) -> bytes:
         return x
     if isinstance(x, str):
         return x.encode("utf-8")
-    if isinstance(x, (bytearray, memoryview)):
-        return bytes(x)
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return repr(x).encode("ascii")
     raise TypeError(f"cannot send {type(x).__name__} to Redis: {x!r}")
@@ -141,7 +144,6 @@ class Redis:
         self._sub_conn: asyncio_redis.Connection | None = None
         self._sub = None  # the asyncio_redis.Subscription on _sub_conn
         self._handlers: dict[bytes, Callback] = {}  # channel -> callback
-        self._phandlers: dict[bytes, Callback] = {}  # pattern -> callback
         self._protocols: list[_Protocol] = []
         self._tasks: set[asyncio.Task] = set()  # running reconnect loops
         self._reader: asyncio.Task | None = None
@@ -208,7 +210,7 @@ class Redis:
             self._adopt(conn)
         self._reader = asyncio.create_task(self._deliver(), name="redis-subscriber")
         try:
-            await self.ping()  # surfaces a wrong password / db as RedisError now
+            await self.execute("PING")  # surfaces a wrong password / db as RedisError now
         except BaseException:
             await self.close()
             raise
@@ -264,29 +266,24 @@ class Redis:
             self._sub_conn.close()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    @property
-    def connected(self) -> bool:
-        """True when the pool and the subscriber both have a live connection."""
-        return (
-            not self._closed
-            and self._pool.connections_connected > 0
-            and self._sub_conn.protocol.is_connected
-        )
+    # -------------------------------------------------------------- commands
 
-    # -------------------------------------------------------------- plumbing
+    async def execute(self, *args: Value) -> Any:
+        """Send any command, e.g. ``execute("HGET", key, field)``.
 
-    async def _call(self, command: str, *args: Any) -> Any:
-        """Run one asyncio-redis pool command under our timeout and error mapping."""
-        return await self._guard(lambda: getattr(self._pool, command)(*args))
-
-    async def _guard(self, start: Callable[[], Any]) -> Any:
-        # `start` is called inside the try: the pool raises synchronously (from
-        # attribute access) when none of its connections is up.
+        asyncio-redis has no public raw-command API; this uses its protocol's
+        internal _query on a free pool connection. Status replies come back as bytes
+        (b"OK"), arrays as lists, nil as None.
+        """
         if self._closed:
             raise RedisUnavailable("redis client is closed")
+        encoded = [_b(a) for a in args]
         try:
             async with asyncio.timeout(self._timeout):
-                return await start()
+                conn = self._pool._get_free_connection()
+                if conn is None:  # none of the pool's connections is up
+                    raise asyncio_redis.NoAvailableConnectionsInPoolError()
+                return await _unpack(await conn.protocol._query(_NoTransaction, *encoded))
         except asyncio_redis.NotConnectedError as e:  # also ConnectionLost, pool empty
             raise RedisUnavailable(f"redis at {self._where} is unreachable") from e
         except TimeoutError as e:
@@ -294,139 +291,6 @@ class Redis:
                 f"redis at {self._where} did not answer within {self._timeout} s") from e
         except asyncio_redis.ErrorReply as e:
             raise RedisError(e.args[0] if e.args else "error reply") from None
-
-    async def execute(self, *args: Value) -> Any:
-        """Send any command, e.g. ``execute("PTTL", key)``. The escape hatch.
-
-        asyncio-redis has no public raw-command API; this uses its protocol's
-        internal _query on a free pool connection. Status replies come back as bytes
-        (b"OK"), arrays as lists, nil as None.
-        """
-        encoded = [_b(a) for a in args]
-
-        async def run():
-            conn = self._pool._get_free_connection()
-            if conn is None:
-                raise asyncio_redis.NoAvailableConnectionsInPoolError()
-            return await _unpack(await conn.protocol._query(_NoTransaction, *encoded))
-
-        return await self._guard(run)
-
-    async def ping(self) -> bool:
-        await self._call("ping")
-        return True
-
-    # -------------------------------------------------------------- strings
-
-    async def get(self, key: Key) -> bytes | None:
-        return await self._call("get", _b(key))
-
-    async def set(self, key: Key, value: Value, *, px: int | None = None,
-                  nx: bool = False) -> bool:
-        """SET [PX ms] [NX]. False when NX prevented the write."""
-        reply = await self._call("set", _b(key), _b(value), None, px, nx)
-        return reply is not None
-
-    async def delete(self, *keys: Key) -> int:
-        if not keys:
-            return 0
-        return await self._call("delete", [_b(k) for k in keys])
-
-    async def incr(self, key: Key, by: int = 1) -> int:
-        return await self._call("incrby", _b(key), by)
-
-    async def expire(self, key: Key, seconds: int) -> bool:
-        return bool(await self._call("expire", _b(key), seconds))
-
-    async def pexpire(self, key: Key, ms: int) -> bool:
-        return bool(await self._call("pexpire", _b(key), ms))
-
-    # -------------------------------------------------------------- hashes
-
-    async def hget(self, key: Key, field: Key) -> bytes | None:
-        return await self._call("hget", _b(key), _b(field))
-
-    async def hset(self, key: Key, mapping: Mapping[Key, Value]) -> int:
-        """HSET key f1 v1 f2 v2...; returns the number of NEW fields.
-
-        (asyncio-redis's hset takes one field and its hmset returns no count.)
-        """
-        if not mapping:
-            return 0
-        args = [x for f, v in mapping.items() for x in (f, v)]
-        return await self.execute("HSET", key, *args)
-
-    async def hgetall(self, key: Key) -> dict[bytes, bytes]:
-        return await self._call("hgetall_asdict", _b(key))
-
-    async def hdel(self, key: Key, *fields: Key) -> int:
-        if not fields:
-            return 0
-        return await self._call("hdel", _b(key), [_b(f) for f in fields])
-
-    async def hincrby(self, key: Key, field: Key, by: int = 1) -> int:
-        return await self._call("hincrby", _b(key), _b(field), by)
-
-    # -------------------------------------------------------------- sets
-
-    async def sadd(self, key: Key, *members: Value) -> int:
-        if not members:
-            return 0
-        return await self._call("sadd", _b(key), [_b(m) for m in members])
-
-    async def srem(self, key: Key, *members: Value) -> int:
-        if not members:
-            return 0
-        return await self._call("srem", _b(key), [_b(m) for m in members])
-
-    async def smembers(self, key: Key) -> set[bytes]:
-        return await self._call("smembers_asset", _b(key))
-
-    # -------------------------------------------------------------- sorted sets
-
-    async def zadd(self, key: Key, mapping: Mapping[Key, float], *,
-                   nx: bool = False) -> int:
-        """ZADD key [NX] score member...; returns the number of NEW members."""
-        if not mapping:
-            return 0
-        scores = {_b(m): float(s) for m, s in mapping.items()}
-        return await self._call("zadd", _b(key), scores, nx)
-
-    async def zincrby(self, key: Key, member: Key, by: float) -> float:
-        # (the library's argument order is key, increment, member; it wants a float)
-        return await self._call("zincrby", _b(key), float(by), _b(member))
-
-    async def zrevrange(self, key: Key, start: int = 0,
-                        stop: int = -1) -> list[tuple[bytes, float]]:
-        """Members with scores, highest score first (ZREVRANGE ... WITHSCORES)."""
-        reply = await self._call("zrevrange_asdict", _b(key), start, stop)
-        return list(reply.items())  # the dict keeps Redis's order
-
-    async def zscore(self, key: Key, member: Key) -> float | None:
-        return await self._call("zscore", _b(key), _b(member))
-
-    async def zrem(self, key: Key, *members: Key) -> int:
-        if not members:
-            return 0
-        return await self._call("zrem", _b(key), [_b(m) for m in members])
-
-    # -------------------------------------------------------------- lists
-
-    async def lpush(self, key: Key, *values: Value) -> int:
-        if not values:
-            return await self._call("llen", _b(key))
-        return await self._call("lpush", _b(key), [_b(v) for v in values])
-
-    async def rpush(self, key: Key, *values: Value) -> int:
-        if not values:
-            return await self._call("llen", _b(key))
-        return await self._call("rpush", _b(key), [_b(v) for v in values])
-
-    async def lrange(self, key: Key, start: int = 0, stop: int = -1) -> list[bytes]:
-        return await self._call("lrange_aslist", _b(key), start, stop)
-
-    async def ltrim(self, key: Key, start: int, stop: int) -> None:
-        await self._call("ltrim", _b(key), start, stop)
 
     # -------------------------------------------------------------- Lua
 
@@ -453,7 +317,7 @@ class Redis:
 
     async def publish(self, channel: Key, payload: Value) -> int:
         """Returns how many subscribers (in all processes) received it."""
-        return await self._call("publish", _b(channel), _b(payload))
+        return await self.execute("PUBLISH", channel, payload)
 
     async def subscribe(self, channels: Iterable[Key], callback: Callback) -> None:
         """Deliver messages on `channels` to ``callback(channel, payload)``.
@@ -468,63 +332,46 @@ class Redis:
         when the connection comes back (like every other subscription);
         unsubscribe() to drop it.
         """
-        await self._subscribe(False, [_b(c) for c in channels], callback)
-
-    async def psubscribe(self, patterns: Iterable[Key], callback: Callback) -> None:
-        """Like subscribe(), for glob patterns; callback gets the actual channel."""
-        await self._subscribe(True, [_b(p) for p in patterns], callback)
-
-    async def unsubscribe(self, channels: Iterable[Key]) -> None:
-        """Stop delivering `channels`. Takes effect at once, never raises."""
-        await self._unsubscribe(False, [_b(c) for c in channels])
-
-    async def punsubscribe(self, patterns: Iterable[Key]) -> None:
-        await self._unsubscribe(True, [_b(p) for p in patterns])
-
-    async def _subscribe(self, pattern: bool, names: list[bytes], callback: Callback):
         if self._closed:
             raise RedisUnavailable("redis client is closed")
+        names = [_b(c) for c in channels]
         if not names:
             return
-        handlers = self._phandlers if pattern else self._handlers
         for name in names:
-            handlers[name] = callback
+            self._handlers[name] = callback
         protocol = self._sub_conn.protocol
         if not protocol.is_connected:
             # Record it where the library keeps what to re-subscribe on reconnect.
-            known = protocol._pubsub_patterns if pattern else protocol._pubsub_channels
-            known.update(names)
+            protocol._pubsub_channels.update(names)
             raise RedisUnavailable(f"redis at {self._where} is unreachable")
         # asyncio-redis sends SUBSCRIBE without waiting for the server's confirmation
         # (it drops them). To know the subscription is live, we add a private "ack"
-        # name to the same command, which the server executes as a whole, and
+        # channel to the same command, which the server executes as a whole, and
         # publish to it until the server reports a receiver.
         ack = b"redis_adapter:ack:" + uuid.uuid4().hex.encode()
-        send = self._sub.psubscribe if pattern else self._sub.subscribe
-        await send(names + [ack])  # no await before this point: still connected
+        await self._sub.subscribe(names + [ack])  # no await before this: still connected
         try:
             async with asyncio.timeout(self._timeout):
-                while await self._call("publish", ack, b"") == 0:
+                while await self.publish(ack, b"") == 0:
                     await asyncio.sleep(0.005)
         except TimeoutError as e:
             raise RedisUnavailable(f"redis at {self._where} did not confirm "
                                    f"the subscription within {self._timeout} s") from e
         finally:
-            await self._unsubscribe(pattern, [ack])
+            await self.unsubscribe([ack])
 
-    async def _unsubscribe(self, pattern: bool, names: list[bytes]) -> None:
+    async def unsubscribe(self, channels: Iterable[Key]) -> None:
+        """Stop delivering `channels`. Takes effect at once, never raises."""
+        names = [_b(c) for c in channels]
         if not names or self._closed:  # (no names would mean "all" to Redis)
             return
-        handlers = self._phandlers if pattern else self._handlers
         for name in names:
-            handlers.pop(name, None)
+            self._handlers.pop(name, None)
         protocol = self._sub_conn.protocol
         if protocol.is_connected:
-            send = self._sub.punsubscribe if pattern else self._sub.unsubscribe
-            await send(names)  # written at once; nothing to wait for
+            await self._sub.unsubscribe(names)  # written at once; nothing to wait for
         else:
-            known = protocol._pubsub_patterns if pattern else protocol._pubsub_channels
-            known.difference_update(names)
+            protocol._pubsub_channels.difference_update(names)
 
     async def _deliver(self) -> None:
         """The subscriber task: hand each message to its callback.
@@ -534,10 +381,7 @@ class Redis:
         """
         while True:
             message = await self._sub.next_published()
-            if message.pattern is not None:
-                callback = self._phandlers.get(message.pattern)
-            else:
-                callback = self._handlers.get(message.channel)
+            callback = self._handlers.get(message.channel)
             if callback is None:  # an ack, or unsubscribed meanwhile
                 continue
             try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from protocol import PROTOCOL_VERSION
+from protocol import CLOSE_REPLACED, PROTOCOL_VERSION
 from protocol.messages import ProtocolError, clean_name
 from server.core import tokens
-
-CLOSE_REPLACED = 4000       # the same player (same token) connected again elsewhere
 
 
 async def hello(app, conn, req) -> None:

@@ -1,0 +1,258 @@
+// The race on screen: countdown, the passage with what we typed, one lane per racer,
+// our finish and the results. Keys typed here are predicted locally with the shared
+// typing model and sent in batches; the server's ticks move everyone else's lane.
+// Ids: #race-area #race-title #race-source #countdown* #live-wpm* #passage* (span.done,
+//   span.wrong, span.caret, span.rest) #typing-input* #race-msg
+//   #lanes* (.lane[data-slot][data-pos][data-place], .lane-name, .lane-bar, .lane-wpm, .lane-place)
+//   #results* #results-table* (tbody tr[data-slot]: place, name, wpm, accuracy %, time s,
+//   status, flag)
+import { KEYS_MAX } from "./protocol.js";
+import { $, clear, el, flagText, fmt1, ordinal, pct, secs, show } from "./dom.js";
+import { isOpen, send } from "./connection.js";
+import { clockSample, serverNow } from "./clock.js";
+import { accuracy, wpm } from "./scoring.js";
+import { TypingState } from "./typing.js";
+import { state } from "./state.js";
+
+const FLUSH_MS = 100;          // keys typed are sent at most this long after
+const CLOCK_MS = 200;          // countdown display refresh
+const ADOPT_IDLE_MS = 1000;    // our lane takes the server's pos only after this long idle
+let outbox = "";               // keys typed but not sent yet
+let lastSentAt = 0;
+
+export function resetRace() {
+  state.race = null;
+  state.typing = null;
+  outbox = "";
+  show($("race-area"), false);
+  show($("results"), false);
+  clear($("results-table").tBodies[0]);
+  clear($("lanes"));
+  const input = $("typing-input");
+  input.value = "";
+  input.disabled = true;
+}
+
+export function onCountdown(m) {
+  const text = m.text || {};
+  const raceId = m.race_id ?? m.start_server_ms;
+  if (!state.race || state.race.race_id !== raceId || state.race.results) {
+    resetRace();
+    const chars = Array.from(typeof text.body === "string" ? text.body : "");
+    state.race = { race_id: raceId, roomId: state.room ? state.room.room_id : null, text, chars,
+      start: m.start_server_ms, results: null, finished: false, doneAt: null };
+    state.typing = new TypingState(chars);
+  }
+  state.race.text = text;
+  state.race.start = m.start_server_ms;
+  $("race-title").textContent = text.title || "";
+  $("race-source").textContent = [text.source, text.words != null && `${text.words} words`]
+    .filter(Boolean).join(" · ");
+  show($("race-area"), true);
+  show($("results"), false);
+  $("race-msg").textContent = state.spectator ? "Watching: typing is disabled." : "";
+  const passage = clear($("passage"));
+  for (const cls of ["done", "wrong", "caret", "rest"]) passage.append(el("span", { className: cls }));
+  for (const p of (state.room && state.room.players) || []) lane(p.slot);
+  renderTyping();
+  updateClock();
+  $("race-area").scrollIntoView({ block: "start", behavior: "smooth" });
+}
+
+/** The lane of a slot, created on first use. */
+function lane(slot) {
+  const lanes = $("lanes");
+  let node = lanes.querySelector(`.lane[data-slot="${CSS.escape(String(slot))}"]`);
+  if (node) return node;
+  const player = ((state.room && state.room.players) || []).find((p) => p.slot === slot);
+  const bar = el("div", { className: "lane-bar" });
+  node = el("div", { className: "lane" + (!state.spectator && slot === state.slot ? " mine" : ""),
+    dataset: { slot: String(slot), pos: "0", place: "0" } },
+  el("span", { className: "lane-name" }, player ? player.name : `Player ${slot}`),
+  el("div", { className: "lane-track", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100 }, bar),
+  el("span", { className: "lane-wpm" }, "0 WPM"),
+  el("span", { className: "lane-place" }, ""));
+  lanes.append(node);
+  return node;
+}
+
+function setLane(slot, pos, wpmValue, place) {
+  const node = lane(slot);
+  const chars = (state.race && state.race.chars && state.race.chars.length) || 1;
+  const percent = Math.max(0, Math.min(100, (pos / chars) * 100));
+  node.dataset.pos = String(pos);
+  node.querySelector(".lane-bar").style.width = `${percent}%`;
+  node.querySelector(".lane-track").setAttribute("aria-valuenow", String(Math.round(percent)));
+  if (wpmValue != null) node.querySelector(".lane-wpm").textContent = `${Math.round(wpmValue)} WPM`;
+  if (place) {
+    node.dataset.place = String(place);
+    node.classList.add("finished");
+    node.querySelector(".lane-place").textContent = ordinal(place);
+  }
+}
+
+/** Lanes follow the room: names change, and before the start racers join and leave. */
+export function syncLanes(room) {
+  for (const p of room.players || []) {
+    const name = $("lanes").querySelector(`.lane[data-slot="${CSS.escape(String(p.slot))}"] .lane-name`);
+    if (name) name.textContent = p.name;
+  }
+  if (state.race && room.state === "countdown") {
+    const slots = new Set((room.players || []).map((p) => String(p.slot)));
+    for (const node of $("lanes").querySelectorAll(".lane")) if (!slots.has(node.dataset.slot)) node.remove();
+    for (const p of room.players || []) lane(p.slot);
+  }
+}
+
+function racing() {
+  const race = state.race;
+  return !!race && !race.results && race.start != null && serverNow() >= race.start;
+}
+
+export function canType() {
+  return racing() && !state.spectator && state.slot != null && !state.race.finished &&
+    !!state.typing && state.welcomed;
+}
+
+export function onTick(m) {
+  if (!state.race) return;
+  if (typeof m.race_ms === "number" && state.race.start != null) clockSample(state.race.start + m.race_ms);
+  const typing = state.typing;
+  for (const entry of Array.isArray(m.p) ? m.p : []) {
+    const [slot, pos, w, place] = entry;
+    if (!state.spectator && slot === state.slot && typing) {
+      // Our own lane follows the local prediction; adopt the server's pos only when idle.
+      if (pos !== typing.pos && !outbox && Date.now() - lastSentAt > ADOPT_IDLE_MS) {
+        typing.restore(pos, "");
+        renderTyping();
+      }
+      setLane(slot, typing.pos, null, place);
+    } else setLane(slot, pos, w, place);
+  }
+}
+
+export function onFinish(m) {
+  if (!state.race) return;
+  setLane(m.slot, state.race.chars.length, m.wpm, m.place);
+  if (!state.spectator && m.slot === state.slot) {
+    state.race.finished = true;
+    flushKeys();
+    $("typing-input").disabled = true;
+    $("live-wpm").textContent = String(Math.round(m.wpm || 0));
+    $("race-msg").textContent = `Finished ${ordinal(m.place)}! ${fmt1(m.wpm)} WPM, ` +
+      `${pct(m.accuracy)} accuracy, ${secs(m.race_ms)} s.`;
+  }
+}
+
+export function onResults(m) {
+  if (!state.race) {
+    state.race = { race_id: m.race_id, text: {}, chars: [], start: null, finished: true, doneAt: null };
+  }
+  state.race.results = m;
+  flushKeys();
+  $("typing-input").disabled = true;
+  const body = clear($("results-table").tBodies[0]);
+  for (const r of Array.isArray(m.ranking) ? m.ranking : []) {
+    const mine = !state.spectator && r.slot === state.slot;
+    body.append(el("tr", { dataset: { slot: String(r.slot), status: String(r.status) },
+      className: mine ? "mine" : "" },
+    el("td", {}, r.place), el("td", {}, r.name ?? ""), el("td", {}, fmt1(r.wpm)),
+    el("td", {}, pct(r.accuracy)), el("td", {}, secs(r.race_ms)), el("td", {}, r.status ?? ""),
+    el("td", { className: "flag" }, r.flagged ? flagText(r.flagged) : "")));
+  }
+  show($("results"), true);
+  $("countdown").textContent = "Race over";
+}
+
+/** Back in our seat after a reconnect: the server's state supersedes unsent keys. */
+export function onResume(m) {
+  if (!state.race || !state.race.text || !state.typing) return;
+  state.slot = m.slot;
+  outbox = "";
+  state.typing.restore(m.pos, m.wrong);
+  state.race.finished = m.status ? m.status !== "racing" : state.typing.finished;
+  renderTyping();
+}
+
+/** Keys the player typed: predicted at once, sent with the next batch. */
+export function typeKeys(keys) {
+  if (!canType() || !keys) return;
+  state.typing.feed(keys);
+  outbox += keys;
+  renderTyping();
+  if (state.typing.finished) flushKeys();
+}
+
+function flushKeys() {
+  if (!outbox || !isOpen() || !state.welcomed) return;
+  while (outbox) {
+    send("input", { keys: outbox.slice(0, KEYS_MAX) });
+    outbox = outbox.slice(KEYS_MAX);
+  }
+  lastSentAt = Date.now();
+}
+
+/** The word being typed (from the last space before pos) plus wrong chars: the input's value. */
+export function typedWord() {
+  const { chars, pos } = state.typing;
+  const start = chars.lastIndexOf(" ", pos - 1) + 1;
+  return chars.slice(start, pos).join("") + state.typing.wrongText;
+}
+
+export function renderTyping() {
+  const race = state.race, typing = state.typing;
+  if (!race || !race.text || !$("passage").firstChild) return;
+  const body = race.chars;
+  const [done, wrong, caret, rest] = $("passage").children;
+  if (state.spectator || !typing) {
+    done.textContent = ""; wrong.textContent = ""; caret.textContent = ""; rest.textContent = body.join("");
+    return;
+  }
+  const pos = typing.pos, w = Math.min(typing.wrong.length, body.length - pos);
+  done.textContent = body.slice(0, pos).join("");
+  wrong.textContent = body.slice(pos, pos + w).join("");
+  caret.textContent = body.slice(pos + w, pos + w + 1).join("");
+  rest.textContent = body.slice(pos + w + 1).join("");
+  const input = $("typing-input");
+  input.value = typedWord();
+  input.classList.toggle("has-error", typing.wrong.length > 0);
+  if (typing.finished) race.doneAt ??= serverNow();
+  else race.doneAt = null;
+  $("live-wpm").textContent = String(Math.round(liveWpm()));
+  $("live-wpm").title = `accuracy ${pct(accuracy(typing.correctKeystrokes, typing.keystrokes))}`;
+  if (state.slot != null) setLane(state.slot, pos, liveWpm(), null);
+}
+
+/** The local player's WPM with the shared formula, on the estimated server clock. */
+function liveWpm() {
+  const race = state.race;
+  if (!state.typing || !race || race.start == null) return 0;
+  return wpm(state.typing.pos, (race.doneAt ?? serverNow()) - race.start);
+}
+
+/** Countdown display and enabling the input, driven by the estimated server clock. */
+function updateClock() {
+  const race = state.race;
+  if (!race || race.results || race.start == null) return;
+  const left = race.start - serverNow();
+  const input = $("typing-input");
+  if (left > 0) {
+    $("countdown").textContent = `Starts in ${Math.ceil(left / 1000)}`;
+    input.disabled = true;
+  } else {
+    $("countdown").textContent = state.spectator ? "Racing" : race.finished ? "Finished" : "Go!";
+    const enable = canType();
+    if (enable && input.disabled) { input.disabled = false; input.focus(); }
+    if (!enable) input.disabled = true;
+    if (enable) {
+      $("live-wpm").textContent = String(Math.round(liveWpm()));
+      setLane(state.slot, state.typing.pos, liveWpm(), null);
+    }
+  }
+}
+
+export function init() {
+  setInterval(flushKeys, FLUSH_MS);
+  setInterval(updateClock, CLOCK_MS);
+  window.addEventListener("pagehide", flushKeys);   // a reload shouldn't drop the last keys
+}

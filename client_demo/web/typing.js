@@ -1,0 +1,49 @@
+// The typed-text model of one racer: protocol/typing_model.py in JavaScript, so the page
+// predicts exactly what the server will decide (tests/test_typing_model_js.py runs both
+// on the same keys). Pure: no DOM, no clock.
+//
+// The typed text is always chars[0:pos] + wrong: the longest correct prefix and the
+// wrong characters standing after it. Positions count code points, like Python strings,
+// so the passage is given as an array of code points (Array.from(body)).
+import { BACKSPACE, MAX_WRONG } from "./protocol.js";
+
+export class TypingState {
+  constructor(chars) {
+    this.chars = chars;             // the passage, one code point per element
+    this.pos = 0;                   // length of the correct prefix
+    this.wrong = [];                // wrong characters standing after pos
+    this.keystrokes = 0;            // every character key (backspace excluded)
+    this.correctKeystrokes = 0;
+  }
+
+  get finished() { return this.pos === this.chars.length; }
+
+  get wrongText() { return this.wrong.join(""); }
+
+  /** Apply keys in order; return how many code points were applied (finishing stops early). */
+  feed(keys) {
+    const chars = this.chars, end = chars.length;
+    let applied = 0;
+    for (const ch of keys) {
+      if (this.pos === end) return applied;
+      applied += 1;
+      if (ch === BACKSPACE) {
+        if (this.wrong.length) this.wrong.pop();
+        else if (this.pos > 0) this.pos -= 1;
+        continue;
+      }
+      this.keystrokes += 1;
+      if (!this.wrong.length && ch === chars[this.pos]) {
+        this.pos += 1;
+        this.correctKeystrokes += 1;
+      } else if (this.wrong.length < MAX_WRONG) this.wrong.push(ch);
+    }
+    return applied;
+  }
+
+  /** Take the server's word for where we are (after a reconnect, or when idle). */
+  restore(pos, wrongText) {
+    this.pos = Math.max(0, Math.min(this.chars.length, pos | 0));
+    this.wrong = Array.from(typeof wrongText === "string" ? wrongText : "").slice(0, MAX_WRONG);
+  }
+}
