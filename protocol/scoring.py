@@ -10,10 +10,14 @@ STATUS_ORDER = {"finished": 0, "dnf": 1, "left": 2}
 
 
 def wpm(correct_chars: int, elapsed_ms: int) -> float:
-    """Words per minute: (correct characters / 5) / minutes; 0 when no time passed."""
-    if elapsed_ms <= 0 or correct_chars <= 0:
+    """Words per minute: (correct characters / 5) / minutes; 0 when nothing was typed.
+
+    Time is counted in whole milliseconds, so less than one counts as one: characters
+    that arrive at the very start instant are the fastest typing there is, not 0 WPM.
+    """
+    if correct_chars <= 0:
         return 0.0
-    return (correct_chars / CHARS_PER_WORD) / (elapsed_ms / 60000.0)
+    return (correct_chars / CHARS_PER_WORD) / (max(elapsed_ms, 1) / 60000.0)
 
 
 def accuracy(correct_keystrokes: int, total_keystrokes: int) -> float:

@@ -93,3 +93,32 @@ def test_a_short_race_above_the_cap_is_flagged_by_its_own_speed():
     reason = integrity.check(BODY, log, result_wpm=420, max_wpm=300)
     assert reason == "too fast: 420 WPM over the race (the limit is 300)"
     assert integrity.check(BODY, log, result_wpm=420, max_wpm=500) is None
+
+
+def test_a_finish_sooner_than_max_wpm_allows_is_flagged_whatever_the_clock_says():
+    # 66 characters in three inputs of 22 (none a paste, no burst over 100) that all
+    # arrive at the start instant: race_ms 0. At 300 WPM they take 2.64 s.
+    body = BODY[:66]
+    assert integrity.fastest_ms(len(body), 300) == 2640
+    log = [(0, body[:22]), (0, body[22:44]), (0, body[44:])]
+    reason = integrity.check(body, log, result_wpm=0, max_wpm=300)
+    assert reason == "too fast: 66 characters finished at 0 ms; at 300 WPM they take 2.6 s"
+    # The same inputs a little later than the cap allows are clean.
+    late = [(2700, body[:22]), (2700, body[22:44]), (2700, body[44:])]
+    assert integrity.check(body, late, result_wpm=293, max_wpm=300) is None
+
+
+def test_a_finish_at_race_ms_0_scores_as_the_fastest_and_is_flagged_not_a_clean_win():
+    text = Text(1, "t", "s", BODY[:66])
+    race = Race("r.1", text, [(0, "p1", "Cheat"), (1, "p2", "Honest")], start_ms=1000,
+                countdown_s=0)
+    race.advance(1000)
+    for i in range(0, 66, 22):                    # one TCP write at the start instant
+        events = race.input(0, text.body[i:i + 22], 1000)
+    assert events[0]["type"] == "finish" and events[0]["race_ms"] == 0
+    assert events[0]["wpm"] == 792_000.0          # was 0
+    race.input(1, text.body, 22_000)              # 36 WPM
+    first = race.ranking()[0]
+    assert (first["name"], first["race_ms"], first["wpm"]) == ("Cheat", 0, 792_000.0)
+    reason = integrity.check(text.body, race.racers[0].log, first["wpm"], max_wpm=300)
+    assert reason == "too fast: 792000 WPM over the race (the limit is 300)"

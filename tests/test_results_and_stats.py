@@ -180,3 +180,48 @@ async def test_a_saved_race_can_be_fetched_and_replayed_by_anyone(make_server, c
     with pytest.raises(ServerError) as missing:
         await bob.request({"type": "replay", "race_id": "r0.1"})
     assert missing.value.code == "race_not_found"
+
+
+class FrozenClock:
+    """The server's clock, stepped by the test: every input lands at a chosen instant."""
+
+    def __init__(self, ms: int):
+        self.ms = ms
+
+    def now_ms(self) -> int:
+        return self.ms
+
+
+async def test_a_finish_at_the_start_instant_is_flagged_and_not_a_clean_win(make_server, connect):
+    server = await make_server()                                  # --max-wpm 300
+    clock = server.clock = FrozenClock(1_000_000)
+    cheat, honest = await connect("Cheat", "msgpack", target=server), await connect(
+        "Honest", target=server)
+    body = "Sixty-six characters of text, typed in three inputs at the start!!"
+    assert len(body) == 66
+    text_id = await own_text(cheat, body)
+    room = (await cheat.request({"type": "create_room",
+                                 "settings": {"text_id": text_id}}))["room"]
+    await honest.request({"type": "join_room", "code": room["code"]})
+    await cheat.send({"type": "start"})
+    start = (await cheat.expect("countdown"))["start_server_ms"]
+    clock.ms = start
+    await cheat.expect("room", where=lambda m: m["room"]["state"] == "racing")
+
+    # Three inputs of 22 characters (none a paste) all arrive at race_ms 0.
+    for i in range(0, 66, 22):
+        await cheat.send({"type": "input", "keys": body[i:i + 22]})
+    finish = await cheat.expect("finish")
+    assert (finish["race_ms"], finish["wpm"]) == (0, 792_000.0)         # was 0 WPM
+    clock.ms = start + 22_000                                           # 36 WPM
+    await type_passage(honest, body, chunk=2, pause_s=0)
+    ranking = (await honest.expect("results"))["ranking"]
+    assert [(r["name"], r["place"]) for r in ranking] == [("Cheat", 1), ("Honest", 2)]
+    assert ranking[0]["flagged"] == "too fast: 792000 WPM over the race (the limit is 300)"
+    assert ranking[1]["flagged"] is None
+
+    # First place, but not a win, a best or a leaderboard entry.
+    stats = await cheat.request({"type": "player_stats"})
+    assert (stats["races"], stats["wins"], stats["best_wpm"]) == (1, 0, 0)
+    board = await honest.request({"type": "leaderboard", "text_id": text_id})
+    assert [e["name"] for e in board["entries"]] == ["Honest"]

@@ -10,9 +10,11 @@ from protocol.scoring import accuracy, rank, wpm
     (250, 30_000, 100.0),       # 50 words in half a minute
     (5, 1_000, 60.0),           # one word a second
     (123, 45_000, 32.8),        # 24.6 words / 0.75 min
-    (100, 0, 0.0),              # no time has passed
+    (100, 0, 1_200_000.0),      # under a millisecond counts as one: not 0 WPM
+    (66, 0, 792_000.0),         # a 66-character passage finished at the start instant
     (0, 10_000, 0.0),
-    (100, -5, 0.0),
+    (0, 0, 0.0),                # nothing typed
+    (100, -5, 1_200_000.0),
 ])
 def test_wpm(chars, ms, expected):
     assert wpm(chars, ms) == pytest.approx(expected)

@@ -4,10 +4,11 @@ import { CHARS_PER_WORD } from "./protocol.js";
 
 export { CHARS_PER_WORD };
 
-/** Words per minute; 0 when no time passed or nothing was typed correctly. */
+/** Words per minute; 0 when nothing was typed correctly. Time counts in whole
+ *  milliseconds: under one counts as one (typing at the start instant is not 0 WPM). */
 export function wpm(correctChars, elapsedMs) {
-  if (elapsedMs <= 0 || correctChars <= 0) return 0;
-  return (correctChars / CHARS_PER_WORD) / (elapsedMs / 60000);
+  if (correctChars <= 0) return 0;
+  return (correctChars / CHARS_PER_WORD) / (Math.max(elapsedMs, 1) / 60000);
 }
 
 /** Correct keystrokes over all keystrokes (backspaces excluded), 0..1; 1 when none. */

@@ -19,19 +19,27 @@ typist on a bad network is never flagged:
    SUSTAIN_MS (at least) before any input, the speed is above `--max-wpm`. The
    window is long so that a stall of a second or two changes the measured speed by
    a few percent only; the fastest humans sustain about 200-250 WPM on short texts.
+4. Finish time: a finish sooner than the passage takes at `--max-wpm` (fastest_ms),
+   whatever the clock says, a finish at race_ms 0 included (a few inputs sent in
+   one write at the start instant arrive within one millisecond).
 
 Speeds are measured in progress of the correct prefix, as the score is.
 """
 
 from __future__ import annotations
 
-from protocol.scoring import wpm
+from protocol.scoring import CHARS_PER_WORD, wpm
 from server.core.replay import progress
 
 PASTE_CHARS = 24
 BURST_CHARS = 100
 BURST_MS = 1000
 SUSTAIN_MS = 10_000
+
+
+def fastest_ms(chars: int, max_wpm: float) -> float:
+    """How long `chars` characters take at `max_wpm`: no clean finish is sooner."""
+    return chars / CHARS_PER_WORD / max_wpm * 60_000
 
 
 def check(body: str, log, result_wpm: float, max_wpm: float) -> str | None:
@@ -63,4 +71,10 @@ def check(body: str, log, result_wpm: float, max_wpm: float) -> str | None:
                         f"(the limit is {max_wpm:g})")
     if result_wpm > max_wpm:
         return f"too fast: {result_wpm:.0f} WPM over the race (the limit is {max_wpm:g})"
+    # The same rule for a finisher, from its log alone: it holds even when the score
+    # says 0 WPM (as it did for a finish at race_ms 0).
+    finish = next((race_ms for race_ms, _before, after in steps if after == len(body)), None)
+    if finish is not None and finish < fastest_ms(len(body), max_wpm):
+        return (f"too fast: {len(body)} characters finished at {finish} ms; at "
+                f"{max_wpm:g} WPM they take {fastest_ms(len(body), max_wpm) / 1000:.1f} s")
     return None
