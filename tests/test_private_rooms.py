@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from client_demo.client import ServerError
-from tests.rooms import CODE_ALPHABET, create, player, racing, short_texts
+from tests.rooms import CODE_ALPHABET, create, healthz, player, racing, short_texts
 
 
 @pytest.fixture
@@ -140,6 +140,33 @@ async def test_a_kicked_player_is_told_leaves_and_cannot_come_back(connect):
     assert (await refused(bob, {"type": "leave"})).code == "not_in_room"
     assert (await refused(bob, {"type": "join_room", "code": code})).code == "kicked"
     assert (await refused(ann, {"type": "kick", "slot": 42})).code == "bad_message"
+
+
+async def test_a_kicked_player_cannot_watch_the_room_by_either_code(server, connect):
+    ann, bob = await connect("Ann"), await connect("Bob")
+    room = (await create(ann))["room"]
+    bob_slot = (await bob.request({"type": "join_room", "code": room["code"]}))["slot"]
+    await ann.send({"type": "kick", "slot": bob_slot})
+    await bob.expect("kicked")
+    for code in (room["code"], room["watch_code"]):
+        assert (await refused(bob, {"type": "watch", "code": code})).code == "kicked"
+    assert (await healthz(server.port))["spectators"] == 0
+
+
+async def test_a_player_cannot_watch_its_own_room_which_lives_on(server, connect):
+    ann, bob, cid = await connect("Ann"), await connect("Bob"), await connect("Cid")
+    room = (await create(ann))["room"]
+    for code in (room["watch_code"], room["code"]):
+        error = await refused(ann, {"type": "watch", "code": code})
+        assert error.code == "already_in_room" and "leave it first" in error.error["message"]
+    quick = (await bob.request({"type": "quick_race"}))["room"]
+    assert (await refused(bob, {"type": "watch", "code": quick["room_id"]})).code == \
+        "already_in_room"
+    health = await healthz(server.port)
+    assert (health["rooms"], health["players"], health["spectators"]) == (2, 2, 0)
+    # Ann's room and its codes still work for everyone else.
+    assert (await cid.request({"type": "watch", "code": room["watch_code"]}))["type"] == \
+        "watching"
 
 
 async def test_when_the_host_leaves_the_longest_seated_player_becomes_host(connect):

@@ -103,6 +103,31 @@ def test_codes_go_to_players_only_and_a_watch_code_never_seats():
     assert any(audience == SPECTATORS for _, audience, _ in lobby.outbox)
 
 
+def test_a_player_cannot_watch_the_room_it_sits_in():
+    lobby = make_lobby()
+    room, _ = lobby.create_room("p0", "Ann", {}, TEXT, 0)
+    for code in (room.watch_code, room.code):
+        assert error_of(lobby.watch, "p0", code, 0) == "already_in_room"
+    # Nothing changed: Ann still sits there alone, the room and its codes live on.
+    assert lobby.seated["p0"] is room and not room.spectators and "p0" not in lobby.watching
+    assert lobby.find(room.code) is room and lobby.rooms == {room.room_id: room}
+    quick, _ = lobby.quick_race("p1", "Bob", TEXT, 0)
+    assert error_of(lobby.watch, "p1", quick.room_id, 0) == "already_in_room"
+    assert lobby.rooms[quick.room_id] is quick and lobby.seated["p1"] is quick
+    # A player seated elsewhere may watch: it leaves its seat for the other room.
+    assert lobby.watch("p1", room.watch_code, 0) is room and "p1" not in lobby.seated
+
+
+def test_a_kicked_player_cannot_watch_the_room_either():
+    lobby = make_lobby()
+    room, _ = lobby.create_room("p0", "Ann", {}, TEXT, 0)
+    _, bob = lobby.join_room("p1", "Bob", room.code, 0)
+    lobby.kick("p0", bob.slot, 0)
+    for code in (room.code, room.watch_code):
+        assert error_of(lobby.watch, "p1", code, 0) == "kicked"
+    assert not room.spectators
+
+
 def test_host_hand_over_prefers_a_connected_player_then_seating_order():
     lobby = make_lobby()
     room, ann = lobby.create_room("p0", "Ann", {}, TEXT, 0)

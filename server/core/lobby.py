@@ -209,6 +209,13 @@ class Lobby:
             raise ProtocolError("room_not_found", "no room to watch has that code")
         if self.watching.get(player_id) is room:
             return room
+        if player_id in room.banned:
+            raise ProtocolError("kicked", "the host removed you from this room")
+        if self.seated.get(player_id) is room:
+            # Watching means leaving one's seat, and a lone player's leaving closes the
+            # room: the spectator would watch nothing and the codes would be gone.
+            raise ProtocolError("already_in_room", "you are a player in this room; "
+                                "leave it first to watch it")
         self._leave_current(player_id, now_ms)
         room.spectators.add(player_id)
         self.watching[player_id] = room
