@@ -63,6 +63,28 @@ def test_a_lone_player_races_after_lobby_wait():
     assert list(room.race.racers) == [0]
 
 
+def test_while_draining_no_race_starts_but_a_countdown_already_on_goes_on():
+    lobby = make_lobby(lobby_wait_s=10)
+    lone, _ = lobby.quick_race("a", "Ann", TEXT, 0)
+    pair, _ = lobby.quick_race("b", "Bob", TEXT, 0)
+    assert pair is lone                         # seated together: counts down at once
+    lobby.advance(0)
+    assert pair.state == "countdown"
+    lobby.draining = True
+    waiting, _ = lobby.quick_race("c", "Cid", TEXT, 3500)  # (the server refuses it sooner)
+    assert waiting is not pair                  # 1.5 s before the pair's start: a new room
+    lobby.outbox.clear()
+    lobby.advance(3500 + 10_000)                # the lone player's wait is over
+    assert waiting.state == "waiting" and not sent(lobby, "countdown")
+    assert pair.state == "racing"               # announced before the drain: it runs
+    private, _ = lobby.create_room("d", "Dan", {}, TEXT, 0)
+    for call, args in ((lobby.start, ("d", 0)), (lobby.practice, ("e", "Eve", TEXT, 0))):
+        with pytest.raises(ProtocolError) as refused:
+            call(*args)
+        assert refused.value.code == "shutting_down"
+    assert private.state == "waiting" and "e" not in lobby.seated
+
+
 def test_late_joiners_enter_the_countdown_until_shortly_before_the_start():
     lobby = make_lobby(max_players=5, countdown_s=5, late_join_ms=2000)
     room, _ = lobby.quick_race("a", "Ann", TEXT, 0)

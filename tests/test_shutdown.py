@@ -157,3 +157,31 @@ async def test_a_second_sigterm_ends_at_once_and_keeps_what_was_saved(
     assert await recent_races(tmp_path, make_server, connect, ann.player_id) == {
         first["race_id"]: "finished"}
     assert '"event": "shutdown_forced"' in server.log_path.read_text()
+
+
+async def types_until_closed(client: Client, timeout: float = 30) -> tuple[list[str], int]:
+    """The type of every message the client gets until the server closes it, and the code."""
+    kinds = [m["type"] for m in client._unread]
+    client.drop_unread()
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                kinds.append(client.codec.decode(await client.ws.recv())["type"])
+    except ConnectionClosed as closed:
+        return kinds, closed.rcvd.code if closed.rcvd else None
+
+
+async def test_a_draining_server_starts_no_race_not_even_a_lone_quick_racers(spawn):
+    server = await spawn("--drain-s", "4", "--lobby-wait-s", "1")
+    await private_race(server)              # keeps the drain going for its 4 s
+    cat = await server.client("Cat")
+    room_id = (await cat.request({"type": "quick_race"}))["room"]["room_id"]
+
+    server.signal()
+    # Cat's 1 s wait for company ends during the drain: its room must not count down.
+    kinds, code = await types_until_closed(cat)
+    assert "shutdown" in kinds and "countdown" not in kinds and code == 1001
+    assert await server.exit_code() == 0
+    log = server.log_path.read_text()
+    assert '"event": "race_start"' in log                      # Ann and Bob's race
+    assert f'"room": "{room_id}"' not in log.split('"event": "shutdown_drain"', 1)[1]

@@ -49,6 +49,7 @@ class Lobby:
         self.outbox: list[tuple[Room, str, dict]] = []
         self.direct: list[tuple[str, dict]] = []
         self.ended: list[Room] = []
+        self.draining = False        # the server is shutting down: no race starts any more
 
     # ---- helpers -------------------------------------------------------------
 
@@ -114,6 +115,11 @@ class Lobby:
         self._broadcast(room, [room.race.countdown_message()])
         self._announce(room)
 
+    def _no_new_races(self) -> None:
+        if self.draining:
+            raise ProtocolError("shutting_down", "the server is shutting down; no new "
+                                "races start here (reconnect later)")
+
     def _host_only(self, player_id: str) -> tuple[Room, Seat]:
         room = self.seated.get(player_id)
         if room is None:
@@ -171,6 +177,7 @@ class Lobby:
 
     def practice(self, player_id: str, name: str, text: Text, now_ms: int) -> tuple[Room, Seat]:
         """A solo race that starts at once, scored and saved like any other."""
+        self._no_new_races()
         self._leave_current(player_id, now_ms)
         settings = {"max_players": 1, "countdown_s": self.config.practice_countdown_s,
                     "text_id": text.text_id}
@@ -323,6 +330,7 @@ class Lobby:
         room, _ = self._host_only(player_id)
         if room.state != WAITING:
             raise ProtocolError("race_in_progress", f"can't start: the room is {room.state}")
+        self._no_new_races()
         self._start_countdown(room, room.settings["countdown_s"], now_ms)
 
     def configure(self, player_id: str, settings: dict, text: Text | None, now_ms: int) -> None:
@@ -341,6 +349,7 @@ class Lobby:
         room, _ = self._host_only(player_id)
         if room.state != FINISHED or not room.results_out:
             raise ProtocolError("race_in_progress", f"can't rematch: the room is {room.state}")
+        self._no_new_races()
         room.text = text
         self._start_countdown(room, room.settings["countdown_s"], now_ms)
 
@@ -412,7 +421,7 @@ class Lobby:
                     self.leave(seat.player_id, now_ms)
             if room.room_id not in self.rooms:
                 continue
-            if room.race is None and room.public and room.seats:
+            if room.race is None and room.public and room.seats and not self.draining:
                 lone_since = min(s.seated_ms for s in room.seats.values())
                 if len(room.seats) >= 2 or now_ms - lone_since >= cfg.lobby_wait_s * 1000:
                     self._start_countdown(room, cfg.countdown_s, now_ms)

@@ -1,7 +1,8 @@
 """Graceful shutdown in steps (SIGTERM; see server/__main__.py):
 
 1. drain: no new races (quick_race, create_room, practice, start, rematch get
-   `error` `shutting_down`), every client gets a `shutdown` message, /healthz says
+   `error` `shutting_down`, and no waiting quick room starts its countdown: the
+   lobby's rule), every client gets a `shutdown` message, /healthz says
    503 so a load balancer sends newcomers elsewhere. Connections stay open, so a
    racer whose connection drops can still come back to its seat.
 2. running races go on until they end or `drain_s` passes; then the ones still
@@ -44,6 +45,7 @@ async def _until(force: asyncio.Event, done, timeout: float) -> None:
 
 async def drain_and_stop(server, drain_s: float, force: asyncio.Event) -> None:
     server.draining = True
+    server.lobby.draining = True       # and no countdown starts on its own (quick rooms)
     event(log, "shutdown_drain", drain_s=drain_s, races=running_races(server),
           connections=server.limits.total)
     notice = {"type": "shutdown", "drain_ms": int(drain_s * 1000),
