@@ -1,21 +1,22 @@
-"""`python -m server`: run the Typerace server until SIGINT/SIGTERM.
+"""`python -m server`: run the Typerace server until SIGINT, SIGTERM or SIGHUP.
 
 The first signal drains (server/net/shutdown.py: running races finish, up to --drain-s,
 every result is saved, connections close with 1001); a second one ends at once.
+SIGHUP (a closed terminal, a lost SSH session) drains like the others: races running
+then are not lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 
 from server.config import ConfigError, load_config
 from server.core.texts import TextInvalid
 from server.net import logs
 from server.net.app import TyperaceServer
-from server.net.shutdown import drain_and_stop
+from server.net.shutdown import STOP_SIGNALS, drain_and_stop
 from server.store import StoreError, StoreUnusable
 
 log = logging.getLogger("typerace")
@@ -35,7 +36,7 @@ async def serve(config) -> None:
             stop.set()
 
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, on_signal, sig)
     print(f"Typerace listening on http://{config.host}:{server.port}/ "
           f"(WebSocket ws://{config.host}:{server.port}/ws)", flush=True)
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup(config.log_format, config.log_level)
     if config.workers > 1:
         from server.net.workers import supervise
-        return supervise(argv, config.workers)
+        return supervise(argv, config.workers, config.drain_s)
     try:
         run(serve(config), config.loop)
     except (ConfigError, TextInvalid, StoreUnusable) as exc:   # found at start-up, e.g. a bad --texts file

@@ -12,6 +12,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client, ServerError
+from tests.typist import type_passage
 
 
 class ServerProcess:
@@ -34,8 +35,8 @@ class ServerProcess:
         await client.hello(name)
         return client
 
-    def signal(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
+    def signal(self, signum: int = signal.SIGTERM) -> None:
+        self.process.send_signal(signum)
 
     async def exit_code(self, timeout: float = 30) -> int:
         return await asyncio.wait_for(self.process.wait(), timeout)
@@ -119,6 +120,27 @@ async def test_sigterm_lets_the_race_finish_saves_it_and_closes_with_1001(
         race_id: "finished"}
     log = server.log_path.read_text()
     assert '"event": "shutdown_drain"' in log and '"event": "shutdown_done"' in log
+
+
+async def test_sighup_from_a_closed_terminal_drains_like_sigterm(
+        spawn, tmp_path, make_server, connect):
+    server = await spawn("--drain-s", "30")
+    ann, bob, body = await private_race(server)
+
+    server.signal(signal.SIGHUP)
+    for client in (ann, bob):
+        await client.expect("shutdown")
+    await type_passage(ann, body)
+    await type_passage(bob, body)
+    results = await ann.expect("results")
+    assert [r["status"] for r in results["ranking"]] == ["finished", "finished"]
+    assert {await closed_with(c) for c in (ann, bob)} == {1001}
+    assert await server.exit_code() == 0
+    assert await recent_races(tmp_path, make_server, connect, ann.player_id) == {
+        results["race_id"]: "finished"}
+    log = server.log_path.read_text()
+    assert '"event": "shutdown_requested", "signal": "SIGHUP"' in log
+    assert '"event": "shutdown_done"' in log
 
 
 async def test_a_race_still_running_when_the_drain_ends_is_cut_short_and_saved(

@@ -86,3 +86,40 @@ async def test_an_unreachable_redis_is_a_clear_error_at_start():
     _, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 1
     assert b"cannot connect to redis" in err
+
+
+async def test_sighup_to_the_supervisor_drains_every_worker(redis_server, tmp_path):  # noqa: F811
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--workers", "2", "--port", str(port),
+        "--redis-url", redis_server.url, "--db", str(tmp_path / "t.db"), cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+    pids = [int(p) for p in line.split("pids ", 1)[1].rstrip(")\n").split(", ")]
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        nodes = set()
+        while len(nodes) < 2:            # both workers listen
+            assert loop.time() < deadline, f"saw workers {nodes}"
+            health = await _healthz(port)
+            if health is None:
+                await asyncio.sleep(0.1)      # polling: the workers are starting
+                continue
+            nodes.add(health["node"])
+        client = await Client.connect(f"ws://127.0.0.1:{port}/ws", "json")
+        await client.hello("Ann")
+
+        proc.send_signal(signal.SIGHUP)              # the terminal was closed
+        assert (await client.expect("shutdown", timeout=30))["drain_ms"] == 30000
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+        assert await _healthz(port) is None         # no worker was left behind
+    finally:
+        for pid in pids:                 # (before the fix the workers outlived it)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 from server.net.logs import event
 from server.core.race import COUNTDOWN, RACING
 
 log = logging.getLogger("typerace")
 
+# What stops the server: SIGHUP too, which a closed terminal or SSH session sends.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SAVE_WAIT_S = 30.0      # an unresponsive store must not keep the process up forever
 FORCED_CLOSE_S = 1.0    # after a second SIGTERM, peers get this long to answer the close
 
