@@ -169,6 +169,22 @@ async def test_a_player_cannot_watch_its_own_room_which_lives_on(server, connect
         "watching"
 
 
+async def test_configure_text_id_null_draws_a_random_text_that_is_raced(connect):
+    ann, bob = await connect("Ann"), await connect("Bob")
+    texts = (await ann.request({"type": "list_texts"}))["texts"]
+    chosen = texts[0]["text_id"]
+    room = (await create(ann, text_id=chosen, countdown_s=1))["room"]
+    assert room["text"]["text_id"] == chosen
+    await bob.request({"type": "join_room", "code": room["code"]})
+
+    await ann.send({"type": "configure", "settings": {"text_id": None}})
+    update = (await bob.expect("room", where=lambda m: m["room"]["settings"]["text_id"] is None))
+    drawn = update["room"]["text"]["text_id"]
+    assert drawn != chosen                       # the room shows the text it will race
+    await ann.send({"type": "start"})
+    assert (await bob.expect("countdown"))["text"]["text_id"] == drawn
+
+
 async def test_when_the_host_leaves_the_longest_seated_player_becomes_host(connect):
     ann, bob, cid = await connect("Ann"), await connect("Bob"), await connect("Cid")
     code = (await create(ann, countdown_s=1))["room"]["code"]

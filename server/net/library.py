@@ -57,10 +57,10 @@ class TextLibrary:
         choices = [t for t in self.race_text_ids if t != other_than] or self.race_text_ids
         return await self.text(random.choice(choices))
 
-    async def chosen(self, text_id: int | None) -> Text:
+    async def chosen(self, text_id: int | None, other_than: int | None = None) -> Text:
         """The text a player asked for, or a random one when none was named."""
         if text_id is None:
-            return await self.random_text()
+            return await self.random_text(other_than)
         text = await self.text(text_id)
         if text is None:
             raise ProtocolError("text_not_found", f"no text has id {text_id}")

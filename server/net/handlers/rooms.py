@@ -79,8 +79,10 @@ async def kick(app, conn, req) -> None:
 
 async def configure(app, conn, req) -> None:
     settings = parse_settings(req.args["settings"])
-    app.lobby._host_only(conn.player_id)     # fail before any store look-up
-    text = await app.library.chosen(settings["text_id"]) if settings.get("text_id") else None
+    room, _ = app.lobby._host_only(conn.player_id)     # fail before any store look-up
+    text = None
+    if "text_id" in settings:       # null: a random text, drawn now (not the one shown)
+        text = await app.library.chosen(settings["text_id"], other_than=room.text.text_id)
     app.lobby.configure(conn.player_id, settings, text, app.clock.now_ms())
 
 
