@@ -1,4 +1,8 @@
-"""Plain HTTP on the WebSocket port: the web client, /healthz, and 404 otherwise."""
+"""Plain HTTP on the WebSocket port: the web client, /healthz, and 404 otherwise.
+
+Only GET and HEAD (the headers of the GET, no body) are served; any other method is
+405. A bad request gets its 4xx and no log line: strangers must not fill the log.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from server.net.limits import ConnectionLimits
 from server.net.metrics import CONTENT_TYPE
 
 WS_PATH = "/ws"
+METHODS = ("GET", "HEAD")
 # The page never needs anything from elsewhere; a strict policy blunts injected markup.
 # Sent as a header with every file of the page (index.html carries no copy of it).
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -36,6 +41,8 @@ def response(status: int, body: bytes, content_type: str, extra: dict | None = N
     headers["Content-Length"] = str(len(body))
     headers["Cache-Control"] = "no-cache"
     headers["X-Content-Type-Options"] = "nosniff"
+    # websockets closes the connection after any answer but a WebSocket upgrade.
+    headers["Connection"] = "close"
     for key, value in (extra or {}).items():
         headers[key] = value
     return Response(status, HTTPStatus(status).phrase, headers, body)
@@ -45,14 +52,25 @@ def json_response(status: int, data: dict) -> Response:
     return response(status, json.dumps(data).encode(), "application/json")
 
 
+def _web_files() -> frozenset[str]:
+    try:
+        folder = resources.files("client_demo").joinpath("web")
+        return frozenset(item.name for item in folder.iterdir()
+                         if item.is_file() and not item.name.startswith("."))
+    except (OSError, ModuleNotFoundError):
+        return frozenset()
+
+
+WEB_FILES = _web_files()     # the only names served: nothing a URL says reaches open()
+
+
 def _static(name: str) -> Response | None:
-    """A file of client_demo/web, by plain name only (no paths, so no traversal)."""
-    if not name or "/" in name or "\\" in name or name.startswith("."):
+    """A file of client_demo/web, by its plain name (read anew: edits show at once)."""
+    if name not in WEB_FILES:
         return None
     try:
-        item = resources.files("client_demo").joinpath("web", name)
-        body = item.read_bytes()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ModuleNotFoundError):
+        body = resources.files("client_demo").joinpath("web", name).read_bytes()
+    except OSError:
         return None
     kind = CONTENT_TYPES.get(PurePath(name).suffix, "application/octet-stream")
     return page_file(body, kind)
@@ -65,6 +83,17 @@ def page_file(body: bytes, content_type: str) -> Response:
 def route(server, connection, request) -> Response | None:
     """None lets the WebSocket handshake go on (only at /ws)."""
     path = request.path.split("?", 1)[0]
+    allowed = ("GET",) if path == WS_PATH else METHODS     # a handshake is a GET
+    if request.method not in allowed:
+        return response(405, b"method not allowed\n", "text/plain; charset=utf-8",
+                        {"Allow": ", ".join(allowed)})
+    found = _route(server, connection, path)
+    if found is not None and request.method == "HEAD":
+        found.body = b""          # the GET's headers, Content-Length included
+    return found
+
+
+def _route(server, connection, path: str) -> Response | None:
     if path == WS_PATH:
         refusal = server.refusal(connection)
         if refusal is not None:

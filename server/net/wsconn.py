@@ -14,7 +14,12 @@ an optional 2-byte length, the 4-byte mask, the payload):
   to websockets whole, so its parser always starts at a frame boundary and keeps
   doing everything it does (pings, close, errors, limits, ordering).
 A frame longer than that, a 64-bit length, an unmasked frame or a closing
-connection sends the rest of the stream to websockets as it came. Only frame
+connection sends the rest of the stream to websockets as it came.
+Before that, during the opening handshake, websockets gets the HTTP request and nothing
+after it until the request is answered: it would parse pipelined bytes (a second GET)
+as frames, fail, and then trip over its own assertion when the answer went out. Bytes
+behind the request are held (up to EARLY_MAX) and handed over once the connection is
+open, or dropped with the connection when the answer was plain HTTP. Only frame
 boundaries are ours; what a frame means is still decided by websockets or the app.
 (Reads websockets internals -- the parser's position and the receive queue -- so
 websockets is pinned below 18; when they change, the check fails safe: websockets
@@ -37,6 +42,8 @@ READ_SIZE = 16 * 1024     # bytes per socket read (see Connection.connection_mad
 FAST_MAX = 16 * 1024      # payload bytes of a frame we split off ourselves (an input <= ~8 KB)
 _AT_EOF = StreamReader.at_eof.__code__    # where websockets' parser waits between frames
 BINARY_FIN = 0x82         # FIN, no RSV bits, opcode 2
+REQUEST_END = b"\r\n\r\n"  # a handshake request has no body: its head ends here
+EARLY_MAX = 64 * 1024     # bytes held behind a request until it is answered
 
 
 class Connection(ServerConnection):
@@ -48,6 +55,9 @@ class Connection(ServerConnection):
         self._fast_max = FAST_MAX     # ... and never above the connection's max_size
         self.keepalive_at = 0.0   # server.net.keepalive: when it was last pinged (or opened)
         self.keepalive_pong = None    # ... and the pong it awaits
+        self._opening = True      # the opening handshake is not over
+        self._tail = b""          # the request's last bytes, to find its end across reads
+        self._early = None        # bytes behind the request, held until it is answered
         super().__init__(*args, **kwargs)
         # websockets only appends to, removes from and walks this; an empty deque
         # costs ~760 bytes per connection (it allocates a block up front), a list 56.
@@ -84,7 +94,38 @@ class Connection(ServerConnection):
         waiter = frames.get_waiter
         return waiter is not None and not waiter.done() and not frames.queue
 
+    async def handshake(self, *args, **kwargs) -> None:
+        try:
+            await super().handshake(*args, **kwargs)
+        finally:
+            early, self._early, self._opening, self._tail = self._early, None, False, b""
+        if early and self.protocol.state is OPEN:
+            self.data_received(bytes(early))     # frames sent right behind the request
+
+    def _request_only(self, data: bytes) -> bytes:
+        """The part of `data` that still belongs to the handshake request; the rest is
+        held. (A request that is not HTTP at all is websockets' to refuse.)"""
+        if self._early is not None:
+            if len(self._early) + len(data) > EARLY_MAX:
+                self.transport.abort()
+            else:
+                self._early += data
+            return b""
+        seen = self._tail + data
+        end = seen.find(REQUEST_END)
+        if end < 0:
+            self._tail = seen[-(len(REQUEST_END) - 1):]
+            return data
+        cut = end + len(REQUEST_END) - len(self._tail)
+        self._early = bytearray(data[cut:])
+        return data[:cut]
+
     def data_received(self, data: bytes) -> None:
+        if self._opening:
+            data = self._request_only(data)
+            if data:
+                super().data_received(data)
+            return
         if not self._own:
             if self.on_frame is None or not self._between_frames():
                 super().data_received(data)
