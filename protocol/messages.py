@@ -7,6 +7,7 @@ protocol/REFERENCE.md names; the connection lives on.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 NAME_MAX = 24
@@ -178,9 +179,17 @@ def parse_settings(settings: dict) -> dict:
     return out
 
 
+def _visible(ch: str) -> bool:
+    """A character that shows by itself: a letter, digit, punctuation or symbol (not a
+    space, nor a combining mark, which only decorates the character before it)."""
+    return unicodedata.category(ch)[0] in "LNPS"
+
+
 def clean_name(name: str) -> str:
     """Trimmed player name, or ProtocolError invalid_name."""
     name = name.strip()
-    if not 1 <= len(name) <= NAME_MAX or not name.isprintable():
-        raise ProtocolError("invalid_name", f"a name is 1-{NAME_MAX} printable characters")
+    if not 1 <= len(name) <= NAME_MAX or not name.isprintable() or not any(
+            map(_visible, name)):
+        raise ProtocolError("invalid_name", f"a name is 1-{NAME_MAX} printable characters, "
+                            "at least one of them a letter, digit or symbol")
     return name

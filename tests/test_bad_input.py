@@ -146,13 +146,16 @@ async def anything_before_hello(connect):
 async def names_outside_the_rules(connect):
     client = await connect(None, "json")
     for name in ["", "   ", "x" * 25, "y" * 300, "Ann\x00", "A\nB", "tab\there", "\x1b[31mred",
-                 "bell\x07", "\u200b", "zero\u200bwidth", "\u2028"]:
+                 "bell\x07", "\u200b", "zero\u200bwidth", "\u2028",
+                 "\u0301" * 24, " \u0301\u0308 \u20dd "]:      # combining marks alone show nothing
         with pytest.raises(ServerError) as err:
             await client.hello(name)
         assert err.value.code == "invalid_name", repr(name)
     assert (await client.hello("x" * 24))["name"] == "x" * 24
     other = await connect(None, "msgpack")
     assert (await other.hello("  Zoë 🚀  "))["name"] == "Zoë 🚀"
+    third = await connect(None, "json")
+    assert (await third.hello("Ann\u0333"))["name"] == "Ann\u0333"     # a mark on a letter
 
 
 async def frames_over_64_kib(connect):

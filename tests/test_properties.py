@@ -4,6 +4,7 @@ hold their promises for any input, not just the ones we thought of."""
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import msgpack
 from hypothesis import HealthCheck, given, settings
@@ -127,6 +128,7 @@ def test_clean_name_gives_a_valid_name_or_invalid_name(name):
         assert exc.code == "invalid_name"
         return
     assert 1 <= len(cleaned) <= 24 and cleaned.isprintable() and cleaned == cleaned.strip()
+    assert any(unicodedata.category(ch)[0] in "LNPS" for ch in cleaned)   # something shows
 
 
 passages = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF),
