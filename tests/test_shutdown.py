@@ -12,6 +12,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client, ServerError
+from server.config import load_config
+from server.net.app import TyperaceServer
 from tests.typist import type_passage
 
 
@@ -207,3 +209,24 @@ async def test_a_draining_server_starts_no_race_not_even_a_lone_quick_racers(spa
     log = server.log_path.read_text()
     assert '"event": "race_start"' in log                      # Ann and Bob's race
     assert f'"room": "{room_id}"' not in log.split('"event": "shutdown_drain"', 1)[1]
+
+
+async def test_a_half_sent_handshake_does_not_hold_the_shutdown(tmp_path):
+    server = TyperaceServer(load_config([], environ={}, db=str(tmp_path / "h.db"), port=0))
+    await server.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /ws HTTP/1.1\r\nHost: x\r\n")          # and never the rest
+        await writer.drain()
+        ann = await Client.connect(f"ws://127.0.0.1:{server.port}/ws")   # accepted after it
+        await ann.hello("Ann")
+    finally:
+        stopping = asyncio.ensure_future(server.stop())
+        # websockets waits its open_timeout (10 s) for a request that never comes.
+        await asyncio.wait_for(asyncio.shield(stopping), 5)
+    assert await closed_with(ann) == 1001
+    try:                                                         # dropped, not answered
+        assert await asyncio.wait_for(reader.read(), 5) == b""
+    except ConnectionResetError:
+        pass
+    writer.close()

@@ -38,7 +38,7 @@ from server.net.saving import ResultSaver
 from server.net.session import Sessions
 from server.net.tasks import Tasks
 from server.net.ticker import Ticker
-from server.net.wsconn import Connection
+from server.net.wsconn import Connection, abort_half_open
 from server.store import Store, make_store
 
 log = logging.getLogger("typerace")
@@ -132,6 +132,7 @@ class TyperaceServer:
         self.stopping = True
         if self._server is not None:
             self._server.close(close_connections=True)
+            abort_half_open(self._server)
             try:
                 await asyncio.wait_for(self._server.wait_closed(), close_wait_s)
             except TimeoutError:

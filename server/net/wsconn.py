@@ -28,6 +28,8 @@ parses everything, as before.)
 
 from __future__ import annotations
 
+import weakref
+
 from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
 from websockets.streams import StreamReader
@@ -44,6 +46,17 @@ _AT_EOF = StreamReader.at_eof.__code__    # where websockets' parser waits betwe
 BINARY_FIN = 0x82         # FIN, no RSV bits, opcode 2
 REQUEST_END = b"\r\n\r\n"  # a handshake request has no body: its head ends here
 EARLY_MAX = 64 * 1024     # bytes held behind a request until it is answered
+
+
+_opening: weakref.WeakSet = weakref.WeakSet()      # connections whose handshake runs
+
+
+def abort_half_open(server) -> None:
+    """Drop `server`'s connections that have not sent a whole request yet: shutdown
+    would otherwise wait websockets' open_timeout (10 s) for each of them."""
+    for conn in list(_opening):
+        if conn.server is server and conn.request is None and conn.transport is not None:
+            conn.transport.abort()
 
 
 class Connection(ServerConnection):
@@ -65,6 +78,7 @@ class Connection(ServerConnection):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        _opening.add(self)
         # asyncio's selector transport reads up to 256 KiB per recv: a fresh 256 KiB bytes
         # object that glibc serves with mmap, then mremap (shrink) and munmap, three
         # syscalls per ~30-byte input frame, unless its mmap threshold happened to rise
@@ -99,6 +113,7 @@ class Connection(ServerConnection):
             await super().handshake(*args, **kwargs)
         finally:
             early, self._early, self._opening, self._tail = self._early, None, False, b""
+            _opening.discard(self)
         if early and self.protocol.state is OPEN:
             self.data_received(bytes(early))     # frames sent right behind the request
 
