@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sys
 
 from server.config import ConfigError, load_config
@@ -77,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         run(serve(config), config.loop)
     except (ConfigError, TextInvalid, StoreUnusable) as exc:   # found at start-up, e.g. a bad --texts file
         print(f"python -m server: error: {exc}", file=sys.stderr)
+        return 2
+    except socket.gaierror as exc:   # only the listening address is looked up here (Redis
+        # errors are StoreErrors): its own error line names neither the host nor the flag
+        print(f"python -m server: error: --host {config.host}: no such address "
+              f"({exc.strerror})", file=sys.stderr)
         return 2
     except (OSError, StoreError) as exc:   # e.g. the port is taken, Redis is unreachable
         print(f"python -m server: error: {exc}", file=sys.stderr)

@@ -51,6 +51,16 @@ async def test_an_unusable_texts_file_fails_with_a_clear_message(tmp_path):
         assert "Traceback" not in err.decode()
 
 
+async def test_a_host_that_does_not_resolve_is_named_in_one_line(tmp_path):
+    proc = await run_server("--host", "nosuch.invalid", "--port", "0",
+                            "--db", str(tmp_path / "t.db"))
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "python -m server: error: --host nosuch.invalid: no such address"), lines
+
+
 def test_flags_win_over_environment_which_wins_over_defaults():
     env = {"TYPERACE_TICK_HZ": "20", "TYPERACE_MAX_PLAYERS": "4"}
     config = load_config(["--tick-hz", "30"], environ=env)
