@@ -34,6 +34,20 @@ async def _healthz(port: int) -> dict | None:
     return json.loads(data.split(b"\r\n\r\n", 1)[1])
 
 
+async def _both_workers_listen(port: int) -> None:
+    """Poll /healthz until both workers have answered (they are starting)."""
+    nodes = set()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while len(nodes) < 2:
+        assert loop.time() < deadline, f"saw workers {nodes}"
+        health = await _healthz(port)
+        if health is None:
+            await asyncio.sleep(0.1)      # polling: the workers are starting
+            continue
+        nodes.add(health["node"])
+
+
 async def test_workers_share_one_port_and_act_as_one_server(redis_server, tmp_path):  # noqa: F811
     port = _free_port()
     proc = await asyncio.create_subprocess_exec(
@@ -42,16 +56,7 @@ async def test_workers_share_one_port_and_act_as_one_server(redis_server, tmp_pa
         "--countdown-s", "1", cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL)
     try:
-        nodes = set()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while len(nodes) < 2:      # new connections land on either worker
-            assert loop.time() < deadline, f"saw workers {nodes}"
-            health = await _healthz(port)
-            if health is None:
-                await asyncio.sleep(0.1)      # polling: the workers are starting
-                continue
-            nodes.add(health["node"])
+        await _both_workers_listen(port)      # new connections land on either worker
 
         # Players on whichever worker still meet in one room.
         url = f"ws://127.0.0.1:{port}/ws"
@@ -97,16 +102,7 @@ async def test_sighup_to_the_supervisor_drains_every_worker(redis_server, tmp_pa
     line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
     pids = [int(p) for p in line.split("pids ", 1)[1].rstrip(")\n").split(", ")]
     try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        nodes = set()
-        while len(nodes) < 2:            # both workers listen
-            assert loop.time() < deadline, f"saw workers {nodes}"
-            health = await _healthz(port)
-            if health is None:
-                await asyncio.sleep(0.1)      # polling: the workers are starting
-                continue
-            nodes.add(health["node"])
+        await _both_workers_listen(port)
         client = await Client.connect(f"ws://127.0.0.1:{port}/ws", "json")
         await client.hello("Ann")
 
