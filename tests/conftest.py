@@ -14,12 +14,14 @@ async def make_server(tmp_path):
     """Start real servers (port 0, fresh database); all are stopped at the end."""
     started = []
 
-    async def start(**overrides) -> TyperaceServer:
+    async def start(clock=None, run_ticker: bool = True, **overrides) -> TyperaceServer:
+        """`clock`, `run_ticker`: a ManualClock the test moves, stepping the ticker."""
         overrides.setdefault("db", str(tmp_path / f"typerace{len(started)}.db"))
         overrides.setdefault("port", 0)
         overrides.setdefault("countdown_s", 1)
         overrides.setdefault("lobby_wait_s", 2)
-        server = TyperaceServer(load_config([], environ={}, **overrides))
+        server = TyperaceServer(load_config([], environ={}, **overrides), clock=clock,
+                                run_ticker=run_ticker)
         await server.start()
         started.append(server)
         return server

@@ -6,6 +6,7 @@ import pytest
 
 from client_demo.client import ServerError
 from server.core.replay import replay
+from server.net.clock import ManualClock
 from tests.typist import practise, type_passage
 
 SHORT = "Results are saved before anyone sees them."
@@ -182,19 +183,9 @@ async def test_a_saved_race_can_be_fetched_and_replayed_by_anyone(make_server, c
     assert missing.value.code == "race_not_found"
 
 
-class FrozenClock:
-    """The server's clock, stepped by the test: every input lands at a chosen instant."""
-
-    def __init__(self, ms: int):
-        self.ms = ms
-
-    def now_ms(self) -> int:
-        return self.ms
-
-
 async def test_a_finish_at_the_start_instant_is_flagged_and_not_a_clean_win(make_server, connect):
-    server = await make_server()                                  # --max-wpm 300
-    clock = server.clock = FrozenClock(1_000_000)
+    clock = ManualClock()              # every input lands at the instant the test chose
+    server = await make_server(clock=clock, run_ticker=False)     # --max-wpm 300
     cheat, honest = await connect("Cheat", "msgpack", target=server), await connect(
         "Honest", target=server)
     body = "Sixty-six characters of text, typed in three inputs at the start!!"
@@ -205,7 +196,8 @@ async def test_a_finish_at_the_start_instant_is_flagged_and_not_a_clean_win(make
     await honest.request({"type": "join_room", "code": room["code"]})
     await cheat.send({"type": "start"})
     start = (await cheat.expect("countdown"))["start_server_ms"]
-    clock.ms = start
+    clock.advance(start - clock.now_ms())
+    server.ticker.round()
     await cheat.expect("room", where=lambda m: m["room"]["state"] == "racing")
 
     # Three inputs of 22 characters (none a paste) all arrive at race_ms 0.
@@ -213,7 +205,7 @@ async def test_a_finish_at_the_start_instant_is_flagged_and_not_a_clean_win(make
         await cheat.send({"type": "input", "keys": body[i:i + 22]})
     finish = await cheat.expect("finish")
     assert (finish["race_ms"], finish["wpm"]) == (0, 792_000.0)         # was 0 WPM
-    clock.ms = start + 22_000                                           # 36 WPM
+    clock.advance(22_000)                                               # 36 WPM
     await type_passage(honest, body, chunk=2, pause_s=0)
     ranking = (await honest.expect("results"))["ranking"]
     assert [(r["name"], r["place"]) for r in ranking] == [("Cheat", 1), ("Honest", 2)]
