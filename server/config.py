@@ -74,7 +74,8 @@ class Config:
     allowed_origin: str | None = knob(None, "web origins allowed to open the WebSocket "
                                       "(repeatable or comma-separated; default: any)",
                                       repeat=True)
-    drain_s: float = knob(30.0, "on SIGTERM, how long running races may go on before they "
+    drain_s: float = knob(30.0, "on SIGTERM (or SIGINT, SIGHUP), how long running races may go "
+                          "on before they "
                           "are ended and saved", 0, 3600)
     log_format: str = knob("text", "log line format", choices=("text", "json"))
     loop: str = knob("asyncio", "event loop: asyncio, or uvloop (optional dependency, "
