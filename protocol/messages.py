@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 NAME_MAX = 24
 TOKEN_MAX = 512
 CODE_MAX = 32
-KEYS_MAX = 2000         # characters in one `input`: a whole passage (pasting is flagged,
-                        # not refused; see server/core/integrity.py)
+KEYS_MAX = 2000         # characters in one `input`: far more than anyone types between
+                        # two inputs (pasting is flagged, not refused; see
+                        # server/core/integrity.py)
 TITLE_MAX = 80
-BODY_MAX = 2000
+BODY_MAX = 10_000       # characters in a passage (about 1,800 words), as stored
 BODY_MIN = 20
+BODY_RAW_MAX = 2 * BODY_MAX   # a submitted body before its whitespace is normalized
 SOURCE_MAX = 120
 PAGE_MAX = 100
 MAX_PLAYERS_LIMIT = 100
@@ -39,6 +41,8 @@ class Str:
     max_len: int
     min_len: int = 0
     code: str = "bad_message"       # the error a length outside the limits gets
+    rule: str = ""                  # said when a value is far too long, if the limit
+                                    # a person should know is not max_len
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,9 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "input": {"keys": (Str(KEYS_MAX), True)},
     "list_texts": {"offset": (Int(0, 10**9), False), "limit": (Int(1, PAGE_MAX), False),
                    "author": (Str(64), False)},
-    "submit_text": {"title": (Str(1000), True), "body": (Str(20000), True),
+    "submit_text": {"title": (Str(1000), True),
+                    "body": (Str(BODY_RAW_MAX, 0, "text_invalid",
+                                 f"a text is at most {BODY_MAX} characters"), True),
                     "source": (Str(1000), False)},
     "practice": {"text_id": (Int(1, ID_LIMIT), False)},
     "player_stats": {"player_id": (Str(64), False)},
@@ -106,7 +112,8 @@ def _check(name: str, kind, value):
             raise ProtocolError("bad_message", f"field '{name}' must be a string")
         if not kind.min_len <= len(value) <= kind.max_len:
             if kind.code != "bad_message":     # a field with its own rule, e.g. names
-                raise ProtocolError(kind.code, f"field '{name}' is far too long")
+                rule = f" ({kind.rule}; it has {len(value)})" if kind.rule else ""
+                raise ProtocolError(kind.code, f"field '{name}' is far too long{rule}")
             raise ProtocolError("bad_message",
                                 f"field '{name}' must be {kind.min_len}-{kind.max_len} characters")
         if not value.isascii():

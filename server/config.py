@@ -11,6 +11,8 @@ import argparse
 import os
 from dataclasses import dataclass, field, fields
 
+from server.core.race import MAX_RACE_S
+
 
 def knob(default, help: str, minimum=None, maximum=None, choices=None, repeat=False):
     return field(default=default, metadata={"help": help, "min": minimum, "max": maximum,
@@ -48,6 +50,9 @@ class Config:
                                           "connection and per client IP", 0.01, 100000)
     max_wpm: int = knob(300, "sustained speed above which a result is flagged", 50, 10000)
     practice_countdown_s: int = knob(3, "countdown before a practice race, seconds", 0, 60)
+    max_race_s: int = knob(MAX_RACE_S, "longest a race may run, seconds: a race gets 30 s "
+                           "plus 0.8 s a character of its text, up to this (the default "
+                           "lets a 30 WPM typist finish the longest text)", 60, 7 * 86400)
     max_frame: int = knob(65536, "largest frame accepted, bytes (larger: close 1009)",
                           1024, 16 * 1024 * 1024)
     msg_rate: float = knob(30.0, "messages per second a connection may send (sustained)",

@@ -2,7 +2,8 @@
 
 import pytest
 
-from protocol.messages import ProtocolError
+from protocol import scoring
+from protocol.messages import BODY_MAX, ProtocolError
 from server.core.race import COUNTDOWN, FINISHED, RACING, Race, time_limit_ms
 from server.core.texts import Text
 
@@ -80,7 +81,14 @@ def test_all_connected_racers_finished_ends_the_race():
 def test_time_limit_rule():
     assert time_limit_ms(0) == 30_000
     assert time_limit_ms(100) == 30_000 + 80_000
-    assert time_limit_ms(10_000) == 600_000          # capped at ten minutes
+    assert time_limit_ms(10_000) == 7_200_000         # the default cap: two hours
+    assert time_limit_ms(10_000, 3_600_000) == 3_600_000   # an operator's cap
+
+
+def test_a_30_wpm_typist_has_time_to_finish_the_longest_text():
+    needed_ms = BODY_MAX * 60_000 // (30 * scoring.CHARS_PER_WORD)
+    assert needed_ms == 4_000_000                        # 67 minutes
+    assert time_limit_ms(BODY_MAX) >= needed_ms
     race = make_race()
     limit = 30_000 + 800 * len(BODY)
     assert race.limit_ms == limit

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from protocol.messages import ProtocolError
-from server.core.race import COUNTDOWN, FINISHED, RACING, Race
+from server.core.race import COUNTDOWN, FINISHED, MAX_RACE_S, RACING, Race
 from server.core.results import Result
 from server.core.room import PRACTICE, PRIVATE, QUICK, WAITING, Room, Seat, normalize_code
 from server.core.texts import Text
@@ -32,6 +32,7 @@ class LobbyConfig:
     practice_countdown_s: int = 3
     idle_room_s: int = 300          # a private room with nobody connected closes after this
     finished_room_s: int = 120      # a finished quick/practice room closes after this
+    max_race_s: int = MAX_RACE_S    # no race runs longer (server/core/race.py time_limit_ms)
 
 
 class Lobby:
@@ -106,7 +107,7 @@ class Lobby:
     def _start_countdown(self, room: Room, countdown_s: int, now_ms: int) -> None:
         racers = [(s.slot, s.player_id, s.name) for s in room.seats.values()]
         room.race = Race(room.next_race_id(), room.text, racers,
-                         now_ms + countdown_s * 1000, countdown_s)
+                         now_ms + countdown_s * 1000, countdown_s, self.config.max_race_s * 1000)
         for seat in room.seats.values():
             if not seat.connected:           # a held seat races, but nobody waits for it
                 room.race.racers[seat.slot].connected = False

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 from protocol.messages import BODY_MAX, BODY_MIN, SOURCE_MAX, TITLE_MAX
+from protocol.typeable import JOINERS, fold
+from protocol.typing_model import BREAK
 
 
 class TextInvalid(ValueError):
@@ -22,9 +27,15 @@ class Text:
     created_ms: int = 0
     completions: int = 0
 
-    @property
+    def __post_init__(self):
+        # Texts stored before passages were folded (an em dash, a decomposed accent)
+        # are folded as they are read, so every passage raced is typeable; a folded
+        # body is returned as it is (ASCII at once, other text after one scan).
+        object.__setattr__(self, "body", fold(self.body))
+
+    @cached_property
     def words(self) -> int:
-        return len(self.body.split())
+        return count_words(self.body)
 
     @property
     def chars(self) -> int:
@@ -42,30 +53,68 @@ class Text:
         return view
 
 
+# Not words on their own: a lone dash, an ellipsis, a bullet, quotes.
+_PUNCTUATION = string.punctuation + "¡¿§¶°·。、，！？：；「」『』（）《》【】"
+# Chinese and Japanese are written without spaces; as word processors do, each
+# ideograph or kana counts as a word.
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+                  "\U00020000-\U0002fa1f]")
+
+
+def count_words(body: str) -> int:
+    """Words as a reader counts them: runs of text between spaces, where two dashes
+    ("word--word", an em dash folded) and two or more dots ("wait...what") also part
+    words, and a run without a letter or digit (a lone "-", "...") is no word."""
+    cjk = 0
+    if not body.isascii():
+        body, cjk = _CJK.subn(" ", body)
+    spaced = body.replace("--", " ").replace("..", " ")
+    return cjk + sum(1 for run in spaced.split() if run.strip(_PUNCTUATION))
+
+
+# A joiner at the edge of a word joins nothing.
+_STRAY_JOINERS = re.compile(f"(?<!\\S)[{JOINERS}]+|[{JOINERS}]+(?!\\S)")
+
+
+def _spaced(value: str) -> str:
+    """Joiners only inside words, every run of whitespace one space."""
+    if not value.isascii():
+        value = _STRAY_JOINERS.sub("", value)
+    return " ".join(value.split())
+
+
+def _one_line(value: str) -> str:
+    return _spaced(fold(value))
+
+
 def normalize_body(body: str) -> str:
-    """Collapse every run of whitespace to one space: what players type is one line."""
-    return " ".join(body.split())
+    """A passage as it is stored and typed: folded (protocol/typeable.py), each line a
+    paragraph (blank lines dropped) with one BREAK between paragraphs, every other run
+    of whitespace one space. Keeping the writer's line breaks loses nothing: a break
+    is typed as a space or Enter (protocol/typing_model.py)."""
+    return BREAK.join(filter(None, map(_spaced, fold(body).splitlines())))
 
 
-def _unprintable(value: str) -> str | None:
+def _unprintable(value: str, allowed: str = JOINERS) -> str | None:
     """A description of the first character nobody can type, or None."""
     for index, ch in enumerate(value):
-        if not ch.isprintable():
+        if not ch.isprintable() and ch not in allowed:
             return f"U+{ord(ch):04X} at character {index + 1}"
     return None
 
 
 def validate_text(title: str, body: str, source: str | None = None) -> dict:
-    """A passage as players will type it: whitespace normalized to single spaces,
-    printable characters only, body 20-2000 characters, title 1-80, source at most
-    120. Returns {title, body, source}; raises TextInvalid saying what is wrong."""
+    """A passage as players will type it (normalize_body), printable characters only,
+    body BODY_MIN-BODY_MAX characters, title 1-TITLE_MAX, source at most SOURCE_MAX;
+    title and source are folded onto one line. Returns {title, body, source}; raises
+    TextInvalid saying what is wrong."""
     body = normalize_body(body)
-    title = " ".join(title.split())
-    source = " ".join((source or "").split())
+    title = _one_line(title)
+    source = _one_line(source or "")
     if not BODY_MIN <= len(body) <= BODY_MAX:
         raise TextInvalid(f"the text must be {BODY_MIN}-{BODY_MAX} characters after "
                           f"whitespace is normalized (it has {len(body)})")
-    bad = _unprintable(body)
+    bad = _unprintable(body, JOINERS + BREAK)
     if bad:
         raise TextInvalid(f"the text may contain printable characters only "
                           f"(found {bad})")

@@ -69,7 +69,7 @@ class TyperaceServer:
             max_players=config.max_players, countdown_s=config.countdown_s,
             lobby_wait_s=config.lobby_wait_s, reconnect_grace_s=config.reconnect_grace_s,
             practice_countdown_s=config.practice_countdown_s,
-            idle_room_s=config.idle_room_s,
+            idle_room_s=config.idle_room_s, max_race_s=config.max_race_s,
         ), new_room_id, new_code)
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
