@@ -18,8 +18,8 @@ from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client, ServerError
 from protocol import scoring
+from protocol.typing_model import BACKSPACE, BREAK, BREAK_KEYS
 
-BACKSPACE = "\b"
 BATCH_MS = 100
 LATE_NOTICE = 0.3        # how often a typo is noticed one key late
 ROWS = ["`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./"]
@@ -43,7 +43,8 @@ def plan_keystrokes(passage: str, wpm: float, accuracy: float,
 
     Intervals are jittered (log-normal, longer after a space or punctuation). A typo
     is a neighbouring key, sometimes followed by one more key before the bot notices;
-    after a pause it deletes them with backspace and types on. Typos are as frequent
+    after a pause it deletes them with backspace and types on. A paragraph break is
+    typed as a space or Enter, as people do. Typos are as frequent
     as `accuracy` (correct keystrokes / all keystrokes) asks, and all times are scaled
     so that the passage is done when `wpm` says (chars / 5 words in wpm minutes),
     give or take up to 10% of form on the day.
@@ -57,7 +58,7 @@ def plan_keystrokes(passage: str, wpm: float, accuracy: float,
     steps: list[tuple[float, str]] = []       # (relative interval, key)
 
     def beat(previous: str) -> float:
-        pause = 1.4 if previous in " .,;:!?" else 1.0
+        pause = 1.4 if previous in " .,;:!?\n" else 1.0
         return pause * rng.lognormvariate(0.0, 0.35)
 
     previous = " "
@@ -71,8 +72,9 @@ def plan_keystrokes(passage: str, wpm: float, accuracy: float,
                 previous = key
             steps.append((2.5 * beat(previous), BACKSPACE))   # noticing takes a moment
             steps.extend((0.6 * beat(BACKSPACE), BACKSPACE) for _ in wrong[1:])
-        steps.append((beat(previous), ch))
-        previous = ch
+        key = rng.choice(BREAK_KEYS) if ch == BREAK else ch
+        steps.append((beat(previous), key))
+        previous = key
     if not steps:
         return []
     # A person's speed varies a few percent from race to race; so does the bot's.
@@ -102,10 +104,12 @@ class Bot:
     """One bot on one connection: joins, races `races` times, collects its results."""
 
     def __init__(self, url: str, name: str, wpm: float, accuracy: float = 0.97, *,
-                 room: str | None = None, watch: str | None = None, codec: str = "json",
+                 room: str | None = None, watch: str | None = None,
+                 practice: int | None = None, codec: str = "json",
                  races: int = 1, rng: random.Random | None = None, out=print):
         self.url, self.name, self.wpm, self.accuracy = url, name, wpm, accuracy
         self.room, self.watch, self.codec, self.races = room, watch, codec, races
+        self.practice = practice            # a text_id to practise alone on
         self.rng = rng or random.Random()
         self.out = out
         self.client: Client | None = None
@@ -116,6 +120,8 @@ class Bot:
             await self.client.request({"type": "watch", "code": self.watch})
         elif self.room:
             await self.client.request({"type": "join_room", "code": self.room})
+        elif self.practice is not None:
+            await self.client.request({"type": "practice", "text_id": self.practice})
         else:
             await self.client.request({"type": "quick_race"})
 
@@ -161,7 +167,7 @@ class Bot:
                     self.results.append(message)
                     self.out(self.describe(message))
                     if len(self.results) < self.races and not (self.room or self.watch):
-                        await self.client.request({"type": "quick_race"})
+                        await self._enter()
             return self.results
         finally:
             if typing is not None:
@@ -237,6 +243,8 @@ def add_parser(subparsers) -> None:
                        "quick race (its host starts the races)")
     where.add_argument("--watch", metavar="CODE", help="watch a room (join code, watch code "
                        "or public room_id) and print its results")
+    where.add_argument("--practice", metavar="TEXT_ID", type=_positive(int),
+                       help="practise alone on this text (e.g. one a player wrote)")
     p.add_argument("--count", type=_positive(int), default=1,
                    help="bots in this process, named NAME-1..N (default: %(default)s)")
     p.add_argument("--name", help="bot name (default: Bot, or Bot-1..N with --count)")
@@ -252,7 +260,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         asyncio.run(run_bots(args.url, args.count, args.name, args.seed, wpm=args.wpm,
                              accuracy=args.accuracy, room=args.room, watch=args.watch,
-                             codec=args.codec, races=args.races,
+                             practice=args.practice, codec=args.codec, races=args.races,
                              out=lambda line: print(line, flush=True)))
     except ServerError as exc:
         print(f"bot: the server refused: {exc}", file=sys.stderr)

@@ -58,6 +58,17 @@ def test_the_same_seed_gives_the_same_plan_and_bad_arguments_are_refused():
             plan_keystrokes(PASSAGE, wpm, accuracy, random.Random(1))
 
 
+def test_a_paragraph_break_is_typed_as_a_space_or_enter_like_people_do():
+    passage = "\n".join(["A short paragraph of a longer passage."] * 20)
+    plan = plan_keystrokes(passage, 90, 1.0, random.Random(4))
+    keys = "".join(k for _, k in plan)
+    at_breaks = {keys[i] for i, ch in enumerate(passage) if ch == "\n"}
+    assert at_breaks == {" ", "\n"}
+    state = TypingState(passage)
+    state.feed(keys)
+    assert state.finished and state.correct_keystrokes == len(passage)
+
+
 def test_keys_are_batched_every_100_ms_in_order():
     plan = plan_keystrokes(PASSAGE, 120, 0.95, random.Random(2))
     sent = batches(plan, 100)

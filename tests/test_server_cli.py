@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from client_demo.client import Client
+from protocol.messages import BODY_MAX
 from server.config import ConfigError, load_config
 
 from .helpers import http_get, json_body, write_texts
@@ -59,6 +60,18 @@ async def test_a_host_that_does_not_resolve_is_named_in_one_line(tmp_path):
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
         "python -m server: error: --host nosuch.invalid: no such address"), lines
+
+
+async def test_a_texts_file_passage_over_the_limit_fails_with_one_line_naming_it(tmp_path):
+    path = tmp_path / "book.txt"
+    path.write_text("# Fine\nA passage that is long enough.\n\n# Chapter one\n"
+                    + "word " * (BODY_MAX // 5 + 1), encoding="utf-8")
+    proc = await run_server("--port", "0", "--db", str(tmp_path / "t.db"), "--texts", str(path))
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert err.decode().strip().splitlines() == [
+        f"python -m server: error: book.txt: passage 2: the text must be 20-{BODY_MAX} "
+        f"characters after whitespace is normalized (it has {BODY_MAX + 4})"]
 
 
 def test_flags_win_over_environment_which_wins_over_defaults():

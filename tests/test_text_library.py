@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from client_demo.client import ServerError
+from protocol.messages import BODY_MAX
 from server.net.handlers.texts import TEXTS_BURST
 from server.core.texts import TextInvalid
 from server.net.starter import starter_texts
@@ -83,12 +84,12 @@ async def test_a_bad_passage_in_a_texts_file_stops_the_start(make_server, tmp_pa
 async def test_players_write_texts_and_find_their_own(connect):
     ann, bob = await connect("Ann"), await connect("Bob")
     created = await ann.request({"type": "submit_text", "title": "  My  first ",
-                                 "body": "Ann wrote\tthis  text\n\nfor her friends.",
+                                 "body": "Ann wrote\tthis  text\n\nfor her   friends.",
                                  "source": "Ann's notebook"})
     mine = created["text"]
     assert set(mine) >= LISTING
     assert (mine["title"], mine["body"], mine["source"]) == (
-        "My first", "Ann wrote this text for her friends.", "Ann's notebook")
+        "My first", "Ann wrote this text\nfor her friends.", "Ann's notebook")
     assert (mine["author"], mine["author_name"], mine["completions"]) == (
         ann.player_id, "Ann", 0)
     assert (mine["words"], mine["chars"]) == (7, len(mine["body"]))
@@ -109,8 +110,8 @@ async def test_players_write_texts_and_find_their_own(connect):
 
 
 @pytest.mark.parametrize("submission, complaint", [
-    ({"title": "T", "body": "too short"}, "20-2000 characters"),
-    ({"title": "T", "body": "y" * 2001}, "it has 2001"),
+    ({"title": "T", "body": "too short"}, f"20-{BODY_MAX} characters"),
+    ({"title": "T", "body": "y" * (BODY_MAX + 1)}, f"it has {BODY_MAX + 1}"),
     ({"title": "T", "body": "A ring \x07 of the bell can not be typed"}, "U+0007"),
     ({"title": "", "body": "A body that is long enough to be typed."}, "title must be 1-80"),
     ({"title": "t" * 81, "body": "A body that is long enough to be typed."}, "it has 81"),
