@@ -50,8 +50,9 @@ class PlayApp:
             input=input, output=output, refresh_interval=REFRESH_S)
 
     def _draw(self):
-        width = self.app.output.get_size().columns if self.app.output else 80
-        return render(self.model, now_ms(), max(20, width - 1))
+        size = self.app.output.get_size() if self.app.output else None
+        width, height = (size.columns, size.rows) if size else (80, None)
+        return render(self.model, now_ms(), max(20, width - 1), height)
 
     def _bindings(self) -> KeyBindings:
         kb = KeyBindings()

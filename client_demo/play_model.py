@@ -8,18 +8,22 @@ play.py only moves bytes and keys; every decision is here and unit-tested.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 from protocol import scoring
 from protocol.messages import CODE_MAX, KEYS_MAX
 # The server's own typing model (pure): the local prediction is then exactly what the
 # server will compute from the same keys, so the passage marking never disagrees.
-from protocol.typing_model import BACKSPACE, TypingState
+from protocol.typing_model import BACKSPACE, BREAK, TypingState, as_typed
 
 MENU, CODE, ROOM = "menu", "code", "room"
 ENTER, ESCAPE, BACKSPACE_KEY, QUIT = "enter", "escape", "backspace", "quit"
 BAR_WIDTH = 30
 NAME_WIDTH = 14
+PASSAGE_ROWS = 8         # lines of the passage shown, without a terminal height
+PASSAGE_ROWS_MAX = 12
 
 
 @dataclass
@@ -259,6 +263,8 @@ class PlayModel:
         if self.can_type(now_ms):
             if key == BACKSPACE_KEY:
                 self._type(BACKSPACE, now_ms)
+            elif key == ENTER:
+                self._type(BREAK, now_ms)      # types a paragraph break (or is wrong)
             elif len(key) == 1 and key.isprintable():
                 self._type(key, now_ms)
             elif key == ESCAPE:
@@ -274,6 +280,7 @@ class PlayModel:
         return []
 
     def _type(self, keys: str, now_ms: int) -> None:
+        keys = as_typed(keys)          # as the server will judge them
         self.typing.feed(keys)
         self.outbox += keys
         if self.typing.finished and self.done_ms is None:
@@ -314,14 +321,20 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+@lru_cache(maxsize=4)
 def wrap_points(body: str, width: int) -> list[tuple[int, int]]:
     """[(start, end)] line ranges of `body` wrapped at spaces to `width` columns; a line
-    keeps its trailing space so every character of the passage is shown exactly once."""
+    keeps its trailing space (or paragraph break, shown as a space) so every character
+    of the passage is shown exactly once. Computed once per passage and width: the
+    caller must not change the list."""
     width = max(10, width)
     lines, start = [], 0
     while start < len(body):
         end = min(len(body), start + width)
-        if end < len(body):
+        brk = body.find(BREAK, start, end)
+        if brk >= 0:
+            end = brk + 1
+        elif end < len(body):
             space = body.rfind(" ", start, end)
             if space >= start:
                 end = space + 1
@@ -330,25 +343,49 @@ def wrap_points(body: str, width: int) -> list[tuple[int, int]]:
     return lines
 
 
-def _passage(model: PlayModel, width: int) -> list[tuple[str, str]]:
-    body = shown(model.body)
+@lru_cache(maxsize=4)
+def _line_starts(body: str, width: int) -> list[int]:
+    return [start for start, _ in wrap_points(body, width)]
+
+
+@lru_cache(maxsize=4)
+def _display(body: str) -> str:
+    """The passage as the terminal shows it, one cell per character: a paragraph break
+    as a space (the line ends after it), other control characters as '?'."""
+    return shown(body.replace(BREAK, " "))
+
+
+def passage_window(body: str, width: int, caret: int, rows: int) -> list[tuple[int, int]]:
+    """The `rows` lines of the wrapped passage to show: the caret's line second from the
+    top (one line of what was typed above it), so the passage scrolls with the typing.
+    O(log lines) per call: a key on a 10,000-character passage costs a few lines."""
+    lines = wrap_points(body, width)
+    at = max(0, bisect_right(_line_starts(body, width), caret) - 1)
+    first = max(0, min(at - 1, len(lines) - rows))
+    return lines[first:first + rows]
+
+
+def _passage(model: PlayModel, width: int, rows: int) -> list[tuple[str, str]]:
+    body = model.body
+    text = _display(body)
     typing = model.typing
     if model.spectator or typing is None:
-        marks = ["rest"] * len(body)
+        pos = wrong = 0
+        caret = -1                          # nothing marked: everything is "rest"
+        bounds = [(len(body), "rest")]
     else:
         pos, wrong = typing.pos, min(len(typing.wrong), len(body) - typing.pos)
-        marks = (["done"] * pos + ["wrong"] * wrong + ["caret"] * (1 if pos + wrong < len(body)
-                                                                   else 0))
-        marks += ["rest"] * (len(body) - len(marks))
+        caret = pos + wrong
+        # Where each style ends: done up to pos, wrong up to the caret, the caret cell.
+        bounds = [(pos, "done"), (caret, "wrong"), (caret + 1, "caret"), (len(body), "rest")]
     out: list[tuple[str, str]] = []
-    for start, end in wrap_points(body, width):
+    for start, end in passage_window(body, width, max(caret, 0), rows):
         i = start
-        while i < end:
-            j = i
-            while j < end and marks[j] == marks[i]:
-                j += 1
-            out.append(("class:" + marks[i], body[i:j]))
-            i = j
+        for bound, style in bounds:
+            j = min(bound, end)
+            if j > i:
+                out.append(("class:" + style, text[i:j]))
+                i = j
         out.append(("", "\n"))
     return out
 
@@ -409,7 +446,8 @@ def _race_status(model: PlayModel, now_ms: int) -> list[tuple[str, str]]:
                                        f"{model.live_accuracy() * 100:.0f}% accuracy")]
 
 
-def render(model: PlayModel, now_ms: int, width: int = 80) -> list[tuple[str, str]]:
+def render(model: PlayModel, now_ms: int, width: int = 80,
+           height: int | None = None) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = [("class:title", "Typerace"), ("", f"  {shown(model.name)}\n")]
     if model.notice:
         out.append(("class:notice", shown(model.notice) + "\n"))
@@ -442,7 +480,8 @@ def render(model: PlayModel, now_ms: int, width: int = 80) -> list[tuple[str, st
     else:
         out += [("class:title", shown(model.text.get("title", ""))), ("", "   ")]
         out += _race_status(model, now_ms) + [("", "\n\n")]
-        out += _passage(model, width) + [("", "\n")]
+        rows = PASSAGE_ROWS if height is None else max(3, min(PASSAGE_ROWS_MAX, height // 2))
+        out += _passage(model, width, rows) + [("", "\n")]
         out += _lanes(model, now_ms)
         if model.results is not None:
             out += [("", "\n")] + _results(model)

@@ -205,3 +205,66 @@ def test_the_passage_wraps_at_spaces_and_shows_every_character_once(width):
     assert "".join(body[a:b] for a, b in lines) == body
     assert all(b - a <= width for a, b in lines)
     assert all(body[b - 1] == " " or b == len(body) or b - a == width for a, b in lines)
+
+
+def long_model(body: str) -> PlayModel:
+    model = PlayModel("Ann")
+    model.on_message({"type": "welcome", "player_id": "p0", "name": "Ann", "token": "t",
+                      "server_ms": T0, "protocol": 1}, T0)
+    model.on_message({"type": "joined", "slot": 0, "room": room(kind="practice")}, T0)
+    model.on_message({"type": "countdown", "race_id": "r1.1", "start_server_ms": START,
+                      "seconds": 3, "text": {"text_id": 1, "title": "Long", "body": body,
+                                             "words": 0, "chars": len(body)}}, T0)
+    return model
+
+
+def test_a_long_passage_scrolls_with_the_typing_and_keeps_the_caret_in_view():
+    words = [f"word{i}" for i in range(1_500)]
+    body = "\n".join(" ".join(words[i:i + 60]) for i in range(0, 1_500, 60))[:10_000]
+    assert len(body) == 10_000
+    model = long_model(body)
+    shown_lines = [line for line in text_of(model, START, 60).split("\n") if "word" in line]
+    assert len(shown_lines) == 8                         # a window, not 10,000 characters
+    model.on_key("w", START + 10)
+    typed = body[:7_000]
+    model._type(typed[1:], START + 10)                   # most of the passage typed
+    assert model.typing.pos == 7_000
+    screen = render(model, START + 20, 60, height=20)
+    passage = "".join(t for s, t in screen if s.startswith("class:") and s[6:] in
+                      ("done", "wrong", "caret", "rest"))
+    assert styled(model, "caret", START + 20) == body[7_000].replace("\n", " ")
+    assert len(passage) <= 10 * 60 and body[6_990:7_010].replace("\n", " ") in passage
+    assert body[:100].replace("\n", " ") not in passage  # the start scrolled away
+    # One line of what was typed stays above the caret's line.
+    lines = wrap_points(body, 60)
+    caret_line = next(i for i, (a, b) in enumerate(lines) if a <= 7_000 < b)
+    a, b = lines[caret_line - 1]
+    assert passage.startswith(body[a:b].replace("\n", " "))
+
+
+def test_enter_or_space_types_a_paragraph_break_shown_as_a_space_at_a_line_end():
+    body = "First paragraph.\nSecond one here."
+    for key in (ENTER, " "):
+        model = long_model(body)
+        for k in ["F", *"irst paragraph.", key, *"Second"]:
+            model.on_key(k, START + 10)
+        assert model.typing.pos == len("First paragraph.\nSecond") and not model.typing.wrong
+    screen = text_of(model, START + 10)
+    assert "First paragraph. \nSecond one here." in screen
+    assert model.take_input()["keys"].startswith("First paragraph." + " " + "Second")
+
+
+def test_a_smart_apostrophe_key_types_the_folded_passage():
+    model = long_model("It's typed right.")
+    for key in "It\u2019s":
+        model.on_key(key, START + 10)
+    assert model.typing.pos == 4 and not model.typing.wrong
+    assert model.take_input() == {"type": "input", "keys": "It's"}
+
+
+@pytest.mark.parametrize("width", [10, 25])
+def test_paragraph_breaks_end_lines_and_every_character_is_shown_once(width):
+    body = "One short.\nA second paragraph that wraps at spaces.\nEnd"
+    lines = wrap_points(body, width)
+    assert "".join(body[a:b] for a, b in lines) == body
+    assert all(body.find("\n", a, b) in (-1, b - 1) for a, b in lines)
