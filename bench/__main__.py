@@ -57,8 +57,8 @@ WORDS = ("the of and to in is was that for on with as by at from his her they wh
 
 
 def make_texts(path: str, passages: int = 4, chars: int = 1900, seed: int = 8) -> str:
-    """Long passages (1,900 characters, under the 2,000 a text may have: a racer at 80 WPM
-    needs ~5 minutes), so races outlast the window."""
+    """Long passages (1,900 characters: a racer at 80 WPM needs ~5 minutes), so races
+    outlast the window."""
     rng = random.Random(seed)
     blocks = []
     for n in range(passages):
