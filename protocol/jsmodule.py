@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from protocol import CLOSE_REPLACED, messages, scoring, typing_model
+from protocol import CLOSE_REPLACED, messages, scoring, typeable, typing_model
 from protocol.codec import JsonCodec
 
 PATH = "/protocol.js"
@@ -24,6 +24,7 @@ EXPORTS = {
     "TITLE_MAX": messages.TITLE_MAX,
     "BODY_MIN": messages.BODY_MIN,
     "BODY_MAX": messages.BODY_MAX,
+    "BODY_RAW_MAX": messages.BODY_RAW_MAX,
     "SOURCE_MAX": messages.SOURCE_MAX,
     "MAX_PLAYERS_MIN": messages.SETTINGS["max_players"].lo,
     "MAX_PLAYERS_MAX": messages.SETTINGS["max_players"].hi,
@@ -31,6 +32,9 @@ EXPORTS = {
     "COUNTDOWN_MAX_S": messages.SETTINGS["countdown_s"].hi,
     "BACKSPACE": typing_model.BACKSPACE,
     "MAX_WRONG": typing_model.MAX_WRONG,
+    "BREAK": typing_model.BREAK,
+    "BREAK_KEYS": list(typing_model.BREAK_KEYS),
+    "FOLDS": typeable.FOLDS,
     "CHARS_PER_WORD": scoring.CHARS_PER_WORD,
 }
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import random
 
-from protocol.typing_model import BACKSPACE, MAX_WRONG, TypingState
+from protocol.typeable import FOLDS
+from protocol.typing_model import BACKSPACE, MAX_WRONG, TypingState, as_typed
 
 from .webjs import needs_node, run_module
 
@@ -31,8 +32,9 @@ PASSAGES = [
     "日本語のテキストを打つ。",
     "e\u0301 is e and a combining accent",          # two code points, one glyph
     "ab",
+    "One paragraph.\nAnother one,\nand a third.",    # breaks: typed by space or Enter
 ]
-WRONG = "xyzQ#é🦊\u0301 "
+WRONG = "xyzQ#é🦊\u0301 \n"
 
 
 def edge_cases() -> list:
@@ -49,6 +51,7 @@ def edge_cases() -> list:
         [emoji, [emoji[:5] + "🏁", "🚀" + B + " to", B * 3 + "🏁 t"]],
         [emoji, ["🦊" * (MAX_WRONG + 1), B * MAX_WRONG, "Race"]],
         [PASSAGES[4], ["e", "\u0301", " ", B * 2, "\u0301 is"]],
+        [PASSAGES[6], ["One paragraph. Another one,\nand", "\n", B, " a third."]],
         ["ab", ["", "a", "", "b", "a"]],
     ]
 
@@ -96,3 +99,23 @@ def test_typing_js_decides_every_key_like_the_python_typing_model(tmp_path):
     assert any(len(step[2]) == MAX_WRONG for run in expected for step in run)
     assert any(step[0] < len(batch) for (_, batches), run in zip(cases, expected)
                for batch, step in zip(batches, run))
+
+
+AS_TYPED = """
+import { readFileSync } from "node:fs";
+const { asTyped } = await import(process.argv[1]);
+const cases = JSON.parse(readFileSync(0, "utf8"));
+process.stdout.write(JSON.stringify(cases.map(asTyped)));
+"""
+
+
+@needs_node
+def test_typing_js_folds_keys_like_the_server(tmp_path):
+    """What a phone or a composing keyboard sends is folded and composed in the page
+    exactly as protocol/typing_model.py `as_typed` does on the server."""
+    keys = ["plain ascii" + B, "Cafe\u0301", "caf\u00e9", "It\u2019s \u201cgood\u201d \u2014 ok\u2026",
+            "\u00ad\u200b\ufb01ne", "\u0645\u06cc\u200c\u062e", "\ud55c\uae00 \u1100\u1161",
+            "A\u030a\u212b", "\U0001F3C1\u2013\U0001F680", "".join(FOLDS)]
+    got = run_module(tmp_path, "typing.js", AS_TYPED, keys)
+    assert got == [as_typed(k) for k in keys]
+    assert got[1] == "Caf\u00e9" and got[2] == "caf\u00e9" and got[3] == "It's \"good\" -- ok..."

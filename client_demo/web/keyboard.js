@@ -2,7 +2,7 @@
 // Backspace (prevented, so the input stays ours). Phones: virtual keyboards send
 // "Unidentified" keydowns; beforeinput/input carry the text. Anything else (IME
 // composition, autocorrect) is found by diffing the input's value against what we showed.
-import { BACKSPACE } from "./protocol.js";
+import { BACKSPACE, BREAK } from "./protocol.js";
 import { $ } from "./dom.js";
 import { canType, renderTyping, typedWord, typeKeys } from "./race.js";
 
@@ -12,6 +12,7 @@ function onKeydown(e) {
   const fromBody = e.target === document.body || e.target === document.documentElement;
   if (!canType() || !(fromInput || fromBody) || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
   if (e.key === "Backspace") { e.preventDefault(); typeKeys(BACKSPACE); }
+  else if (e.key === "Enter") { e.preventDefault(); typeKeys(BREAK); }   // a paragraph break
   else if (Array.from(e.key).length === 1) { e.preventDefault(); typeKeys(e.key); }
   else return;
   if (fromBody) input.focus();
@@ -23,7 +24,10 @@ function onBeforeInput(e) {
   if (input.selectionStart !== end || input.selectionEnd !== end) return;   // edit mid-value: diff later
   if (e.inputType === "insertText" && e.data && e.cancelable) { e.preventDefault(); typeKeys(e.data); }
   else if (e.inputType === "deleteContentBackward" && e.cancelable) { e.preventDefault(); typeKeys(BACKSPACE); }
-  else if (e.inputType === "insertLineBreak" && e.cancelable) e.preventDefault();
+  else if ((e.inputType === "insertLineBreak" || e.inputType === "insertParagraph") && e.cancelable) {
+    e.preventDefault();
+    typeKeys(BREAK);
+  }
 }
 
 function reconcileInput() {

@@ -4,7 +4,7 @@
 //   button.leaderboard-text-btn) #texts-mine #texts-prev #texts-next #texts-page
 //   #submit-text-form* #text-title-input #text-body-input #text-body-label
 //   #text-source-input #submit-text-btn #submit-text-msg (shows text_created / text_invalid)
-import { BODY_MAX, BODY_MIN, SOURCE_MAX, TITLE_MAX } from "./protocol.js";
+import { BODY_MAX, BODY_MIN, BODY_RAW_MAX, SOURCE_MAX, TITLE_MAX } from "./protocol.js";
 import { $, clear, el, onSubmit } from "./dom.js";
 import { send } from "./connection.js";
 import { requestLeaderboard } from "./stats.js";
@@ -43,7 +43,8 @@ export function onTexts(m) {
 
 export function onTextCreated(m) {
   const t = m.text || {};
-  showSubmitMessage(`Thanks! “${t.title}” was added as text #${t.text_id}.`);
+  showSubmitMessage(`Thanks! “${t.title}” was added as text #${t.text_id}: ${t.words} words, ` +
+    `${t.chars} characters, as a keyboard types them.`);
   $("submit-text-form").reset();
   offset = 0;
   requestTexts();
@@ -53,7 +54,9 @@ export function showSubmitMessage(text) { $("submit-text-msg").textContent = tex
 
 export function init() {
   $("text-title-input").maxLength = TITLE_MAX;
-  $("text-body-input").maxLength = BODY_MAX;     // too short: the server's text_invalid says so
+  // The browser may not cut a text the server would take (spaces that the server
+  // collapses count here): only the raw cap; the server's text_invalid says the rest.
+  $("text-body-input").maxLength = BODY_RAW_MAX;
   $("text-body-label").textContent = `Text (${BODY_MIN}–${BODY_MAX} characters)`;
   $("text-source-input").maxLength = SOURCE_MAX;
   $("texts-mine").addEventListener("change", () => { offset = 0; requestTexts(); });

@@ -6,12 +6,13 @@
 //   #lanes* (.lane[data-slot][data-pos][data-place], .lane-name, .lane-bar, .lane-wpm, .lane-place)
 //   #results* #results-table* (tbody tr[data-slot]: place, name, wpm, accuracy %, time s,
 //   status, flag)
-import { KEYS_MAX } from "./protocol.js";
+import { BREAK, KEYS_MAX } from "./protocol.js";
 import { $, clear, el, flagText, fmt1, ordinal, pct, secs, show } from "./dom.js";
 import { isOpen, send } from "./connection.js";
 import { clockSample, serverNow } from "./clock.js";
 import { accuracy, wpm } from "./scoring.js";
-import { TypingState } from "./typing.js";
+import { TypingState, asTyped } from "./typing.js";
+import { markPassage, showPassage } from "./passage.js";
 import { state } from "./state.js";
 
 const FLUSH_MS = 100;          // keys typed are sent at most this long after
@@ -51,8 +52,7 @@ export function onCountdown(m) {
   show($("race-area"), true);
   show($("results"), false);
   $("race-msg").textContent = state.spectator ? "Watching: typing is disabled." : "";
-  const passage = clear($("passage"));
-  for (const cls of ["done", "wrong", "caret", "rest"]) passage.append(el("span", { className: cls }));
+  showPassage(state.race.chars);
   for (const p of (state.room && state.room.players) || []) lane(p.slot);
   renderTyping();
   updateClock();
@@ -81,7 +81,7 @@ function setLane(slot, pos, wpmValue, place) {
   const chars = (state.race && state.race.chars && state.race.chars.length) || 1;
   const percent = Math.max(0, Math.min(100, (pos / chars) * 100));
   node.dataset.pos = String(pos);
-  node.querySelector(".lane-bar").style.width = `${percent}%`;
+  node.querySelector(".lane-bar").style.transform = `scaleX(${percent / 100})`;
   node.querySelector(".lane-track").setAttribute("aria-valuenow", String(Math.round(percent)));
   if (wpmValue != null) node.querySelector(".lane-wpm").textContent = `${Math.round(wpmValue)} WPM`;
   if (place) {
@@ -177,6 +177,7 @@ export function onResume(m) {
 /** Keys the player typed: predicted at once, sent with the next batch. */
 export function typeKeys(keys) {
   if (!canType() || !keys) return;
+  keys = asTyped(keys);              // as the server will judge them
   state.typing.feed(keys);
   outbox += keys;
   renderTyping();
@@ -192,27 +193,23 @@ function flushKeys() {
   lastSentAt = Date.now();
 }
 
-/** The word being typed (from the last space before pos) plus wrong chars: the input's value. */
+/** The word being typed (from the last space or paragraph break before pos) plus wrong
+ *  chars: the input's value. */
 export function typedWord() {
   const { chars, pos } = state.typing;
-  const start = chars.lastIndexOf(" ", pos - 1) + 1;
+  const start = Math.max(chars.lastIndexOf(" ", pos - 1), chars.lastIndexOf(BREAK, pos - 1)) + 1;
   return chars.slice(start, pos).join("") + state.typing.wrongText;
 }
 
 export function renderTyping() {
   const race = state.race, typing = state.typing;
   if (!race || !race.text || !$("passage").firstChild) return;
-  const body = race.chars;
-  const [done, wrong, caret, rest] = $("passage").children;
   if (state.spectator || !typing) {
-    done.textContent = ""; wrong.textContent = ""; caret.textContent = ""; rest.textContent = body.join("");
+    markPassage(0, 0, false);
     return;
   }
-  const pos = typing.pos, w = Math.min(typing.wrong.length, body.length - pos);
-  done.textContent = body.slice(0, pos).join("");
-  wrong.textContent = body.slice(pos, pos + w).join("");
-  caret.textContent = body.slice(pos + w, pos + w + 1).join("");
-  rest.textContent = body.slice(pos + w + 1).join("");
+  const pos = typing.pos;
+  markPassage(pos, typing.wrong.length);
   const input = $("typing-input");
   input.value = typedWord();
   input.classList.toggle("has-error", typing.wrong.length > 0);

@@ -4,8 +4,19 @@
 //
 // The typed text is always chars[0:pos] + wrong: the longest correct prefix and the
 // wrong characters standing after it. Positions count code points, like Python strings,
-// so the passage is given as an array of code points (Array.from(body)).
-import { BACKSPACE, MAX_WRONG } from "./protocol.js";
+// so the passage is given as an array of code points (Array.from(body)). A paragraph
+// break (BREAK) is typed by any of BREAK_KEYS: a space or Enter.
+import { BACKSPACE, BREAK, BREAK_KEYS, FOLDS, MAX_WRONG } from "./protocol.js";
+
+const FOLDABLE = new RegExp(`[${Object.keys(FOLDS).join("")}]`, "gu");
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Keys as the passage spells them: protocol/typing_model.py `as_typed` (the fold table of
+ *  protocol/typeable.py, then NFC), so the page judges a key as the server will. */
+export function asTyped(keys) {
+  if (ASCII.test(keys)) return keys;
+  return keys.replace(FOLDABLE, (ch) => FOLDS[ch]).normalize("NFC");
+}
 
 export class TypingState {
   constructor(chars) {
@@ -33,7 +44,8 @@ export class TypingState {
         continue;
       }
       this.keystrokes += 1;
-      if (!this.wrong.length && ch === chars[this.pos]) {
+      if (!this.wrong.length && (ch === chars[this.pos] ||
+          (chars[this.pos] === BREAK && BREAK_KEYS.includes(ch)))) {
         this.pos += 1;
         this.correctKeystrokes += 1;
       } else if (this.wrong.length < MAX_WRONG) this.wrong.push(ch);
