@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from contextlib import asynccontextmanager
 import re
 import shutil
 from pathlib import Path
@@ -90,12 +91,13 @@ async def say_hello(page, name: str) -> None:
     await expect(page.locator("#me")).to_have_text(name)
 
 
-@pytest.fixture
-async def browser(web):
+@asynccontextmanager
+async def chromium_pages(server):
+    """Chromium on `server`'s page; at the end, no JavaScript error may have happened."""
     async with playwright_api.async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                             headless=True)
-        pages = Browser(chromium, f"http://127.0.0.1:{web.port}")
+        pages = Browser(chromium, f"http://127.0.0.1:{server.port}")
         try:
             yield pages
         finally:
@@ -103,6 +105,12 @@ async def browser(web):
                 await context.close()
             await chromium.close()
         assert pages.errors == [], "JavaScript errors on the page"
+
+
+@pytest.fixture
+async def browser(web):
+    async with chromium_pages(web) as pages:
+        yield pages
 
 
 async def wait_racing(page) -> None:

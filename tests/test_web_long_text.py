@@ -11,8 +11,7 @@ import pytest
 from client_demo.client import Client
 from protocol.messages import BODY_MAX
 from tests.passages import PARAGRAPHS, TYPOGRAPHIC
-from tests.test_web_client import (CHROMIUM, CHROMIUM_ARGS, Browser, expect, playwright_api,
-                                   results_rows, wait_racing)
+from tests.test_web_client import chromium_pages, expect, results_rows, wait_racing
 
 CARET_IN_VIEW = """() => {
   const box = document.getElementById("passage").getBoundingClientRect();
@@ -28,17 +27,8 @@ async def long_web(make_server):
 
 @pytest.fixture
 async def pages(long_web):
-    async with playwright_api.async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                            headless=True)
-        browser = Browser(chromium, f"http://127.0.0.1:{long_web.port}")
-        try:
-            yield browser
-        finally:
-            for context in browser.contexts:
-                await context.close()
-            await chromium.close()
-        assert browser.errors == [], "JavaScript errors on the page"
+    async with chromium_pages(long_web) as browser:
+        yield browser
 
 
 async def newest_text(server) -> dict:
