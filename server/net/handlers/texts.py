@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from protocol.messages import ProtocolError
 from server.core.texts import Text, TextInvalid, validate_text
-from server.store import RaceRecord, TextExists
+from server.store import RaceRecord, TextExists, no_stats
 
 
 async def list_texts(app, conn, req) -> None:
@@ -36,6 +36,8 @@ async def submit_text(app, conn, req) -> None:
 async def player_stats(app, conn, req) -> None:
     player_id = req.args.get("player_id") or conn.player_id
     stats = await app.store.player_stats(player_id)
+    if stats is None and player_id == conn.player_id:
+        stats = no_stats(player_id, conn.name)      # a guest with nothing kept yet
     if stats is None:
         raise ProtocolError("player_not_found", "no player has that id")
     app.delivery.reply(conn, req, {"type": "stats", **stats})
