@@ -141,7 +141,9 @@ class TyperaceServer:
         if self._ticker_task is not None:
             self._ticker_task.cancel()
         await self.keepalive.stop()
+        self.saver.stop()                 # a save still failing makes one last attempt
         await self.tasks.wait(timeout=10)
+        await self.tasks.cancel()         # an unsaved race is named in the log (saving.py)
         await self.cluster.stop()
         await self.store.close()
 
