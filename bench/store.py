@@ -9,9 +9,9 @@ Without --redis-url it starts a private redis-server with an fsync-always append
 file (as durable as SQLite's synchronous=FULL, which the SQLite adapter uses).
 Prints one line per adapter and operation. The library lines page through --texts
 texts (half library, half written by 100 players) one call at a time, at random
-offsets: `list_texts` alone, `list_texts/author` for one writer's texts, and
-`list_texts+saves` while races are being saved with --concurrency in flight (reads
-must not wait behind saves).
+offsets: `list_texts` alone, `list_texts/author` for one writer's texts (with the
+CPU time a call costs this process), and `list_texts+saves` while races are being
+saved with --concurrency in flight (reads must not wait behind saves).
 """
 
 from __future__ import annotations
@@ -64,12 +64,23 @@ async def timed(calls, concurrency: int) -> tuple[float, list[float]]:
     return time.perf_counter() - start, latencies
 
 
-def report(name: str, what: str, seconds: float, latencies: list[float]) -> None:
+def report(name: str, what: str, seconds: float, latencies: list[float],
+           cpu: float | None = None) -> None:
+    """One line; `cpu`: this process's CPU seconds (all threads) over the calls, shown
+    per call: on a loaded machine it says what a call costs better than the clock."""
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
+    per_call = f"   cpu {cpu / len(latencies) * 1000:5.2f} ms/call" if cpu is not None else ""
     print(f"{name:7} {what:17} {len(latencies) / seconds:9.0f}/s   "
-          f"mean {statistics.mean(latencies) * 1000:6.2f} ms   p99 {p99 * 1000:6.2f} ms",
-          flush=True)
+          f"mean {statistics.mean(latencies) * 1000:6.2f} ms   p99 {p99 * 1000:6.2f} ms"
+          f"{per_call}", flush=True)
+
+
+async def one_at_a_time(calls) -> tuple[float, list[float], float]:
+    """timed(calls, 1), and the process CPU time it took."""
+    cpu = time.process_time()
+    seconds, latencies = await timed(calls, 1)
+    return seconds, latencies, time.process_time() - cpu
 
 
 async def fill_library(store, texts: int) -> None:
@@ -93,11 +104,11 @@ async def page_library(name: str, store, races: int, concurrency: int) -> None:
     _, total = await store.list_texts(0, 1)
     pages = [lambda o=rng.randrange(total - PAGE): store.list_texts(o, PAGE)
              for _ in range(2000)]
-    report(name, "list_texts", *await timed(pages, 1))
+    report(name, "list_texts", *await one_at_a_time(pages))
     _, mine = await store.list_texts(0, 1, "a1")
     own = [lambda o=rng.randrange(max(1, mine - PAGE)): store.list_texts(o, PAGE, "a1")
            for _ in range(2000)]
-    report(name, "list_texts/author", *await timed(own, 1))
+    report(name, "list_texts/author", *await one_at_a_time(own))
     rng_races = random.Random(13)
     saves = [lambda r=make_race(races + n, rng_races): store.save_race(r)
              for n in range(races // 4)]
