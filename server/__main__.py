@@ -4,6 +4,11 @@ The first signal drains (server/net/shutdown.py: running races finish, up to --d
 every result is saved, connections close with 1001); a second one ends at once.
 SIGHUP (a closed terminal, a lost SSH session) drains like the others: races running
 then are not lost.
+
+Exit status: 0 stopped cleanly; 1 failed at start (e.g. the port is taken, Redis is
+unreachable); 2 an operator's mistake (a bad flag, an unusable --db or --texts);
+3 (LOST_RESULTS_EXIT) stopped, but some races' results could not be saved: each is
+named in the log (`results_not_saved`).
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ from server.config import ConfigError, load_config
 from server.core.texts import TextInvalid
 from server.net import logs
 from server.net.app import TyperaceServer
+from server.net.saving import LOST_RESULTS_EXIT
 from server.net.shutdown import STOP_SIGNALS, drain_and_stop
 from server.store import StoreError, StoreUnusable
 
 log = logging.getLogger("typerace")
 
 
-async def serve(config) -> None:
+async def serve(config) -> int:
+    """Run until a signal; returns how many races' results could not be saved."""
     server = TyperaceServer(config)
     await server.start()
     stop, force = asyncio.Event(), asyncio.Event()
@@ -43,6 +50,7 @@ async def serve(config) -> None:
           f"(WebSocket ws://{config.host}:{server.port}/ws)", flush=True)
     await stop.wait()
     await drain_and_stop(server, config.drain_s, force)
+    return len(server.saver.lost)
 
 
 def run(coro, loop: str):
@@ -75,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         from server.net.workers import supervise
         return supervise(argv, config.workers, config.drain_s)
     try:
-        run(serve(config), config.loop)
+        lost = run(serve(config), config.loop)
     except (ConfigError, TextInvalid, StoreUnusable) as exc:   # found at start-up, e.g. a bad --texts file
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2
@@ -87,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, StoreError) as exc:   # e.g. the port is taken, Redis is unreachable
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 1
-    return 0
+    return LOST_RESULTS_EXIT if lost else 0
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ def knob(default, help: str, minimum=None, maximum=None, choices=None, repeat=Fa
 class Config:
     host: str = knob("127.0.0.1", "address to listen on")
     port: int = knob(8765, "port to listen on (0 picks a free one)", 0, 65535)
-    db: str = knob("./typerace.db", "SQLite file (created if missing)")
+    db: str = knob("./typerace.db", "SQLite file (created if missing; its folder must exist "
+                                     "and be writable)")
     texts: str | None = knob(None, "UTF-8 file of passages separated by blank lines; "
                                    "when given, races draw only from these")
     countdown_s: int = knob(5, "countdown before a race, seconds", 0, 60)
@@ -76,6 +77,9 @@ class Config:
                                  "(0: no limit)", 0, 10_000_000)
     room_rate: float = knob(30.0, "rooms (create_room, practice) one client address may open "
                             "per minute", 1, 1_000_000)
+    texts_per_hour: float = knob(30.0, "texts (submit_text) one player, and one client "
+                                 "address, may write per hour, a third of them at once",
+                                 1, 1_000_000)
     allowed_origin: str | None = knob(None, "web origins allowed to open the WebSocket "
                                       "(repeatable or comma-separated; default: any)",
                                       repeat=True)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import subprocess
+
+import pytest
 
 SHORT_TEXTS = "# One\nShort and sweet wins races.\n\n# Two\nTiny words win the day."
 
@@ -29,3 +33,22 @@ async def http_get(port: int, path: str) -> tuple[int, dict, bytes]:
 
 def json_body(body: bytes) -> dict:
     return json.loads(body)
+
+
+@contextlib.contextmanager
+def tmpfs(path, size: str = "1m", readonly: bool = False):
+    """A small tmpfs mounted at `path` (a full disk, or a read-only one, for real).
+    Skips the test where mounting is not allowed (not root, no CAP_SYS_ADMIN)."""
+    path.mkdir(exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs",
+                              str(path)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"can't mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=True)
+
+
+def remount_readonly(path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True)

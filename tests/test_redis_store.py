@@ -58,8 +58,6 @@ async def test_results_survive_a_redis_restart_and_a_save_during_it_is_retried(
     await store.open()
     try:
         [text_id] = await store.add_texts(PASSAGES[:1], T0)
-        for pid in ("p1", "p2"):
-            await store.touch_player(pid, pid.upper(), T0)
         before = race("a", text_id, T0 + 60_000, result("p1", 1, 80.0), result("p2", 2, 50.0))
         await store.save_race(before)
 
@@ -89,7 +87,6 @@ async def test_a_save_whose_reply_was_lost_is_not_counted_twice(redis_server):
     await store.open()
     try:
         [text_id] = await store.add_texts(PASSAGES[:1], T0)
-        await store.touch_player("p1", "P1", T0)
         record = race("a", text_id, T0 + 60_000, result("p1", 1, 70.0))
         redis_server.freeze()
         try:
@@ -116,7 +113,6 @@ async def test_stores_with_different_prefixes_share_nothing(redis_server):
     try:
         await one.set_meta_once("token_secret", "s1")
         [text_id] = await one.add_texts(PASSAGES[:1], T0)
-        await one.touch_player("p1", "Ann", T0)
         await one.save_race(race("a", text_id, T0 + 1, result("p1", 1)))
         assert await two.get_meta("token_secret") is None
         assert await two.list_texts(0, 10) == ([], 0)

@@ -16,7 +16,7 @@ import contextlib
 import pytest
 
 from server.core.results import Result
-from server.store import RaceRecord, Store, TextExists
+from server.store import RaceRecord, Store, TextExists, no_stats
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteStore
 from tests.redis_fixture import redis_server  # noqa: F401
@@ -81,10 +81,6 @@ def race(race_id, text_id, results, ended_ms=T0 + 60_000, kind="quick"):
                       list(results))
 
 
-async def players(store, *ids):
-    for pid in ids:
-        await store.touch_player(pid, pid.upper(), T0)
-
 
 # ---- meta and players ---------------------------------------------------------
 
@@ -98,14 +94,22 @@ async def test_meta_first_writer_wins_and_survives_reopen(open_store):
     assert await again.get_meta("secret") == "one"
 
 
-async def test_a_player_is_created_then_renamed(store):
+async def test_a_player_is_kept_from_its_first_result_then_renamed(store):
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    await store.rename_player("p1", "Ann", T0)          # a guest: nothing to rename
     assert await store.player_stats("p1") is None
-    await store.touch_player("p1", "Ann", T0)
+    await store.save_race(race("a.1", text_id, [result("p1", 1, "dnf", name="Ann")]))
     stats = await store.player_stats("p1")
-    assert stats["name"] == "Ann" and stats["races"] == 0 and stats["wins"] == 0
-    assert stats["best_wpm"] == 0 and stats["avg_wpm"] == 0 and stats["recent"] == []
-    await store.touch_player("p1", "Annie", T0 + 5)
+    assert stats["name"] == "Ann" and stats["races"] == 1 and stats["wins"] == 0
+    assert stats["best_wpm"] == 0 and stats["avg_wpm"] == 0 and len(stats["recent"]) == 1
+    await store.rename_player("p1", "Annie", T0 + 5)
     assert (await store.player_stats("p1"))["name"] == "Annie"
+
+
+async def test_a_player_is_kept_from_its_first_text(store):
+    await store.submit_text({"title": "Mine", "body": "My very own words to type."},
+                            "p1", "Ann", T0)
+    assert await store.player_stats("p1") == no_stats("p1", "Ann")
 
 
 # ---- texts --------------------------------------------------------------------
@@ -134,7 +138,6 @@ async def test_any_unicode_text_and_log_round_trips(store):
     mine = await store.submit_text({"title": "Ünïcode ✓", "body": body, "source": "ß"},
                                    "p1", "Zoë", T0)
     assert (await store.get_text(mine.text_id)) == mine and mine.chars == len(body)
-    await players(store, "p1")
     saved = race("u.1", mine.text_id, [Result(
         "p1", "Zoë", 0, 1, "finished", 42.5, 0.99, 9000, len(body), len(body), len(body),
         [(10, "Caf"), (90, "é\bé"), (8999, body[4:])])])
@@ -191,7 +194,6 @@ async def test_texts_page_newest_first_and_filter_by_author(store):
 async def test_a_saved_race_comes_back_whole_and_replayable(open_store):
     store = await open_store()
     [text_id] = await store.add_texts([PASSAGES[0]], T0)
-    await players(store, "p1", "p2")
     saved = race("a.1", text_id, [result("p1", 1), result("p2", 2, "dnf", wpm=20.5,
                                                           flagged="pasted: 30 characters")])
     await store.save_race(saved)
@@ -205,7 +207,6 @@ async def test_a_saved_race_comes_back_whole_and_replayable(open_store):
 
 async def test_saving_a_race_twice_changes_nothing(store):
     [text_id] = await store.add_texts([PASSAGES[0]], T0)
-    await players(store, "p1", "p2")
     saved = race("a.1", text_id, [result("p1", 1), result("p2", 2)])
     await store.save_race(saved)
     await store.save_race(saved)
@@ -216,7 +217,6 @@ async def test_saving_a_race_twice_changes_nothing(store):
 
 async def test_completions_count_clean_finishes(store):
     [text_id, other] = await store.add_texts(PASSAGES[:2], T0)
-    await players(store, "p1", "p2", "p3", "p4")
     await store.save_race(race("a.1", text_id, [
         result("p1", 1), result("p2", 2, flagged="too fast"), result("p3", 3, "dnf"),
         result("p4", 4, "left")]))
@@ -229,7 +229,6 @@ async def test_completions_count_clean_finishes(store):
 
 async def test_player_stats_count_everything_but_score_only_clean_finishes(store):
     [text_id] = await store.add_texts([PASSAGES[0]], T0)
-    await players(store, "p1", "p2")
     at = T0
     for i, (wpm, status, flagged, racers) in enumerate([
             (50.0, "finished", None, 2),          # a win
@@ -261,7 +260,6 @@ async def test_player_stats_count_everything_but_score_only_clean_finishes(store
 
 async def test_last_ten_average_and_recent_cover_the_newest_ten(store):
     [text_id] = await store.add_texts([PASSAGES[0]], T0)
-    await players(store, "p1")
     for i in range(15):       # wpm 10, 20, ... 150, one race a minute
         await store.save_race(race(f"r.{i:02}", text_id, [result("p1", 1, wpm=10.0 * (i + 1))],
                                    ended_ms=T0 + 60_000 * (i + 1)))
@@ -274,7 +272,6 @@ async def test_last_ten_average_and_recent_cover_the_newest_ten(store):
 
 async def test_leaderboards_keep_each_players_best_clean_result(store):
     [t1, t2] = await store.add_texts(PASSAGES[:2], T0)
-    await players(store, "p1", "p2", "p3")
     await store.save_race(race("a", t1, [result("p1", 1, wpm=80.0), result("p2", 2, wpm=70.0),
                                          result("p3", 3, wpm=900.0, flagged="pasted")],
                                ended_ms=T0 + 1000))
@@ -282,7 +279,7 @@ async def test_leaderboards_keep_each_players_best_clean_result(store):
                                          result("p3", 3, "dnf", wpm=99.0)],
                                ended_ms=T0 + 2000))
     await store.save_race(race("c", t1, [result("p2", 1, wpm=80.0)], ended_ms=T0 + 3000))
-    await store.touch_player("p1", "Ann", T0 + 4000)        # renamed since
+    await store.rename_player("p1", "Ann", T0 + 4000)        # renamed since
     overall = await store.leaderboard(None)
     assert [(e["player_id"], e["wpm"], e["text_id"]) for e in overall] == [
         ("p2", 95.0, t2), ("p1", 80.0, t1)]
@@ -303,7 +300,6 @@ async def test_a_tie_cut_by_the_limit_goes_to_the_earliest(store):
     # Equal speeds rank by time, even where the limit cuts through them (a sorted set
     # alone would order them by member name).
     [text_id] = await store.add_texts([PASSAGES[0]], T0)
-    await players(store, "fast", "pz", "pa", "pm", "pb")
     for n, pid in enumerate(["pz", "pa", "pm", "pb"]):          # earliest first
         await store.save_race(race(f"r{n}", text_id, [result(pid, 1)],
                                    ended_ms=T0 + 1000 * (n + 1)))
@@ -318,7 +314,6 @@ async def test_a_tie_cut_by_the_limit_goes_to_the_earliest(store):
 async def test_concurrent_saves_all_land_and_survive_reopen(open_store):
     store = await open_store()
     [text_id] = await store.add_texts([PASSAGES[0]], T0)
-    await players(store, *[f"p{i}" for i in range(20)])
     await asyncio.gather(*(store.save_race(race(f"r{i}", text_id, [result(f"p{i}", 1)],
                                                 ended_ms=T0 + i)) for i in range(20)))
     await store.close()

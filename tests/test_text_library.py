@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from client_demo.client import ServerError
+from client_demo.client import Client, ServerError
 from protocol.messages import BODY_MAX
-from server.net.handlers.texts import TEXTS_BURST
 from server.core.texts import TextInvalid
 from server.net.starter import starter_texts
 from tests.typist import practise
@@ -164,17 +163,62 @@ async def test_text_stats_count_completions_and_the_best_results(make_server, co
     assert missing.value.code == "text_not_found"
 
 
+BURST = 10      # --texts-per-hour 30 (the default): a third of them at once
+
+
+def numbered(i: int) -> dict:
+    return {"type": "submit_text", "title": f"Number {i}",
+            "body": f"This is text number {i} from a script."}
+
+
 async def test_a_player_cannot_flood_the_library(connect):
-    ann, bob = await connect("Ann"), await connect("Bob")
-    for i in range(TEXTS_BURST):
-        await ann.request({"type": "submit_text", "title": f"Number {i}",
-                           "body": f"This is text number {i} from a script."})
+    ann = await connect("Ann")
+    for i in range(BURST):
+        await ann.request(numbered(i))
     with pytest.raises(ServerError) as refused:
-        await ann.request({"type": "submit_text", "title": "One more",
-                           "body": "This one is more than a person writes."})
-    assert refused.value.code == "rate_limited" and "an hour" in str(refused.value)
+        await ann.request(numbered(BURST))
+    assert refused.value.code == "rate_limited" and "30 an hour" in str(refused.value)
     listed = await ann.request({"type": "list_texts", "author": ann.player_id})
-    assert listed["total"] == TEXTS_BURST
-    # Others are not held back by Ann's quota.
-    await bob.request({"type": "submit_text", "title": "Bob's",
-                       "body": "Bob writes his first text for the club."})
+    assert listed["total"] == BURST
+
+
+async def test_new_identities_from_one_address_share_its_text_quota(server, connect):
+    """Reconnecting as a new guest every ten texts once filled the disk."""
+    ann = await connect("Ann")
+    for i in range(BURST):
+        await ann.request(numbered(i))
+    bob = await connect("Bob")                      # a new identity, the same address
+    with pytest.raises(ServerError) as refused:
+        await bob.request(numbered(BURST))
+    assert refused.value.code == "rate_limited"
+    assert "from your address" in str(refused.value)
+    total = (await bob.request({"type": "list_texts", "limit": 1}))["total"]
+    assert total == len(starter_texts()) + BURST
+
+    # Another address is not held back by this one's quota, and a player is held to
+    # its own quota from any address.
+    elsewhere = []
+    try:
+        for name, token, source in [("Cat", None, "127.0.0.2"),
+                                    ("Ann", ann.welcome["token"], "127.0.0.3")]:
+            client = await Client.connect(f"ws://127.0.0.1:{server.port}/ws", "json",
+                                          local_addr=(source, 0))
+            elsewhere.append(client)
+            await client.hello(name, token)
+        cat, ann_elsewhere = elsewhere
+        assert (await cat.request(numbered(100)))["type"] == "text_created"
+        with pytest.raises(ServerError) as own:
+            await ann_elsewhere.request(numbered(101))
+        assert own.value.code == "rate_limited" and "you have written" in str(own.value)
+    finally:
+        for client in elsewhere:
+            await client.close()
+
+
+async def test_the_text_quota_is_a_flag(make_server, connect):
+    server = await make_server(texts_per_hour=3)        # one at once
+    ann = await connect("Ann", target=server)
+    await ann.request(numbered(0))
+    with pytest.raises(ServerError) as refused:
+        await ann.request(numbered(1))
+    assert refused.value.code == "rate_limited" and "3 an hour" in str(refused.value)

@@ -14,11 +14,15 @@ class TokenBucket:
 
     def take(self, now: float, cost: float = 1.0) -> bool:
         """Spend `cost` tokens if there are enough; refills at `rate` per second."""
+        if self.ready(now, cost):
+            self.tokens -= cost
+            return True
+        return False
+
+    def ready(self, now: float, cost: float = 1.0) -> bool:
+        """Whether `cost` tokens are there now (spends nothing)."""
         elapsed = now - self.stamp
         if elapsed > 0:
             self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
             self.stamp = now
-        if self.tokens >= cost:
-            self.tokens -= cost
-            return True
-        return False
+        return self.tokens >= cost

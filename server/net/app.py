@@ -31,12 +31,13 @@ from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
 from server.net.keepalive import Keepalive
 from server.net.library import TextLibrary
-from server.net.limits import AddressQuota, ConnectionLimits
+from server.net.limits import ConnectionLimits, Quota
 from server.net.logs import event
 from server.net.metrics import Metrics
 from server.net.saving import ResultSaver
 from server.net.session import Sessions
 from server.net.tasks import Tasks
+from server.net.textquota import TextQuota
 from server.net.ticker import Ticker
 from server.net.wsconn import Connection, abort_half_open
 from server.store import Store, make_store
@@ -75,10 +76,10 @@ class TyperaceServer:
                                         config.join_fail_ip_burst)
         self.conns: dict = {}          # player_id -> its live connection (Conn or RemoteConn)
         self.secret = ""
-        self.text_buckets: dict = {}   # player_id -> texts it may still write
+        self.text_quota = TextQuota(config.texts_per_hour)
         self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
         self.keepalive = Keepalive(config.ping_interval_s, config.ping_timeout_s)
-        self.room_quota = AddressQuota(config.room_rate)
+        self.room_quota = Quota(config.room_rate)
         self.draining = False          # SIGTERM: no new races; see server/net/shutdown.py
         self.stopping = False          # connections are being closed: nothing more to save
         self.metrics = Metrics(self)
@@ -140,7 +141,9 @@ class TyperaceServer:
         if self._ticker_task is not None:
             self._ticker_task.cancel()
         await self.keepalive.stop()
+        self.saver.stop()                 # a save still failing makes one last attempt
         await self.tasks.wait(timeout=10)
+        await self.tasks.cancel()         # an unsaved race is named in the log (saving.py)
         await self.cluster.stop()
         await self.store.close()
 

@@ -53,8 +53,8 @@ class Dispatcher:
             app.delivery.send_error(conn, exc.code, exc.message, rid)
         except ConnectionClosed:
             raise
-        except StoreUnavailable:            # e.g. --redis-url and Redis is away: transient
-            app.delivery.send_error(conn, "unavailable", "the shared store is unreachable "
+        except StoreUnavailable:            # Redis away, a full disk, a lock: transient
+            app.delivery.send_error(conn, "unavailable", "the server can't reach its store "
                                     "for a moment; try again shortly", rid)
         except Exception:
             log.exception("internal error handling a message")

@@ -47,35 +47,44 @@ class ConnectionLimits:
             del self.by_ip[ip]          # no entry per address ever seen: no slow leak
 
 
-class AddressQuota:
-    """So many actions per minute per client address (a token bucket per address).
+class Quota:
+    """So many actions per minute per key: a client address, or a player (a token
+    bucket per key; `burst` at once, default a minute's worth).
 
-    Used for rooms opened: a player is in one room at a time, but a new identity is one
-    `hello` away, and a private room outlives its creator's connection for a while.
-    (Wrong room codes have their own guard: server/core/joinguard.py.)
+    Used for rooms opened per address (a player is in one room at a time, but a new
+    identity is one `hello` away, and a private room outlives its creator's connection
+    for a while) and for texts written (server/net/textquota.py). Wrong room codes have
+    their own guard: server/core/joinguard.py.
     """
 
-    MAX_ADDRESSES = 100_000          # buckets kept; full ones are forgotten first
+    MAX_KEYS = 100_000               # buckets kept; full ones are forgotten first
 
-    def __init__(self, per_minute: float):
+    def __init__(self, per_minute: float, burst: float | None = None):
         self.rate = per_minute / 60.0
-        self.burst = max(1.0, per_minute)
+        self.burst = max(1.0, per_minute if burst is None else burst)
         self.buckets: dict[str, TokenBucket] = {}
 
-    def take(self, ip: str, now: float) -> bool:
-        """Spend one action; False (nothing spent) when the address has none left."""
-        bucket = self.buckets.get(ip)
+    def take(self, key: str, now: float) -> bool:
+        """Spend one action; False (nothing spent) when `key` has none left."""
+        return self._bucket(key, now).take(now)
+
+    def ready(self, key: str, now: float) -> bool:
+        """Whether `key` has an action left (spends nothing)."""
+        return self._bucket(key, now).ready(now)
+
+    def _bucket(self, key: str, now: float) -> TokenBucket:
+        bucket = self.buckets.get(key)
         if bucket is None:
-            if len(self.buckets) >= self.MAX_ADDRESSES:
+            if len(self.buckets) >= self.MAX_KEYS:
                 self._forget_full(now)
-            bucket = self.buckets[ip] = TokenBucket(self.rate, self.burst, now)
-        return bucket.take(now)
+            bucket = self.buckets[key] = TokenBucket(self.rate, self.burst, now)
+        return bucket
 
     def _forget_full(self, now: float) -> None:
         """A full bucket is the same as no bucket: drop those."""
-        for ip, bucket in list(self.buckets.items()):
+        for key, bucket in list(self.buckets.items()):
             if bucket.tokens + (now - bucket.stamp) * bucket.rate >= bucket.burst:
-                del self.buckets[ip]
+                del self.buckets[key]
 
 
 def buffered_bytes(ws) -> int:

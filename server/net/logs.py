@@ -18,9 +18,11 @@ import time
 EVENT = "typerace_event"          # LogRecord attribute holding (event, fields)
 
 
-def event(logger: logging.Logger, name: str, level: int = logging.INFO, **fields) -> None:
+def event(logger: logging.Logger, name: str, level: int = logging.INFO,
+          exc_info: bool = False, **fields) -> None:
+    """One event line; with exc_info, the exception being handled follows it."""
     if logger.isEnabledFor(level):
-        logger.log(level, name, extra={EVENT: (name, fields)})
+        logger.log(level, name, exc_info=exc_info, extra={EVENT: (name, fields)})
 
 
 def _timestamp(record: logging.LogRecord) -> str:

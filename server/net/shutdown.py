@@ -7,7 +7,9 @@
    racer whose connection drops can still come back to its seat.
 2. running races go on until they end or `drain_s` passes; then the ones still
    running are ended (racers still typing get dnf) and saved like any other race.
-3. wait for every save, then close every connection with 1001 and the store.
+3. wait for every save (up to SAVE_WAIT_S), then close every connection with 1001 and
+   the store. A save still failing then is given up and its race named in the log
+   (`results_not_saved`, server/net/saving.py); the process then exits 3.
 
 `force` (a second SIGTERM) skips the waiting: no race is cut and saved, but saves
 already in flight finish, since the store is closed only after its queue ran.
@@ -72,4 +74,6 @@ async def drain_and_stop(server, drain_s: float, force: asyncio.Event) -> None:
         await _until(force, lambda: not server.tasks, SAVE_WAIT_S)
     event(log, "shutdown_close", forced=force.is_set(), connections=server.limits.total)
     await server.stop(close_wait_s=FORCED_CLOSE_S if force.is_set() else None)
-    event(log, "shutdown_done")
+    lost = len(server.saver.lost)
+    event(log, "shutdown_done", level=logging.ERROR if lost else logging.INFO,
+          unsaved_races=lost)

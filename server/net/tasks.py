@@ -22,3 +22,11 @@ class Tasks:
     async def wait(self, timeout: float) -> None:
         if self._running:
             await asyncio.wait(set(self._running), timeout=timeout)
+
+    async def cancel(self) -> None:
+        """Cancel what is still running, and wait until it has ended."""
+        late = set(self._running)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)

@@ -19,6 +19,7 @@ import sys
 import time
 
 from server.net.logs import event
+from server.net.saving import LOST_RESULTS_EXIT
 from server.net.shutdown import SAVE_WAIT_S, STOP_SIGNALS
 
 log = logging.getLogger("typerace.workers")
@@ -62,4 +63,5 @@ def supervise(argv: list[str], n: int, drain_s: float) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    return 0
+    # A worker that stopped with results unsaved (it named them in the log) says so.
+    return LOST_RESULTS_EXIT if any(p.returncode == LOST_RESULTS_EXIT for p in procs) else 0

@@ -59,8 +59,11 @@ class Store(ABC):
         """Set key if unset; return the value that is now stored (first writer wins)."""
 
     @abstractmethod
-    async def touch_player(self, player_id: str, name: str, now_ms: int) -> None:
-        """Create the player or update its current name."""
+    async def rename_player(self, player_id: str, name: str, now_ms: int) -> None:
+        """A kept player's current name. A player is kept (has a row) from its first
+        result or text on: a guest who only said hello leaves nothing behind (its
+        token is signed, so it needs no row to come back), and this does nothing
+        for one."""
 
     @abstractmethod
     async def add_texts(self, texts: list[dict], now_ms: int, author: str | None = None,
@@ -71,7 +74,8 @@ class Store(ABC):
 
     @abstractmethod
     async def submit_text(self, text: dict, author: str, author_name: str, now_ms: int) -> Text:
-        """A player's own text; raises TextExists if the body is already there."""
+        """A player's own text; raises TextExists if the body is already there. Keeps
+        the author as a player (see rename_player) under `author_name`."""
 
     @abstractmethod
     async def get_text(self, text_id: int) -> Text | None: ...
@@ -89,7 +93,7 @@ class Store(ABC):
     async def save_race(self, race: RaceRecord) -> None:
         """Commit a race's results durably (before anyone is told them). Saving the
         same race again changes nothing. A text's `completions` counts its finished,
-        unflagged results."""
+        unflagged results. Keeps every racer as a player, under its name in the race."""
 
     @abstractmethod
     async def get_race(self, race_id: str) -> RaceRecord | None:
@@ -98,8 +102,9 @@ class Store(ABC):
 
     @abstractmethod
     async def player_stats(self, player_id: str) -> dict | None:
-        """None for an unknown player; else {player_id, name, races, wins, best_wpm,
-        avg_wpm, avg_wpm_last_10, avg_accuracy, recent}. `races` counts every result;
+        """None for a player not kept (unknown, or a guest with nothing kept yet); else
+        {player_id, name, races, wins, best_wpm, avg_wpm, avg_wpm_last_10, avg_accuracy,
+        recent} (see no_stats). `races` counts every result;
         a win is place 1 of a race of two or more. Wins, best and averages count only
         finished, unflagged results; `recent` (newest first, at most 10) shows all."""
 
@@ -112,6 +117,12 @@ class Store(ABC):
         """The best finished, unflagged result of each player (on one text, or on any),
         fastest first, ties to the earlier: [{player_id, name, wpm, accuracy, race_ms,
         at_ms, text_id, race_id}]; `name` is the player's current name."""
+
+
+def no_stats(player_id: str, name: str) -> dict:
+    """The statistics of a player with no results."""
+    return {"player_id": player_id, "name": name, "races": 0, "wins": 0, "best_wpm": 0.0,
+            "avg_wpm": 0.0, "avg_wpm_last_10": 0.0, "avg_accuracy": 0.0, "recent": []}
 
 
 def make_store(config) -> Store:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from protocol import CLOSE_REPLACED, PROTOCOL_VERSION
 from protocol.messages import ProtocolError, clean_name
 from server.core import tokens
+from server.net.logs import event
+from server.store import StoreUnavailable
+
+log = logging.getLogger("typerace")
 
 
 async def hello(app, conn, req) -> None:
@@ -21,7 +27,13 @@ async def hello(app, conn, req) -> None:
         player_id = tokens.new_player_id()
         token = tokens.sign(app.secret, player_id)
     now = app.clock.now_ms()
-    await app.store.touch_player(player_id, name, now)
+    if req.args.get("token"):
+        # A returning player's kept row (if any) takes the name it uses now; a guest
+        # is stored only once it has a result or a text (the token needs no row).
+        try:
+            await app.store.rename_player(player_id, name, now)
+        except StoreUnavailable:        # its next result brings the name along
+            event(log, "rename_deferred", level=logging.WARNING, player=player_id)
     old = app.conns.get(player_id)
     conn.player_id, conn.name = player_id, name
     app.conns[player_id] = conn

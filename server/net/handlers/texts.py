@@ -4,14 +4,8 @@ leaderboards and replays."""
 from __future__ import annotations
 
 from protocol.messages import ProtocolError
-from server.core.ratelimit import TokenBucket
 from server.core.texts import Text, TextInvalid, validate_text
-from server.store import RaceRecord, TextExists
-
-# A player may write TEXTS_BURST texts at once, then TEXTS_PER_HOUR: plenty for a person,
-# while a script can't fill the library (and the disk) at the message rate.
-TEXTS_BURST = 10
-TEXTS_PER_HOUR = 30
+from server.store import RaceRecord, TextExists, no_stats
 
 
 async def list_texts(app, conn, req) -> None:
@@ -28,7 +22,9 @@ async def submit_text(app, conn, req) -> None:
         text = validate_text(req.args["title"], req.args["body"], req.args.get("source"))
     except TextInvalid as exc:
         raise ProtocolError("text_invalid", str(exc)) from None
-    _take_text_quota(app, conn.player_id)
+    refusal = app.text_quota.take(conn.player_id, conn.ip, app.clock.monotonic())
+    if refusal is not None:
+        raise ProtocolError("rate_limited", refusal)
     try:
         created = await app.store.submit_text(text, conn.player_id, conn.name,
                                               app.clock.now_ms())
@@ -37,24 +33,11 @@ async def submit_text(app, conn, req) -> None:
     app.delivery.reply(conn, req, {"type": "text_created", "text": created.listing()})
 
 
-def _take_text_quota(app, player_id: str) -> None:
-    now = app.clock.monotonic()
-    buckets = app.text_buckets
-    if len(buckets) > 10_000:      # forget players whose quota is full again
-        full_after = TEXTS_BURST * 3600 / TEXTS_PER_HOUR
-        for pid in [p for p, b in buckets.items() if now - b.stamp >= full_after]:
-            del buckets[pid]
-    bucket = buckets.get(player_id)
-    if bucket is None:
-        bucket = buckets[player_id] = TokenBucket(TEXTS_PER_HOUR / 3600, TEXTS_BURST, now)
-    if not bucket.take(now):
-        raise ProtocolError("rate_limited", f"you have written many texts just now: "
-                            f"{TEXTS_PER_HOUR} an hour at most; try again later")
-
-
 async def player_stats(app, conn, req) -> None:
     player_id = req.args.get("player_id") or conn.player_id
     stats = await app.store.player_stats(player_id)
+    if stats is None and player_id == conn.player_id:
+        stats = no_stats(player_id, conn.name)      # a guest with nothing kept yet
     if stats is None:
         raise ProtocolError("player_not_found", "no player has that id")
     app.delivery.reply(conn, req, {"type": "stats", **stats})

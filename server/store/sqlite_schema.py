@@ -1,0 +1,99 @@
+"""The SQLite adapter's schema, as versioned migrations (PRAGMA user_version).
+
+Each entry migrates the schema from version i to i+1 and runs in one transaction.
+Never edit a shipped one: add the next. Statements are split on ";", so none may
+contain one inside.
+"""
+
+from __future__ import annotations
+
+# A result counts for averages, wins and boards when it was finished and not flagged.
+# (Migrations spell it out: a shipped migration must not change when this does.)
+CLEAN = "status = 'finished' AND flagged IS NULL"
+
+# Leaderboard rows of the overall board have board = OVERALL; a text's board is its
+# text_id (text ids start at 1).
+OVERALL = 0
+
+MIGRATIONS = [
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE players (
+        player_id TEXT PRIMARY KEY, name TEXT NOT NULL,
+        created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);
+    CREATE TABLE texts (
+        text_id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL, source TEXT NOT NULL,
+        body TEXT NOT NULL UNIQUE, author TEXT, author_name TEXT,
+        created_ms INTEGER NOT NULL, completions INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX texts_author ON texts(author, created_ms);
+    CREATE TABLE races (
+        race_id TEXT PRIMARY KEY, room_id TEXT NOT NULL, kind TEXT NOT NULL,
+        text_id INTEGER NOT NULL, started_ms INTEGER NOT NULL, ended_ms INTEGER NOT NULL,
+        racers INTEGER NOT NULL);
+    CREATE TABLE results (
+        race_id TEXT NOT NULL, player_id TEXT NOT NULL, name TEXT NOT NULL,
+        text_id INTEGER NOT NULL, slot INTEGER NOT NULL, place INTEGER NOT NULL,
+        racers INTEGER NOT NULL, status TEXT NOT NULL, wpm REAL NOT NULL,
+        accuracy REAL NOT NULL, race_ms INTEGER NOT NULL, pos INTEGER NOT NULL,
+        keystrokes INTEGER NOT NULL, correct_keystrokes INTEGER NOT NULL,
+        flagged TEXT, at_ms INTEGER NOT NULL, log BLOB NOT NULL,
+        PRIMARY KEY (race_id, player_id));
+    CREATE INDEX results_player ON results(player_id, at_ms);
+    CREATE INDEX results_text ON results(text_id, wpm);
+    """,
+    # 2: every read is an index range, never a scan or a sort of a whole table.
+    """
+    CREATE INDEX texts_created ON texts(created_ms);
+
+    CREATE TABLE bests (
+        board INTEGER NOT NULL, player_id TEXT NOT NULL, name TEXT NOT NULL,
+        wpm REAL NOT NULL, accuracy REAL NOT NULL, race_ms INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL, text_id INTEGER NOT NULL, race_id TEXT NOT NULL,
+        PRIMARY KEY (board, player_id));
+    CREATE INDEX bests_rank ON bests(board, wpm DESC, at_ms, race_id);
+    INSERT INTO bests
+        SELECT 0, player_id, name, wpm, accuracy, race_ms, at_ms, text_id, race_id FROM (
+            SELECT *, ROW_NUMBER() OVER (PARTITION BY player_id
+                ORDER BY wpm DESC, at_ms, race_id) AS n
+            FROM results WHERE status = 'finished' AND flagged IS NULL)
+        WHERE n = 1;
+    INSERT INTO bests
+        SELECT text_id, player_id, name, wpm, accuracy, race_ms, at_ms, text_id, race_id FROM (
+            SELECT *, ROW_NUMBER() OVER (PARTITION BY text_id, player_id
+                ORDER BY wpm DESC, at_ms, race_id) AS n
+            FROM results WHERE status = 'finished' AND flagged IS NULL)
+        WHERE n = 1;
+    DROP INDEX results_text;
+
+    CREATE INDEX results_player_clean ON results(player_id, at_ms)
+        WHERE status = 'finished' AND flagged IS NULL;
+    ALTER TABLE players ADD COLUMN races INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE players ADD COLUMN wins INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE players ADD COLUMN clean INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE players ADD COLUMN wpm_sum REAL NOT NULL DEFAULT 0;
+    ALTER TABLE players ADD COLUMN acc_sum REAL NOT NULL DEFAULT 0;
+    ALTER TABLE players ADD COLUMN best_wpm REAL NOT NULL DEFAULT 0;
+    INSERT OR IGNORE INTO players(player_id, name, created_ms, seen_ms)
+        SELECT player_id, name, MAX(at_ms), MAX(at_ms) FROM results GROUP BY player_id;
+    UPDATE players SET races = t.races, wins = t.wins, clean = t.clean,
+            wpm_sum = t.wpm_sum, acc_sum = t.acc_sum, best_wpm = t.best_wpm
+        FROM (SELECT player_id, COUNT(*) AS races,
+                     SUM(place = 1 AND racers > 1 AND status = 'finished'
+                         AND flagged IS NULL) AS wins,
+                     SUM(status = 'finished' AND flagged IS NULL) AS clean,
+                     TOTAL(CASE WHEN status = 'finished' AND flagged IS NULL
+                           THEN wpm END) AS wpm_sum,
+                     TOTAL(CASE WHEN status = 'finished' AND flagged IS NULL
+                           THEN accuracy END) AS acc_sum,
+                     COALESCE(MAX(CASE WHEN status = 'finished' AND flagged IS NULL
+                              THEN wpm END), 0) AS best_wpm
+              FROM results GROUP BY player_id) AS t
+        WHERE t.player_id = players.player_id;
+
+    ALTER TABLE texts ADD COLUMN wpm_sum REAL NOT NULL DEFAULT 0;
+    UPDATE texts SET wpm_sum = t.wpm_sum
+        FROM (SELECT text_id, TOTAL(wpm) AS wpm_sum FROM results
+              WHERE status = 'finished' AND flagged IS NULL GROUP BY text_id) AS t
+        WHERE t.text_id = texts.text_id;
+    """,
+]
