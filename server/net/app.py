@@ -143,7 +143,7 @@ class TyperaceServer:
         await self.keepalive.stop()
         self.saver.stop()                 # a save still failing makes one last attempt
         await self.tasks.wait(timeout=10)
-        await self.tasks.cancel()         # an unsaved race is named in the log (saving.py)
+        await self.tasks.cancel(timeout=5)    # an unsaved race is named in the log (saving.py)
         await self.cluster.stop()
         await self.store.close()
 

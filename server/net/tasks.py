@@ -23,10 +23,10 @@ class Tasks:
         if self._running:
             await asyncio.wait(set(self._running), timeout=timeout)
 
-    async def cancel(self) -> None:
-        """Cancel what is still running, and wait until it has ended."""
+    async def cancel(self, timeout: float) -> None:
+        """Cancel what is still running, and wait (up to `timeout`) until it has ended."""
         late = set(self._running)
         for task in late:
             task.cancel()
         if late:
-            await asyncio.wait(late)
+            await asyncio.wait(late, timeout=timeout)
