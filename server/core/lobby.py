@@ -476,7 +476,7 @@ class Lobby:
             if phases > 1 and room.phase % phases != phase and room.ticked is race:
                 continue
             room.ticked = race
-            if race.ghosts:              # a ghost's moves are due at its saved times
+            if race.ghosts_due(now_ms):  # a ghost's moves are due at its saved times
                 self._race_events(room, race.advance(now_ms))
                 if race.state != RACING:
                     continue

@@ -136,6 +136,10 @@ class Race:
             events.extend(self._end(now_ms))
         return events
 
+    def ghosts_due(self, now_ms: int) -> bool:
+        """A ghost has an input due (so `advance` has something to do)."""
+        return self._ghost_due is not None and self.race_ms(now_ms) >= self._ghost_due
+
     def _play_ghosts(self, race_ms: int) -> list[dict]:
         """Feed every ghost the saved inputs due by `race_ms`. A ghost finishes at its
         saved time even when a tick notices it a little later."""
