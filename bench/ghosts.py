@@ -25,7 +25,8 @@ import time
 from client_demo.bot import batches, plan_keystrokes
 from protocol.codec import MSGPACK
 from server.core.keylog import KeyLog
-from server.core.lobby import GhostSpec, Lobby, LobbyConfig
+from server.core.lobby import Lobby, LobbyConfig
+from server.core.room import GhostSpec
 from server.core.texts import Text
 
 TICK_MS = 100
