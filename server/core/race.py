@@ -131,7 +131,7 @@ class Race:
         if self.state != RACING:
             return []
         race_ms = self.race_ms(now_ms)
-        events = self._play_ghosts(race_ms) if self._ghost_due is not None else []
+        events = self._play_ghosts(race_ms)
         if race_ms >= self.limit_ms or self._all_done():
             events.extend(self._end(now_ms))
         return events
@@ -272,15 +272,12 @@ class Race:
         entries = []
         for r in self.racers.values():
             race_ms = r.stop_ms(self.final_race_ms)
-            entry = {
+            entries.append({
                 "slot": r.slot, "player_id": r.player_id, "name": r.name,
                 "wpm": round(r.wpm(race_ms), 2), "accuracy": round(r.accuracy(), 4),
                 "race_ms": race_ms, "status": r.status, "pos": r.typing.pos,
                 "place": r.place,        # finish order: breaks ties of equal time
-            }
-            if r.ghost:
-                entry["ghost"] = True
-            entries.append(entry)
+            })
         return scoring.rank(entries)
 
     def results(self, max_wpm: float) -> list[Result]:
