@@ -209,6 +209,14 @@ n = tonumber(ARGV[4])
 return {player, redis.call('HGETALL', p .. 'pstats:' .. pid), recent, clean}
 """
 
+# ARGV: prefix, text_id, player. Returns nil, or {the player's entry on the text's
+# board, their current name}.
+_PERSONAL_BEST = """
+local entry = redis.call('HGET', ARGV[1] .. 'lb:t:' .. ARGV[2] .. ':e', ARGV[3])
+if not entry then return false end
+return {entry, redis.call('HGET', ARGV[1] .. 'player:' .. ARGV[3], 'name') or false}
+"""
+
 # ARGV: prefix, board, limit. Returns {entry, current name, ...} for the top `limit`
 # players plus every player tied with the last of them (the caller orders ties by
 # time: Redis would order them by member name).
@@ -410,14 +418,12 @@ class RedisStore(Store):
                                                   [self.prefix, player_id, RECENT]))
 
     async def personal_best(self, player_id, text_id):
-        board = self._k(f"lb:t:{int(text_id)}")
-        entry = await self.redis.hget(board + ":e", player_id)
-        if entry is None:
+        found = await self.redis.eval(_PERSONAL_BEST, [], [self.prefix, int(text_id), player_id])
+        if not found:
             return None
-        entry = json.loads(entry)
-        name = await self.redis.hget(self._k("player:" + player_id), "name")
-        if name is not None:                   # shown under the player's current name
-            entry["name"] = name.decode()
+        entry = json.loads(found[0])
+        if found[1] is not None:               # shown under the player's current name
+            entry["name"] = found[1].decode()
         return entry
 
     async def _board(self, board: str, limit: int) -> list[dict]:
