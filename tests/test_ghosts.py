@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from client_demo.client import ServerError
@@ -16,6 +18,18 @@ async def setup(make_server, connect):
     text_id = (await ann.request({"type": "submit_text", "title": "Ghost text",
                                   "body": SHORT}))["text"]["text_id"]
     return server, ann, text_id
+
+
+async def saved_race_of(client) -> str:
+    """The race_id of the client's latest saved result: a race left before its end is
+    saved a moment later, unseen by the one who left."""
+    deadline = asyncio.get_running_loop().time() + 15
+    while True:
+        recent = (await client.request({"type": "player_stats"}))["recent"]
+        if recent:
+            return recent[0]["race_id"]
+        assert asyncio.get_running_loop().time() < deadline, "the race was never saved"
+        await asyncio.sleep(0.05)          # polling a condition, not a timed wait
 
 
 async def race_the_ghost(client, request: dict) -> tuple[dict, list[dict], dict, dict]:
@@ -105,7 +119,7 @@ async def test_nothing_to_replay_is_a_clear_error_and_the_connection_lives_on(
     await ann.send({"type": "input", "keys": SHORT[:5]})
     left = await ann.request({"type": "leave"})
     assert left["type"] == "left"
-    race_id = (await ann.request({"type": "player_stats"}))["recent"][0]["race_id"]
+    race_id = await saved_race_of(ann)
     with pytest.raises(ServerError) as unfinished:
         await ann.request({"type": "practice", "ghost": {"race_id": race_id, "slot": 0}})
     assert unfinished.value.code == "ghost_not_found"
