@@ -76,6 +76,10 @@ def plausible(rng: random.Random, kind: str) -> dict:
         elif cls == "Int":
             value = rng.choice([field.lo, field.hi, field.lo - 1, field.hi + 1,
                                 rng.randint(field.lo, min(field.hi, field.lo + 50))])
+        elif cls == "GhostRef":         # practice's ghost: a name, or a saved result
+            value = rng.choice(["best", "top", "worst", random_value(rng),
+                                {"race_id": "r" + "0" * 16 + ".1", "slot": rng.randint(-1, 5)},
+                                {"race_id": random_text(rng, 8)}])
         else:  # a map (room settings)
             value = {k: rng.choice([v, random_value(rng)]) for k, v in
                      (("max_players", rng.randint(0, 120)), ("countdown_s", rng.randint(-1, 70)),

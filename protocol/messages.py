@@ -56,6 +56,14 @@ class Map:
     pass
 
 
+GHOST_NAMED = ("best", "top")    # the player's own best on the text; the text's leader
+
+
+@dataclass(frozen=True)
+class GhostRef:
+    """`practice.ghost`: one of GHOST_NAMED, or {race_id, slot} naming a saved result."""
+
+
 # type -> {field: (kind, required)}. Unknown extra fields are ignored (forward compatible).
 SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "hello": {"name": (Str(256, 0, "invalid_name"), True), "token": (Str(TOKEN_MAX), False)},
@@ -77,12 +85,22 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
                     "body": (Str(BODY_RAW_MAX, 0, "text_invalid",
                                  f"a text is at most {BODY_MAX} characters"), True),
                     "source": (Str(1000), False)},
-    "practice": {"text_id": (Int(1, ID_LIMIT), False)},
+    "practice": {"text_id": (Int(1, ID_LIMIT), False), "ghost": (GhostRef(), False)},
     "player_stats": {"player_id": (Str(64), False)},
     "text_stats": {"text_id": (Int(1, ID_LIMIT), True)},
     "leaderboard": {"text_id": (Int(1, ID_LIMIT), False)},
     "replay": {"race_id": (Str(64, 1), True)},
 }
+
+
+
+def _named_ghost_needs_a_text(args: dict) -> None:
+    if args.get("ghost") in GHOST_NAMED and "text_id" not in args:
+        raise ProtocolError("bad_message", f"a \"{args['ghost']}\" ghost needs 'text_id'")
+
+
+# Rules across the fields of one message, checked after each field passed.
+RULES = {"practice": _named_ghost_needs_a_text}
 
 # Message types whose field errors carry their own code instead of bad_message:
 # protocol/REFERENCE.md promises `text_invalid` for anything wrong with a submitted text.
@@ -131,6 +149,15 @@ def _check(name: str, kind, value):
     elif isinstance(kind, Map):
         if not isinstance(value, dict):
             raise ProtocolError("bad_message", f"field '{name}' must be a map")
+    elif isinstance(kind, GhostRef):
+        if isinstance(value, str) and value in GHOST_NAMED:
+            return value
+        if not isinstance(value, dict):
+            raise ProtocolError("bad_message", f"field '{name}' must be \"best\", \"top\" "
+                                "or {race_id, slot}")
+        return {"race_id": _check(f"{name}.race_id", Str(64, 1), value.get("race_id")),
+                "slot": _check(f"{name}.slot", Int(0, MAX_PLAYERS_LIMIT * 100),
+                               value.get("slot"))}
     return value
 
 
@@ -169,6 +196,8 @@ def parse(message: dict) -> Request:
                 raise ProtocolError("bad_message", f"'{kind}' needs field '{name}'")
     except ProtocolError as exc:
         raise ProtocolError(FIELD_ERROR_CODES.get(kind, exc.code), exc.message) from None
+    if kind in RULES:
+        RULES[kind](args)
     return Request(kind, request_id(message), args)
 
 

@@ -11,6 +11,7 @@ import argparse
 import os
 from dataclasses import dataclass, field, fields
 
+from server.core.matching import BAND
 from server.core.race import MAX_RACE_S
 
 
@@ -30,6 +31,10 @@ class Config:
     countdown_s: int = knob(5, "countdown before a race, seconds", 0, 60)
     lobby_wait_s: int = knob(10, "how long a lone quick-race player waits before racing alone",
                              0, 600)
+    match_widen_s: float = knob(5.0, f"quick races seat rated players within a factor of "
+                                f"{BAND:g} of each other's rating; each time a room's players "
+                                f"have waited this long, the band widens by {BAND:g} again, "
+                                "seconds", 0.1, 3600)
     tick_hz: int = knob(10, "progress ticks per second while racing", 1, 60)
     max_players: int = knob(5, "seats in a quick-race room (and default for private rooms)",
                             2, 100)

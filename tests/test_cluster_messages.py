@@ -1,14 +1,16 @@
 """Bus records survive the bus: what one process sends is what the other reads."""
 
 from server.cluster.messages import (TAGS, Back, Batch, Close, Dropped, Frames, Left, Member,
-                                     Request, decode, encode)
+                                     Rating, Request, decode, encode)
 
 
 def test_every_record_kind_round_trips_inside_a_batch_and_alone():
     items = [Frames(True, b"\x82\x01", ["p1", "p2"]), Frames(False, '{"type":"tick"}', ["p3"]),
              Member("p1", "node-a"), Member("p2", None), Close("p1", 4000, "replaced"),
              Request("p1", "Ann", "typerace.v1.msgpack", {"type": "input", "keys": "ab"},
-                     None, "127.0.0.1")]
+                     None, "127.0.0.1"),
+             Request("p2", "Bob", None, {"type": "quick_race"}, "r1", "10.0.0.2", 87.5),
+             Rating("p2", 91.25), Rating("p3", None)]
     batch = Batch("node-b", items)
     assert decode(encode(batch)) == batch
     assert [type(item) for item in decode(encode(batch)).items] == [type(i) for i in items]

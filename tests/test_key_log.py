@@ -26,7 +26,7 @@ def test_every_applied_input_is_logged_with_its_race_time_in_order():
 def test_long_pauses_and_long_inputs_come_back_exactly():
     """Times are kept as 2-byte gaps and sizes as 1 byte: pauses past 65.5 s and inputs
     of 255 bytes or more (a paste, multi-byte characters) must still replay exactly."""
-    from server.core.race import KeyLog
+    from server.core.keylog import KeyLog
 
     log = KeyLog()
     entries = [(0, "a"), (65_535, "b"), (131_071, "c"), (131_071, "d"),

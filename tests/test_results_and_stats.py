@@ -217,3 +217,23 @@ async def test_a_finish_at_the_start_instant_is_flagged_and_not_a_clean_win(make
     assert (stats["races"], stats["wins"], stats["best_wpm"]) == (1, 0, 0)
     board = await honest.request({"type": "leaderboard", "text_id": text_id})
     assert [e["name"] for e in board["entries"]] == ["Honest"]
+
+
+async def test_a_text_page_and_a_player_page_have_what_they_show(make_server, connect):
+    """text_stats tells the asker their best on the text; player_stats has the WPM
+    history (oldest first) for the chart, beside the last 10 races."""
+    server = await make_server(practice_countdown_s=0, max_wpm=10000)
+    ann, bob = await connect("Ann", target=server), await connect("Bob", target=server)
+    text_id = await own_text(ann)
+    assert (await ann.request({"type": "text_stats", "text_id": text_id}))["best"] is None
+    _, slow = await practise(ann, text_id, chunk=2, pause_s=0.03)
+    _, fast = await practise(ann, text_id, chunk=4, pause_s=0.02)
+    wpms = [slow["ranking"][0]["wpm"], fast["ranking"][0]["wpm"]]
+    page = await ann.request({"type": "text_stats", "text_id": text_id})
+    assert page["best"]["wpm"] == max(wpms) and page["best"]["player_id"] == ann.player_id
+    assert page["best"]["race_id"] in (slow["race_id"], fast["race_id"])
+    assert (await bob.request({"type": "text_stats", "text_id": text_id}))["best"] is None
+    stats = await bob.request({"type": "player_stats", "player_id": ann.player_id})
+    assert [h["wpm"] for h in stats["history"]] == wpms
+    assert [h["race_id"] for h in stats["history"]] == [slow["race_id"], fast["race_id"]]
+    assert {h["text_id"] for h in stats["history"]} == {text_id}

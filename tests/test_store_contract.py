@@ -322,3 +322,34 @@ async def test_concurrent_saves_all_land_and_survive_reopen(open_store):
     assert len(await store.leaderboard(text_id, limit=100)) == 20
     for i in range(20):
         assert (await store.get_race(f"r{i}")).results[0].player_id == f"p{i}"
+
+
+async def test_the_rating_is_the_average_of_the_last_ten_clean_results(store):
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    assert await store.rating("p1") is None                       # unknown: unrated
+    await store.save_race(race("d", text_id, [result("p1", 1, "dnf", wpm=5.0),
+                                              result("p2", 2, wpm=500.0, flagged="pasted")],
+                               ended_ms=T0 + 500))
+    assert await store.rating("p1") is None and await store.rating("p2") is None
+    for i in range(12):       # wpm 10, 20, ... 120
+        await store.save_race(race(f"r.{i:02}", text_id, [result("p1", 1, wpm=10.0 * (i + 1))],
+                                   ended_ms=T0 + 60_000 * (i + 1)))
+    assert await store.rating("p1") == pytest.approx(75.0)        # 30..120
+    history = (await store.player_stats("p1"))["history"]
+    assert [h["wpm"] for h in history] == [10.0 * (i + 1) for i in range(12)]  # oldest first
+    assert history[0] == {"race_id": "r.00", "text_id": text_id, "wpm": 10.0,
+                          "accuracy": 0.95, "at_ms": T0 + 60_000}
+
+
+async def test_a_players_best_on_a_text_is_their_fastest_clean_result_there(store):
+    [t1, t2] = await store.add_texts(PASSAGES[:2], T0)
+    await store.save_race(race("a", t1, [result("p1", 1, wpm=70.0), result("p2", 2, wpm=60.0)],
+                               ended_ms=T0 + 1000))
+    await store.save_race(race("b", t1, [result("p1", 1, wpm=90.0, flagged="pasted")],
+                               ended_ms=T0 + 2000))
+    await store.save_race(race("c", t2, [result("p1", 1, wpm=99.0)], ended_ms=T0 + 3000))
+    await store.rename_player("p1", "Ann", T0 + 4000)
+    best = await store.personal_best("p1", t1)
+    assert (best["race_id"], best["wpm"], best["name"], best["text_id"]) == ("a", 70.0, "Ann", t1)
+    assert (await store.personal_best("p2", t1))["race_id"] == "a"
+    assert await store.personal_best("p2", t2) is None

@@ -12,7 +12,11 @@
 //   room         the room and its host controls                     race   the race view
 //   keyboard     keys into the race                                 typing the typing model
 //   library      texts: list, practice, submit                      stats  statistics, leaderboard
-//   scoring      wpm and accuracy (protocol/scoring.py's formulas)
+//   textpage     a text's page (#text=ID)                           playerpage  a player's (#player=ID)
+//   replay       a saved race played back (#replay=RACE_ID)         lanes  racers' lanes (race, replay)
+//   passage      a passage with the caret (race, replay)
+//   chart        the WPM chart                                      scoring  wpm and accuracy
+// The pages ask for their own data: their replies go to them (connection.send's onReply).
 // Each module lists the element ids it owns (data-testid mirrors the id where marked *).
 import * as connection from "./connection.js";
 import * as identity from "./identity.js";
@@ -20,10 +24,13 @@ import * as keyboard from "./keyboard.js";
 import * as library from "./library.js";
 import * as lobby from "./lobby.js";
 import * as notice from "./notice.js";
+import * as playerpage from "./playerpage.js";
 import * as race from "./race.js";
+import * as replay from "./replay.js";
 import * as room from "./room.js";
 import * as router from "./router.js";
 import * as stats from "./stats.js";
+import * as textpage from "./textpage.js";
 import { state } from "./state.js";
 
 const handlers = {
@@ -69,7 +76,8 @@ connection.init({
     if (handler) handler(msg, request);
   },
 });
-for (const module of [notice, identity, lobby, library, stats, room, race, keyboard, router]) {
+for (const module of [notice, identity, lobby, library, stats, room, race, keyboard,
+  textpage, playerpage, replay, router]) {
   module.init();
 }
 identity.start();

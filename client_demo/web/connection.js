@@ -14,6 +14,7 @@ let ws = null;
 let wanted = false;            // reconnect when the connection drops
 let backoff = 0, retryTimer = null, nextId = 1;
 const pending = new Map();     // request id -> {type, ...fields}
+const callbacks = new Map();   // request id -> the function its reply goes to instead
 let hooks = { onOpen() {}, onMessage() {} };
 
 /** onOpen(): the socket is open (say hello); onMessage(msg, request): every message. */
@@ -72,8 +73,10 @@ export function connect() {
 function receive(msg) {
   clockSample(msg.server_ms);
   const request = typeof msg.id === "number" ? pending.get(msg.id) : undefined;
-  if (typeof msg.id === "number") pending.delete(msg.id);
-  hooks.onMessage(msg, request);
+  const callback = typeof msg.id === "number" ? callbacks.get(msg.id) : undefined;
+  if (typeof msg.id === "number") { pending.delete(msg.id); callbacks.delete(msg.id); }
+  if (callback) callback(msg, request);
+  else hooks.onMessage(msg, request);
 }
 
 /** Drop the current connection (if any) and connect afresh, without waiting. */
@@ -92,15 +95,22 @@ export function welcomed() { backoff = 0; }
 /** Whether a dropped connection is retried (not after the server refused our name). */
 export function keepConnected(yes) { wanted = yes; }
 
-/** Send a request with a fresh id; the reply comes back with it. Null when offline. */
-export function send(type, fields = {}) {
+/** Send a request with a fresh id; the reply comes back with it. Null when offline.
+ * With `onReply`, the reply (or the error it caused) goes to onReply(msg, request) alone
+ * instead of the page's handler for its type: a view asking for its own data. */
+export function send(type, fields = {}, onReply = null) {
   if (!isOpen()) {
     notice("Not connected to the server; retrying…", "offline");
     return null;
   }
   const id = nextId++;
   pending.set(id, { type, ...fields });
-  if (pending.size > PENDING_MAX) pending.delete(pending.keys().next().value);
+  if (onReply) callbacks.set(id, onReply);
+  if (pending.size > PENDING_MAX) {
+    const oldest = pending.keys().next().value;
+    pending.delete(oldest);
+    callbacks.delete(oldest);
+  }
   ws.send(JSON.stringify({ type, id, ...fields }));
   return id;
 }

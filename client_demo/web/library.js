@@ -1,12 +1,13 @@
 // The texts card: the library page by page (all texts or only mine), practice or top
 // scores on one text, and submitting a text of one's own.
-// Ids: #texts-list* (li.text[data-text-id] with button.practice-text-btn,
+// Ids: #texts-list* (li.text[data-text-id] with a.text-link to its page, button.practice-text-btn,
 //   button.leaderboard-text-btn) #texts-mine #texts-prev #texts-next #texts-page
 //   #submit-text-form* #text-title-input #text-body-input #text-body-label
 //   #text-source-input #submit-text-btn #submit-text-msg (shows text_created / text_invalid)
 import { BODY_MAX, BODY_MIN, BODY_RAW_MAX, SOURCE_MAX, TITLE_MAX } from "./protocol.js";
 import { $, clear, el, onSubmit } from "./dom.js";
 import { send } from "./connection.js";
+import { pageLink } from "./router.js";
 import { requestLeaderboard } from "./stats.js";
 import { state } from "./state.js";
 
@@ -27,8 +28,8 @@ export function onTexts(m) {
     const meta = [t.source, t.words != null && `${t.words} words`,
       t.completions != null && `${t.completions} races`, `#${t.text_id}`].filter(Boolean).join(" · ");
     list.append(el("li", { className: "text", dataset: { textId: String(t.text_id) } },
-      el("span", { className: "grow" }, el("strong", {}, t.title || "Untitled"), " ",
-        el("span", { className: "hint" }, meta)),
+      el("span", { className: "grow" }, el("strong", {}, pageLink("text", t.text_id, t.title || "Untitled")),
+        " ", el("span", { className: "hint" }, meta)),
       el("button", { type: "button", className: "practice-text-btn small",
         onclick: () => send("practice", { text_id: t.text_id }) }, "Practice"),
       el("button", { type: "button", className: "leaderboard-text-btn small",

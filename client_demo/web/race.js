@@ -3,13 +3,15 @@
 // typing model and sent in batches; the server's ticks move everyone else's lane.
 // Ids: #race-area #race-title #race-source #countdown* #live-wpm* #passage* (span.done,
 //   span.wrong, span.caret, span.rest) #typing-input* #race-msg
-//   #lanes* (.lane[data-slot][data-pos][data-place], .lane-name, .lane-bar, .lane-wpm, .lane-place)
-//   #results* #results-table* (tbody tr[data-slot]: place, name, wpm, accuracy %, time s,
-//   status, flag)
+//   #lanes* (lanes drawn by lanes.js)
+//   #results* #results-text (a.text-link) #results-table* (tbody tr[data-slot] (.ghost):
+//   place, name (a.player-link), wpm, accuracy %, time s, status, flag, button.replay-btn)
 import { BREAK, KEYS_MAX } from "./protocol.js";
 import { $, clear, el, flagText, fmt1, ordinal, pct, secs, show } from "./dom.js";
 import { isOpen, send } from "./connection.js";
 import { clockSample, serverNow } from "./clock.js";
+import { laneFor, laneLabel, paintLane } from "./lanes.js";
+import { pageLink, replayButton } from "./router.js";
 import { accuracy, wpm } from "./scoring.js";
 import { TypingState, asTyped } from "./typing.js";
 import { markPassage, showPassage } from "./passage.js";
@@ -61,41 +63,21 @@ export function onCountdown(m) {
 
 /** The lane of a slot, created on first use. */
 function lane(slot) {
-  const lanes = $("lanes");
-  let node = lanes.querySelector(`.lane[data-slot="${CSS.escape(String(slot))}"]`);
-  if (node) return node;
   const player = ((state.room && state.room.players) || []).find((p) => p.slot === slot);
-  const bar = el("div", { className: "lane-bar" });
-  node = el("div", { className: "lane" + (!state.spectator && slot === state.slot ? " mine" : ""),
-    dataset: { slot: String(slot), pos: "0", place: "0" } },
-  el("span", { className: "lane-name" }, player ? player.name : `Player ${slot}`),
-  el("div", { className: "lane-track", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100 }, bar),
-  el("span", { className: "lane-wpm" }, "0 WPM"),
-  el("span", { className: "lane-place" }, ""));
-  lanes.append(node);
-  return node;
+  return laneFor($("lanes"), slot, { label: player ? laneLabel(player) : `Player ${slot}`,
+    mine: !state.spectator && slot === state.slot, ghost: !!(player && player.ghost) });
 }
 
 function setLane(slot, pos, wpmValue, place) {
-  const node = lane(slot);
-  const chars = (state.race && state.race.chars && state.race.chars.length) || 1;
-  const percent = Math.max(0, Math.min(100, (pos / chars) * 100));
-  node.dataset.pos = String(pos);
-  node.querySelector(".lane-bar").style.transform = `scaleX(${percent / 100})`;
-  node.querySelector(".lane-track").setAttribute("aria-valuenow", String(Math.round(percent)));
-  if (wpmValue != null) node.querySelector(".lane-wpm").textContent = `${Math.round(wpmValue)} WPM`;
-  if (place) {
-    node.dataset.place = String(place);
-    node.classList.add("finished");
-    node.querySelector(".lane-place").textContent = ordinal(place);
-  }
+  paintLane(lane(slot), pos, state.race && state.race.chars && state.race.chars.length,
+    wpmValue, place || null);      // (a place is never taken back during a race)
 }
 
 /** Lanes follow the room: names change, and before the start racers join and leave. */
 export function syncLanes(room) {
   for (const p of room.players || []) {
     const name = $("lanes").querySelector(`.lane[data-slot="${CSS.escape(String(p.slot))}"] .lane-name`);
-    if (name) name.textContent = p.name;
+    if (name) name.textContent = laneLabel(p);
   }
   if (state.race && room.state === "countdown") {
     const slots = new Set((room.players || []).map((p) => String(p.slot)));
@@ -154,12 +136,18 @@ export function onResults(m) {
   const body = clear($("results-table").tBodies[0]);
   for (const r of Array.isArray(m.ranking) ? m.ranking : []) {
     const mine = !state.spectator && r.slot === state.slot;
+    // A ghost's result is not saved again: it has no replay of its own here.
     body.append(el("tr", { dataset: { slot: String(r.slot), status: String(r.status) },
-      className: mine ? "mine" : "" },
-    el("td", {}, r.place), el("td", {}, r.name ?? ""), el("td", {}, fmt1(r.wpm)),
-    el("td", {}, pct(r.accuracy)), el("td", {}, secs(r.race_ms)), el("td", {}, r.status ?? ""),
-    el("td", { className: "flag" }, r.flagged ? flagText(r.flagged) : "")));
+      className: [mine && "mine", r.ghost && "ghost"].filter(Boolean).join(" ") },
+    el("td", {}, r.place),
+    el("td", {}, pageLink("player", r.player_id, r.name ?? ""), r.ghost ? " (ghost)" : ""),
+    el("td", {}, fmt1(r.wpm)), el("td", {}, pct(r.accuracy)), el("td", {}, secs(r.race_ms)),
+    el("td", {}, r.status ?? ""), el("td", { className: "flag" }, r.flagged ? flagText(r.flagged) : ""),
+    el("td", {}, r.ghost ? "" : replayButton(m.race_id, { slot: r.slot }))));
   }
+  const text = state.race.text || {};
+  const on = clear($("results-text"));
+  if (text.text_id != null) on.append("Text: ", pageLink("text", text.text_id, text.title || `#${text.text_id}`));
   show($("results"), true);
   $("countdown").textContent = "Race over";
 }

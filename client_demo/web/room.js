@@ -4,7 +4,7 @@
 //   #leave-btn* #private-info #room-code* #watch-code* #invite-links (hidden while racing)
 //   #join-link #watch-link #copy-join-btn #copy-watch-btn
 //   #players-list* (li.player[data-slot][data-connected], .host-marker, .you-marker,
-//   .offline, button.kick-btn) #spectators-count* #host-controls #start-btn* #rematch-btn*
+//   .ghost-marker, .offline, button.kick-btn) #spectators-count* #host-controls #start-btn* #rematch-btn*
 //   #configure-form #cfg-max-players #cfg-countdown #cfg-text-id #configure-btn
 import { $, clear, el, intOrNull, onSubmit, show } from "./dom.js";
 import { isOpen, send } from "./connection.js";
@@ -112,8 +112,9 @@ function renderPlayers(room) {
     el("span", { className: "grow" }, p.name,
       room.host === p.slot ? el("span", { className: "host-marker", title: "host" }, " ★ host") : null,
       !state.spectator && p.slot === state.slot ? el("span", { className: "you-marker" }, " (you)") : null,
+      p.ghost ? el("span", { className: "ghost-marker", title: "a saved race typed again" }, " (ghost)") : null,
       p.connected ? null : el("span", { className: "hint" }, " — disconnected")));
-    if (isHost() && p.slot !== state.slot) {
+    if (isHost() && p.slot !== state.slot && !p.ghost) {
       li.append(el("button", { type: "button", className: "kick-btn small",
         "aria-label": `Kick ${p.name}`, onclick: () => send("kick", { slot: p.slot }) }, "Kick"));
     }

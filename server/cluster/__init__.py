@@ -34,6 +34,10 @@ class SingleProcess:
     async def room_created(self, room) -> None:
         """A private room's codes must resolve everywhere before its host sees them."""
 
+    def rating_changed(self, conn) -> None:
+        """A player's rating was refreshed here; a remote player's edge must learn it
+        (it matches the player's next quick race)."""
+
     def disconnected(self, conn) -> None:
         """A local connection closed (after the app unregistered it)."""
 

@@ -10,7 +10,9 @@ other processes never see half of it):
   sum:<n>        hash room_id -> summary (msgpack room view) of n's public rooms; TTL
   open           zset of public rooms that take players, score = joinable until (ms)
                  (0 while full, so a claim never scans full rooms)
-  o:<room_id>    hash node, taken (seats claimed), max, until
+  o:<room_id>    hash node, taken (seats claimed), max, until, since (its players wait
+                 since, ms), p:<player> -> rating ('' unrated) for each player seated
+                 or claiming a seat: matchmaking reads ratings here, inside the claim
 
 Every look-up checks that the owner is alive, so a dead process's rooms vanish as
 soon as its node key expires; the reaper (run by every heartbeat) then deletes them.
@@ -18,6 +20,7 @@ soon as its node key expires; the reaper (run by every heartbeat) then deletes t
 
 from __future__ import annotations
 
+from server.core.matching import BAND
 from server.store.redis_adapter import Redis
 
 HEARTBEAT_S = 1.0          # liveness refresh, reaping, peer checks; retry of failed writes
@@ -73,20 +76,30 @@ end
 return false
 """
 
-# KEYS: open, o:<room>, idx:<n>; ARGV: room, node, max, taken, until
+# KEYS: open, o:<room>, idx:<n>; ARGV: room, node, max, taken, until, since,
+# player1, rating1, ...
 _OPEN = """
-redis.call('HSET', KEYS[2], 'node', ARGV[2], 'max', ARGV[3], 'taken', ARGV[4], 'until', ARGV[5])
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[2], 'node', ARGV[2], 'max', ARGV[3], 'taken', ARGV[4], 'until', ARGV[5],
+           'since', ARGV[6])
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[2], 'p:' .. ARGV[i], ARGV[i + 1]) end
 redis.call('SADD', KEYS[3], 'o:' .. ARGV[1])
 local score = ARGV[5]
 if tonumber(ARGV[4]) >= tonumber(ARGV[3]) then score = 0 end
 redis.call('ZADD', KEYS[1], score, ARGV[1])
 """
 
-# KEYS: open, o:<room>; ARGV: room, delta, until ('' = unchanged)
+# KEYS: open, o:<room>; ARGV: room, delta, until ('' = unchanged), since, n_set,
+# player1, rating1, ... (n_set pairs), then players gone. Relative, like `taken`: a
+# claim made meanwhile by another process (its p: field) is kept.
 _ADJUST = """
 if redis.call('EXISTS', KEYS[2]) == 0 then return false end
 local taken = redis.call('HINCRBY', KEYS[2], 'taken', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[2], 'until', ARGV[3]) end
+redis.call('HSET', KEYS[2], 'since', ARGV[4])
+local n = tonumber(ARGV[5])
+for i = 6, 5 + 2 * n, 2 do redis.call('HSET', KEYS[2], 'p:' .. ARGV[i], ARGV[i + 1]) end
+for i = 6 + 2 * n, #ARGV do redis.call('HDEL', KEYS[2], 'p:' .. ARGV[i]) end
 local h = redis.call('HMGET', KEYS[2], 'max', 'until')
 local score = h[2]
 if taken >= tonumber(h[1]) then score = 0 end
@@ -94,25 +107,52 @@ redis.call('ZADD', KEYS[1], score, ARGV[1])
 return taken
 """
 
-# KEYS: open; ARGV: now_ms, node key prefix, room key prefix -> {room, node} or nil.
-# The fullest live room that still takes players: rooms fill up before new ones start.
+# KEYS: open; ARGV: now_ms, node key prefix, room key prefix, player, rating ('' =
+# unrated), band, widen_ms -> {room, node} or nil. The fullest live room that still
+# takes players and fits the player's rating (server/core/matching.py: within `band`
+# of every rated player, the band raised to 1 + floor(waited / widen_ms)); among
+# equally full rooms the closest in average rating. Rooms fill up before new ones start.
 _CLAIM = """
+local now, pid, band, widen = tonumber(ARGV[1]), ARGV[4], tonumber(ARGV[6]), tonumber(ARGV[7])
+local rating = tonumber(ARGV[5])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'LIMIT', 0, 64)
-local best, best_node, best_taken = nil, nil, -1
+local best, best_node, best_taken, best_dist = nil, nil, -1, 0
 for _, id in ipairs(ids) do
-  local h = redis.call('HMGET', ARGV[3] .. id, 'node', 'taken', 'max')
-  if not h[1] or redis.call('EXISTS', ARGV[2] .. h[1]) == 0 then
+  local flat = redis.call('HGETALL', ARGV[3] .. id)
+  local h, ratings = {}, {}
+  for i = 1, #flat, 2 do
+    if string.sub(flat[i], 1, 2) == 'p:' then
+      h[flat[i]] = true
+      if flat[i + 1] ~= '' then ratings[#ratings + 1] = tonumber(flat[i + 1]) end
+    else
+      h[flat[i]] = flat[i + 1]
+    end
+  end
+  if not h.node or redis.call('EXISTS', ARGV[2] .. h.node) == 0 then
     redis.call('ZREM', KEYS[1], id)
     redis.call('DEL', ARGV[3] .. id)
-  else
-    local taken, max = tonumber(h[2]), tonumber(h[3])
-    if taken < max and taken > best_taken then
-      best, best_node, best_taken = id, h[1], taken
+  elseif not h['p:' .. pid] then
+    local taken, max = tonumber(h.taken), tonumber(h.max)
+    local fits, dist = true, 0
+    if rating and #ratings > 0 then
+      local lo, hi, sum = ratings[1], ratings[1], 0
+      for _, r in ipairs(ratings) do
+        lo, hi, sum = math.min(lo, r), math.max(hi, r), sum + r
+      end
+      local waited = math.max(0, now - tonumber(h.since or now))
+      local width = band ^ (1 + math.floor(waited / math.max(1, widen)))
+      fits = hi <= rating * width and rating <= lo * width
+      if rating > 0 and sum > 0 then dist = math.abs(math.log(sum / #ratings / rating)) end
+    end
+    if fits and taken < max and (taken > best_taken or
+                                 (taken == best_taken and dist < best_dist)) then
+      best, best_node, best_taken, best_dist = id, h.node, taken, dist
     end
   end
 end
 if not best then return false end
 local taken = redis.call('HINCRBY', ARGV[3] .. best, 'taken', 1)
+redis.call('HSET', ARGV[3] .. best, 'p:' .. pid, ARGV[5])
 if taken >= tonumber(redis.call('HGET', ARGV[3] .. best, 'max')) then
   redis.call('ZADD', KEYS[1], 0, best)
 end
@@ -171,6 +211,11 @@ return out
 """
 
 
+def _pairs(players: dict[str, float | None]) -> list:
+    """player1, rating1, ...: a rating as Redis keeps it ('' for unrated)."""
+    return [x for pid, rating in players.items() for x in (pid, "" if rating is None else rating)]
+
+
 def loc_fields(room_id: str, code: str | None, watch_code: str | None) -> list[str]:
     fields = ["r:" + room_id]
     if code:
@@ -218,21 +263,31 @@ class Directory:
         node, room_id = found.decode().split("|", 1)
         return node, room_id
 
-    async def open(self, room_id: str, max_players: int, taken: int, until_ms: int) -> None:
+    async def open(self, room_id: str, max_players: int, taken: int, until_ms: int,
+                   since_ms: int, players: dict[str, float | None]) -> None:
+        """A public room takes players: its seats, until when, since when its players
+        wait, and each seated player's rating (None: unrated)."""
         await self.redis.eval(_OPEN, [OPEN, O + room_id, IDX + self.node],
-                              [room_id, self.node, max_players, taken, until_ms])
+                              [room_id, self.node, max_players, taken, until_ms, since_ms,
+                               *_pairs(players)])
 
-    async def adjust(self, room_id: str, delta: int, until_ms: int | None = None) -> None:
+    async def adjust(self, room_id: str, delta: int, until_ms: int | None, since_ms: int,
+                     players: dict[str, float | None], gone: list[str]) -> None:
+        """Seats taken by `delta` more; `players` seated (or re-rated), `gone` left."""
         await self.redis.eval(_ADJUST, [OPEN, O + room_id],
-                              [room_id, delta, "" if until_ms is None else until_ms])
+                              [room_id, delta, "" if until_ms is None else until_ms, since_ms,
+                               len(players), *_pairs(players), *gone])
 
     async def close(self, room_id: str) -> None:
         """The room takes no more players (its race is about to start)."""
         await self.unregister(room_id, [])
 
-    async def claim(self, now_ms: int) -> tuple[str, str] | None:
-        """Atomically take a seat in the fullest open public room: (room_id, owner)."""
-        found = await self.redis.eval(_CLAIM, [OPEN], [now_ms, NODE, O])
+    async def claim(self, now_ms: int, player_id: str, rating: float | None,
+                    widen_ms: int) -> tuple[str, str] | None:
+        """Atomically take a seat in the fullest open public room that fits the
+        player's rating: (room_id, owner)."""
+        found = await self.redis.eval(_CLAIM, [OPEN], [
+            now_ms, NODE, O, player_id, "" if rating is None else rating, BAND, widen_ms])
         if not found:
             return None
         return found[0].decode(), found[1].decode()

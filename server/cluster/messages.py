@@ -40,6 +40,13 @@ class Request(NamedTuple):
     message: dict
     prefer: str | None          # the room a quick_race claim chose
     ip: str
+    rating: float | None = None  # the player's rating, as its edge knows it
+
+
+class Rating(NamedTuple):
+    """To an edge: the player's rating after a result saved by the room's owner."""
+    pid: str
+    rating: float | None
 
 
 class Batch(NamedTuple):
@@ -67,7 +74,8 @@ class Back(NamedTuple):
     codec: str | None
 
 
-TAGS = {Frames: 0, Member: 1, Close: 2, Request: 3, Batch: 4, Dropped: 5, Left: 6, Back: 7}
+TAGS = {Frames: 0, Member: 1, Close: 2, Request: 3, Batch: 4, Dropped: 5, Left: 6, Back: 7,
+        Rating: 8}
 TYPES = {tag: kind for kind, tag in TAGS.items()}
 
 

@@ -29,7 +29,7 @@ from protocol.messages import plain_input
 from server.cluster import SingleProcess
 from server.cluster.bus import Bus
 from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Member,
-                                     Request, decode, encode)
+                                     Rating, Request, decode, encode)
 from server.cluster.directory import HEARTBEAT_S, Directory
 from server.cluster.registry import Registry
 from server.cluster.remote import RemoteConn
@@ -159,10 +159,15 @@ class Cluster(SingleProcess):
                     self.app.tasks.spawn(conn.ws.close(item.code, item.reason))
             elif kind is Request:
                 self._on_request(sender, item)
+            elif kind is Rating:
+                conn = conns.get(item.pid)
+                if conn is not None and conn.edge is None:
+                    conn.rating = item.rating
 
     def _on_request(self, edge: str, request: Request) -> None:
         """A request of a player connected to `edge`, whose room is here (or to be)."""
         conn = self._remote_conn(edge, request.pid, request.name, request.codec, request.ip)
+        conn.rating = request.rating
         if not conn.busy:
             keys = plain_input(request.message)
             if keys is not None:          # typing: at once, like a local input
@@ -253,7 +258,7 @@ class Cluster(SingleProcess):
             self._forward(owner, conn, message)
             return True
         if kind == "quick_race":
-            claim = await self._claim()
+            claim = await self._claim(conn)
             if claim is not None and claim[1] != self.node:
                 self._forward(claim[1], conn, message, claim[0])
                 return True
@@ -307,7 +312,13 @@ class Cluster(SingleProcess):
         # Queued with the frames for `owner`: one bus message per loop turn carries them
         # all (inputs come 10 times a second per racer), in the order they were made.
         self.send_soon(owner, Request(conn.player_id, conn.name, conn.codec.subprotocol,
-                                   message, prefer, conn.ip))
+                                      message, prefer, conn.ip, conn.rating))
+
+    def rating_changed(self, conn) -> None:
+        """A remote player's new rating (its result was saved here): to its edge, which
+        matches its next quick race."""
+        if conn.edge is not None:
+            self.send_soon(conn.edge, Rating(conn.player_id, conn.rating))
 
     def _drop_remote(self, pid: str) -> None:
         """The player joins a room here: it leaves its room on another process."""
@@ -315,9 +326,11 @@ class Cluster(SingleProcess):
         if owner is not None:
             self._send_to(owner, Left(self.node, pid))
 
-    async def _claim(self) -> tuple[str, str] | None:
+    async def _claim(self, conn) -> tuple[str, str] | None:
         try:
-            return await self.directory.claim(self.app.clock.now_ms())
+            return await self.directory.claim(self.app.clock.now_ms(), conn.player_id,
+                                              conn.rating,
+                                              self.app.lobby.config.match_widen_ms)
         except RedisError as exc:   # Redis is down: race with the players of this process
             log.warning("cluster: matchmaking falls back to this process: %s", exc)
             return None
@@ -347,9 +360,9 @@ class Cluster(SingleProcess):
         self.registry.mark_player(conn.player_id)
         text = await app.library.random_text()
         room, seat = app.lobby.quick_race(conn.player_id, conn.name, text,
-                                          app.clock.now_ms(), prefer)
+                                          app.clock.now_ms(), prefer, conn.rating)
         if prefer is not None:
-            self.registry.claimed(prefer)
+            self.registry.claimed(prefer, conn.player_id, conn.rating)
         # Open the room to the other processes before anyone hears of it, so that a
         # player arriving elsewhere right after is matched into it.
         await self.registry.sync_now({room.room_id} | ({prefer} if prefer else set()))

@@ -27,23 +27,30 @@ class Registry:
         self.clock = app.clock
         self.directory = directory
         self._registered: dict[str, list[str]] = {}     # room_id -> loc fields
-        self._open: dict[str, tuple[int, int]] = {}     # room_id -> (seats, until)
+        self._open: dict[str, tuple[int, int, int]] = {}   # room_id -> (seats, until, since)
+        # room_id -> the players (and ratings) its open entry names, as far as we know:
+        # seated ones, and those whose claim on it we have seen.
+        self._players: dict[str, dict[str, float | None]] = {}
         self._claims: collections.Counter = collections.Counter()  # see claimed()
         self._summaries: dict[str, bytes] = {}
         self._dirty: set[str] = set()
         self._dirty_event = asyncio.Event()
         self._sync_lock = asyncio.Lock()
 
-    def claimed(self, room_id: str) -> None:
+    def claimed(self, room_id: str, player_id: str, rating: float | None) -> None:
         """A matchmaking claim counted one seat in `room_id` that our seat count will
-        not show unless the player sits there: the next sync subtracts it."""
+        not show unless the player sits there, and named the player (and rating) in it:
+        the next sync subtracts the seat and drops the name if the player sits elsewhere."""
         self._claims[room_id] += 1
+        if room_id in self._players:
+            self._players[room_id][player_id] = rating
         self.mark(room_id)
 
     def forget_all(self) -> None:
         """Redis does not know us (first beat, or it restarted empty): write it all."""
         self._registered.clear()
         self._open.clear()
+        self._players.clear()
         self._claims.clear()
         self._summaries.clear()
 
@@ -106,6 +113,7 @@ class Registry:
                 if fields is not None or room_id in self._open:
                     await d.unregister(room_id, fields or [])
                 self._open.pop(room_id, None)
+                self._players.pop(room_id, None)
                 self._claims.pop(room_id, None)
                 if self._summaries.pop(room_id, None) is not None:
                     removed.append(room_id)
@@ -144,17 +152,26 @@ class Registry:
             if room_id in self._open:
                 await self.directory.close(room_id)
                 del self._open[room_id]
+            self._players.pop(room_id, None)
             self._claims.pop(room_id, None)
             return
         until = OPEN_FOREVER if room.race is None else (
             room.race.start_ms - self.lobby.config.late_join_ms)
+        players = {s.player_id: s.rating for s in room.seats.values()}
+        since = now - room.waited_ms(now)
         if room_id not in self._open:
             self._claims.pop(room_id, None)
-            await self.directory.open(room_id, room.settings["max_players"], seats, until)
+            await self.directory.open(room_id, room.settings["max_players"], seats, until,
+                                      since, players)
         else:
-            last_seats, last_until = self._open[room_id]
+            last_seats, last_until, last_since = self._open[room_id]
             delta = seats - last_seats - self._claims.pop(room_id, 0)
-            if delta or until != last_until:
-                await self.directory.adjust(room_id, delta, until)
-        self._open[room_id] = (seats, until)
+            # Relative, as the seat count: a claim we have not seen keeps its name.
+            known = self._players.get(room_id, {})
+            changed = {p: r for p, r in players.items() if p not in known or known[p] != r}
+            gone = [p for p in known if p not in players]
+            if delta or until != last_until or since != last_since or changed or gone:
+                await self.directory.adjust(room_id, delta, until, since, changed, gone)
+        self._open[room_id] = (seats, until, since)
+        self._players[room_id] = players
 

@@ -36,5 +36,6 @@ class RemoteConn:
         self.codec = codec
         self.ws = _RemoteSocket(cluster, self)
         self.prefer: str | None = None    # the room a forwarded quick_race claimed
+        self.rating: float | None = None  # as the edge knows it (server/net/ratings.py)
         self.queue: collections.deque = collections.deque()
         self.busy = False                 # a task is running this player's requests

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 from protocol.messages import ProtocolError
+from server.core import matching
 from server.core.race import COUNTDOWN, FINISHED, MAX_RACE_S, RACING, Race
 from server.core.results import Result
-from server.core.room import PRACTICE, PRIVATE, QUICK, WAITING, Room, Seat, normalize_code
+from server.core.room import (PRACTICE, PRIVATE, QUICK, WAITING, GhostSpec, Room, Seat,
+                              normalize_code)
 from server.core.texts import Text
 
 ALL, PLAYERS, SPECTATORS = "all", "players", "spectators"
@@ -33,6 +35,8 @@ class LobbyConfig:
     idle_room_s: int = 300          # a private room with nobody connected closes after this
     finished_room_s: int = 120      # a finished quick/practice room closes after this
     max_race_s: int = MAX_RACE_S    # no race runs longer (server/core/race.py time_limit_ms)
+    match_widen_ms: int = 5000      # the rating band of a quick race widens each time this
+                                    # passes in a room (see server/core/matching.py)
 
 
 class Lobby:
@@ -95,8 +99,9 @@ class Lobby:
         if player_id in self.seated or player_id in self.watching:
             self.leave(player_id, now_ms)
 
-    def _seat(self, room: Room, player_id: str, name: str, now_ms: int) -> Seat:
-        seat = room.seat(player_id, name, now_ms)
+    def _seat(self, room: Room, player_id: str, name: str, now_ms: int,
+              rating: float | None = None) -> Seat:
+        seat = room.seat(player_id, name, now_ms, rating)
         self.seated[player_id] = room
         room.touched_ms = now_ms
         if room.race and room.race.state == COUNTDOWN:
@@ -108,6 +113,8 @@ class Lobby:
         racers = [(s.slot, s.player_id, s.name) for s in room.seats.values()]
         room.race = Race(room.next_race_id(), room.text, racers,
                          now_ms + countdown_s * 1000, countdown_s, self.config.max_race_s * 1000)
+        for slot, ghost in room.ghosts.items():
+            room.race.add_ghost(slot, ghost.player_id, ghost.name, ghost.log)
         for seat in room.seats.values():
             if not seat.connected:           # a held seat races, but nobody waits for it
                 room.race.racers[seat.slot].connected = False
@@ -141,31 +148,41 @@ class Lobby:
         return room.race is None or (room.race.state == COUNTDOWN and
                                      room.race.start_ms - now_ms > self.config.late_join_ms)
 
-    def _joinable_quick(self, now_ms: int) -> Room | None:
-        """The public room that will start soonest and still has a free seat."""
-        best = None
+    def fits(self, room: Room, rating: float | None, now_ms: int) -> bool:
+        """A player of this rating may be seated with the room's players."""
+        return matching.fits(rating, room.ratings(), room.waited_ms(now_ms),
+                             self.config.match_widen_ms)
+
+    def _joinable_quick(self, rating: float | None, now_ms: int) -> Room | None:
+        """The public room that will start soonest (the fullest) and still has a free
+        seat within the player's rating band; among equals, the closest in rating."""
+        best, best_key = None, None
         for room in self.rooms.values():
-            if self.takes_players(room, now_ms):
-                if best is None or len(room.seats) > len(best.seats):
-                    best = room
+            if self.takes_players(room, now_ms) and self.fits(room, rating, now_ms):
+                key = (len(room.seats), -matching.distance(rating, room.ratings()))
+                if best is None or key > best_key:
+                    best, best_key = room, key
         return best
 
     def quick_race(self, player_id: str, name: str, text: Text, now_ms: int,
-                   prefer: str | None = None) -> tuple[Room, Seat]:
+                   prefer: str | None = None, rating: float | None = None
+                   ) -> tuple[Room, Seat]:
         """Seat the player in a public room; `text` is used if a new room is needed.
 
         `prefer` names the room whose seat matchmaking claimed (across processes); it
-        is used if it still takes players, else any other room is chosen as usual.
+        is used if it still takes players (of this rating), else any other room is
+        chosen as usual.
         """
         self._leave_current(player_id, now_ms)
         room = self.rooms.get(prefer) if prefer else None
-        if room is None or not self.takes_players(room, now_ms):
-            room = self._joinable_quick(now_ms)
+        if room is None or not (self.takes_players(room, now_ms) and
+                                self.fits(room, rating, now_ms)):
+            room = self._joinable_quick(rating, now_ms)
         if room is None:
             settings = {"max_players": self.config.max_players,
                         "countdown_s": self.config.countdown_s, "text_id": None}
             room = self._new_room(QUICK, settings, text, now_ms)
-        return room, self._seat(room, player_id, name, now_ms)
+        return room, self._seat(room, player_id, name, now_ms, rating)
 
     def create_room(self, player_id: str, name: str, settings: dict, text: Text,
                     now_ms: int) -> tuple[Room, Seat]:
@@ -176,13 +193,17 @@ class Lobby:
         room = self._new_room(PRIVATE, full, text, now_ms)
         return room, self._seat(room, player_id, name, now_ms)
 
-    def practice(self, player_id: str, name: str, text: Text, now_ms: int) -> tuple[Room, Seat]:
-        """A solo race that starts at once, scored and saved like any other."""
+    def practice(self, player_id: str, name: str, text: Text, now_ms: int,
+                 ghost: GhostSpec | None = None) -> tuple[Room, Seat]:
+        """A solo race that starts at once, scored and saved like any other; with a
+        ghost (a saved result on `text`) racing in the next slot."""
         self._no_new_races()
         self._leave_current(player_id, now_ms)
-        settings = {"max_players": 1, "countdown_s": self.config.practice_countdown_s,
-                    "text_id": text.text_id}
+        settings = {"max_players": 1 if ghost is None else 2,
+                    "countdown_s": self.config.practice_countdown_s, "text_id": text.text_id}
         room = self._new_room(PRACTICE, settings, text, now_ms)
+        if ghost is not None:
+            room.ghosts[1] = ghost       # the player sits in slot 0
         seat = self._seat(room, player_id, name, now_ms)
         self._start_countdown(room, self.config.practice_countdown_s, now_ms)
         return room, seat
@@ -352,6 +373,8 @@ class Lobby:
             raise ProtocolError("race_in_progress", f"can't rematch: the room is {room.state}")
         self._no_new_races()
         room.text = text
+        # A ghost types its own text only.
+        room.ghosts = {s: g for s, g in room.ghosts.items() if g.text_id == text.text_id}
         self._start_countdown(room, room.settings["countdown_s"], now_ms)
 
     # ---- racing ---------------------------------------------------------------
@@ -453,6 +476,10 @@ class Lobby:
             if phases > 1 and room.phase % phases != phase and room.ticked is race:
                 continue
             room.ticked = race
+            if race.ghosts_due(now_ms):  # a ghost's moves are due at its saved times
+                self._race_events(room, race.advance(now_ms))
+                if race.state != RACING:
+                    continue
             tick = race.tick(now_ms)
             if tick is not None:
                 self.outbox.append((room, ALL, tick))

@@ -7,15 +7,15 @@ final ranking (via protocol.scoring). It never reads a clock and never awaits.
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass, field
 
 from protocol import scoring
 from protocol.messages import ProtocolError
+from protocol.typing_model import TypingState, as_typed
 from server.core import integrity
+from server.core.keylog import KeyLog, Playback
 from server.core.results import Result
 from server.core.texts import Text
-from protocol.typing_model import TypingState, as_typed
 
 COUNTDOWN, RACING, FINISHED = "countdown", "racing", "finished"
 
@@ -34,59 +34,6 @@ def time_limit_ms(chars: int, max_ms: int = MAX_RACE_S * 1000) -> int:
 
 # An action that the race's state does not allow is the client's mistake.
 RaceError = ProtocolError
-
-
-class KeyLog:
-    """A racer's inputs with their times, packed: a racer sends ~10 inputs a second for
-    minutes, and a list of (int, str) tuples costs ~110 bytes an input where this costs
-    ~4: 2 for the milliseconds since the previous input, 1 for the size, the keys as
-    UTF-8 (~0.7 bytes at 80 WPM). A pause of more than 65.5 s takes spacer entries of
-    size 0 (a real input always has keys); an input of 255 bytes or more keeps its size
-    in `big` (pastes: rare)."""
-
-    __slots__ = ("gaps", "sizes", "keys", "big", "last_ms", "count")
-
-    def __init__(self):
-        self.gaps = array("H")
-        self.sizes = array("B")
-        self.keys = bytearray()
-        self.big: dict[int, int] | None = None     # entry index -> size, sizes >= 255
-        self.last_ms = 0
-        self.count = 0
-
-    def append(self, race_ms: int, keys: str) -> None:
-        data = keys.encode()
-        gap = race_ms - self.last_ms            # >= 0: the server's clock never goes back
-        self.last_ms = race_ms
-        while gap > 0xFFFF:
-            self.gaps.append(0xFFFF)
-            self.sizes.append(0)
-            gap -= 0xFFFF
-        self.gaps.append(gap)
-        size = len(data)
-        if size >= 0xFF:
-            if self.big is None:
-                self.big = {}
-            self.big[len(self.sizes)] = size
-            size = 0xFF
-        self.sizes.append(size)
-        self.keys += data
-        self.count += 1
-
-    def __len__(self) -> int:
-        return self.count
-
-    def entries(self) -> list[tuple[int, str]]:
-        out, at, race_ms, keys, big = [], 0, 0, self.keys, self.big
-        for index, (gap, size) in enumerate(zip(self.gaps, self.sizes)):
-            race_ms += gap
-            if size == 0:
-                continue                        # a spacer in a long pause
-            if size == 0xFF:
-                size = big[index]
-            out.append((race_ms, keys[at:at + size].decode()))
-            at += size
-        return out
 
 
 @dataclass(slots=True)
@@ -122,6 +69,18 @@ class Racer:
     def accuracy(self) -> float:
         return scoring.accuracy(self.typing.correct_keystrokes, self.typing.keystrokes)
 
+    ghost = False                        # (a class attribute, not a field)
+
+
+@dataclass(slots=True)
+class Ghost(Racer):
+    """A saved result raced again: the race feeds its saved keys through its own
+    TypingState at their saved race_ms, so it moves, finishes and scores exactly as
+    it did. It is never saved as a new result."""
+    playback: Playback | None = None
+
+    ghost = True
+
 
 class Race:
     def __init__(self, race_id: str, text: Text, racers: list[tuple[int, str, str]],
@@ -137,6 +96,8 @@ class Race:
         self.finished_count = 0
         self.changed = True              # a tick is due
         self.final_race_ms = 0           # race_ms when the race ended
+        self.ghosts: list[Ghost] = []
+        self._ghost_due: int | None = None   # race_ms of the next ghost input, if any
 
     def race_ms(self, now_ms: int) -> int:
         return max(0, now_ms - self.start_ms)
@@ -150,15 +111,60 @@ class Race:
         self.racers[slot] = Racer(slot, player_id, name, TypingState(self.text.body))
         self.changed = True
 
+    def add_ghost(self, slot: int, player_id: str, name: str, log: KeyLog) -> None:
+        """A ghost racer that types `log` (a saved result on this text) again."""
+        ghost = Ghost(slot, player_id, name, TypingState(self.text.body), keylog=log,
+                      playback=Playback(log))
+        self.racers[slot] = ghost
+        self.ghosts.append(ghost)
+        if ghost.playback.next_ms is not None and (
+                self._ghost_due is None or ghost.playback.next_ms < self._ghost_due):
+            self._ghost_due = ghost.playback.next_ms
+        self.changed = True
+
     def advance(self, now_ms: int) -> list[dict]:
-        """Move on with time: start racing at start_ms; end at the limit or when
-        every connected racer is done. Returns messages to broadcast."""
+        """Move on with time: start racing at start_ms; ghosts type what is due; end at
+        the limit or when every connected racer is done. Returns messages to broadcast."""
         if self.state == COUNTDOWN and now_ms >= self.start_ms:
             self.state = RACING
             self.changed = True
-        if self.state == RACING and (self.race_ms(now_ms) >= self.limit_ms or self._all_done()):
-            return self._end(now_ms)
-        return []
+        if self.state != RACING:
+            return []
+        race_ms = self.race_ms(now_ms)
+        events = self._play_ghosts(race_ms)
+        if race_ms >= self.limit_ms or self._all_done():
+            events.extend(self._end(now_ms))
+        return events
+
+    def ghosts_due(self, now_ms: int) -> bool:
+        """A ghost has an input due (so `advance` has something to do)."""
+        return self._ghost_due is not None and self.race_ms(now_ms) >= self._ghost_due
+
+    def _play_ghosts(self, race_ms: int) -> list[dict]:
+        """Feed every ghost the saved inputs due by `race_ms`. A ghost finishes at its
+        saved time even when a tick notices it a little later."""
+        if self._ghost_due is None or race_ms < self._ghost_due:
+            return []
+        events, due = [], None
+        for ghost in self.ghosts:
+            if ghost.status != "racing":
+                continue
+            playback = ghost.playback
+            while playback.next_ms is not None and playback.next_ms <= race_ms:
+                at_ms, keys = playback.take()
+                ghost.typing.feed(keys)
+                self.changed = True
+                if ghost.typing.finished:
+                    events.append(self._finish(ghost, at_ms))
+                    break
+            if ghost.status != "racing":
+                continue
+            if playback.next_ms is None:
+                ghost.status = "dnf"     # its log ends short of the end: it types no more
+            elif due is None or playback.next_ms < due:
+                due = playback.next_ms
+        self._ghost_due = due
+        return events
 
     def _all_done(self) -> bool:
         """Nobody connected is still typing. Dropped racers don't hold up those who are
@@ -185,6 +191,9 @@ class Race:
             raise RaceError("not_racing", f"can't type: you have {racer.status}")
         keys = as_typed(keys)           # logged as applied: a replay feeds the same keys
         race_ms = self.race_ms(now_ms)
+        if self._ghost_due is not None:
+            # A ghost input due before this one goes first: finish order is time order.
+            events.extend(self._play_ghosts(race_ms))
         before = (racer.typing.pos, len(racer.typing.wrong))
         applied = racer.typing.feed(keys)
         if applied:
@@ -224,7 +233,9 @@ class Race:
             if racer.gone_ms is None:
                 racer.gone_ms = self.race_ms(now_ms)
         self.changed = True
-        return self.advance(now_ms) if self.racers else self._end(now_ms)
+        if not any(r.status != "left" for r in self.racers.values() if not r.ghost):
+            return self._end(now_ms)     # nobody is left to race (a ghost races nobody)
+        return self.advance(now_ms)
 
     def tick(self, now_ms: int) -> dict | None:
         """The progress snapshot, when something changed since the last one."""
@@ -277,9 +288,11 @@ class Race:
         for entry in self.ranking():
             racer = self.racers[entry["slot"]]
             log = racer.log
+            flagged = None if racer.ghost else integrity.check(self.text.body, log,
+                                                                entry["wpm"], max_wpm)
             results.append(Result(
                 entry["player_id"], entry["name"], entry["slot"], entry["place"],
                 entry["status"], entry["wpm"], entry["accuracy"], entry["race_ms"],
                 entry["pos"], racer.typing.keystrokes, racer.typing.correct_keystrokes, log,
-                integrity.check(self.text.body, log, entry["wpm"], max_wpm)))
+                flagged, racer.ghost))
         return results

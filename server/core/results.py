@@ -24,6 +24,7 @@ class Result:
     correct_keystrokes: int
     log: list                   # [(race_ms, keys)]: every input with its server time
     flagged: str | None = None  # why the result is kept off the boards
+    ghost: bool = False         # a saved result raced again: shown, never saved again
 
     @property
     def clean(self) -> bool:
@@ -37,7 +38,10 @@ class Result:
 
     def entry(self) -> dict:
         """The result as a `results` message ranks it."""
-        return {"slot": self.slot, "player_id": self.player_id, "name": self.name,
-                "wpm": self.wpm, "accuracy": self.accuracy, "race_ms": self.race_ms,
-                "status": self.status, "pos": self.pos, "place": self.place,
-                "flagged": self.flagged}
+        entry = {"slot": self.slot, "player_id": self.player_id, "name": self.name,
+                 "wpm": self.wpm, "accuracy": self.accuracy, "race_ms": self.race_ms,
+                 "status": self.status, "pos": self.pos, "place": self.place,
+                 "flagged": self.flagged}
+        if self.ghost:
+            entry["ghost"] = True
+        return entry

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.core import matching
+from server.core.keylog import KeyLog
 from server.core.race import Race
 from server.core.texts import Text
 
@@ -24,6 +26,16 @@ class Seat:
     seated_ms: int
     connected: bool = True
     disconnected_ms: int | None = None
+    rating: float | None = None      # for quick-race matching; None: unrated
+
+
+@dataclass(frozen=True, slots=True)
+class GhostSpec:
+    """A saved result to be raced again as a ghost (see server/core/race.py Ghost)."""
+    player_id: str
+    name: str
+    text_id: int
+    log: KeyLog
 
 
 class Room:
@@ -37,6 +49,7 @@ class Room:
         self.settings = settings             # max_players, countdown_s, text_id (chosen or None)
         self.text = text
         self.seats: dict[int, Seat] = {}
+        self.ghosts: dict[int, GhostSpec] = {}   # slot -> the ghost racing in it
         self.by_player: dict[str, Seat] = {}     # the same seats by player (every input looks)
         self.spectators: set[str] = set()
         self.host: int | None = None
@@ -61,13 +74,21 @@ class Room:
 
     def free_slot(self) -> int:
         slot = 0
-        while slot in self.seats:
+        while slot in self.seats or slot in self.ghosts:
             slot += 1
         return slot
 
-    def seat(self, player_id: str, name: str, now_ms: int) -> Seat:
+    def ratings(self) -> list[float]:
+        """The ratings of the rated players seated."""
+        return [s.rating for s in self.seats.values() if s.rating is not None]
+
+    def waited_ms(self, now_ms: int) -> int:
+        """How long the longest-seated player has waited here."""
+        return now_ms - min((s.seated_ms for s in self.seats.values()), default=now_ms)
+
+    def seat(self, player_id: str, name: str, now_ms: int, rating: float | None = None) -> Seat:
         self._seq += 1
-        seat = Seat(self.free_slot(), player_id, name, self._seq, now_ms)
+        seat = Seat(self.free_slot(), player_id, name, self._seq, now_ms, rating=rating)
         self.seats[seat.slot] = seat
         self.by_player[player_id] = seat
         if self.host is None and not self.public:
@@ -79,17 +100,21 @@ class Room:
         return f"{self.room_id}.{self._races}"
 
     def view(self, with_codes: bool) -> dict:
+        players = [{"slot": s.slot, "player_id": s.player_id, "name": s.name,
+                    "connected": s.connected} for s in self.seats.values()]
+        players += [{"slot": slot, "player_id": g.player_id, "name": g.name,
+                     "connected": True, "ghost": True} for slot, g in self.ghosts.items()]
         view = {
             "room_id": self.room_id, "public": self.public, "kind": self.kind,
             "state": self.state, "host": self.host,
-            "players": [{"slot": s.slot, "player_id": s.player_id, "name": s.name,
-                         "connected": s.connected} for s in sorted(self.seats.values(),
-                                                                   key=lambda s: s.slot)],
+            "players": sorted(players, key=lambda p: p["slot"]),
             "spectators": len(self.spectators),
             "settings": dict(self.settings),
             "text": {"text_id": self.text.text_id, "title": self.text.title,
                      "words": self.text.words},
         }
+        if self.public:
+            view["rating"] = matching.average(self.ratings())
         if self.race:
             view["race_id"] = self.race.race_id
             view["start_server_ms"] = self.race.start_ms

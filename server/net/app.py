@@ -25,7 +25,7 @@ from server.config import Config
 from server.core import tokens
 from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby, LobbyConfig
-from server.net import http
+from server.net import http, ratings
 from server.net.clock import Clock
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
@@ -71,6 +71,7 @@ class TyperaceServer:
             lobby_wait_s=config.lobby_wait_s, reconnect_grace_s=config.reconnect_grace_s,
             practice_countdown_s=config.practice_countdown_s,
             idle_room_s=config.idle_room_s, max_race_s=config.max_race_s,
+            match_widen_ms=round(config.match_widen_s * 1000),
         ), new_room_id, new_code)
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
@@ -88,7 +89,8 @@ class TyperaceServer:
         self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
         self.library = TextLibrary(self.store, config.texts)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
-                                 config.max_wpm, self.flush)
+                                 config.max_wpm, self.flush,
+                                 saved=lambda results: ratings.refresh(self, results))
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
                              config.tick_interval)
         self.sessions = Sessions(self)

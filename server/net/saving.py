@@ -2,7 +2,7 @@
 
 When a race ends, its results (frozen values the core made, integrity verdicts
 included) are saved, retrying until the store takes them, and only then handed back to
-the lobby to announce.
+the lobby to announce. A ghost's result is shown, never saved again.
 
 A save that fails (Redis away, a full disk, the database locked by another process)
 is retried, backing off from 0.1 s to 5 s; saves are idempotent by race id, so a
@@ -34,23 +34,28 @@ LOST_RESULTS_EXIT = 3     # the process stopped with results it could not save
 
 class ResultSaver:
     def __init__(self, store: Store, lobby: Lobby, clock, metrics, max_wpm: float,
-                 announced):
+                 announced, saved=None):
         self.store = store
         self.lobby = lobby
         self.clock = clock
         self.metrics = metrics
         self.max_wpm = max_wpm
         self.announced = announced       # called once results are out: deliver them
+        self.saved = saved               # awaited with the results once they are saved
         self.lost: list[RaceRecord] = []     # races given up at stop
         self._stopping = asyncio.Event()
 
     async def save_and_publish(self, room: Room) -> None:
         race = room.race
         results = race.results(self.max_wpm)
-        if results and not await self._save(RaceRecord(
-                race.race_id, room.room_id, room.kind, race.text.text_id, race.start_ms,
-                self.clock.now_ms(), results)):
-            return                       # the server stopped first: never shown unsaved
+        kept = [r for r in results if not r.ghost]
+        if kept:
+            if not await self._save(RaceRecord(
+                    race.race_id, room.room_id, room.kind, race.text.text_id, race.start_ms,
+                    self.clock.now_ms(), kept)):
+                return                   # the server stopped first: never shown unsaved
+            if self.saved is not None:
+                await self.saved(kept)
         self.lobby.publish_results(room, results, self.clock.now_ms())
         self.announced()
         self.metrics.races_finished.inc()

@@ -11,6 +11,9 @@ from server.core.results import Result
 from server.core.texts import Text
 
 
+HISTORY = 50        # clean results in `player_stats` history
+
+
 class StoreError(Exception):
     """The store failed: the base of what an adapter raises for the shell to handle."""
 
@@ -104,9 +107,20 @@ class Store(ABC):
     async def player_stats(self, player_id: str) -> dict | None:
         """None for a player not kept (unknown, or a guest with nothing kept yet); else
         {player_id, name, races, wins, best_wpm, avg_wpm, avg_wpm_last_10, avg_accuracy,
-        recent} (see no_stats). `races` counts every result;
-        a win is place 1 of a race of two or more. Wins, best and averages count only
-        finished, unflagged results; `recent` (newest first, at most 10) shows all."""
+        recent, history} (see no_stats). `races` counts every result; a win is place 1
+        of a race of two or more. Wins, best and averages count only finished, unflagged
+        results; `recent` (newest first, at most 10) shows all; `history` is the last
+        HISTORY clean results, oldest first, each {race_id, text_id, wpm, accuracy,
+        at_ms} (the WPM chart)."""
+
+    @abstractmethod
+    async def rating(self, player_id: str) -> float | None:
+        """The player's rating for quick-race matching: the average wpm of their last
+        10 clean (finished, unflagged) results, as `avg_wpm_last_10`; None with none."""
+
+    @abstractmethod
+    async def personal_best(self, player_id: str, text_id: int) -> dict | None:
+        """The player's best clean result on the text as a `leaderboard` entry, or None."""
 
     @abstractmethod
     async def text_stats(self, text_id: int) -> dict | None:
@@ -122,7 +136,8 @@ class Store(ABC):
 def no_stats(player_id: str, name: str) -> dict:
     """The statistics of a player with no results."""
     return {"player_id": player_id, "name": name, "races": 0, "wins": 0, "best_wpm": 0.0,
-            "avg_wpm": 0.0, "avg_wpm_last_10": 0.0, "avg_accuracy": 0.0, "recent": []}
+            "avg_wpm": 0.0, "avg_wpm_last_10": 0.0, "avg_accuracy": 0.0, "recent": [],
+            "history": []}
 
 
 def make_store(config) -> Store:

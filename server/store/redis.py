@@ -45,7 +45,7 @@ import msgpack
 
 from server.store.redis_adapter import Redis
 from server.core.results import Result
-from server.store import RaceRecord, Store, StoreUnusable, TextExists
+from server.store import HISTORY, RaceRecord, Store, StoreUnusable, TextExists
 from server.core.texts import Text
 
 RECENT = 10
@@ -174,8 +174,22 @@ end
 return 1
 """
 
-# ARGV: prefix, player_id, how many recent. Returns nil for an unknown player, else
-# {player hash, pstats hash, {summary, title, ...} newest first, {clean summaries}}.
+# The summaries of the player's last `n` clean results, newest first (p, pid, n set).
+_LAST_CLEAN = """
+local clean = {}
+for _, rid in ipairs(redis.call('ZREVRANGE', p .. 'pclean:' .. pid, 0, n - 1)) do
+  clean[#clean + 1] = redis.call('HGET', p .. 'race:' .. rid, 'r:' .. pid)
+end
+"""
+
+# ARGV: prefix, player_id, how many. Returns the summaries of _LAST_CLEAN.
+_RATING = """
+local p, pid, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+""" + _LAST_CLEAN + "return clean"
+
+# ARGV: prefix, player_id, how many recent, how many clean. Returns nil for an unknown
+# player, else {player hash, pstats hash, {summary, title, ...} newest first, {clean
+# summaries} newest first}.
 _PLAYER_STATS = """
 local p, pid, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local player = redis.call('HGETALL', p .. 'player:' .. pid)
@@ -190,11 +204,17 @@ for _, rid in ipairs(redis.call('ZREVRANGE', p .. 'presults:' .. pid, 0, n - 1))
   -- (`or false`: a nil would leave a hole that shifts every later pair)
   recent[#recent + 1] = redis.call('HGET', p .. 'text:' .. tid, 'title') or false
 end
-local clean = {}
-for _, rid in ipairs(redis.call('ZREVRANGE', p .. 'pclean:' .. pid, 0, n - 1)) do
-  clean[#clean + 1] = redis.call('HGET', p .. 'race:' .. rid, 'r:' .. pid)
-end
+n = tonumber(ARGV[4])
+""" + _LAST_CLEAN + """
 return {player, redis.call('HGETALL', p .. 'pstats:' .. pid), recent, clean}
+"""
+
+# ARGV: prefix, text_id, player. Returns nil, or {the player's entry on the text's
+# board, their current name}.
+_PERSONAL_BEST = """
+local entry = redis.call('HGET', ARGV[1] .. 'lb:t:' .. ARGV[2] .. ':e', ARGV[3])
+if not entry then return false end
+return {entry, redis.call('HGET', ARGV[1] .. 'player:' .. ARGV[3], 'name') or false}
 """
 
 # ARGV: prefix, board, limit. Returns {entry, current name, ...} for the top `limit`
@@ -243,6 +263,12 @@ def _text(text_id: int, h: dict[str, bytes] | dict[str, str]) -> Text:
 
 def _digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _average_wpm(summaries: list) -> float | None:
+    """The average wpm of result summaries (JSON), None for none."""
+    wpms = [json.loads(s)["wpm"] for s in summaries]
+    return sum(wpms) / len(wpms) if wpms else None
 
 
 class RedisStore(Store):
@@ -355,13 +381,18 @@ class RedisStore(Store):
         return record
 
     async def player_stats(self, player_id):
-        reply = await self.redis.eval(_PLAYER_STATS, [], [self.prefix, player_id, RECENT])
+        reply = await self.redis.eval(_PLAYER_STATS, [],
+                                      [self.prefix, player_id, RECENT, max(RECENT, HISTORY)])
         if reply is None:
             return None
         player, totals, recent_flat, clean = reply
         player, totals = _hash(player), _hash(totals)
         n = int(totals.get("clean", 0))
-        last = [json.loads(s)["wpm"] for s in clean]
+        history = []
+        for summary in reversed(clean[:HISTORY]):
+            s = json.loads(summary)
+            history.append({k: s[k] for k in ("race_id", "text_id", "wpm", "accuracy",
+                                              "at_ms")})
         recent = []
         for i in range(0, len(recent_flat), 2):
             s = json.loads(recent_flat[i])
@@ -376,10 +407,24 @@ class RedisStore(Store):
             "races": int(totals.get("races", 0)), "wins": int(totals.get("wins", 0)),
             "best_wpm": round(float(totals.get("best", 0)), 2),
             "avg_wpm": round(float(totals["wpm_sum"]) / n, 2) if n else 0.0,
-            "avg_wpm_last_10": round(sum(last) / len(last), 2) if last else 0.0,
+            "avg_wpm_last_10": round(_average_wpm(clean[:RECENT]) or 0.0, 2),
             "avg_accuracy": round(float(totals["acc_sum"]) / n, 4) if n else 0.0,
             "recent": recent,
+            "history": history,
         }
+
+    async def rating(self, player_id):
+        return _average_wpm(await self.redis.eval(_RATING, [],
+                                                  [self.prefix, player_id, RECENT]))
+
+    async def personal_best(self, player_id, text_id):
+        found = await self.redis.eval(_PERSONAL_BEST, [], [self.prefix, int(text_id), player_id])
+        if not found:
+            return None
+        entry = json.loads(found[0])
+        if found[1] is not None:               # shown under the player's current name
+            entry["name"] = found[1].decode()
+        return entry
 
     async def _board(self, board: str, limit: int) -> list[dict]:
         if limit <= 0:

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import msgpack
 
 from server.core.results import Result
-from server.store import RaceRecord, Store, StoreUnusable, TextExists
+from server.store import HISTORY, RaceRecord, Store, StoreUnusable, TextExists
 from server.store import sqlite_open
 from server.store.sqlite_schema import CLEAN, OVERALL
 from server.core.texts import Text
@@ -208,9 +208,10 @@ class SqliteStore(Store):
                            (player_id,)).fetchone()
             if p is None:
                 return None
-            last = db.execute(
-                f"SELECT AVG(wpm) FROM (SELECT wpm FROM results WHERE player_id = ? AND {CLEAN}"
-                f" ORDER BY at_ms DESC LIMIT {RECENT})", (player_id,)).fetchone()[0]
+            history = db.execute(
+                f"SELECT race_id, text_id, wpm, accuracy, at_ms FROM results"
+                f" WHERE player_id = ? AND {CLEAN} ORDER BY at_ms DESC LIMIT {HISTORY}",
+                (player_id,)).fetchall()
             recent = db.execute(
                 "SELECT r.race_id, g.kind, r.text_id, t.title, r.wpm, r.accuracy, r.place,"
                 " r.racers, r.status, r.race_ms, r.at_ms, r.flagged FROM results r"
@@ -224,11 +225,18 @@ class SqliteStore(Store):
                 "races": p["races"], "wins": p["wins"],
                 "best_wpm": round(p["best_wpm"], 2),
                 "avg_wpm": round(p["wpm_sum"] / clean, 2) if clean else 0.0,
-                "avg_wpm_last_10": round(last or 0.0, 2),
+                "avg_wpm_last_10": round(_rating(db, player_id) or 0.0, 2),
                 "avg_accuracy": round(p["acc_sum"] / clean, 4) if clean else 0.0,
                 "recent": [dict(r) for r in recent],
+                "history": [dict(r) for r in reversed(history)],
             }
         return await self._read(work)
+
+    async def rating(self, player_id):
+        return await self._read(_rating, player_id)
+
+    async def personal_best(self, player_id, text_id):
+        return await self._read(_best_of, text_id, player_id)
 
     async def text_stats(self, text_id):
         def work(db):
@@ -355,6 +363,23 @@ def _save_race(db, race: RaceRecord) -> None:
     except BaseException:
         _rollback(db)
         raise
+
+
+def _rating(db, player_id) -> float | None:
+    """The average wpm of the player's last RECENT clean results (index results_player)."""
+    return db.execute(
+        f"SELECT AVG(wpm) FROM (SELECT wpm FROM results WHERE player_id = ? AND {CLEAN}"
+        f" ORDER BY at_ms DESC LIMIT {RECENT})", (player_id,)).fetchone()[0]
+
+
+def _best_of(db, board: int, player_id: str) -> dict | None:
+    """One player's entry on a leaderboard, under the current name."""
+    row = db.execute(
+        "SELECT b.player_id, COALESCE(p.name, b.name) AS name, b.wpm, b.accuracy,"
+        " b.race_ms, b.at_ms, b.text_id, b.race_id FROM bests b"
+        " LEFT JOIN players p ON p.player_id = b.player_id"
+        " WHERE b.board = ? AND b.player_id = ?", (board, player_id)).fetchone()
+    return dict(row) if row else None
 
 
 def _board(db, board: int, limit: int) -> list[dict]:

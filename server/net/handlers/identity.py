@@ -34,6 +34,10 @@ async def hello(app, conn, req) -> None:
             await app.store.rename_player(player_id, name, now)
         except StoreUnavailable:        # its next result brings the name along
             event(log, "rename_deferred", level=logging.WARNING, player=player_id)
+        try:        # only a returning player can have results: a new one is unrated
+            conn.rating = await app.store.rating(player_id)
+        except StoreUnavailable:        # matched as unrated until its next result
+            event(log, "rating_deferred", level=logging.WARNING, player=player_id)
     old = app.conns.get(player_id)
     conn.player_id, conn.name = player_id, name
     app.conns[player_id] = conn

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from protocol.messages import ProtocolError, parse_settings
+from server.net.ghosts import find_ghost
 from server.net.handlers.identity import send_joined
 
 
 async def quick_race(app, conn, req) -> None:
     text = await app.library.random_text()
-    room, seat = app.lobby.quick_race(conn.player_id, conn.name, text, app.clock.now_ms())
+    room, seat = app.lobby.quick_race(conn.player_id, conn.name, text, app.clock.now_ms(),
+                                      rating=conn.rating)
     send_joined(app, conn, req, room, seat.slot)
 
 
@@ -43,8 +45,13 @@ async def join_room(app, conn, req) -> None:
 
 
 async def practice(app, conn, req) -> None:
-    text = await app.library.chosen(req.args.get("text_id"))
-    room, seat = app.lobby.practice(conn.player_id, conn.name, text, app.clock.now_ms())
+    text_id, ghost = req.args.get("text_id"), req.args.get("ghost")
+    text = await app.library.chosen(text_id) if text_id or not ghost else None
+    if ghost:
+        ghost = await find_ghost(app.store, conn.player_id, ghost, text_id)
+        text = text or await app.library.chosen(ghost.text_id)
+    room, seat = app.lobby.practice(conn.player_id, conn.name, text, app.clock.now_ms(),
+                                    ghost)
     send_joined(app, conn, req, room, seat.slot)
 
 

@@ -47,6 +47,7 @@ async def text_stats(app, conn, req) -> None:
     stats = await app.store.text_stats(req.args["text_id"])
     if stats is None:
         raise ProtocolError("text_not_found", "no text has that id")
+    stats["best"] = await app.store.personal_best(conn.player_id, req.args["text_id"])
     app.delivery.reply(conn, req, {"type": "text_stats", **stats})
 
 
