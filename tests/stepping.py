@@ -57,3 +57,19 @@ async def synced(client) -> None:
     """Return once the server has handled everything this client sent before (a
     connection's messages are handled in order; `ping` is answered)."""
     await client.request({"type": "ping"})
+
+
+async def step_until(server, check, within_ms: int, what: str = "condition"):
+    """Step tick by tick, letting the server's saves finish between ticks, until
+    `check()` (plain or async) holds; fail if `within_ms` of server time pass first."""
+    deadline = server.clock.now_ms() + within_ms
+    while True:
+        value = check()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if server.clock.now_ms() >= deadline:
+            raise AssertionError(f"{what} not reached within {within_ms} ms of server time")
+        await step(server)
+        await server.tasks.wait(timeout=10)
