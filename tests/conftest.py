@@ -7,6 +7,7 @@ import pytest
 from client_demo.client import Client
 from server.net.app import TyperaceServer
 from server.config import load_config
+from server.net.clock import ManualClock
 
 
 @pytest.fixture
@@ -29,6 +30,16 @@ async def make_server(tmp_path):
     yield start
     for server in reversed(started):
         await server.stop()
+
+
+# ---- stepped time (tests/stepping.py) ---------------------------------------------------
+
+@pytest.fixture
+def make_stepped_server(make_server):
+    """make_server on a ManualClock with no tick loop: its time moves when the test steps."""
+    async def start(**overrides) -> TyperaceServer:
+        return await make_server(clock=ManualClock(), run_ticker=False, **overrides)
+    return start
 
 
 @pytest.fixture

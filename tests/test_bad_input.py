@@ -13,11 +13,12 @@ from client_demo.client import Client, ServerError
 from protocol.messages import KEYS_MAX
 
 from .helpers import write_texts
+from .stepping import step, until_start
 
 
 @pytest.fixture
-async def server(make_server, tmp_path):
-    return await make_server(texts=write_texts(tmp_path))
+async def server(make_stepped_server, tmp_path):
+    return await make_stepped_server(texts=write_texts(tmp_path))
 
 
 async def error_for(client: Client, frame) -> dict:
@@ -199,29 +200,29 @@ async def test_bad_input_gets_a_clear_answer(connect, act):
     await act(connect)
 
 
-async def test_a_flooder_that_slows_down_is_served_again(make_server, tmp_path, connect):
-    target = await make_server(msg_rate=50, msg_burst=5)
+async def test_a_flooder_that_slows_down_is_served_again(make_stepped_server, connect):
+    target = await make_stepped_server(msg_rate=50, msg_burst=5)
     client = await connect("Flo", "json", target=target)
     for i in range(8):                       # over the burst, but not flooding for long
         await client.send({"type": "ping", "id": 100 + i})
     refused = await client.expect("error", where=lambda m: m["code"] == "rate_limited")
     assert 100 <= refused["id"] < 108        # the refused request learns it was refused
     for _ in range(3):                       # the bucket refills at 50/s
-        await asyncio.sleep(0.2)             # pacing the client, not waiting for the server
+        await step(target, 200)              # the client's pace, on the server's clock
         await still_open(client)
 
 
-async def test_a_race_finishes_normally_while_a_hostile_client_does_all_of_this(connect):
+async def test_a_race_finishes_normally_while_a_hostile_client_does_all_of_this(server, connect):
     ann = await connect("Ann", "json")
     bob = await connect("Bob", "msgpack")
     eve = await connect("Eve", "msgpack")
     joined = await ann.request({"type": "quick_race"})
     await eve.request({"type": "watch", "code": joined["room"]["room_id"]})
     await bob.request({"type": "quick_race"})
+    await step(server)                       # the next tick sees both seated: the countdown
 
     async def race() -> dict:
-        body = (await ann.expect("countdown", timeout=30))["text"]["body"]
-        await ann.expect("room", timeout=30, where=lambda m: m["room"]["state"] == "racing")
+        body = (await until_start(server, ann))["text"]["body"]
         await bob.expect("room", timeout=30, where=lambda m: m["room"]["state"] == "racing")
         # Ann types everything with one corrected typo, a few keys at a time.
         await ann.send({"type": "input", "keys": body[:3] + "#\b"})

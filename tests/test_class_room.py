@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.rooms import create, eventually, healthz, short_texts
+from tests.stepping import step_past, step_until, synced
 
 RACERS, SPECTATORS = 50, 100
 
@@ -19,9 +20,9 @@ async def race_bot(client) -> dict:
     return await client.expect("results", timeout=60)
 
 
-async def test_fifty_racers_and_a_hundred_spectators_share_one_room(make_server, connect,
-                                                                     tmp_path):
-    server = await make_server(texts=short_texts(tmp_path), reconnect_grace_s=1)
+async def test_fifty_racers_and_a_hundred_spectators_share_one_room(make_stepped_server,
+                                                                     connect, tmp_path):
+    server = await make_stepped_server(texts=short_texts(tmp_path), reconnect_grace_s=1)
     codec = lambda i: "msgpack" if i % 2 else "json"                      # noqa: E731
     teacher = await connect("Teacher", target=server)
     room = (await create(teacher, max_players=RACERS, countdown_s=1))["room"]
@@ -51,7 +52,10 @@ async def test_fifty_racers_and_a_hundred_spectators_share_one_room(make_server,
     assert len({p["slot"] for p in update["room"]["players"]}) == RACERS
 
     await teacher.send({"type": "start"})
+    await synced(teacher)
+    start_ms = server.lobby.rooms[room["room_id"]].race.start_ms
     bots.append(asyncio.create_task(race_bot(teacher)))
+    await step_past(server, start_ms)                # racing, and the first tick goes out
     results = await asyncio.gather(*bots, *watchers)
 
     ranking = results[0]["ranking"]
@@ -65,5 +69,5 @@ async def test_fifty_racers_and_a_hundred_spectators_share_one_room(make_server,
         assert all("code" not in r for r in rooms)
 
     await asyncio.gather(*(c.close() for c in racers + spectators))
-    await eventually(lambda: not server.lobby.rooms and not server.conns, timeout=20,
-                     what="the room released")
+    await eventually(lambda: not server.conns, timeout=20, what="every connection gone")
+    await step_until(server, lambda: not server.lobby.rooms, 5000, what="the room released")

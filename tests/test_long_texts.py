@@ -15,6 +15,7 @@ from client_demo.client import ServerError
 from protocol.messages import BODY_MAX, BODY_RAW_MAX
 from protocol.typeable import FOLDS
 from tests.passages import PARAGRAPHS, TYPOGRAPHIC
+from tests.stepping import until_start
 from tests.typist import practise
 
 
@@ -45,7 +46,7 @@ async def test_a_word_processor_passage_is_stored_typeable_and_typed_to_the_end(
     listed = await ann.request({"type": "list_texts", "author": ann.player_id})
     assert listed["texts"][0]["body"] == body
 
-    bot = Bot(f"ws://127.0.0.1:{server.port}/ws", "Typist", wpm=3000, accuracy=0.97,
+    bot = Bot(f"ws://127.0.0.1:{server.port}/ws", "Typist", wpm=30_000, accuracy=0.97,
               practice=created["text_id"], codec=codec, out=lambda line: None)
     (results,) = await asyncio.wait_for(bot.run(), 120)
     (mine,) = results["ranking"]
@@ -88,15 +89,15 @@ async def test_nfd_and_nfc_forms_of_a_passage_are_one_text(connect):
 
 
 @pytest.mark.parametrize("codec", ["json", "msgpack"])
-async def test_composed_decomposed_and_smart_keys_type_the_passage(make_server, connect,
-                                                                     codec):
-    server = await make_server(practice_countdown_s=0, max_wpm=10000)
+async def test_composed_decomposed_and_smart_keys_type_the_passage(make_stepped_server,
+                                                                     connect, codec):
+    server = await make_stepped_server(practice_countdown_s=0, max_wpm=10000)
     ann = await connect("Ann", codec, target=server)
     text = (await ann.request({"type": "submit_text", "title": "Caf\u00e9",
                                "body": "Cafe\u0301 au lait, it\u2019s \u201cgood\u201d."}))["text"]
     assert text["body"] == "Caf\u00e9 au lait, it's \"good\"."
     await ann.request({"type": "practice", "text_id": text["text_id"]})
-    await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    await until_start(server, ann)
     # A keyboard sending the composed accent, then one sending it decomposed (deleted
     # and typed again), then a phone's smart apostrophe and quotes.
     for keys in ["Caf\u00e9", "\b", "e\u0301 au lait, ", "it\u2019s \u201cgood\u201d."]:
@@ -106,9 +107,9 @@ async def test_composed_decomposed_and_smart_keys_type_the_passage(make_server, 
     assert mine["status"] == "finished" and mine["pos"] == len(text["body"])
 
 
-async def test_persian_and_hindi_texts_with_joiners_are_accepted_and_typed(make_server,
-                                                                          connect):
-    server = await make_server(practice_countdown_s=0, max_wpm=10000)
+async def test_persian_and_hindi_texts_with_joiners_are_accepted_and_typed(
+        make_stepped_server, connect):
+    server = await make_stepped_server(practice_countdown_s=0, max_wpm=10000)
     ann = await connect("Ann", "msgpack", target=server)
     persian = ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u0627\u06cc\u0646 "
                "\u0645\u062a\u0646 \u0631\u0627 \u0628\u0646\u0648\u06cc\u0633\u0645")
@@ -117,6 +118,6 @@ async def test_persian_and_hindi_texts_with_joiners_are_accepted_and_typed(make_
         text = (await ann.request({"type": "submit_text", "title": "T", "body": body}))["text"]
         assert text["body"] == body
         ann.drop_unread()                      # the last race's messages
-        countdown, results = await practise(ann, text["text_id"])
+        countdown, results = await practise(ann, text["text_id"], server=server)
         assert countdown["text"]["body"] == body
         assert results["ranking"][0]["status"] == "finished"

@@ -6,11 +6,12 @@ import pytest
 
 from client_demo.client import ServerError
 from tests.rooms import CODE_ALPHABET, create, healthz, player, racing, short_texts
+from tests.stepping import step_past, until_start
 
 
 @pytest.fixture
-async def server(make_server, tmp_path):
-    return await make_server(texts=short_texts(tmp_path))
+async def server(make_stepped_server, tmp_path):
+    return await make_stepped_server(texts=short_texts(tmp_path))
 
 
 async def refused(client, message: dict) -> ServerError:
@@ -19,7 +20,7 @@ async def refused(client, message: dict) -> ServerError:
     return caught.value
 
 
-async def test_a_private_room_has_a_join_code_and_a_different_watch_code(connect):
+async def test_a_private_room_has_a_join_code_and_a_different_watch_code(connect, server):
     ann, bob, eve = await connect("Ann"), await connect("Bob", "msgpack"), await connect("Eve")
     joined = await create(ann, max_players=4, countdown_s=1)
     room = joined["room"]
@@ -55,7 +56,7 @@ async def test_a_private_room_has_a_join_code_and_a_different_watch_code(connect
     watching = await eve.request({"type": "watch", "code": code})
     assert watching["room"]["spectators"] == 1 and "code" not in watching["room"]
     await ann.send({"type": "start"})
-    await racing(eve)
+    await until_start(server, eve)
     assert (await refused(eve, {"type": "input", "keys": "t"})).code == "not_a_player"
     room_views = [m["room"] for m in eve.seen if m.get("type") in ("room", "watching")]
     assert room_views and all("code" not in r and "watch_code" not in r for r in room_views)
@@ -65,7 +66,7 @@ async def test_a_private_room_has_a_join_code_and_a_different_watch_code(connect
     assert (await refused(eve, {"type": "watch", "code": room["room_id"]})).code == "room_not_found"
 
 
-async def test_a_full_room_and_a_running_race_refuse_new_players_who_may_watch(connect):
+async def test_a_full_room_and_a_running_race_refuse_new_players_who_may_watch(connect, server):
     ann, bob, cid = await connect("Ann"), await connect("Bob"), await connect("Cid")
     code = (await create(ann, max_players=2, countdown_s=1))["room"]["code"]
     await bob.request({"type": "join_room", "code": code})
@@ -74,7 +75,7 @@ async def test_a_full_room_and_a_running_race_refuse_new_players_who_may_watch(c
 
     await bob.request({"type": "leave"})
     await ann.send({"type": "start"})
-    await racing(ann)
+    await until_start(server, ann)
     running = await refused(cid, {"type": "join_room", "code": code})
     assert running.code == "race_in_progress" and "watch" in running.error["message"]
     watching = await cid.request({"type": "watch", "code": code})
@@ -84,7 +85,7 @@ async def test_a_full_room_and_a_running_race_refuse_new_players_who_may_watch(c
     assert [p[0] for p in (await cid.expect("tick"))["p"]] == [0]
 
 
-async def test_only_the_host_controls_the_room(connect):
+async def test_only_the_host_controls_the_room(connect, server):
     ann, bob, eve = await connect("Ann"), await connect("Bob"), await connect("Eve")
     joined = await create(ann, countdown_s=1)
     code = joined["room"]["code"]
@@ -115,7 +116,7 @@ async def test_only_the_host_controls_the_room(connect):
     await ann.send({"type": "start"})
     countdown = await bob.expect("countdown")
     assert countdown["text"]["text_id"] == chosen
-    await racing(ann)
+    await until_start(server, ann)
     assert (await refused(ann, {"type": "configure", "settings": {"countdown_s": 3}})).code == \
         "race_in_progress"
     assert (await refused(ann, {"type": "start"})).code == "race_in_progress"
@@ -202,14 +203,14 @@ async def test_when_the_host_leaves_the_longest_seated_player_becomes_host(conne
     assert (await cid.expect("countdown"))["text"]["body"]
 
 
-async def test_rematch_races_the_same_seats_again_on_a_new_text(connect):
+async def test_rematch_races_the_same_seats_again_on_a_new_text(connect, server):
     ann, bob, eve = await connect("Ann"), await connect("Bob"), await connect("Eve")
     joined = await create(ann, countdown_s=1)
     room = joined["room"]
     bob_slot = (await bob.request({"type": "join_room", "code": room["code"]}))["slot"]
     await eve.request({"type": "watch", "code": room["watch_code"]})
     await ann.send({"type": "start"})
-    first = await racing(ann)
+    first = await until_start(server, ann)
     await racing(bob)
     body = first["text"]["body"]
     await ann.send({"type": "input", "keys": body})
@@ -227,6 +228,7 @@ async def test_rematch_races_the_same_seats_again_on_a_new_text(connect):
         second = await client.expect("countdown", where=lambda m: m["race_id"] != first["race_id"])
         assert second["text"]["text_id"] != first["text"]["text_id"]
     body = second["text"]["body"]
+    await step_past(server, second["start_server_ms"])
     await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
     await ann.send({"type": "input", "keys": body})
     await bob.send({"type": "input", "keys": body[:4]})

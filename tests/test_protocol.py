@@ -8,28 +8,29 @@ from client_demo.client import Client, ServerError
 from protocol.codec import JSON, MSGPACK
 
 from .helpers import http_get, json_body, write_texts
+from .stepping import step, synced, until_start
 from .typist import type_passage
 
 
 @pytest.fixture
-async def server(make_server, tmp_path):
+async def server(make_stepped_server, tmp_path):
     """A server whose races use short passages, so races end quickly."""
-    return await make_server(texts=write_texts(tmp_path))
+    return await make_stepped_server(texts=write_texts(tmp_path))
 
 
-async def start_race(connect, *names, codecs=None, target=None):
-    """Seat the named players in one quick race and wait until it is racing.
-    More than two need a countdown longer than the late-join cut-off (2 s)."""
+async def start_race(server, connect, *names, codecs=None):
+    """Seat the named players in one quick race and step until it is racing."""
     clients = []
     for i, name in enumerate(names):
-        client = await connect(name, (codecs or ["json"] * len(names))[i], target=target)
+        client = await connect(name, (codecs or ["json"] * len(names))[i], target=server)
         clients.append(client)
         joined = await client.request({"type": "quick_race"})
         client.slot = joined["slot"]
         client.room_id = joined["room"]["room_id"]
     assert len({c.room_id for c in clients}) == 1
-    countdown = await clients[0].expect("countdown")
-    for client in clients:
+    await step(server)                      # the next tick sees them seated: the countdown
+    countdown = await until_start(server, clients[0])
+    for client in clients[1:]:
         await client.expect("room", where=lambda m: m["room"]["state"] == "racing")
     return clients, countdown["text"]["body"]
 
@@ -114,9 +115,10 @@ async def test_names_are_trimmed(connect):
 
 # ---- lists and spectators -----------------------------------------------------------
 
-async def test_list_races_shows_waiting_and_racing_public_rooms(make_server, tmp_path, connect):
+async def test_list_races_shows_waiting_and_racing_public_rooms(make_stepped_server, tmp_path,
+                                                                connect):
     # A long lobby wait keeps the lone player's room waiting while we look.
-    target = await make_server(texts=write_texts(tmp_path), lobby_wait_s=600)
+    target = await make_stepped_server(texts=write_texts(tmp_path), lobby_wait_s=600)
     ann = await connect("Ann", target=target)
     waiting = (await ann.request({"type": "quick_race"}))["room"]["room_id"]
     eve = await connect("Eve", target=target)
@@ -129,14 +131,15 @@ async def test_list_races_shows_waiting_and_racing_public_rooms(make_server, tmp
 
     bob = await connect("Bob", target=target)
     await bob.request({"type": "quick_race"})          # two seated: the race starts
-    await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    await step(target)
+    await until_start(target, ann)
     rooms = {r["room_id"]: r for r in (await eve.request({"type": "list_races"}))["rooms"]}
     assert rooms[waiting]["state"] == "racing"
     assert len(rooms[waiting]["players"]) == 2
 
 
-async def test_a_finished_room_is_no_longer_listed(connect):
-    (ann, bob), body = await start_race(connect, "Ann", "Bob")
+async def test_a_finished_room_is_no_longer_listed(server, connect):
+    (ann, bob), body = await start_race(server, connect, "Ann", "Bob")
     await ann.send({"type": "input", "keys": body})
     await bob.send({"type": "input", "keys": body})
     await ann.expect("results")
@@ -145,7 +148,7 @@ async def test_a_finished_room_is_no_longer_listed(connect):
     assert ann.room_id not in [r["room_id"] for r in listed["rooms"]]
 
 
-async def test_a_spectator_gets_the_room_at_once_then_every_room_message(connect):
+async def test_a_spectator_gets_the_room_at_once_then_every_room_message(server, connect):
     ann = await connect("Ann", "msgpack")
     joined = await ann.request({"type": "quick_race"})
     room_id = joined["room"]["room_id"]
@@ -159,11 +162,13 @@ async def test_a_spectator_gets_the_room_at_once_then_every_room_message(connect
     await bob.request({"type": "quick_race"})
     update = await eve.expect("room", where=lambda m: len(m["room"]["players"]) == 2)
     assert update["room"]["spectators"] == 1
-    countdown = await eve.expect("countdown")
+    await step(server)
+    countdown = await until_start(server, eve)
     body = countdown["text"]["body"]
-    await eve.expect("room", where=lambda m: m["room"]["state"] == "racing")
     await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
     await ann.send({"type": "input", "keys": body})
+    await synced(ann)
+    await step(server)
     tick = await eve.expect("tick", where=lambda m: any(p[1] == len(body) for p in m["p"]))
     assert sorted(p[0] for p in tick["p"]) == [0, 1]
     finish = await eve.expect("finish")
@@ -174,9 +179,11 @@ async def test_a_spectator_gets_the_room_at_once_then_every_room_message(connect
     await eve.expect("room", where=lambda m: m["room"]["state"] == "finished")
 
 
-async def test_a_spectator_who_arrives_mid_race_sees_the_text_and_positions(connect):
-    (ann, bob), body = await start_race(connect, "Ann", "Bob")
+async def test_a_spectator_who_arrives_mid_race_sees_the_text_and_positions(server, connect):
+    (ann, bob), body = await start_race(server, connect, "Ann", "Bob")
     await ann.send({"type": "input", "keys": body[:4]})
+    await synced(ann)
+    await step(server)
     await ann.expect("tick", where=lambda m: any(p[1] == 4 for p in m["p"]))
     eve = await connect("Eve", "msgpack")
     watching = await eve.request({"type": "watch", "code": ann.room_id})
@@ -187,8 +194,8 @@ async def test_a_spectator_who_arrives_mid_race_sees_the_text_and_positions(conn
     assert [0, 4] in [p[:2] for p in tick["p"]]
 
 
-async def test_a_spectator_cannot_type(connect):
-    (ann, bob), body = await start_race(connect, "Ann", "Bob")
+async def test_a_spectator_cannot_type(server, connect):
+    (ann, bob), body = await start_race(server, connect, "Ann", "Bob")
     eve = await connect("Eve")
     await eve.request({"type": "watch", "code": ann.room_id})
     with pytest.raises(ServerError) as err:
@@ -205,8 +212,9 @@ async def test_watching_an_unknown_room_is_room_not_found(connect):
 
 # ---- the race -----------------------------------------------------------------------
 
-async def test_input_outside_racing_is_not_racing(make_server, tmp_path, connect):
-    target = await make_server(texts=write_texts(tmp_path), countdown_s=30, lobby_wait_s=600)
+async def test_input_outside_racing_is_not_racing(make_stepped_server, tmp_path, connect):
+    target = await make_stepped_server(texts=write_texts(tmp_path), countdown_s=30,
+                                       lobby_wait_s=600)
     ann = await connect("Ann", target=target)
     with pytest.raises(ServerError) as err:
         await ann.request({"type": "input", "keys": "a"})
@@ -217,16 +225,17 @@ async def test_input_outside_racing_is_not_racing(make_server, tmp_path, connect
     assert err.value.code == "not_racing"
     bob = await connect("Bob", target=target)
     await bob.request({"type": "quick_race"})
+    await step(target)
     await ann.expect("countdown")
     with pytest.raises(ServerError) as err:                 # in the countdown
         await ann.request({"type": "input", "keys": "a"})
     assert err.value.code == "not_racing"
 
 
-async def test_results_come_as_soon_as_every_connected_racer_finished(make_server, tmp_path,
-                                                                     connect):
-    target = await make_server(texts=write_texts(tmp_path), countdown_s=4)
-    (ann, bob, cy), body = await start_race(connect, "Ann", "Bob", "Cy", target=target,
+async def test_results_come_as_soon_as_every_connected_racer_finished(make_stepped_server,
+                                                                     tmp_path, connect):
+    target = await make_stepped_server(texts=write_texts(tmp_path), countdown_s=4)
+    (ann, bob, cy), body = await start_race(target, connect, "Ann", "Bob", "Cy",
                                             codecs=["json", "msgpack", "json"])
     await type_passage(bob, body, chunk=8, pause_s=0)
     await bob.expect("finish", where=lambda m: m["slot"] == bob.slot)
@@ -236,6 +245,8 @@ async def test_results_come_as_soon_as_every_connected_racer_finished(make_serve
         await ann.request({"type": "input", "keys": "x"})
     assert err.value.code == "not_racing"
     await cy.send({"type": "input", "keys": body[:5]})
+    await synced(cy)
+    await step(target)
     await cy.expect("tick", where=lambda m: [cy.slot, 5] in [p[:2] for p in m["p"]])
     await cy.close()                                        # the last one drops out
     results = await ann.expect("results", timeout=15)
@@ -249,8 +260,8 @@ async def test_results_come_as_soon_as_every_connected_racer_finished(make_serve
     assert bob_results == results
 
 
-async def test_a_racer_who_leaves_is_left_and_the_race_goes_on(connect):
-    (ann, bob), body = await start_race(connect, "Ann", "Bob")
+async def test_a_racer_who_leaves_is_left_and_the_race_goes_on(server, connect):
+    (ann, bob), body = await start_race(server, connect, "Ann", "Bob")
     await bob.send({"type": "input", "keys": body[:3]})
     left = await bob.request({"type": "leave"})
     assert left["type"] == "left"
@@ -273,7 +284,7 @@ async def test_races_draw_only_from_the_texts_file(connect, server):
         countdown = await client.expect("countdown")
         bodies.add(countdown["text"]["body"])
         assert countdown["text"]["source"].startswith("passages.txt #")
-    (ann, _), body = await start_race(connect, "Ann", "Bob")
+    (ann, _), body = await start_race(server, connect, "Ann", "Bob")
     bodies.add(body)
     assert bodies <= {"Short and sweet wins races.", "Tiny words win the day."}
 

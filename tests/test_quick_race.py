@@ -6,11 +6,17 @@ import pytest
 
 from client_demo.client import ServerError
 
+from .stepping import step, step_past, synced
 from .typist import type_passage
 
 
+@pytest.fixture
+async def server(make_stepped_server):
+    return await make_stepped_server()
+
+
 @pytest.mark.parametrize("codecs", [("json", "msgpack"), ("msgpack", None)])
-async def test_two_strangers_race_while_a_spectator_watches(connect, codecs):
+async def test_two_strangers_race_while_a_spectator_watches(server, connect, codecs):
     ann = await connect("Ann", codecs[0])
     bob = await connect("Bob", codecs[1])
     eve = await connect("Eve", "msgpack")
@@ -23,18 +29,22 @@ async def test_two_strangers_race_while_a_spectator_watches(connect, codecs):
     watching = await eve.request({"type": "watch", "code": room_id})
     assert watching["room"]["room_id"] == room_id
     await bob.request({"type": "quick_race"})
+    await step(server)                      # the next tick sees two seated
 
     countdown = await ann.expect("countdown")
     body = countdown["text"]["body"]
     assert countdown["text"]["chars"] == len(body)
     await bob.expect("countdown")
     await eve.expect("countdown")
+    await step_past(server, countdown["start_server_ms"])
     await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
 
     # Ann types with one typo that she corrects; Bob types half and stops.
     await ann.send({"type": "input", "keys": body[:5] + "#\b"})
-    await type_passage(ann, body[5:], chunk=7)
+    await type_passage(ann, body[5:], chunk=7, server=server)
     await bob.send({"type": "input", "keys": body[: len(body) // 2]})
+    await synced(bob)
+    await step(server)
     tick = await eve.expect("tick", where=lambda m: any(p[1] > 0 for p in m["p"]))
     assert all(len(p) == 4 for p in tick["p"])
     finish = await eve.expect("finish")

@@ -7,11 +7,12 @@ from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client, ServerError
 from tests.rooms import create, player, racing, short_texts
+from tests.stepping import step, step_past, synced, until_start
 
 
 @pytest.fixture
-async def server(make_server, tmp_path):
-    return await make_server(texts=short_texts(tmp_path))
+async def server(make_stepped_server, tmp_path):
+    return await make_stepped_server(texts=short_texts(tmp_path))
 
 
 def connected(message: dict, name: str) -> bool | None:
@@ -72,18 +73,20 @@ async def test_a_forged_or_altered_token_is_refused(connect, make_server):
     assert on_twin["player_id"] == issued["player_id"]
 
 
-async def test_a_racer_who_drops_mid_race_comes_back_and_finishes(connect):
+async def test_a_racer_who_drops_mid_race_comes_back_and_finishes(connect, server):
     ann, bob = await connect("Ann"), await connect("Bob", "msgpack")
     joined = await create(ann, countdown_s=1)
     bob_joined = await bob.request({"type": "join_room", "code": joined["room"]["code"]})
     bob_slot = bob_joined["slot"]
     await ann.send({"type": "start"})
-    body = (await racing(bob))["text"]["body"]
+    body = (await until_start(server, bob))["text"]["body"]
     await racing(ann)
 
     # Bob types ten characters and a wrong one that stays standing, then loses the network.
     assert body[10] != "#"
     await bob.send({"type": "input", "keys": body[:10] + "#"})
+    await synced(bob)
+    await step(server)
     await ann.expect("tick", where=lambda m: [bob_slot, 10] in [p[:2] for p in m["p"]])
     drop(bob)
     update = await ann.expect("room", where=lambda m: connected(m, "Bob") is False)
@@ -113,11 +116,13 @@ async def test_a_racer_who_drops_mid_race_comes_back_and_finishes(connect):
     assert results["ranking"][0]["accuracy"] < 1
 
 
-async def test_a_solo_racer_who_drops_keeps_the_race(connect):
+async def test_a_solo_racer_who_drops_keeps_the_race(connect, server):
     ann = await connect("Ann")
     await ann.request({"type": "practice"})
-    body = (await racing(ann))["text"]["body"]
+    body = (await until_start(server, ann))["text"]["body"]
     await ann.send({"type": "input", "keys": body[:5]})
+    await synced(ann)
+    await step(server)
     await ann.expect("tick", where=lambda m: m["p"][0][1] == 5)
     drop(ann)
     again = await connect("Ann", token=ann.welcome["token"])
@@ -127,7 +132,7 @@ async def test_a_solo_racer_who_drops_keeps_the_race(connect):
     assert results["ranking"][0]["status"] == "finished"
 
 
-async def test_a_second_connection_with_the_same_token_replaces_the_first(connect):
+async def test_a_second_connection_with_the_same_token_replaces_the_first(connect, server):
     ann, bob = await connect("Ann"), await connect("Bob")
     code = (await create(ann))["room"]["code"]
     await bob.request({"type": "join_room", "code": code})
@@ -146,27 +151,30 @@ async def test_a_second_connection_with_the_same_token_replaces_the_first(connec
     room_views = [m["room"] for m in bob.seen if m.get("type") == "room"]
     assert all(player(r, "Ann")["connected"] for r in room_views)
     await ann2.send({"type": "start"})
-    await bob.expect("countdown")
+    countdown = await bob.expect("countdown")
 
     # A spectator's newer connection keeps watching.
     eve2 = await connect("Eve", token=eve.welcome["token"])
     watching = await eve2.expect("watching")
     assert watching["room"]["spectators"] == 1
     assert "code" not in watching["room"]
+    await step_past(server, countdown["start_server_ms"])
     await eve2.expect("room", where=lambda m: m["room"]["state"] == "racing")
 
 
-async def test_after_the_grace_period_a_dropped_racer_has_left(make_server, connect, tmp_path):
-    server = await make_server(texts=short_texts(tmp_path), reconnect_grace_s=1)
+async def test_after_the_grace_period_a_dropped_racer_has_left(make_stepped_server, connect,
+                                                               tmp_path):
+    server = await make_stepped_server(texts=short_texts(tmp_path), reconnect_grace_s=1)
     ann = await connect("Ann", target=server)
     bob = await connect("Bob", target=server)
     joined = await create(ann, countdown_s=1)
     await bob.request({"type": "join_room", "code": joined["room"]["code"]})
     await ann.send({"type": "start"})
-    body = (await racing(ann))["text"]["body"]
+    body = (await until_start(server, ann))["text"]["body"]
     await bob.send({"type": "input", "keys": body[:3]})
     drop(bob)
     await ann.expect("room", where=lambda m: connected(m, "Bob") is False)
+    await step_past(server, server.clock.now_ms() + 1000)          # the grace period
     gone = await ann.expect("room", where=lambda m: m["room"]["state"] == "racing"
                             and connected(m, "Bob") is None)
     assert [p["name"] for p in gone["room"]["players"]] == ["Ann"]
@@ -183,12 +191,12 @@ async def test_after_the_grace_period_a_dropped_racer_has_left(make_server, conn
     assert not any(m.get("type") == "joined" for m in again.seen)
 
 
-async def test_a_racer_back_after_the_race_ended_gets_the_results(connect):
+async def test_a_racer_back_after_the_race_ended_gets_the_results(connect, server):
     ann, bob = await connect("Ann"), await connect("Bob")
     joined = await create(ann, countdown_s=1)
     await bob.request({"type": "join_room", "code": joined["room"]["code"]})
     await ann.send({"type": "start"})
-    body = (await racing(ann))["text"]["body"]
+    body = (await until_start(server, ann))["text"]["body"]
     await bob.send({"type": "input", "keys": body[:4]})
     drop(bob)
     await ann.expect("room", where=lambda m: connected(m, "Bob") is False)

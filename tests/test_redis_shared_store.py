@@ -100,10 +100,13 @@ async def test_a_race_ending_while_redis_restarts_is_saved_once_it_is_back(
 
 
 @pytest.mark.parametrize("url, says, status", [
-    (f"redis://127.0.0.1:{_free_port()}/0", "cannot connect to redis", 1),
+    ("redis://127.0.0.1:{free_port}/0", "cannot connect to redis", 1),
     ("http://127.0.0.1:6379/", "--redis-url: only redis:// URLs are supported", 2),
 ])
 def test_a_server_that_cannot_reach_its_redis_says_so_and_exits(url, says, status, tmp_path):
+    # The port is picked when the test runs, not in its name: pytest-xdist's workers
+    # must collect the same test names.
+    url = url.format(free_port=_free_port())
     run = subprocess.run([sys.executable, "-m", "server", "--port", "0", "--redis-url", url,
                           "--db", str(tmp_path / "unused.db")],
                          capture_output=True, text=True, timeout=60)

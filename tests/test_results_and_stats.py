@@ -7,6 +7,7 @@ import pytest
 from client_demo.client import ServerError
 from server.core.replay import replay
 from server.net.clock import ManualClock
+from tests.stepping import until_start
 from tests.typist import practise, type_passage
 
 SHORT = "Results are saved before anyone sees them."
@@ -17,11 +18,11 @@ async def own_text(client, body: str = SHORT, title: str = "Test text") -> int:
     return reply["text"]["text_id"]
 
 
-async def test_a_practice_race_is_saved_with_a_replayable_log(make_server, connect):
-    server = await make_server(practice_countdown_s=0, max_wpm=10000)
+async def test_a_practice_race_is_saved_with_a_replayable_log(make_stepped_server, connect):
+    server = await make_stepped_server(practice_countdown_s=0, max_wpm=10000)
     ann = await connect("Ann", target=server)
     text_id = await own_text(ann)
-    countdown, results = await practise(ann, text_id)
+    countdown, results = await practise(ann, text_id, server=server)
     assert countdown["text"]["text_id"] == text_id and countdown["text"]["body"] == SHORT
     [entry] = results["ranking"]
     assert (entry["player_id"], entry["place"], entry["status"], entry["flagged"]) == (
@@ -48,8 +49,8 @@ async def test_a_practice_race_is_saved_with_a_replayable_log(make_server, conne
         results["race_id"], "practice", 1, text_id)
 
 
-async def test_practice_on_a_random_or_a_missing_text(make_server, connect):
-    server = await make_server(practice_countdown_s=0)
+async def test_practice_on_a_random_or_a_missing_text(make_stepped_server, connect):
+    server = await make_stepped_server(practice_countdown_s=0)
     ann = await connect("Ann", target=server)
     joined = await ann.request({"type": "practice"})
     countdown = await ann.expect("countdown")
@@ -60,32 +61,32 @@ async def test_practice_on_a_random_or_a_missing_text(make_server, connect):
     assert missing.value.code == "text_not_found"
 
 
-async def two_player_race(ann, bob, text_id):
+async def two_player_race(server, ann, bob, text_id):
     """Ann and Bob race in a private room on one text; Bob is slower. Returns results."""
     room = (await ann.request({"type": "create_room",
                                "settings": {"text_id": text_id, "countdown_s": 0}}))["room"]
     await bob.request({"type": "join_room", "code": room["code"]})
     await ann.send({"type": "start"})
-    body = (await ann.expect("countdown"))["text"]["body"]
+    body = (await until_start(server, ann))["text"]["body"]
     await bob.expect("countdown")
-    await type_passage(ann, body, chunk=4, pause_s=0.02)
-    await type_passage(bob, body, chunk=2, pause_s=0.02)
+    await type_passage(ann, body, chunk=4, pause_s=0.02, server=server)
+    await type_passage(bob, body, chunk=2, pause_s=0.02, server=server)
     results = await ann.expect("results", timeout=30)
     await bob.expect("results", timeout=30)
     return results
 
 
-async def test_stats_and_leaderboards_survive_a_restart(make_server, connect, tmp_path):
+async def test_stats_and_leaderboards_survive_a_restart(make_stepped_server, connect, tmp_path):
     db = str(tmp_path / "stats.db")
-    server = await make_server(db=db, max_wpm=10000, practice_countdown_s=0)
+    server = await make_stepped_server(db=db, max_wpm=10000, practice_countdown_s=0)
     ann, bob = await connect("Ann", target=server), await connect("Bob", target=server)
     text_id = await own_text(ann)
     other_id = await own_text(bob, "Another passage that is only for Bob.", "Other")
-    results = await two_player_race(ann, bob, text_id)
+    results = await two_player_race(server, ann, bob, text_id)
     ranking = results["ranking"]
     assert [r["name"] for r in ranking] == ["Ann", "Bob"]
     assert [r["flagged"] for r in ranking] == [None, None]
-    _, solo = await practise(bob, other_id)
+    _, solo = await practise(bob, other_id, server=server)
 
     ann_stats = await bob.request({"type": "player_stats", "player_id": ann.player_id})
     assert (ann_stats["races"], ann_stats["wins"], ann_stats["best_wpm"]) == (
@@ -111,7 +112,7 @@ async def test_stats_and_leaderboards_survive_a_restart(make_server, connect, tm
     assert nobody.value.code == "player_not_found"
     await server.stop()
 
-    again = await make_server(db=db)
+    again = await make_stepped_server(db=db)
     ann2 = await connect("Ann", target=again, token=ann.welcome["token"])
     assert ann2.player_id == ann.player_id
     assert await ann2.request({"type": "player_stats"}) == {**ann_stats, "id": 2}
@@ -120,27 +121,28 @@ async def test_stats_and_leaderboards_survive_a_restart(make_server, connect, tm
     assert (await ann2.request({"type": "leaderboard"}))["entries"] == overall["entries"]
 
 
-async def test_implausible_results_are_flagged_and_kept_off_the_boards(make_server, connect):
-    server = await make_server(practice_countdown_s=0)          # --max-wpm 300
+async def test_implausible_results_are_flagged_and_kept_off_the_boards(make_stepped_server,
+                                                                      connect):
+    server = await make_stepped_server(practice_countdown_s=0)          # --max-wpm 300
     ann, bob, cat = [await connect(n, target=server) for n in ("Ann", "Bob", "Cat")]
     text_id = await own_text(ann)
 
     # Ann pastes the whole text in one input.
     await ann.request({"type": "practice", "text_id": text_id})
-    await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    await until_start(server, ann)
     await ann.send({"type": "input", "keys": SHORT})
     pasted = (await ann.expect("results"))["ranking"][0]
     assert pasted["status"] == "finished"
     assert pasted["flagged"] == f"pasted: {len(SHORT)} characters arrived in one input"
 
     # Bob types in small inputs, but far faster than any human.
-    _, fast = await practise(bob, text_id, chunk=3, pause_s=0)
+    _, fast = await practise(bob, text_id, chunk=3, pause_s=0, server=server)
     too_fast = fast["ranking"][0]
     assert too_fast["wpm"] > 300 and too_fast["flagged"].startswith("too fast: ")
     assert "WPM over the race (the limit is 300)" in too_fast["flagged"]
 
     # Cat types at a human pace (2 characters every 100 ms: at most 240 WPM).
-    _, human = await practise(cat, text_id, chunk=2, pause_s=0.1)
+    _, human = await practise(cat, text_id, chunk=2, pause_s=0.1, server=server)
     honest = human["ranking"][0]
     assert honest["flagged"] is None and honest["wpm"] <= 300
 
@@ -155,15 +157,15 @@ async def test_implausible_results_are_flagged_and_kept_off_the_boards(make_serv
     assert text_stats["completions"] == 1 and text_stats["avg_wpm"] == honest["wpm"]
 
 
-async def test_a_saved_race_can_be_fetched_and_replayed_by_anyone(make_server, connect):
-    server = await make_server(practice_countdown_s=0, max_wpm=10000)
+async def test_a_saved_race_can_be_fetched_and_replayed_by_anyone(make_stepped_server, connect):
+    server = await make_stepped_server(practice_countdown_s=0, max_wpm=10000)
     ann, bob = await connect("Ann", "msgpack", target=server), await connect("Bob", target=server)
     text_id = await own_text(ann)
     await ann.request({"type": "practice", "text_id": text_id})
-    await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    await until_start(server, ann)
     # A typo and its correction, then the rest in small inputs.
     await ann.send({"type": "input", "keys": SHORT[:8] + "zz\b\b"})
-    await type_passage(ann, SHORT[8:], chunk=4, pause_s=0.02)
+    await type_passage(ann, SHORT[8:], chunk=4, pause_s=0.02, server=server)
     [entry] = (await ann.expect("results"))["ranking"]
     stats = await bob.request({"type": "player_stats", "player_id": ann.player_id})
 

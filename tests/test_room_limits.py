@@ -6,6 +6,7 @@ import pytest
 
 from client_demo.client import ServerError
 from tests.rooms import create, eventually, healthz, racing, short_texts
+from tests.stepping import step, step_until, until_start
 
 
 async def code_error(client, kind: str, code: str) -> str | None:
@@ -48,16 +49,18 @@ async def test_unknown_codes_are_rate_limited_per_connection_and_per_ip(make_ser
     assert (await third.request({"type": "quick_race"}))["type"] == "joined"
 
 
-async def test_a_private_room_with_nobody_connected_closes_after_the_idle_time(make_server,
-                                                                              connect):
-    server = await make_server(reconnect_grace_s=600, idle_room_s=1)
+async def test_a_private_room_with_nobody_connected_closes_after_the_idle_time(
+        make_stepped_server, connect):
+    server = await make_stepped_server(reconnect_grace_s=600, idle_room_s=1)
     ann = await connect("Ann", target=server)
     kept = (await create(ann))["room"]
     bob = await connect("Bob", target=server)
     left = (await create(bob))["room"]
     bob.ws.transport.abort()
 
-    await eventually(lambda: len(server.lobby.rooms) == 1, what="the idle room closing")
+    await eventually(lambda: bob.player_id not in server.conns, what="Bob's connection lost")
+    await step_until(server, lambda: len(server.lobby.rooms) == 1, 1000 + 100,
+                     what="the idle room closing")
     assert kept["room_id"] in server.lobby.rooms          # Ann is there: no idle close
     cid = await connect("Cid", target=server)
     assert (await cid.request({"type": "join_room", "code": kept["code"]}))["room"]["room_id"] \
@@ -72,8 +75,10 @@ async def test_a_private_room_with_nobody_connected_closes_after_the_idle_time(m
     assert nowhere.value.code == "not_in_room"
 
 
-async def test_rooms_seats_and_spectators_are_all_released(make_server, connect, tmp_path):
-    server = await make_server(texts=short_texts(tmp_path), reconnect_grace_s=1, idle_room_s=1)
+async def test_rooms_seats_and_spectators_are_all_released(make_stepped_server, connect,
+                                                            tmp_path):
+    server = await make_stepped_server(texts=short_texts(tmp_path), reconnect_grace_s=1,
+                                       idle_room_s=1)
     clients = {name: await connect(name, "msgpack" if i % 2 else "json", target=server)
                for i, name in enumerate(["Ann", "Bob", "Cid", "Dan", "Eve", "Fay", "Gus"])}
     ann, bob, cid, dan, eve, fay, gus = clients.values()
@@ -82,7 +87,8 @@ async def test_rooms_seats_and_spectators_are_all_released(make_server, connect,
     await ann.request({"type": "quick_race"})
     quick = (await bob.request({"type": "quick_race"}))["room"]
     await eve.request({"type": "watch", "code": quick["room_id"]})
-    body = (await racing(ann))["text"]["body"]
+    await step(server)
+    body = (await until_start(server, ann))["text"]["body"]
     await racing(bob)
     await ann.send({"type": "input", "keys": body})
     await bob.send({"type": "input", "keys": body})
@@ -92,7 +98,7 @@ async def test_rooms_seats_and_spectators_are_all_released(make_server, connect,
     await dan.request({"type": "join_room", "code": room["code"]})
     await fay.request({"type": "watch", "code": room["watch_code"]})
     await cid.send({"type": "start"})
-    await racing(dan)
+    await until_start(server, dan)
     await gus.request({"type": "practice"})
     waiting = await connect("Hal", target=server)
     await create(waiting)
@@ -112,7 +118,8 @@ async def test_rooms_seats_and_spectators_are_all_released(make_server, connect,
         health = await healthz(server.port)
         return (health["rooms"], health["players"], health["spectators"],
                 health["connections"]) == (0, 0, 0, 0)
-    await eventually(all_released, timeout=15, what="every room released")
+    await eventually(lambda: not server.conns, what="every connection gone")
+    await step_until(server, all_released, 5000, what="every room released")
     lobby = server.lobby
     assert not (lobby.rooms or lobby.codes or lobby.watch_codes or lobby.seated
                 or lobby.watching or server.conns)

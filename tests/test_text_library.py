@@ -48,13 +48,13 @@ async def test_the_starter_set_is_imported_once_and_paged_newest_first(make_serv
     assert (await bob.request({"type": "list_texts"}))["total"] == total
 
 
-async def test_a_texts_file_is_imported_once_and_races_draw_from_it(make_server, connect,
-                                                                    tmp_path):
+async def test_a_texts_file_is_imported_once_and_races_draw_from_it(make_stepped_server,
+                                                                    connect, tmp_path):
     db, path = str(tmp_path / "ops.db"), tmp_path / "club.txt"
     path.write_text("# Club rules\nMembers bring their own\nkeyboards on Fridays.\n\n"
                     "The second passage has no title line at all.\n", encoding="utf-8")
     options = dict(db=db, texts=str(path), practice_countdown_s=0, max_wpm=10000)
-    server = await make_server(**options)
+    server = await make_stepped_server(**options)
     ann = await connect("Ann", target=server)
     texts, total = await all_texts(ann)
     assert total == len(starter_texts()) + 2
@@ -63,12 +63,12 @@ async def test_a_texts_file_is_imported_once_and_races_draw_from_it(make_server,
         ("The second passage has no title", "club.txt #2", None),
         ("Club rules", "club.txt #1", None)]
     assert club[1]["body"] == "Members bring their own keyboards on Fridays."
-    countdown, results = await practise(ann)
+    countdown, results = await practise(ann, server=server)
     assert countdown["text"]["text_id"] in {t["text_id"] for t in club}
     assert results["ranking"][0]["status"] == "finished"
     await server.stop()
 
-    again = await make_server(**options)       # the same file twice adds nothing
+    again = await make_stepped_server(**options)       # the same file twice adds nothing
     bob = await connect("Bob", target=again)
     assert (await bob.request({"type": "list_texts"}))["total"] == total
 
@@ -138,14 +138,14 @@ async def test_a_text_already_in_the_library_is_refused(connect):
     assert f"already in the library (text {starter['text_id']})" in str(refused.value)
 
 
-async def test_text_stats_count_completions_and_the_best_results(make_server, connect):
-    server = await make_server(practice_countdown_s=0, max_wpm=10000)
+async def test_text_stats_count_completions_and_the_best_results(make_stepped_server, connect):
+    server = await make_stepped_server(practice_countdown_s=0, max_wpm=10000)
     ann, bob = await connect("Ann", target=server), await connect("Bob", target=server)
     text = (await ann.request({"type": "submit_text", "title": "Short one",
                                "body": "A short text for the stats test."}))["text"]
     runs = []
     for client, pause_s in ((ann, 0.02), (bob, 0.02), (ann, 0.04)):
-        _, results = await practise(client, text["text_id"], pause_s=pause_s)
+        _, results = await practise(client, text["text_id"], pause_s=pause_s, server=server)
         runs.append(results["ranking"][0])
     stats = await bob.request({"type": "text_stats", "text_id": text["text_id"]})
     assert stats["completions"] == 3 and stats["text"]["text_id"] == text["text_id"]
