@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import msgpack
 
 from server.core.results import Result
-from server.store import RaceRecord, Store, TextExists
+from server.store import (Account, AlreadyRegistered, Identity, NameTaken, RaceRecord,
+                          ReportedText, ReportOutcome, Store, TextExists)
 from server.core.texts import Text
 
 # Each entry migrates the schema from version i to i+1. Never edit a shipped one.
@@ -43,6 +44,20 @@ MIGRATIONS = [
         PRIMARY KEY (race_id, player_id));
     CREATE INDEX results_player ON results(player_id, at_ms);
     CREATE INDEX results_text ON results(text_id, wpm);
+    """,
+    # 2: accounts, token generations and bans; reports and hidden texts.
+    """
+    ALTER TABLE players ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE players ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE accounts (
+        player_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL, created_ms INTEGER NOT NULL);
+    ALTER TABLE texts ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE texts ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX texts_hidden ON texts(text_id) WHERE hidden = 1;
+    CREATE TABLE reports (
+        text_id INTEGER NOT NULL, player_id TEXT NOT NULL, reason TEXT NOT NULL,
+        at_ms INTEGER NOT NULL, PRIMARY KEY (text_id, player_id));
     """,
 ]
 
@@ -113,7 +128,8 @@ class SqliteStore(Store):
     @staticmethod
     def _text(row) -> Text:
         return Text(row["text_id"], row["title"], row["source"], row["body"], row["author"],
-                    row["author_name"], row["created_ms"], row["completions"])
+                    row["author_name"], row["created_ms"], row["completions"],
+                    bool(row["hidden"]))
 
     async def add_texts(self, texts, now_ms, author=None, author_name=None):
         def work():
@@ -159,7 +175,8 @@ class SqliteStore(Store):
 
     async def list_texts(self, offset, limit, author=None):
         def work():
-            where, args = ("WHERE author = ?", [author]) if author else ("", [])
+            where, args = ("WHERE hidden = 0 AND author = ?", [author]) if author else (
+                "WHERE hidden = 0", [])
             total = self._db.execute(f"SELECT COUNT(*) FROM texts {where}", args).fetchone()[0]
             rows = self._db.execute(
                 f"SELECT * FROM texts {where} ORDER BY created_ms DESC, text_id DESC"
@@ -263,14 +280,14 @@ class SqliteStore(Store):
             f" SELECT *, ROW_NUMBER() OVER (PARTITION BY player_id"
             f"  ORDER BY wpm DESC, at_ms ASC, race_id ASC) AS n FROM results WHERE {where}) b"
             f" LEFT JOIN players p ON p.player_id = b.player_id"
-            f" WHERE b.n = 1 ORDER BY b.wpm DESC, b.at_ms ASC, b.race_id ASC LIMIT ?",
+            f" WHERE b.n = 1 AND COALESCE(p.banned, 0) = 0 ORDER BY b.wpm DESC, b.at_ms ASC, b.race_id ASC LIMIT ?",
             args + [limit]).fetchall()
         return [dict(r) for r in rows]
 
     async def text_stats(self, text_id):
         def work():
             text = self._get_text(text_id)
-            if text is None:
+            if text is None or text.hidden:
                 return None
             avg = self._db.execute(f"SELECT AVG(wpm) FROM results WHERE text_id = ? AND {CLEAN}",
                                    (text_id,)).fetchone()[0]
@@ -280,3 +297,134 @@ class SqliteStore(Store):
 
     async def leaderboard(self, text_id, limit=20):
         return await self._run(self._best_per_player, text_id, limit)
+
+    # ---- accounts and bans ----------------------------------------------------
+
+    async def check_identity(self, player_id, name_key):
+        def work():
+            db = self._db
+            owner = db.execute("SELECT player_id FROM accounts WHERE name_key = ?",
+                               (name_key,)).fetchone()
+            player = player_id and db.execute(
+                "SELECT p.token_generation, p.banned, a.name FROM players p"
+                " LEFT JOIN accounts a ON a.player_id = p.player_id WHERE p.player_id = ?",
+                (player_id,)).fetchone()
+            if not player:
+                return Identity(name_owner=owner[0] if owner else None)
+            return Identity(player[0], bool(player[1]), player[2], owner[0] if owner else None)
+        return await self._run(work)
+
+    async def create_account(self, player_id, name, name_key, password_hash, now_ms):
+        def work():
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute("SELECT 1 FROM accounts WHERE player_id = ?",
+                              (player_id,)).fetchone():
+                    raise AlreadyRegistered(player_id)
+                if db.execute("SELECT 1 FROM accounts WHERE name_key = ?",
+                              (name_key,)).fetchone():
+                    raise NameTaken(name)
+                db.execute("""
+                    INSERT INTO players(player_id, name, created_ms, seen_ms) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(player_id) DO UPDATE SET name = excluded.name
+                    """, (player_id, name, now_ms, now_ms))
+                db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
+                           (player_id, name, name_key, password_hash, now_ms))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        await self._run(work)
+
+    async def get_account(self, name_key):
+        def work():
+            row = self._db.execute(
+                "SELECT a.player_id, a.name, a.password_hash, p.token_generation, p.banned"
+                " FROM accounts a JOIN players p ON p.player_id = a.player_id"
+                " WHERE a.name_key = ?", (name_key,)).fetchone()
+            return Account(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+        return await self._run(work)
+
+    async def set_password(self, player_id, password_hash):
+        def work():
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("UPDATE accounts SET password_hash = ? WHERE player_id = ?",
+                       (password_hash, player_id))
+            db.execute("UPDATE players SET token_generation = token_generation + 1"
+                       " WHERE player_id = ?", (player_id,))
+            generation = db.execute("SELECT token_generation FROM players WHERE player_id = ?",
+                                    (player_id,)).fetchone()[0]
+            db.execute("COMMIT")
+            return generation
+        return await self._run(work)
+
+    async def set_banned(self, player_id, banned):
+        def work():
+            row = self._db.execute("UPDATE players SET banned = ? WHERE player_id = ?"
+                                   " RETURNING name", (int(banned), player_id)).fetchone()
+            return row[0] if row else None
+        return await self._run(work)
+
+    # ---- reports and hidden texts ---------------------------------------------
+
+    async def report_text(self, text_id, player_id, reason, now_ms, threshold):
+        def work():
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                text = db.execute("SELECT author, hidden, reviewed FROM texts WHERE text_id = ?",
+                                  (text_id,)).fetchone()
+                if text is None or text["hidden"]:
+                    db.execute("ROLLBACK")
+                    return None
+                counted = db.execute(
+                    "INSERT OR IGNORE INTO reports VALUES (?, ?, ?, ?)",
+                    (text_id, player_id, reason, now_ms)).rowcount == 1
+                reports = db.execute("SELECT COUNT(*) FROM reports WHERE text_id = ?",
+                                     (text_id,)).fetchone()[0]
+                hidden = (text["author"] is not None and not text["reviewed"]
+                          and reports >= threshold)
+                if hidden:
+                    db.execute("UPDATE texts SET hidden = 1 WHERE text_id = ?", (text_id,))
+                db.execute("COMMIT")
+                return ReportOutcome(counted, reports, hidden)
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        return await self._run(work)
+
+    async def set_text_hidden(self, text_id, hidden):
+        def work():
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT hidden FROM texts WHERE text_id = ?", (text_id,)).fetchone()
+            if row is not None:
+                # A restore is an operator's verdict on the text: reports no longer hide it.
+                db.execute("UPDATE texts SET hidden = ?, reviewed = reviewed OR ?"
+                           " WHERE text_id = ?", (int(hidden), int(not hidden), text_id))
+            db.execute("COMMIT")
+            return bool(row[0]) if row is not None else None
+        return await self._run(work)
+
+    async def hidden_text_ids(self):
+        def work():
+            return {r[0] for r in self._db.execute("SELECT text_id FROM texts WHERE hidden = 1")}
+        return await self._run(work)
+
+    async def reported_texts(self, limit=50):
+        def work():
+            rows = self._db.execute(
+                "SELECT r.text_id, t.title, t.author, t.author_name, t.hidden,"
+                " COUNT(*) AS reports, MAX(r.at_ms) AS last_ms,"
+                " (SELECT reason FROM reports l WHERE l.text_id = r.text_id"
+                "  ORDER BY l.at_ms DESC, l.player_id LIMIT 1) AS last_reason"
+                " FROM reports r JOIN texts t ON t.text_id = r.text_id"
+                " GROUP BY r.text_id ORDER BY reports DESC, last_ms DESC, r.text_id"
+                " LIMIT ?", (limit,)).fetchall()
+            return [ReportedText(r["text_id"], r["title"], r["author"], r["author_name"],
+                                 r["reports"], bool(r["hidden"]), r["last_reason"],
+                                 r["last_ms"]) for r in rows]
+        return await self._run(work)
