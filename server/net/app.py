@@ -23,6 +23,7 @@ from protocol.codec import SUBPROTOCOLS
 from server.cluster import SingleProcess
 from server.config import Config
 from server.core import tokens
+from server.core.accounts import FailedLogins
 from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby, LobbyConfig
 from server.net import http
@@ -34,6 +35,7 @@ from server.net.library import TextLibrary
 from server.net.limits import AddressQuota, ConnectionLimits
 from server.net.logs import event
 from server.net.metrics import Metrics
+from server.net.passwords import PasswordHasher
 from server.net.saving import ResultSaver
 from server.net.session import Sessions
 from server.net.tasks import Tasks
@@ -73,6 +75,9 @@ class TyperaceServer:
         ), new_room_id, new_code)
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
+        self.failed_logins = FailedLogins(config.login_fail_per_min, config.login_fail_burst,
+                                          config.login_fail_ip_burst)
+        self.passwords = PasswordHasher()      # hashing off the loop (handlers/accounts.py)
         self.conns: dict = {}          # player_id -> its live connection (Conn or RemoteConn)
         self.secret = ""
         self.text_buckets: dict = {}   # player_id -> texts it may still write
@@ -85,7 +90,7 @@ class TyperaceServer:
         self.cluster = SingleProcess()   # server.cluster.node.Cluster with --redis-url
         self.tasks = Tasks()
         self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
-        self.library = TextLibrary(self.store, config.texts)
+        self.library = TextLibrary(self.store, config.texts, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
                                  config.max_wpm, self.flush)
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
@@ -142,6 +147,7 @@ class TyperaceServer:
         await self.keepalive.stop()
         await self.tasks.wait(timeout=10)
         await self.cluster.stop()
+        self.passwords.close()
         await self.store.close()
 
     def health(self) -> dict:
