@@ -15,6 +15,7 @@ from server.net import passwords
 
 from .helpers import write_texts
 from .typist import practise
+from tests.redis_fixture import redis_server  # noqa: F401
 
 PASSWORD = "correct horse battery"
 
@@ -291,3 +292,28 @@ async def test_a_bad_login_as_the_first_message_is_its_own_error_not_not_hello(c
         error = await client.expect("error")
         assert (error["code"], error["id"]) == ("bad_message", 5)
     assert (await client.hello("Kit"))["account"] is None
+
+
+async def test_logging_in_on_another_process_gives_the_seat_back(make_server, redis_server,
+                                                                 connect):
+    """With --redis-url, an account that lost its connection mid-room logs in (no token:
+    a new device) through another process and is back in its seat there."""
+    a, b, c = [await make_server(redis_url=redis_server.url) for _ in range(3)]
+    host = await connect("Host", target=a)
+    created = await host.request({"type": "create_room"})
+    ann = await connect("Ann", "msgpack", target=b)
+    await register(ann, "Ann")
+    joined = await ann.request({"type": "join_room", "code": created["room"]["code"]})
+    await ann.close()
+    await host.expect("room", where=lambda m: [p["connected"] for p in m["room"]["players"]]
+                      == [True, False])
+    phone = await connect(None, target=c)              # neither the room's nor the old one
+    welcome = await phone.login("ann", PASSWORD)
+    assert welcome["player_id"] == ann.player_id
+    again = await phone.expect("joined")
+    assert (again["room"]["room_id"], again["slot"]) == (joined["room"]["room_id"],
+                                                        joined["slot"])
+    await host.expect("room", where=lambda m: [p["connected"] for p in m["room"]["players"]]
+                      == [True, True])
+    await host.send({"type": "start"})
+    await phone.expect("countdown")                     # the room's traffic follows it

@@ -57,7 +57,7 @@ async def test_the_operator_lists_reports_and_hides_and_restores_a_running_serve
     db = ["--db", server.config.db]
     ann, bob, cy = [await connect(name) for name in ("Ann", "Bob", "Cy")]
     text_id = await written_by(ann)
-    library = server.race_text_ids[0]
+    library = server.library.race_text_ids[0]
     assert await done(*db, "reports") == "no text has been reported"
     await report(bob, text_id, "rude\nwords\x1b[31m")
     await report(cy, text_id, "spam")

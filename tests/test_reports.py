@@ -89,7 +89,7 @@ async def test_races_never_draw_a_hidden_text(server, connect):
     """The operator hid a library text from another process: within the refresh, no
     practice or quick race draws it; with every race text hidden, a clear error."""
     ann = await connect("Ann")
-    first, second = sorted(server.race_text_ids)
+    first, second = sorted(server.library.race_text_ids)
     assert await server.store.set_text_hidden(first, True) is False
     await eventually(_hidden_now(server, first), what="the server sees the hidden text")
     for _ in range(8):
@@ -107,7 +107,7 @@ async def test_races_never_draw_a_hidden_text(server, connect):
 
 def _hidden_now(server, text_id):
     async def check():
-        return text_id in await server.trust.hidden()
+        return text_id in await server.library.hidden()
     return check
 
 
