@@ -90,45 +90,36 @@ async def test_a_wrong_password_and_an_unknown_name_are_told_apart_by_nothing(co
     assert (await second.login("ann", PASSWORD))["account"] == "Ann"
 
 
-async def test_failed_logins_are_limited_per_name_whatever_the_password(make_server, tmp_path):
+async def login_refused(client: Client, name: str, password: str) -> str:
+    """The error code a login gets."""
+    return (await refused(client, {"type": "login", "name": name, "password": password}))[
+        "code"]
+
+
+async def test_failed_logins_are_limited_per_name_whatever_the_password(make_server, connect):
     server = await make_server(login_fail_burst=2, login_fail_ip_burst=100)
-    url = f"ws://127.0.0.1:{server.port}/ws"
-    ann = await Client.connect(url)
-    await ann.hello("Ann")
+    ann = await connect("Ann", target=server)
     await register(ann, "Ann")
-    guesser = await Client.connect(url)
+    guesser = await connect(None, target=server)
     for _ in range(2):
-        error = await refused(guesser, {"type": "login", "name": "ANN", "password": "guess-1234"})
-        assert error["code"] == "bad_credentials"
+        assert await login_refused(guesser, "ANN", "guess-1234") == "bad_credentials"
     # Now even the right password is refused, from anywhere, for that name only.
-    assert (await refused(guesser, {"type": "login", "name": "Ann", "password": PASSWORD}))[
-        "code"] == "rate_limited"
-    other = await Client.connect(url)
-    assert (await refused(other, {"type": "login", "name": "ann", "password": PASSWORD}))[
-        "code"] == "rate_limited"
-    assert (await refused(other, {"type": "login", "name": "Zed", "password": PASSWORD}))[
-        "code"] == "bad_credentials"
+    assert await login_refused(guesser, "Ann", PASSWORD) == "rate_limited"
+    other = await connect(None, target=server)
+    assert await login_refused(other, "ann", PASSWORD) == "rate_limited"
+    assert await login_refused(other, "Zed", PASSWORD) == "bad_credentials"
     # The player's own connection and token are untouched.
     assert (await ann.request({"type": "ping"}))["type"] == "pong"
-    for client in (ann, guesser, other):
-        await client.close()
 
 
-async def test_failed_logins_are_limited_per_address_across_names(make_server):
+async def test_failed_logins_are_limited_per_address_across_names(make_server, connect):
     server = await make_server(login_fail_burst=100, login_fail_ip_burst=3)
-    url = f"ws://127.0.0.1:{server.port}/ws"
-    ann = await Client.connect(url)
-    await ann.hello("Ann")
-    await register(ann, "Ann")
-    guesser = await Client.connect(url)
+    await register(await connect("Ann", target=server), "Ann")
+    guesser = await connect(None, target=server)
     for name in ("Bea", "Cy", "Di"):
-        assert (await refused(guesser, {"type": "login", "name": name, "password": "x" * 8}))[
-            "code"] == "bad_credentials"
-    fresh = await Client.connect(url)           # a new connection, the same address
-    assert (await refused(fresh, {"type": "login", "name": "Ann", "password": PASSWORD}))[
-        "code"] == "rate_limited"
-    for client in (ann, guesser, fresh):
-        await client.close()
+        assert await login_refused(guesser, name, "x" * 8) == "bad_credentials"
+    fresh = await connect(None, target=server)        # a new connection, the same address
+    assert await login_refused(fresh, "Ann", PASSWORD) == "rate_limited"
 
 
 async def test_a_password_change_revokes_every_older_token(connect):
@@ -148,8 +139,7 @@ async def test_a_password_change_revokes_every_older_token(connect):
     back = await connect("Ann", token=changed["token"])
     assert back.welcome["player_id"] == ann.player_id and back.welcome["account"] == "Ann"
     fresh = await connect(None)
-    assert (await refused(fresh, {"type": "login", "name": "Ann", "password": PASSWORD}))[
-        "code"] == "bad_credentials"
+    assert await login_refused(fresh, "Ann", PASSWORD) == "bad_credentials"
     assert (await fresh.login("Ann", "a brand new one"))["player_id"] == ann.player_id
 
 

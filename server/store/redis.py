@@ -50,8 +50,8 @@ import msgpack
 
 from server.store.redis_adapter import Redis
 from server.core.results import Result
-from server.store import (Account, AlreadyRegistered, Identity, NameTaken, RaceRecord,
-                          ReportedText, ReportOutcome, Store, StoreUnusable, TextExists)
+from server.store import RaceRecord, Store, StoreUnusable, TextExists
+from server.store.redis_trust import RedisTrust
 from server.core.texts import Text
 
 RECENT = 10
@@ -229,126 +229,6 @@ end
 return out
 """
 
-# ARGV: prefix, player_id ('' for none), name_key. Returns {gen, banned, account, owner}.
-_CHECK_IDENTITY = """
-local p, pid = ARGV[1], ARGV[2]
-local player = {false, false, false}
-if pid ~= '' then
-  player = redis.call('HMGET', p .. 'player:' .. pid, 'gen', 'banned', 'account')
-end
-return {player[1], player[2], player[3], redis.call('HGET', p .. 'accounts', ARGV[3])}
-"""
-
-# ARGV: prefix, player_id, name, name_key, hash, now_ms. 0 made, 1 the player has an
-# account already, 2 the name is another's.
-_CREATE_ACCOUNT = """
-local p, pid, name = ARGV[1], ARGV[2], ARGV[3]
-local key = p .. 'player:' .. pid
-if redis.call('HEXISTS', key, 'account') == 1 then
-  return 1
-end
-if redis.call('HSETNX', p .. 'accounts', ARGV[4], pid) == 0 then
-  return 2
-end
-redis.call('HSETNX', key, 'created_ms', ARGV[6])
-redis.call('HSETNX', key, 'seen_ms', ARGV[6])
-redis.call('HSET', key, 'name', name, 'account', name, 'pw', ARGV[5])
-return 0
-"""
-
-# ARGV: prefix, name_key. Returns nil, or {player_id, name, hash, gen, banned}.
-_GET_ACCOUNT = """
-local pid = redis.call('HGET', ARGV[1] .. 'accounts', ARGV[2])
-if not pid then
-  return false
-end
-local a = redis.call('HMGET', ARGV[1] .. 'player:' .. pid, 'account', 'pw', 'gen', 'banned')
-return {pid, a[1], a[2], a[3], a[4]}
-"""
-
-# KEYS: the player's hash. ARGV: hash. Returns the new token generation.
-_SET_PASSWORD = """
-redis.call('HSET', KEYS[1], 'pw', ARGV[1])
-return redis.call('HINCRBY', KEYS[1], 'gen', 1)
-"""
-
-# KEYS: the player's hash. ARGV: '1' to ban, '0' to unban. Returns the name, or nil.
-_SET_BANNED = """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  return false
-end
-if ARGV[1] == '1' then
-  redis.call('HSET', KEYS[1], 'banned', '1')
-else
-  redis.call('HDEL', KEYS[1], 'banned')
-end
-return redis.call('HGET', KEYS[1], 'name')
-"""
-
-# Hiding takes a text out of the listing zsets; restoring puts it back at its place.
-_VISIBILITY = """
-local function hide(p, tid)
-  local key = p .. 'text:' .. tid
-  local member = string.format('%012d', tonumber(tid))
-  redis.call('HSET', key, 'hidden', '1')
-  redis.call('SADD', p .. 'texts:hidden', tid)
-  redis.call('ZREM', p .. 'texts', member)
-  local author = redis.call('HGET', key, 'author')
-  if author then
-    redis.call('ZREM', p .. 'texts:by:' .. author, member)
-  end
-end
-local function restore(p, tid)
-  local key = p .. 'text:' .. tid
-  local member = string.format('%012d', tonumber(tid))
-  local created = redis.call('HGET', key, 'created_ms')
-  redis.call('HDEL', key, 'hidden')
-  redis.call('HSET', key, 'reviewed', '1')
-  redis.call('SREM', p .. 'texts:hidden', tid)
-  redis.call('ZADD', p .. 'texts', created, member)
-  local author = redis.call('HGET', key, 'author')
-  if author then
-    redis.call('ZADD', p .. 'texts:by:' .. author, created, member)
-  end
-end
-"""
-
-# ARGV: prefix, text_id, player_id, report JSON, threshold. Returns nil for an unknown
-# or hidden text, else {counted, reports, hidden}.
-_REPORT_TEXT = _VISIBILITY + """
-local p, tid, pid = ARGV[1], ARGV[2], ARGV[3]
-local t = redis.call('HMGET', p .. 'text:' .. tid, 'title', 'hidden', 'author', 'reviewed')
-if not t[1] or t[2] == '1' then
-  return false
-end
-local counted = redis.call('HSETNX', p .. 'reports:' .. tid, pid, ARGV[4])
-local n = redis.call('HLEN', p .. 'reports:' .. tid)
-redis.call('ZADD', p .. 'reported', n, tid)
-local hidden = 0
-if t[3] and t[4] ~= '1' and n >= tonumber(ARGV[5]) then
-  hide(p, tid)
-  hidden = 1
-end
-return {counted, n, hidden}
-"""
-
-# ARGV: prefix, text_id, '1' hide / '0' restore. Returns nil for an unknown text, else
-# 1 if it was hidden before, 0 if not.
-_SET_TEXT_HIDDEN = _VISIBILITY + """
-local p, tid = ARGV[1], ARGV[2]
-if redis.call('EXISTS', p .. 'text:' .. tid) == 0 then
-  return false
-end
-local was = redis.call('HGET', p .. 'text:' .. tid, 'hidden') == '1' and 1 or 0
-if ARGV[3] == '1' then
-  hide(p, tid)
-else
-  restore(p, tid)
-end
-return was
-"""
-
-
 def _hash(flat: list) -> dict[str, bytes]:
     """A flat HGETALL reply [f1, v1, f2, v2...] as {field: value}."""
     return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
@@ -363,15 +243,11 @@ def _text(text_id: int, h: dict[str, bytes]) -> Text:
                 int(h["created_ms"]), int(h["completions"]), h.get("hidden") == b"1")
 
 
-def _str(value: bytes | None) -> str | None:
-    return value.decode() if value is not None else None
-
-
 def _digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-class RedisStore(Store):
+class RedisStore(RedisTrust, Store):
     def __init__(self, url: str, prefix: str = "tr:", timeout: float = 2.0):
         self.url = url
         self.prefix = prefix
@@ -529,68 +405,3 @@ class RedisStore(Store):
 
     async def leaderboard(self, text_id, limit=20):
         return await self._board(f"lb:t:{int(text_id)}" if text_id else "lb", limit)
-
-    # ---- accounts and bans ----------------------------------------------------
-
-    async def check_identity(self, player_id, name_key):
-        gen, banned, account, owner = await self.redis.eval(
-            _CHECK_IDENTITY, [], [self.prefix, player_id or "", name_key])
-        return Identity(int(gen or 0), banned == b"1", _str(account), _str(owner))
-
-    async def create_account(self, player_id, name, name_key, password_hash, now_ms):
-        outcome = await self.redis.eval(_CREATE_ACCOUNT, [], [
-            self.prefix, player_id, name, name_key, password_hash, now_ms])
-        if outcome == 1:
-            raise AlreadyRegistered(player_id)
-        if outcome == 2:
-            raise NameTaken(name)
-
-    async def get_account(self, name_key):
-        reply = await self.redis.eval(_GET_ACCOUNT, [], [self.prefix, name_key])
-        if reply is None:
-            return None
-        pid, name, password_hash, gen, banned = reply
-        return Account(pid.decode(), name.decode(), password_hash.decode(), int(gen or 0),
-                       banned == b"1")
-
-    async def set_password(self, player_id, password_hash):
-        return await self.redis.eval(_SET_PASSWORD, [self._k("player:" + player_id)],
-                                     [password_hash])
-
-    async def set_banned(self, player_id, banned):
-        name = await self.redis.eval(_SET_BANNED, [self._k("player:" + player_id)],
-                                     ["1" if banned else "0"])
-        return _str(name)
-
-    # ---- reports and hidden texts ---------------------------------------------
-
-    async def report_text(self, text_id, player_id, reason, now_ms, threshold):
-        reply = await self.redis.eval(_REPORT_TEXT, [], [
-            self.prefix, int(text_id), player_id,
-            json.dumps({"reason": reason, "at_ms": now_ms}), threshold])
-        if reply is None:
-            return None
-        counted, reports, hidden = reply
-        return ReportOutcome(counted == 1, reports, hidden == 1)
-
-    async def set_text_hidden(self, text_id, hidden):
-        was = await self.redis.eval(_SET_TEXT_HIDDEN, [],
-                                    [self.prefix, int(text_id), "1" if hidden else "0"])
-        return None if was is None else was == 1
-
-    async def hidden_text_ids(self):
-        return {int(m) for m in await self.redis.execute("SMEMBERS", self._k("texts:hidden"))}
-
-    async def reported_texts(self, limit=50):
-        found = []
-        for member, count in await self.redis.zrevrange(self._k("reported"), 0, limit - 1):
-            text_id = int(member)
-            text = await self.get_text(text_id)
-            reports = [json.loads(r) for r in (await self.redis.hgetall(
-                self._k(f"reports:{text_id}"))).values()]
-            last = max(reports, key=lambda r: r["at_ms"])
-            found.append(ReportedText(text_id, text.title, text.author, text.author_name,
-                                      int(count), text.hidden, last["reason"], last["at_ms"]))
-        # (Redis orders equal counts by member; the contract wants the latest first.)
-        found.sort(key=lambda r: (-r.reports, -r.last_ms, r.text_id))
-        return found

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import msgpack
 
 from server.core.results import Result
-from server.store import (Account, AlreadyRegistered, Identity, NameTaken, RaceRecord,
-                          ReportedText, ReportOutcome, Store, TextExists)
+from server.store import RaceRecord, Store, TextExists
+from server.store.sqlite_trust import SqliteTrust
 from server.core.texts import Text
 
 # Each entry migrates the schema from version i to i+1. Never edit a shipped one.
@@ -66,7 +66,7 @@ RECENT = 10
 CLEAN = "status = 'finished' AND flagged IS NULL"
 
 
-class SqliteStore(Store):
+class SqliteStore(SqliteTrust, Store):
     def __init__(self, path: str):
         self.path = path
         self._db: sqlite3.Connection | None = None
@@ -74,6 +74,20 @@ class SqliteStore(Store):
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
+
+    async def _write(self, work):
+        """work(db) in one write transaction on the store's thread, undone if it raises."""
+        def transaction():
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return result
+        return await self._run(transaction)
 
     # ---- lifecycle ------------------------------------------------------------
 
@@ -297,134 +311,3 @@ class SqliteStore(Store):
 
     async def leaderboard(self, text_id, limit=20):
         return await self._run(self._best_per_player, text_id, limit)
-
-    # ---- accounts and bans ----------------------------------------------------
-
-    async def check_identity(self, player_id, name_key):
-        def work():
-            db = self._db
-            owner = db.execute("SELECT player_id FROM accounts WHERE name_key = ?",
-                               (name_key,)).fetchone()
-            player = player_id and db.execute(
-                "SELECT p.token_generation, p.banned, a.name FROM players p"
-                " LEFT JOIN accounts a ON a.player_id = p.player_id WHERE p.player_id = ?",
-                (player_id,)).fetchone()
-            if not player:
-                return Identity(name_owner=owner[0] if owner else None)
-            return Identity(player[0], bool(player[1]), player[2], owner[0] if owner else None)
-        return await self._run(work)
-
-    async def create_account(self, player_id, name, name_key, password_hash, now_ms):
-        def work():
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                if db.execute("SELECT 1 FROM accounts WHERE player_id = ?",
-                              (player_id,)).fetchone():
-                    raise AlreadyRegistered(player_id)
-                if db.execute("SELECT 1 FROM accounts WHERE name_key = ?",
-                              (name_key,)).fetchone():
-                    raise NameTaken(name)
-                db.execute("""
-                    INSERT INTO players(player_id, name, created_ms, seen_ms) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(player_id) DO UPDATE SET name = excluded.name
-                    """, (player_id, name, now_ms, now_ms))
-                db.execute("INSERT INTO accounts VALUES (?, ?, ?, ?, ?)",
-                           (player_id, name, name_key, password_hash, now_ms))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        await self._run(work)
-
-    async def get_account(self, name_key):
-        def work():
-            row = self._db.execute(
-                "SELECT a.player_id, a.name, a.password_hash, p.token_generation, p.banned"
-                " FROM accounts a JOIN players p ON p.player_id = a.player_id"
-                " WHERE a.name_key = ?", (name_key,)).fetchone()
-            return Account(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
-        return await self._run(work)
-
-    async def set_password(self, player_id, password_hash):
-        def work():
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("UPDATE accounts SET password_hash = ? WHERE player_id = ?",
-                       (password_hash, player_id))
-            db.execute("UPDATE players SET token_generation = token_generation + 1"
-                       " WHERE player_id = ?", (player_id,))
-            generation = db.execute("SELECT token_generation FROM players WHERE player_id = ?",
-                                    (player_id,)).fetchone()[0]
-            db.execute("COMMIT")
-            return generation
-        return await self._run(work)
-
-    async def set_banned(self, player_id, banned):
-        def work():
-            row = self._db.execute("UPDATE players SET banned = ? WHERE player_id = ?"
-                                   " RETURNING name", (int(banned), player_id)).fetchone()
-            return row[0] if row else None
-        return await self._run(work)
-
-    # ---- reports and hidden texts ---------------------------------------------
-
-    async def report_text(self, text_id, player_id, reason, now_ms, threshold):
-        def work():
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                text = db.execute("SELECT author, hidden, reviewed FROM texts WHERE text_id = ?",
-                                  (text_id,)).fetchone()
-                if text is None or text["hidden"]:
-                    db.execute("ROLLBACK")
-                    return None
-                counted = db.execute(
-                    "INSERT OR IGNORE INTO reports VALUES (?, ?, ?, ?)",
-                    (text_id, player_id, reason, now_ms)).rowcount == 1
-                reports = db.execute("SELECT COUNT(*) FROM reports WHERE text_id = ?",
-                                     (text_id,)).fetchone()[0]
-                hidden = (text["author"] is not None and not text["reviewed"]
-                          and reports >= threshold)
-                if hidden:
-                    db.execute("UPDATE texts SET hidden = 1 WHERE text_id = ?", (text_id,))
-                db.execute("COMMIT")
-                return ReportOutcome(counted, reports, hidden)
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
-        return await self._run(work)
-
-    async def set_text_hidden(self, text_id, hidden):
-        def work():
-            db = self._db
-            db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT hidden FROM texts WHERE text_id = ?", (text_id,)).fetchone()
-            if row is not None:
-                # A restore is an operator's verdict on the text: reports no longer hide it.
-                db.execute("UPDATE texts SET hidden = ?, reviewed = reviewed OR ?"
-                           " WHERE text_id = ?", (int(hidden), int(not hidden), text_id))
-            db.execute("COMMIT")
-            return bool(row[0]) if row is not None else None
-        return await self._run(work)
-
-    async def hidden_text_ids(self):
-        def work():
-            return {r[0] for r in self._db.execute("SELECT text_id FROM texts WHERE hidden = 1")}
-        return await self._run(work)
-
-    async def reported_texts(self, limit=50):
-        def work():
-            rows = self._db.execute(
-                "SELECT r.text_id, t.title, t.author, t.author_name, t.hidden,"
-                " COUNT(*) AS reports, MAX(r.at_ms) AS last_ms,"
-                " (SELECT reason FROM reports l WHERE l.text_id = r.text_id"
-                "  ORDER BY l.at_ms DESC, l.player_id LIMIT 1) AS last_reason"
-                " FROM reports r JOIN texts t ON t.text_id = r.text_id"
-                " GROUP BY r.text_id ORDER BY reports DESC, last_ms DESC, r.text_id"
-                " LIMIT ?", (limit,)).fetchall()
-            return [ReportedText(r["text_id"], r["title"], r["author"], r["author_name"],
-                                 r["reports"], bool(r["hidden"]), r["last_reason"],
-                                 r["last_ms"]) for r in rows]
-        return await self._run(work)
