@@ -307,3 +307,25 @@ async def test_logging_in_on_another_process_gives_the_seat_back(make_server, re
                       == [True, True])
     await host.send({"type": "start"})
     await phone.expect("countdown")                     # the room's traffic follows it
+
+
+async def test_too_many_logins_waiting_for_the_hasher_are_refused_not_queued(
+        connect, server, monkeypatch):
+    checking, release = threading.Event(), threading.Event()
+    real = passwords.password_matches
+
+    def held_check(password, stored):
+        checking.set()
+        release.wait(10)
+        return real(password, stored)
+
+    await register(await connect("Ann"), "Ann")
+    monkeypatch.setattr(passwords, "password_matches", held_check)
+    server.passwords.max_waiting = 1
+    first = await connect(None)
+    login = asyncio.create_task(first.login("Ann", PASSWORD))
+    await asyncio.get_running_loop().run_in_executor(None, checking.wait, 10)
+    busy = await login_refused(await connect(None, "msgpack"), "Ann", PASSWORD)
+    release.set()
+    assert busy == "rate_limited"
+    assert (await login)["account"] == "Ann"

@@ -43,10 +43,19 @@ def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int, size: int) 
                           maxmem=128 * n * r * p + 1024 * 1024)
 
 
+def _stored(salt: bytes, digest: bytes) -> str:
+    return f"{SCHEME}${LOG2_N}${R}${P}${_b64(salt)}${_b64(digest)}"
+
+
 def hash_password(password: str, salt: bytes) -> str:
     """The stored form of `password` (salt: SALT_BYTES random bytes, new for each)."""
-    digest = _scrypt(password, salt, LOG2_N, R, P, HASH_BYTES)
-    return f"{SCHEME}${LOG2_N}${R}${P}${_b64(salt)}${_b64(digest)}"
+    return _stored(salt, _scrypt(password, salt, LOG2_N, R, P, HASH_BYTES))
+
+
+def decoy(salt: bytes, digest: bytes) -> str:
+    """A stored hash of no password (random salt and digest): checking a password
+    against it costs what a real check costs, and matches nothing."""
+    return _stored(salt, digest)
 
 
 def password_matches(password: str, stored: str) -> bool:

@@ -16,7 +16,8 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 from protocol.messages import ProtocolError
-from server.core.passwords import SALT_BYTES, hash_password, password_matches
+from server.core.passwords import (HASH_BYTES, SALT_BYTES, decoy, hash_password,
+                                   password_matches)
 
 WORKERS = 1
 MAX_WAITING = 20            # ~2 s of hashing queued at most
@@ -27,7 +28,7 @@ class PasswordHasher:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="passwords")
         self.max_waiting = max_waiting
         self.waiting = 0
-        self._decoy: str | None = None
+        self._decoy = decoy(secrets.token_bytes(SALT_BYTES), secrets.token_bytes(HASH_BYTES))
 
     async def _run(self, fn, *args):
         if self.waiting >= self.max_waiting:
@@ -47,8 +48,6 @@ class PasswordHasher:
         account) a hash is computed all the same, against a decoy, so an unknown name
         takes as long to refuse as a wrong password."""
         if stored is None:
-            if self._decoy is None:
-                self._decoy = await self.hash(secrets.token_urlsafe(16))
             await self._run(password_matches, password, self._decoy)
             return False
         return await self._run(password_matches, password, stored)
