@@ -131,6 +131,24 @@ return was
 """
 
 
+# ARGV: prefix, limit. Returns, for the most reported texts: id, reports, title, author,
+# author_name, hidden, {report JSON...}, flat.
+_REPORTED_TEXTS = """
+local p = ARGV[1]
+local out = {}
+for _, tid in ipairs(redis.call('ZREVRANGE', p .. 'reported', 0, tonumber(ARGV[2]) - 1)) do
+  local t = redis.call('HMGET', p .. 'text:' .. tid, 'title', 'author', 'author_name', 'hidden')
+  out[#out + 1] = tid
+  out[#out + 1] = redis.call('HLEN', p .. 'reports:' .. tid)
+  out[#out + 1] = t[1]
+  out[#out + 1] = t[2]
+  out[#out + 1] = t[3]
+  out[#out + 1] = t[4]
+  out[#out + 1] = redis.call('HVALS', p .. 'reports:' .. tid)
+end
+return out
+"""
+
 def _str(value: bytes | None) -> str | None:
     return value.decode() if value is not None else None
 
@@ -190,15 +208,14 @@ class RedisTrust:
         return {int(m) for m in await self.redis.execute("SMEMBERS", self._k("texts:hidden"))}
 
     async def reported_texts(self, limit=50):
+        reply = await self.redis.eval(_REPORTED_TEXTS, [], [self.prefix, limit])
         found = []
-        for member, count in await self.redis.zrevrange(self._k("reported"), 0, limit - 1):
-            text_id = int(member)
-            text = await self.get_text(text_id)
-            reports = [json.loads(r) for r in (await self.redis.hgetall(
-                self._k(f"reports:{text_id}"))).values()]
-            last = max(reports, key=lambda r: r["at_ms"])
-            found.append(ReportedText(text_id, text.title, text.author, text.author_name,
-                                      int(count), text.hidden, last["reason"], last["at_ms"]))
+        for i in range(0, len(reply), 7):
+            text_id, count, title, author, author_name, hidden, reports = reply[i:i + 7]
+            last = max((json.loads(r) for r in reports), key=lambda r: r["at_ms"])
+            found.append(ReportedText(int(text_id), title.decode(), _str(author),
+                                      _str(author_name), int(count), hidden == b"1",
+                                      last["reason"], last["at_ms"]))
         # (Redis orders equal counts by member; the contract wants the latest first.)
         found.sort(key=lambda r: (-r.reports, -r.last_ms, r.text_id))
         return found
