@@ -153,3 +153,14 @@ async def test_a_report_needs_a_hello_first(connect):
     with pytest.raises(ServerError) as error:
         await report(client, 1)
     assert error.value.code == "not_hello"
+
+
+async def test_reports_are_limited_per_player(connect):
+    """Ten at once, then 30 an hour: a script can't turn the message rate into writes."""
+    ann, bob = await connect("Ann"), await connect("Bob")
+    text_id = await written_by(ann)
+    for _ in range(10):
+        await report(bob, text_id)
+    assert (await refused(bob, {"type": "report_text", "text_id": text_id,
+                                "reason": "more"}))["code"] == "rate_limited"
+    assert (await report(ann, text_id))["text_id"] == text_id      # others still may

@@ -30,6 +30,7 @@ from server.net import http
 from server.net.clock import Clock
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
+from server.net.handlers.trust import report_quota
 from server.net.keepalive import Keepalive
 from server.net.library import TextLibrary
 from server.net.limits import AddressQuota, ConnectionLimits
@@ -81,6 +82,7 @@ class TyperaceServer:
         self.conns: dict = {}          # player_id -> its live connection (Conn or RemoteConn)
         self.secret = ""
         self.text_buckets: dict = {}   # player_id -> texts it may still write
+        self.report_quota = report_quota()   # player_id -> texts it may still report
         self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
         self.keepalive = Keepalive(config.ping_interval_s, config.ping_timeout_s)
         self.room_quota = AddressQuota(config.room_rate)
