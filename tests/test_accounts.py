@@ -192,27 +192,37 @@ async def test_the_password_is_stored_only_as_a_salted_scrypt_hash(connect, serv
     assert b"same password!" not in stored
 
 
+class HeldHashes:
+    """Password checks that wait on the worker thread until the test lets them go."""
+
+    def __init__(self, monkeypatch):
+        self.checking, self.release = threading.Event(), threading.Event()
+        real = passwords.password_matches
+
+        def held(password, stored):
+            self.checking.set()
+            self.release.wait(10)
+            return real(password, stored)
+        monkeypatch.setattr(passwords, "password_matches", held)
+
+    async def started(self) -> None:
+        """A check is running (and held)."""
+        await asyncio.get_running_loop().run_in_executor(None, self.checking.wait, 10)
+        assert self.checking.is_set()
+
+
 async def test_a_login_being_checked_does_not_stall_anyone_else(connect, monkeypatch):
     """The hash runs on a worker thread: here it is held until the test lets it go, and
     meanwhile another player's request is answered."""
-    checking, release = threading.Event(), threading.Event()
-    real = passwords.password_matches
-
-    def slow_check(password, stored):
-        checking.set()
-        release.wait(10)
-        return real(password, stored)
-
     await register(await connect("Ann"), "Ann")
-    monkeypatch.setattr(passwords, "password_matches", slow_check)
+    held = HeldHashes(monkeypatch)
     bob = await connect("Bob")
     device = await connect(None)
     login = asyncio.create_task(device.login("Ann", PASSWORD))
-    await asyncio.get_running_loop().run_in_executor(None, checking.wait, 10)
-    assert checking.is_set()
+    await held.started()
     assert (await bob.request({"type": "ping"}, timeout=5))["type"] == "pong"
     assert not login.done()
-    release.set()
+    held.release.set()
     assert (await login)["account"] == "Ann"
 
 
@@ -311,21 +321,13 @@ async def test_logging_in_on_another_process_gives_the_seat_back(make_server, re
 
 async def test_too_many_logins_waiting_for_the_hasher_are_refused_not_queued(
         connect, server, monkeypatch):
-    checking, release = threading.Event(), threading.Event()
-    real = passwords.password_matches
-
-    def held_check(password, stored):
-        checking.set()
-        release.wait(10)
-        return real(password, stored)
-
     await register(await connect("Ann"), "Ann")
-    monkeypatch.setattr(passwords, "password_matches", held_check)
+    held = HeldHashes(monkeypatch)
     server.passwords.max_waiting = 1
     first = await connect(None)
     login = asyncio.create_task(first.login("Ann", PASSWORD))
-    await asyncio.get_running_loop().run_in_executor(None, checking.wait, 10)
+    await held.started()
     busy = await login_refused(await connect(None, "msgpack"), "Ann", PASSWORD)
-    release.set()
+    held.release.set()
     assert busy == "rate_limited"
     assert (await login)["account"] == "Ann"
