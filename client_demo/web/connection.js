@@ -76,11 +76,24 @@ function receive(msg) {
   hooks.onMessage(msg, request);
 }
 
+function closeQuietly() {
+  if (ws) { const old = ws; ws = null; old.onclose = null; old.close(1000); }
+  state.welcomed = false;
+}
+
 /** Drop the current connection (if any) and connect afresh, without waiting. */
 export function reconnectNow() {
   backoff = 0;
-  if (ws) { const old = ws; ws = null; old.onclose = null; old.close(1000); }
+  closeQuietly();
   connect();
+}
+
+/** Close the connection and stay offline (logging out). */
+export function disconnect() {
+  wanted = false;
+  clearTimeout(retryTimer);
+  closeQuietly();
+  setStatus("offline");
 }
 
 export function hasSocket() { return !!ws; }
@@ -99,7 +112,10 @@ export function send(type, fields = {}) {
     return null;
   }
   const id = nextId++;
-  pending.set(id, { type, ...fields });
+  const remembered = { type, ...fields };
+  delete remembered.password;          // the reply needs the request, never its password
+  delete remembered.new_password;
+  pending.set(id, remembered);
   if (pending.size > PENDING_MAX) pending.delete(pending.keys().next().value);
   ws.send(JSON.stringify({ type, id, ...fields }));
   return id;
