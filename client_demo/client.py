@@ -99,6 +99,12 @@ class Client:
         self.welcome = await self.request(message)
         return self.welcome
 
+    async def login(self, name: str, password: str) -> dict:
+        """Log in to an account (as the first message, or after hello): the `welcome`."""
+        self.welcome = await self.request({"type": "login", "name": name,
+                                           "password": password})
+        return self.welcome
+
     async def close(self) -> None:
         # Unread frames past websockets' queue limit pause reading, and then the
         # server's close frame is never seen (close() waits its 10 s timeout). A client

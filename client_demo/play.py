@@ -36,10 +36,12 @@ def now_ms() -> int:
 
 
 class PlayApp:
-    def __init__(self, url: str, name: str, codec: str = "json", input=None, output=None):
+    def __init__(self, url: str, name: str, codec: str = "json", input=None, output=None,
+                 password: str | None = None):
         self.url = url
         self.codec = codec
         self.model = PlayModel(name)
+        self._password = password     # log in to the account `name` (once: then the token)
         self.client: Client | None = None
         self.error: str | None = None
         self._sending: set[asyncio.Task] = set()
@@ -137,7 +139,11 @@ class PlayApp:
     async def run(self) -> int:
         try:
             self.client = await Client.connect(self.url, self.codec)
-            welcome = await self.client.hello(self.model.name)
+            if self._password is not None:
+                password, self._password = self._password, None
+                welcome = await self.client.login(self.model.name, password)
+            else:
+                welcome = await self.client.hello(self.model.name)
         except (OSError, ConnectionClosed, TimeoutError) as exc:
             self.error = f"cannot connect to {self.url}: {exc}"
             return 1
@@ -164,7 +170,11 @@ def add_parser(subparsers) -> None:
         "a room by code; live lanes, the passage with typed and wrong characters, results.")
     p.add_argument("--url", default="ws://127.0.0.1:8765/ws",
                    help="server WebSocket URL (default: %(default)s)")
-    p.add_argument("--name", default=None, help="your name (default: your login name)")
+    p.add_argument("--name", default=None, help="your name as a guest (default: your login "
+                   "name)")
+    p.add_argument("--login", metavar="NAME", default=None,
+                   help="log in to your account NAME instead (the password is asked for, "
+                   "without echo)")
     p.add_argument("--codec", choices=("json", "msgpack"), default="msgpack",
                    help="wire codec (default: %(default)s)")
     p.set_defaults(run=main)
@@ -178,7 +188,15 @@ def default_name() -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    tui = PlayApp(args.url, args.name or default_name(), args.codec)
+    password = None
+    if args.login:
+        try:
+            password = getpass.getpass(f"Password for {args.login}: ")
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 130
+    tui = PlayApp(args.url, args.login or args.name or default_name(), args.codec,
+                  password=password)
     try:
         code = asyncio.run(tui.run())
     except KeyboardInterrupt:

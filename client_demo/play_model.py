@@ -39,6 +39,7 @@ class PlayModel:
     def __init__(self, name: str):
         self.name = name
         self.player_id: str | None = None
+        self.account: str | None = None       # the account logged in to; None: a guest
         self.mode = MENU
         self.code_kind: str | None = None     # "join" | "watch" while typing a code
         self.code = ""
@@ -117,6 +118,7 @@ class PlayModel:
     def _on_welcome(self, msg, now_ms):
         self.player_id = msg.get("player_id")
         self.name = msg.get("name") or self.name
+        self.account = msg.get("account")
 
     def _enter_room(self, room: dict, slot, spectator: bool) -> None:
         if self.room is None or room.get("room_id") != self.room.get("room_id"):
@@ -448,7 +450,8 @@ def _race_status(model: PlayModel, now_ms: int) -> list[tuple[str, str]]:
 
 def render(model: PlayModel, now_ms: int, width: int = 80,
            height: int | None = None) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = [("class:title", "Typerace"), ("", f"  {shown(model.name)}\n")]
+    who = f"  {shown(model.name)}" + ("  (account)" if model.account else "  (guest)")
+    out: list[tuple[str, str]] = [("class:title", "Typerace"), ("", who + "\n")]
     if model.notice:
         out.append(("class:notice", shown(model.notice) + "\n"))
     out.append(("", "\n"))

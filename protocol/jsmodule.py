@@ -20,6 +20,8 @@ EXPORTS = {
     "CLOSE_REPLACED": CLOSE_REPLACED,
     "KEYS_MAX": messages.KEYS_MAX,
     "NAME_MAX": messages.NAME_MAX,
+    "PASSWORD_MIN": messages.PASSWORD_MIN,
+    "PASSWORD_MAX": messages.PASSWORD_MAX,
     "CODE_MAX": messages.CODE_MAX,
     "TITLE_MAX": messages.TITLE_MAX,
     "BODY_MIN": messages.BODY_MIN,

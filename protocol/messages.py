@@ -25,15 +25,19 @@ PAGE_MAX = 100
 MAX_PLAYERS_LIMIT = 100
 COUNTDOWN_MAX_S = 60
 ID_LIMIT = 2**53        # ids stay exact in JavaScript numbers
+PASSWORD_MIN = 8        # an account's password: 8-256 characters (`weak_password`)
+PASSWORD_MAX = 256
+REASON_MAX = 200        # why a player reports a text
 
 
 class ProtocolError(Exception):
     """A client's mistake: becomes an `error` {code, message} and nothing else."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, close: int | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.close = close          # a WebSocket close code when the connection must end
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,14 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "text_stats": {"text_id": (Int(1, ID_LIMIT), True)},
     "leaderboard": {"text_id": (Int(1, ID_LIMIT), False)},
     "replay": {"race_id": (Str(64, 1), True)},
+    # Accounts. A password is never echoed in an error message.
+    "register": {"name": (Str(256, 0, "invalid_name"), True),
+                 "password": (Str(PASSWORD_MAX, PASSWORD_MIN, "weak_password"), True)},
+    "login": {"name": (Str(256, 0, "invalid_name"), True),
+              "password": (Str(PASSWORD_MAX, 1), True)},
+    "change_password": {"password": (Str(PASSWORD_MAX, 1), True),
+                        "new_password": (Str(PASSWORD_MAX, PASSWORD_MIN, "weak_password"), True)},
+    "report_text": {"text_id": (Int(1, ID_LIMIT), True), "reason": (Str(REASON_MAX, 1), True)},
 }
 
 
@@ -129,10 +141,10 @@ def _check(name: str, kind, value):
         if not isinstance(value, str):
             raise ProtocolError("bad_message", f"field '{name}' must be a string")
         if not kind.min_len <= len(value) <= kind.max_len:
-            if kind.code != "bad_message":     # a field with its own rule, e.g. names
+            if kind.code != "bad_message" and kind.min_len == 0:   # names: see clean_name
                 rule = f" ({kind.rule}; it has {len(value)})" if kind.rule else ""
                 raise ProtocolError(kind.code, f"field '{name}' is far too long{rule}")
-            raise ProtocolError("bad_message",
+            raise ProtocolError(kind.code,
                                 f"field '{name}' must be {kind.min_len}-{kind.max_len} characters")
         if not value.isascii():
             try:

@@ -1,4 +1,5 @@
 """`python -m server`: run the Typerace server until SIGINT, SIGTERM or SIGHUP.
+(`python -m server admin ...`: the operator's command, server/admin.py.)
 
 The first signal drains (server/net/shutdown.py: running races finish, up to --drain-s,
 every result is saved, connections close with 1001); a second one ends at once.
@@ -67,6 +68,9 @@ def run(coro, loop: str):
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["admin"]:          # the operator's command (server/admin.py)
+        from server.admin import main as admin
+        return admin(argv[1:])
     try:
         config = load_config(argv)
         if config.workers > 1:

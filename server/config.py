@@ -54,6 +54,15 @@ class Config:
                                        "IP may make in a row before `rate_limited`", 1, 100000)
     join_fail_per_min: float = knob(10.0, "failed join attempts regained per minute, per "
                                           "connection and per client IP", 0.01, 100000)
+    login_fail_burst: int = knob(5, "failed logins (a wrong password or an unknown name) "
+                                    "one account name may take in a row before "
+                                    "`rate_limited`", 1, 10000)
+    login_fail_ip_burst: int = knob(20, "failed logins one client IP may make in a row "
+                                        "before `rate_limited`", 1, 100000)
+    login_fail_per_min: float = knob(1.0, "failed logins regained per minute, per account "
+                                          "name and per client IP", 0.01, 100000)
+    report_threshold: int = knob(3, "different players whose reports hide a player-written "
+                                    "text", 1, 1_000_000)
     max_wpm: int = knob(300, "sustained speed above which a result is flagged", 50, 10000)
     practice_countdown_s: int = knob(3, "countdown before a practice race, seconds", 0, 60)
     max_race_s: int = knob(MAX_RACE_S, "longest a race may run, seconds: a race gets 30 s "

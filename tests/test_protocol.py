@@ -91,13 +91,13 @@ async def test_welcome_carries_a_signed_token_that_restores_the_player(connect):
 async def test_a_tampered_token_is_refused_and_the_connection_lives_on(connect):
     ann = await connect("Ann")
     token = ann.welcome["token"]
-    version, player_id, signature = token.split(".")
+    version, player_id, generation, signature = token.split(".")
     forged = [
-        f"{version}.pdeadbeefdeadbeef.{signature}",              # someone else's id
-        f"{version}.{player_id}.{signature[:-2]}AA",             # a changed signature
-        f"{version}.{player_id}",                                # no signature
-        f"{version}.{player_id}.{signature[:-1]}é",              # not even ASCII
-        "garbage", ".", "v1..", "v1.x.y.z",
+        f"{version}.pdeadbeefdeadbeef.{generation}.{signature}",    # someone else's id
+        f"{version}.{player_id}.{generation}.{signature[:-2]}AA",   # a changed signature
+        f"{version}.{player_id}.{generation}",                      # no signature
+        f"{version}.{player_id}.{generation}.{signature[:-1]}é",    # not even ASCII
+        "garbage", ".", "v1..", "v1.x.y.z", "v2...", "v2.x.y.z.w",
     ]
     mallory = await connect(None)
     for bad in forged:

@@ -44,12 +44,14 @@ async def test_a_token_restores_the_player_after_a_server_restart(make_server, t
 async def test_a_forged_or_altered_token_is_refused(connect, make_server):
     ann = await connect("Ann")
     token = ann.welcome["token"]
-    prefix, player_id, signature = token.split(".")
+    prefix, player_id, generation, signature = token.split(".")
     other_id = "p" + "0" * 16
     forged = [
-        f"{prefix}.{other_id}.{signature}",                        # someone else's id
-        f"{prefix}.{player_id}.{signature[:-2]}{'AB' if signature[-2:] != 'AB' else 'CD'}",
-        f"{prefix}.{player_id}",
+        f"{prefix}.{other_id}.{generation}.{signature}",           # someone else's id
+        f"{prefix}.{player_id}.{generation}.{signature[:-2]}"
+        f"{'AB' if signature[-2:] != 'AB' else 'CD'}",
+        f"{prefix}.{player_id}.7.{signature}",                     # another generation
+        f"{prefix}.{player_id}.{generation}",
         "not a token",
     ]
     mallory = await connect(None)

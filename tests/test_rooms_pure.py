@@ -208,5 +208,5 @@ def test_grace_idle_and_join_limits_are_flags_wired_into_the_server(tmp_path):
                          environ={"TYPERACE_JOIN_FAIL_IP_BURST": "4"})
     server = TyperaceServer(config)
     assert (server.lobby.config.reconnect_grace_s, server.lobby.config.idle_room_s) == (7, 9)
-    assert (server.failed_joins.conn_burst, server.failed_joins.ip_burst) == (2, 4)
+    assert (server.failed_joins.conn_burst, server.failed_joins.by_ip.burst) == (2, 4)
     assert load_config([], environ={}).reconnect_grace_s == 30

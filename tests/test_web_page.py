@@ -49,3 +49,4 @@ async def test_protocol_js_gives_the_browser_the_servers_limits_and_codes(server
     assert exported["BACKSPACE"] == typing_model.BACKSPACE
     assert exported["JSON_SUBPROTOCOL"] == JsonCodec.subprotocol
     assert exported["NAME_MAX"] == messages.NAME_MAX
+    assert (exported["PASSWORD_MIN"], exported["PASSWORD_MAX"]) == (8, 256)

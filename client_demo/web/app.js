@@ -7,7 +7,8 @@
 //   protocol.js  constants served by the server (limits, close codes, the typing rules)
 //   connection   WebSocket, JSON codec, request ids, reconnection    clock  server time
 //   state        what the views share                               dom    DOM helpers
-//   identity     name view, saved name and token, hello/welcome     notice status, banner
+//   identity     name view, saved name and token, hello/login/welcome   notice status, banner
+//   account      sign up, change password, log out, the account at the top
 //   router       which view shows, invite links                     lobby  home: find a race
 //   room         the room and its host controls                     race   the race view
 //   keyboard     keys into the race                                 typing the typing model
@@ -18,6 +19,7 @@
 //   chart        the WPM chart                                      scoring  wpm and accuracy
 // The pages ask for their own data: their replies go to them (connection.send's onReply).
 // Each module lists the element ids it owns (data-testid mirrors the id where marked *).
+import * as account from "./account.js";
 import * as connection from "./connection.js";
 import * as identity from "./identity.js";
 import * as keyboard from "./keyboard.js";
@@ -35,6 +37,7 @@ import { state } from "./state.js";
 
 const handlers = {
   welcome: identity.onWelcome,
+  account: account.onAccount,
   joined: room.onJoined,
   watching: room.onWatching,
   room: room.onRoom,
@@ -61,6 +64,7 @@ function onError(m, request) {
   const text = String(m.message || code);
   const req = request || {};
   if (identity.onHelloError(code, text, req)) return;
+  if (account.onAccountError(code, text, req)) return;
   if (req.type === "submit_text" || code === "text_invalid") library.showSubmitMessage(text);
   if (code === "not_racing" && req.type === "input") return;    // race just ended: harmless
   if (req.type === "watch" && state.spectator && code === "room_not_found") room.leaveLocally();
@@ -76,7 +80,7 @@ connection.init({
     if (handler) handler(msg, request);
   },
 });
-for (const module of [notice, identity, lobby, library, stats, room, race, keyboard,
+for (const module of [notice, identity, account, lobby, library, stats, room, race, keyboard,
   textpage, playerpage, replay, router]) {
   module.init();
 }

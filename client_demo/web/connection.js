@@ -79,11 +79,24 @@ function receive(msg) {
   else hooks.onMessage(msg, request);
 }
 
+function closeQuietly() {
+  if (ws) { const old = ws; ws = null; old.onclose = null; old.close(1000); }
+  state.welcomed = false;
+}
+
 /** Drop the current connection (if any) and connect afresh, without waiting. */
 export function reconnectNow() {
   backoff = 0;
-  if (ws) { const old = ws; ws = null; old.onclose = null; old.close(1000); }
+  closeQuietly();
   connect();
+}
+
+/** Close the connection and stay offline (logging out). */
+export function disconnect() {
+  wanted = false;
+  clearTimeout(retryTimer);
+  closeQuietly();
+  setStatus("offline");
 }
 
 export function hasSocket() { return !!ws; }
@@ -104,7 +117,10 @@ export function send(type, fields = {}, onReply = null) {
     return null;
   }
   const id = nextId++;
-  pending.set(id, { type, ...fields });
+  const remembered = { type, ...fields };
+  delete remembered.password;          // the reply needs the request, never its password
+  delete remembered.new_password;
+  pending.set(id, remembered);
   if (onReply) callbacks.set(id, onReply);
   if (pending.size > PENDING_MAX) {
     const oldest = pending.keys().next().value;

@@ -24,7 +24,7 @@ export function setView(view) {
   }
   state.view = view;
   for (const v of VIEWS) show($(`${v}-view`), v === view);
-  show($("change-name-btn"), view === "home" && state.welcomed);
+  show($("change-name-btn"), view === "home" && state.welcomed && !(state.me && state.me.account));
   if (view === "home") refreshHome();
 }
 

@@ -34,7 +34,7 @@ from server.cluster.directory import HEARTBEAT_S, Directory
 from server.cluster.registry import Registry
 from server.cluster.remote import RemoteConn
 from server.core.room import normalize_code
-from server.net.handlers import identity
+from server.net.handlers import accounts, identity
 from server.net.handlers.identity import send_joined
 from server.store.redis_adapter import Redis, RedisError
 
@@ -278,10 +278,10 @@ class Cluster(SingleProcess):
         if kind == "list_races":
             await self._list_races(conn, req)
             return True
-        if kind == "hello":
-            await identity.hello(self.app, conn, req)
+        if kind in ("hello", "login"):
+            await (identity.hello if kind == "hello" else accounts.login)(self.app, conn, req)
             owner = self.remote.get(conn.player_id)
-            if owner is None and req.args.get("token"):
+            if owner is None and (kind == "login" or req.args.get("token")):
                 owner = await self._seat_elsewhere(conn.player_id)
             if owner is not None:
                 self._send_to(owner, Back(self.node, conn.player_id, conn.name,

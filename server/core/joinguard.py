@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from server.core.ratelimit import TokenBucket
+from server.core.ratelimit import BucketTable, TokenBucket
 
 
 def ip_key(address: str) -> str:
@@ -38,40 +38,16 @@ class FailedJoins:
     def __init__(self, per_min: float, conn_burst: int, ip_burst: int, max_ips: int = 10000):
         self.rate = per_min / 60.0
         self.conn_burst = conn_burst
-        self.ip_burst = ip_burst
-        self.max_ips = max_ips
-        self.by_ip: dict[str, TokenBucket] = {}
+        self.by_ip = BucketTable(self.rate, ip_burst, max_ips)
 
     def conn_bucket(self, now: float) -> TokenBucket:
         return TokenBucket(self.rate, self.conn_burst, now)
 
     def allowed(self, conn: TokenBucket, ip: str, now: float) -> bool:
         """May this connection try a code now? Spends nothing."""
-        buckets = [conn, self.by_ip.get(ip_key(ip))]
-        return all(b is None or _has_token(b, now) for b in buckets)
+        return conn.ready(now) and self.by_ip.allowed(ip_key(ip), now)
 
     def failed(self, conn: TokenBucket, ip: str, now: float) -> None:
         """A code named no room: both buckets pay one."""
         conn.take(now)
-        ip = ip_key(ip)
-        bucket = self.by_ip.get(ip)
-        if bucket is None:
-            self._make_room(now)
-            bucket = self.by_ip[ip] = TokenBucket(self.rate, self.ip_burst, now)
-        bucket.take(now)
-
-    def _make_room(self, now: float) -> None:
-        """Keep the IP table bounded: forget full buckets, then the oldest."""
-        if len(self.by_ip) < self.max_ips:
-            return
-        for ip, bucket in list(self.by_ip.items()):
-            bucket.take(now, 0.0)                       # refill to now
-            if bucket.tokens >= bucket.burst:
-                del self.by_ip[ip]
-        while len(self.by_ip) >= self.max_ips:
-            del self.by_ip[next(iter(self.by_ip))]
-
-
-def _has_token(bucket: TokenBucket, now: float) -> bool:
-    bucket.take(now, 0.0)                               # refills, spends nothing
-    return bucket.tokens >= 1.0
+        self.by_ip.spend(ip_key(ip), now)

@@ -26,3 +26,42 @@ class TokenBucket:
             self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
             self.stamp = now
         return self.tokens >= cost
+
+
+class BucketTable:
+    """One bucket per key (an address, a name), made on first spending, bounded in
+    number: full buckets are forgotten first (a full bucket is the same as none), then
+    the oldest. For limits on failures, which cost nothing until they happen."""
+
+    def __init__(self, rate: float, burst: float, max_keys: int = 10_000):
+        self.rate = rate
+        self.burst = burst
+        self.max_keys = max_keys
+        self.buckets: dict[str, TokenBucket] = {}
+
+    def __len__(self) -> int:
+        return len(self.buckets)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.buckets
+
+    def allowed(self, key: str, now: float) -> bool:
+        """Has `key` a token left? Spends nothing."""
+        bucket = self.buckets.get(key)
+        return bucket is None or bucket.ready(now)
+
+    def spend(self, key: str, now: float) -> None:
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            self._make_room(now)
+            bucket = self.buckets[key] = TokenBucket(self.rate, self.burst, now)
+        bucket.take(now)
+
+    def _make_room(self, now: float) -> None:
+        if len(self.buckets) < self.max_keys:
+            return
+        for key, bucket in list(self.buckets.items()):
+            if bucket.ready(now, bucket.burst):
+                del self.buckets[key]
+        while len(self.buckets) >= self.max_keys:
+            del self.buckets[next(iter(self.buckets))]

@@ -26,6 +26,7 @@ class Text:
     author_name: str | None = None
     created_ms: int = 0
     completions: int = 0
+    hidden: bool = False            # reported or hidden by an operator: out of every list
 
     def __post_init__(self):
         # Texts stored before passages were folded (an em dash, a decomposed accent)
@@ -49,6 +50,7 @@ class Text:
     def listing(self) -> dict:
         """What `texts`, `text_created` and `text_stats` carry."""
         view = asdict(self)
+        del view["hidden"]              # listings only ever show visible texts
         view.update(words=self.words, chars=self.chars)
         return view
 

@@ -23,17 +23,20 @@ from protocol.codec import SUBPROTOCOLS
 from server.cluster import SingleProcess
 from server.config import Config
 from server.core import tokens
+from server.core.accounts import FailedLogins
 from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby, LobbyConfig
 from server.net import http, ratings
 from server.net.clock import Clock
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
+from server.net.handlers.trust import report_quota
 from server.net.keepalive import Keepalive
 from server.net.library import TextLibrary
 from server.net.limits import ConnectionLimits, Quota
 from server.net.logs import event
 from server.net.metrics import Metrics
+from server.net.passwords import PasswordHasher
 from server.net.saving import ResultSaver
 from server.net.session import Sessions
 from server.net.tasks import Tasks
@@ -75,9 +78,13 @@ class TyperaceServer:
         ), new_room_id, new_code)
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
+        self.failed_logins = FailedLogins(config.login_fail_per_min, config.login_fail_burst,
+                                          config.login_fail_ip_burst)
+        self.passwords = PasswordHasher()      # hashing off the loop (handlers/accounts.py)
         self.conns: dict = {}          # player_id -> its live connection (Conn or RemoteConn)
         self.secret = ""
         self.text_quota = TextQuota(config.texts_per_hour)
+        self.report_quota = report_quota()   # player_id -> texts it may still report
         self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
         self.keepalive = Keepalive(config.ping_interval_s, config.ping_timeout_s)
         self.room_quota = Quota(config.room_rate)
@@ -87,7 +94,7 @@ class TyperaceServer:
         self.cluster = SingleProcess()   # server.cluster.node.Cluster with --redis-url
         self.tasks = Tasks()
         self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
-        self.library = TextLibrary(self.store, config.texts)
+        self.library = TextLibrary(self.store, config.texts, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
                                  config.max_wpm, self.flush,
                                  saved=lambda results: ratings.refresh(self, results))
@@ -147,6 +154,7 @@ class TyperaceServer:
         await self.tasks.wait(timeout=10)
         await self.tasks.cancel(timeout=5)    # an unsaved race is named in the log (saving.py)
         await self.cluster.stop()
+        self.passwords.close()
         await self.store.close()
 
     def health(self) -> dict:

@@ -15,7 +15,7 @@ OPEN = State.OPEN
 
 class Conn:
     __slots__ = ("ws", "codec", "player_id", "name", "bucket", "rejected", "join_bucket", "ip",
-                 "dropped", "closing", "rating")
+                 "dropped", "closing", "rating", "account", "generation")
     edge = None                    # a local connection (see server.cluster.node.RemoteConn)
 
     def __init__(self, ws: ServerConnection, bucket: TokenBucket, join_bucket: TokenBucket):
@@ -30,6 +30,8 @@ class Conn:
         self.dropped = False       # cut off as a slow consumer: gets nothing more
         self.closing = False       # closed for flooding: what it still sends is ignored
         self.rating: float | None = None     # for quick-race matching (server/net/ratings.py)
+        self.account: str | None = None   # the account name, once logged in or registered
+        self.generation = 0        # of the player's tokens (see server/core/tokens.py)
 
 
 def ws_frame(payload: bytes | str, binary: bool) -> bytes:

@@ -13,13 +13,15 @@ import logging
 from websockets.exceptions import ConnectionClosed
 
 from protocol.messages import ProtocolError, parse, request_id
-from server.net.handlers import identity, rooms, texts
+from server.net.handlers import accounts, identity, rooms, texts, trust
 from server.net.metrics import INVALID
 from server.store import StoreUnavailable
 
 log = logging.getLogger("typerace")
 
-HANDLERS = {**identity.HANDLERS, **rooms.HANDLERS, **texts.HANDLERS}
+HANDLERS = {**identity.HANDLERS, **accounts.HANDLERS, **rooms.HANDLERS, **texts.HANDLERS,
+            **trust.HANDLERS}
+FIRST = ("hello", "login")             # what a connection may say first
 NEW_ROOM_REQUESTS = ("quick_race", "create_room", "practice", "start", "rematch")
 ROOM_OPENERS = ("create_room", "practice")           # held to --room-rate per address
 
@@ -36,7 +38,7 @@ class Dispatcher:
         request = None
         try:
             rid = request_id(message)
-            if conn.player_id is None and message.get("type") != "hello":
+            if conn.player_id is None and message.get("type") not in FIRST:
                 # Whatever came first (even an unknown type), the fix is the same.
                 raise ProtocolError("not_hello", "say hello first")
             request = parse(message)
@@ -51,6 +53,9 @@ class Dispatcher:
             if request is None:
                 app.metrics.messages_in[INVALID].inc()
             app.delivery.send_error(conn, exc.code, exc.message, rid)
+            if exc.close is not None and not conn.closing:
+                conn.closing = True           # nothing more it sends is read
+                app.tasks.spawn(conn.ws.close(exc.close, exc.message))
         except ConnectionClosed:
             raise
         except StoreUnavailable:            # Redis away, a full disk, a lock: transient

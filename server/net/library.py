@@ -1,25 +1,38 @@
 """The text library as the server uses it: loading the starter set and the operator's
---texts file at start, a bounded cache of texts by id, and drawing a text for a race."""
+--texts file at start, a bounded cache of texts by id, and drawing a text for a race.
+
+Hidden texts (reported, or hidden by the operator's `python -m server admin` from
+another process) are left out of every look-up and draw. Their ids are read again
+from the store when a text is looked up or drawn and the copy is over HIDDEN_REFRESH_S
+old: a hide or a restore takes effect here within a second. (Listings and text
+statistics ask the store, and see it at once.)"""
 
 from __future__ import annotations
 
+import logging
 import random
 
 from protocol.messages import ProtocolError
 from server.config import ConfigError
 from server.core.texts import Text, parse_texts_file
 from server.net.starter import starter_texts
-from server.store import Store
+from server.store import Store, StoreError
+
+log = logging.getLogger("typerace")
 
 CACHE_MAX = 2000          # players' texts are many: the cache stays bounded
+HIDDEN_REFRESH_S = 1.0
 
 
 class TextLibrary:
-    def __init__(self, store: Store, texts_file: str | None):
+    def __init__(self, store: Store, texts_file: str | None, clock):
         self.store = store
         self.texts_file = texts_file
+        self.clock = clock
         self.race_text_ids: list[int] = []     # what races draw from
         self._cache: dict[int, Text] = {}
+        self._hidden: set[int] = set()
+        self._hidden_read = float("-inf")      # clock.monotonic() of the last read
 
     async def load(self, now_ms: int) -> None:
         """The starter set once, on the first start (a crash in between only repeats
@@ -43,7 +56,26 @@ class TextLibrary:
         else:
             self.race_text_ids = await store.library_text_ids()
 
+    async def hidden(self) -> set[int]:
+        """Ids of the hidden texts, at most HIDDEN_REFRESH_S old."""
+        now = self.clock.monotonic()
+        if now - self._hidden_read >= HIDDEN_REFRESH_S:
+            self._hidden_read = now
+            try:
+                self._hidden = await self.store.hidden_text_ids()
+            except StoreError as exc:     # keep the last copy; read again next time
+                self._hidden_read = float("-inf")
+                log.warning("reading the hidden texts failed: %s", exc)
+        return self._hidden
+
+    def hidden_now(self, text_id: int) -> None:
+        """A text this process saw hidden (reports): out at once, not within a second."""
+        self._hidden.add(text_id)
+
     async def text(self, text_id: int) -> Text | None:
+        """A text players may see: None when unknown or hidden."""
+        if text_id in await self.hidden():
+            return None
         text = self._cache.get(text_id)
         if text is None:
             text = await self.store.get_text(text_id)
@@ -54,7 +86,12 @@ class TextLibrary:
         return text
 
     async def random_text(self, other_than: int | None = None) -> Text:
-        choices = [t for t in self.race_text_ids if t != other_than] or self.race_text_ids
+        hidden = await self.hidden()
+        shown = [t for t in self.race_text_ids if t not in hidden]
+        choices = [t for t in shown if t != other_than] or shown
+        if not choices:
+            raise ProtocolError("text_not_found", "every race text is hidden; ask the "
+                                "operator to restore some")
         return await self.text(random.choice(choices))
 
     async def chosen(self, text_id: int | None, other_than: int | None = None) -> Text:

@@ -73,6 +73,7 @@ def setup(log_format: str, level: str, stream=None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    if level != "debug":
-        # websockets logs every HTTP response and close at info; our conn_* lines say it.
-        logging.getLogger("websockets").setLevel(logging.WARNING)
+    # websockets logs every HTTP response and close at info (our conn_* lines say it),
+    # and at debug every frame's content: passwords and tokens. Never below info.
+    logging.getLogger("websockets").setLevel(logging.INFO if level == "debug"
+                                             else logging.WARNING)

@@ -36,6 +36,52 @@ class TextExists(ValueError):
         self.text_id = text_id
 
 
+class NameTaken(ValueError):
+    """Another player's account has this name (compared by name_key)."""
+
+
+class AlreadyRegistered(ValueError):
+    """The player has an account already."""
+
+
+@dataclass(frozen=True)
+class Account:
+    player_id: str
+    name: str                   # as registered (the key compares it case-folded)
+    password_hash: str          # server/core/passwords.py; never the password
+    token_generation: int       # tokens signed with an older generation are revoked
+    banned: bool
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What `hello` must know about a player and a name, read in one go."""
+    token_generation: int = 0   # the generation a token must carry to be honoured
+    banned: bool = False
+    account: str | None = None  # the player's account name; None for a guest
+    name_owner: str | None = None   # the player whose account has the hello's name
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    counted: bool               # False: this player had reported this text already
+    reports: int                # different players who reported it
+    hidden: bool                # the text is hidden now
+
+
+@dataclass(frozen=True)
+class ReportedText:
+    """A text with reports, as the operator's `reports` lists it."""
+    text_id: int
+    title: str
+    author: str | None
+    author_name: str | None
+    reports: int
+    hidden: bool
+    last_reason: str
+    last_ms: int
+
+
 @dataclass
 class RaceRecord:
     race_id: str
@@ -81,16 +127,19 @@ class Store(ABC):
         the author as a player (see rename_player) under `author_name`."""
 
     @abstractmethod
-    async def get_text(self, text_id: int) -> Text | None: ...
+    async def get_text(self, text_id: int) -> Text | None:
+        """Any text, hidden ones too (`Text.hidden` says so)."""
 
     @abstractmethod
     async def library_text_ids(self) -> list[int]:
-        """Ids of the library texts (not player-written ones), for drawing races."""
+        """Ids of the library texts (not player-written ones), for drawing races; hidden
+        ones too (the server leaves them out when it draws, so a restore brings one
+        back without a restart)."""
 
     @abstractmethod
     async def list_texts(self, offset: int, limit: int,
                          author: str | None = None) -> tuple[list[Text], int]:
-        """A page of texts, newest first, and the total count."""
+        """A page of the texts that are not hidden, newest first, and their count."""
 
     @abstractmethod
     async def save_race(self, race: RaceRecord) -> None:
@@ -124,13 +173,62 @@ class Store(ABC):
 
     @abstractmethod
     async def text_stats(self, text_id: int) -> dict | None:
-        """None for an unknown text; else {text, completions, avg_wpm, top}."""
+        """None for an unknown or hidden text; else {text, completions, avg_wpm, top}."""
 
     @abstractmethod
     async def leaderboard(self, text_id: int | None, limit: int = 20) -> list[dict]:
-        """The best finished, unflagged result of each player (on one text, or on any),
-        fastest first, ties to the earlier: [{player_id, name, wpm, accuracy, race_ms,
-        at_ms, text_id, race_id}]; `name` is the player's current name."""
+        """The best finished, unflagged result of each player who is not banned (on one
+        text, or on any), fastest first, ties to the earlier: [{player_id, name, wpm,
+        accuracy, race_ms, at_ms, text_id, race_id}]; `name` is the player's current
+        name. A ban only hides: unbanned, the player's entries are back."""
+
+    # ---- accounts and bans ----------------------------------------------------
+
+    @abstractmethod
+    async def check_identity(self, player_id: str | None, name_key: str) -> Identity:
+        """The player's token generation, ban and account (defaults for a player the
+        store does not know), and whose account, if any, has the name `name_key`."""
+
+    @abstractmethod
+    async def create_account(self, player_id: str, name: str, name_key: str,
+                             password_hash: str, now_ms: int) -> None:
+        """Attach an account to the player (created if unknown; its name becomes
+        `name`). Raises AlreadyRegistered, or NameTaken when another account has
+        `name_key`; atomic, so two players can't both win one name."""
+
+    @abstractmethod
+    async def get_account(self, name_key: str) -> Account | None: ...
+
+    @abstractmethod
+    async def set_password(self, player_id: str, password_hash: str) -> int:
+        """Replace the account's password hash and raise its token generation (every
+        older token is revoked); returns the new generation."""
+
+    @abstractmethod
+    async def set_banned(self, player_id: str, banned: bool) -> str | None:
+        """Ban or unban a player; returns its name, or None when no player has that id."""
+
+    # ---- reports and hidden texts ---------------------------------------------
+
+    @abstractmethod
+    async def report_text(self, text_id: int, player_id: str, reason: str, now_ms: int,
+                          threshold: int) -> ReportOutcome | None:
+        """Record the player's report (one per player per text counts). A player-written
+        text reported by `threshold` different players is hidden, unless an operator
+        restored it (the operator has read it: reports no longer hide it). None for an
+        unknown or hidden text."""
+
+    @abstractmethod
+    async def set_text_hidden(self, text_id: int, hidden: bool) -> bool | None:
+        """The operator hides or restores a text (any text). Returns whether it was
+        hidden before, or None when no text has that id."""
+
+    @abstractmethod
+    async def hidden_text_ids(self) -> set[int]: ...
+
+    @abstractmethod
+    async def reported_texts(self, limit: int = 50) -> list[ReportedText]:
+        """Texts with reports, most reports first (then the latest report first)."""
 
 
 def no_stats(player_id: str, name: str) -> dict:

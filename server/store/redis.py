@@ -8,15 +8,22 @@ Keys (all under `prefix`, "tr:" by default; the scripts build keys from the pref
 so this needs one Redis, not a Redis Cluster):
 
   meta                      hash  key -> value (first writer wins)
-  player:<id>               hash  name, created_ms, seen_ms: from a player's first
-                                  result or text on (a guest's hello keeps nothing)
+  player:<id>               hash  name, created_ms, seen_ms [, gen (token generation),
+                                  banned ("1"), account (name), pw (password hash)]:
+                                  from a player's first result, text, account or ban on
+                                  (a guest's hello keeps nothing)
+  accounts                  hash  name_key -> player id (HSETNX: one owner per name)
   text:next                 counter of text ids
   text:<id>                 hash  title, source, body, created_ms, completions
-                                  [, author, author_name]
+                                  [, author, author_name, hidden ("1"), reviewed ("1")]
   text:bybody               hash  sha256(body) -> text id (bodies are unique)
-  texts, texts:by:<player>  zsets of texts, score created_ms, member the id padded to
-                                  12 digits, so equal times order by id (newest first)
+  texts, texts:by:<player>  zsets of visible texts, score created_ms, member the id
+                                  padded to 12 digits, so equal times order by id
+                                  (newest first); hiding a text takes it out of both
   texts:library             zset  library texts (no author), score = id
+  texts:hidden              set   ids of hidden texts
+  reports:<text>            hash  player -> JSON {reason, at_ms} (one report per player)
+  reported                  zset  text ids by their number of reports
   race:<race_id>            hash  record (msgpack: the whole race with keystroke logs),
                                   r:<player> (JSON summary of that player's result)
   pstats:<player>           hash  races, wins, clean, wpm_sum, acc_sum, best
@@ -43,9 +50,10 @@ import json
 
 import msgpack
 
-from server.store.redis_adapter import Redis
+from server.store.redis_adapter import Redis, decoded
 from server.core.results import Result
 from server.store import HISTORY, RaceRecord, Store, StoreUnusable, TextExists
+from server.store.redis_trust import RedisTrust
 from server.core.texts import Text
 
 RECENT = 10
@@ -218,22 +226,35 @@ return {entry, redis.call('HGET', ARGV[1] .. 'player:' .. ARGV[3], 'name') or fa
 """
 
 # ARGV: prefix, board, limit. Returns {entry, current name, ...} for the top `limit`
-# players plus every player tied with the last of them (the caller orders ties by
-# time: Redis would order them by member name).
+# players who are not banned, plus every such player tied with the last of them (the
+# caller orders ties by time: Redis would order them by member name). Banned players
+# are skipped as the board is read (they are few), so an unban needs no rebuild.
 _LEADERBOARD = """
 local p, board, limit = ARGV[1], ARGV[1] .. ARGV[2], tonumber(ARGV[3])
-local top = redis.call('ZREVRANGE', board, 0, limit - 1, 'WITHSCORES')
-if #top == 0 then
+local function allowed(m)
+  return redis.call('HGET', p .. 'player:' .. m, 'banned') ~= '1'
+end
+local members, seen, last = {}, {}, nil
+local start = 0
+while #members < limit do
+  local page = redis.call('ZREVRANGE', board, start, start + limit - 1, 'WITHSCORES')
+  if #page == 0 then
+    break
+  end
+  for i = 1, #page, 2 do
+    if #members < limit and allowed(page[i]) then
+      members[#members + 1] = page[i]
+      seen[page[i]] = true
+      last = page[i + 1]
+    end
+  end
+  start = start + limit
+end
+if last == nil then
   return {}
 end
-local members, seen = {}, {}
-for i = 1, #top, 2 do
-  members[#members + 1] = top[i]
-  seen[top[i]] = true
-end
-local last = top[#top]
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', board, last, last)) do
-  if not seen[m] then
+  if not seen[m] and allowed(m) then
     members[#members + 1] = m
   end
 end
@@ -245,20 +266,16 @@ end
 return out
 """
 
-
 def _hash(flat: list) -> dict[str, bytes]:
     """A flat HGETALL reply [f1, v1, f2, v2...] as {field: value}."""
     return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
 
 
-def _str(value: bytes | str | None) -> str | None:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def _text(text_id: int, h: dict[str, bytes] | dict[str, str]) -> Text:
-    return Text(text_id, _str(h["title"]), _str(h["source"]), _str(h["body"]),
-                _str(h.get("author")), _str(h.get("author_name")),
-                int(h["created_ms"]), int(h["completions"]))
+    return Text(text_id, decoded(h["title"]), decoded(h["source"]), decoded(h["body"]),
+                decoded(h.get("author")), decoded(h.get("author_name")),
+                int(h["created_ms"]), int(h["completions"]),
+                decoded(h.get("hidden")) == "1")
 
 
 def _digest(body: str) -> str:
@@ -271,7 +288,7 @@ def _average_wpm(summaries: list) -> float | None:
     return sum(wpms) / len(wpms) if wpms else None
 
 
-class RedisStore(Store):
+class RedisStore(RedisTrust, Store):
     def __init__(self, url: str, prefix: str = "tr:", timeout: float = 2.0):
         self.url = url
         self.prefix = prefix
@@ -441,7 +458,7 @@ class RedisStore(Store):
 
     async def text_stats(self, text_id):
         text = await self.get_text(text_id)
-        if text is None:
+        if text is None or text.hidden:
             return None
         totals = _hash(await self.redis.execute("HGETALL", self._k(f"tstats:{int(text_id)}")))
         n = int(totals.get("clean", 0))

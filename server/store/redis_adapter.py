@@ -46,13 +46,18 @@ from asyncio_redis.protocol import MultiBulkReply, _NoTransaction
 
 from server.store import StoreError, StoreUnavailable
 
-__all__ = ["Redis", "RedisError", "RedisUnavailable"]
+__all__ = ["Redis", "RedisError", "RedisUnavailable", "decoded"]
 
 log = logging.getLogger(__name__)
 
 Key = bytes | str
 Value = bytes | str | int | float
 Callback = Callable[[bytes, bytes], None]
+
+
+def decoded(value: bytes | str | None) -> str | None:
+    """A reply (bytes) as text; text and None come back as they are."""
+    return value.decode() if isinstance(value, bytes) else value
 
 
 class RedisError(StoreError):

@@ -7,7 +7,7 @@ reads run on their own threads and connections: in WAL mode a reader sees the la
 commit and never waits for the writer, so paging the library or reading statistics
 never holds back a race's results, and a slow save never holds back a reader.
 
-Every read is an index range (see migration 2): totals and each player's best are
+Every read is an index range (see migrations 2 and 3): totals and each player's best are
 kept as results are saved, so statistics and leaderboards cost the same with a
 million results as with ten.
 """
@@ -25,13 +25,14 @@ from server.core.results import Result
 from server.store import HISTORY, RaceRecord, Store, StoreUnusable, TextExists
 from server.store import sqlite_open
 from server.store.sqlite_schema import CLEAN, OVERALL
+from server.store.sqlite_trust import SqliteTrust
 from server.core.texts import Text
 
 RECENT = 10
 READERS = 2     # read connections, each on its own thread
 
 
-class SqliteStore(Store):
+class SqliteStore(SqliteTrust, Store):
     def __init__(self, path: str, readers: int = READERS):
         self.path = path
         self._writer: sqlite3.Connection | None = None
@@ -241,7 +242,7 @@ class SqliteStore(Store):
     async def text_stats(self, text_id):
         def work(db):
             row = db.execute("SELECT * FROM texts WHERE text_id = ?", (text_id,)).fetchone()
-            if row is None:
+            if row is None or row["hidden"]:
                 return None
             text = _text(row)
             n = text.completions
@@ -268,7 +269,7 @@ def _get_meta(db, key):
 
 def _text(row) -> Text:
     return Text(row["text_id"], row["title"], row["source"], row["body"], row["author"],
-                row["author_name"], row["created_ms"], row["completions"])
+                row["author_name"], row["created_ms"], row["completions"], bool(row["hidden"]))
 
 
 def _get_text(db, text_id):
@@ -277,12 +278,13 @@ def _get_text(db, text_id):
 
 
 def _list_texts(db, offset: int, limit: int, author: str | None):
-    """A page of texts, newest first, and the total. The page's ids come from an index
-    alone (texts_created, or texts_author for one author, both ending in the id), walked
-    from whichever end is nearer; only the page's rows are read. No sort, no scan of
-    the table: a page deep in 20,000 texts costs about a tenth of a millisecond more
-    than the first."""
-    where, args = ("WHERE author = ?", [author]) if author else ("", [])
+    """A page of the texts not hidden, newest first, and their total. The page's ids
+    come from an index alone (texts_shown, or texts_author_shown for one author: both
+    lead with `hidden` and end in the id), walked from whichever end is nearer; only
+    the page's rows are read. No sort, no scan of the table: a page deep in 20,000
+    texts costs about a tenth of a millisecond more than the first."""
+    where, args = ("WHERE hidden = 0 AND author = ?", [author]) if author else (
+        "WHERE hidden = 0", [])
     db.execute("BEGIN")                   # one snapshot for the count and the page
     try:
         total = db.execute(f"SELECT COUNT(*) FROM texts {where}", args).fetchone()[0]
@@ -383,11 +385,13 @@ def _best_of(db, board: int, player_id: str) -> dict | None:
 
 
 def _board(db, board: int, limit: int) -> list[dict]:
-    """The top of a leaderboard (bests_rank, read in order), under current names."""
+    """The top of a leaderboard (bests_rank, read in order), under current names;
+    banned players are skipped as it is read (they are few), so an unban needs no
+    rebuild."""
     rows = db.execute(
         "SELECT b.player_id, COALESCE(p.name, b.name) AS name, b.wpm, b.accuracy,"
         " b.race_ms, b.at_ms, b.text_id, b.race_id FROM bests b"
         " LEFT JOIN players p ON p.player_id = b.player_id"
-        " WHERE b.board = ? ORDER BY b.wpm DESC, b.at_ms, b.race_id LIMIT ?",
+        " WHERE b.board = ? AND COALESCE(p.banned, 0) = 0 ORDER BY b.wpm DESC, b.at_ms, b.race_id LIMIT ?",
         (board, max(0, limit))).fetchall()
     return [dict(r) for r in rows]

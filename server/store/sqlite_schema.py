@@ -96,4 +96,22 @@ MIGRATIONS = [
               WHERE status = 'finished' AND flagged IS NULL GROUP BY text_id) AS t
         WHERE t.text_id = texts.text_id;
     """,
+    # 3: accounts, token generations and bans; reports and hidden texts. The listing
+    # indexes lead with `hidden`, so a page of the texts shown is still read from an
+    # index alone (and the hidden ones are a range of it).
+    """
+    ALTER TABLE players ADD COLUMN token_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE players ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE accounts (
+        player_id TEXT PRIMARY KEY, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL, created_ms INTEGER NOT NULL);
+    ALTER TABLE texts ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE texts ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX texts_shown ON texts(hidden, created_ms);
+    CREATE INDEX texts_author_shown ON texts(hidden, author, created_ms);
+    DROP INDEX texts_created;
+    CREATE TABLE reports (
+        text_id INTEGER NOT NULL, player_id TEXT NOT NULL, reason TEXT NOT NULL,
+        at_ms INTEGER NOT NULL, PRIMARY KEY (text_id, player_id));
+    """,
 ]

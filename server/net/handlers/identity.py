@@ -1,4 +1,7 @@
-"""Saying hello: who the player is, and getting back to a seat after a reconnection."""
+"""Saying hello: who the player is (a guest, or a token), and getting back to a seat
+after a reconnection. A revoked token, a banned player and a guest taking an account's
+name are refused here; the store is read once per hello for that, never per message.
+(Accounts themselves: handlers/accounts.py.)"""
 
 from __future__ import annotations
 
@@ -7,10 +10,22 @@ import logging
 from protocol import CLOSE_REPLACED, PROTOCOL_VERSION
 from protocol.messages import ProtocolError, clean_name
 from server.core import tokens
+from server.core.accounts import name_key
 from server.net.logs import event
 from server.store import StoreUnavailable
 
 log = logging.getLogger("typerace")
+
+CLOSE_BANNED = 1008         # policy violation: a banned player is shown the door
+
+
+def banned() -> ProtocolError:
+    return ProtocolError("banned", "this player is banned from this server", close=CLOSE_BANNED)
+
+
+def name_taken(name: str) -> ProtocolError:
+    return ProtocolError("name_taken", f"{name} is the name of an account: log in with its "
+                         "password, or choose another name")
 
 
 async def hello(app, conn, req) -> None:
@@ -19,33 +34,55 @@ async def hello(app, conn, req) -> None:
     name = clean_name(req.args["name"])
     token = req.args.get("token")
     if token:
-        player_id = tokens.verify(app.secret, token)
-        if player_id is None:
+        signed = tokens.verify(app.secret, token)
+        if signed is None:
             raise ProtocolError("invalid_token", "that token was not issued by this server; "
                                 "say hello without it to get a new one")
+        player_id, generation = signed
     else:
-        player_id = tokens.new_player_id()
-        token = tokens.sign(app.secret, player_id)
+        player_id, generation = tokens.new_player_id(), 0
+    known = await app.store.check_identity(player_id if token else None, name_key(name))
+    if generation != known.token_generation:
+        raise ProtocolError("invalid_token", "that token was revoked by a password change: "
+                            "log in with your name and password")
+    if known.banned:
+        raise banned()
+    if known.account is not None:
+        name = known.account              # an account races under its own name
+    elif known.name_owner is not None:
+        raise name_taken(name)
+    await admit(app, conn, req, player_id, name, known.account, generation)
+
+
+async def admit(app, conn, req, player_id: str, name: str, account: str | None,
+                generation: int) -> None:
+    """The connection is this player now: `welcome`, and its seat back if one is held."""
     now = app.clock.now_ms()
     if req.args.get("token"):
         # A returning player's kept row (if any) takes the name it uses now; a guest
-        # is stored only once it has a result or a text (the token needs no row).
+        # is stored only once it has a result, a text or an account (the token needs
+        # no row).
         try:
             await app.store.rename_player(player_id, name, now)
         except StoreUnavailable:        # its next result brings the name along
             event(log, "rename_deferred", level=logging.WARNING, player=player_id)
-        try:        # only a returning player can have results: a new one is unrated
+    if req.args.get("token") or account is not None:
+        # Only a returning player (a token, or a login) can have results: a new one
+        # is unrated.
+        try:
             conn.rating = await app.store.rating(player_id)
         except StoreUnavailable:        # matched as unrated until its next result
             event(log, "rating_deferred", level=logging.WARNING, player=player_id)
     old = app.conns.get(player_id)
     conn.player_id, conn.name = player_id, name
+    conn.account, conn.generation = account, generation
     app.conns[player_id] = conn
-    if old is not None:
+    if old is not None and old is not conn:
         app.tasks.spawn(old.ws.close(CLOSE_REPLACED, "replaced by a newer connection"))
     app.delivery.reply(conn, req, {"type": "welcome", "player_id": player_id, "name": name,
-                                   "token": token, "server_ms": now,
-                                   "protocol": PROTOCOL_VERSION})
+                                   "token": tokens.sign(app.secret, player_id, generation),
+                                   "server_ms": now, "protocol": PROTOCOL_VERSION,
+                                   "account": account})
     resume_seat(app, conn, now)
 
 

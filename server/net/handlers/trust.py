@@ -1,0 +1,46 @@
+"""Reports: `report_text`. The store counts one report per player per text and hides a
+player-written text once `--report-threshold` players reported it, atomically, so
+processes sharing Redis agree; the text library (server/net/library.py) then leaves it
+out of every draw and look-up."""
+
+from __future__ import annotations
+
+import logging
+
+from protocol.messages import ProtocolError
+from server.core.ratelimit import BucketTable
+from server.net.logs import event
+
+log = logging.getLogger("typerace")
+
+# A player may report REPORTS_BURST texts at once, then REPORTS_PER_HOUR: plenty for a
+# person, while a script can't turn the message rate into a stream of writes.
+REPORTS_BURST = 10
+REPORTS_PER_HOUR = 30
+
+
+def report_quota() -> BucketTable:
+    """Reports each player may still make (the app keeps one)."""
+    return BucketTable(REPORTS_PER_HOUR / 3600, REPORTS_BURST)
+
+
+async def report_text(app, conn, req) -> None:
+    text_id = req.args["text_id"]
+    now = app.clock.monotonic()
+    if not app.report_quota.allowed(conn.player_id, now):
+        raise ProtocolError("rate_limited", f"you have reported many texts just now: "
+                            f"{REPORTS_PER_HOUR} an hour at most; try again later")
+    app.report_quota.spend(conn.player_id, now)
+    outcome = await app.store.report_text(text_id, conn.player_id, req.args["reason"],
+                                          app.clock.now_ms(), app.config.report_threshold)
+    if outcome is None:
+        raise ProtocolError("text_not_found", f"no text has id {text_id}")
+    event(log, "text_reported", text=text_id, player=conn.player_id, reports=outcome.reports,
+          counted=outcome.counted)
+    if outcome.hidden:
+        app.library.hidden_now(text_id)
+        event(log, "text_hidden", level=logging.WARNING, text=text_id, reports=outcome.reports)
+    app.delivery.reply(conn, req, {"type": "reported", "text_id": text_id})
+
+
+HANDLERS = {"report_text": report_text}
