@@ -18,6 +18,7 @@ from server.core.texts import TextInvalid
 from server.net import logs
 from server.net.app import TyperaceServer
 from server.net.shutdown import STOP_SIGNALS, drain_and_stop
+from server.net.transport import TransportUnavailable, check_available
 from server.store import StoreError, StoreUnusable
 
 log = logging.getLogger("typerace")
@@ -67,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                                   "their rooms, codes and matchmaking through Redis")
             if config.port == 0:
                 raise ConfigError("--workers above 1 needs a fixed --port to share")
-    except ConfigError as exc:
+        check_available(config.transport)
+    except (ConfigError, TransportUnavailable) as exc:
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2
     logs.setup(config.log_format, config.log_level)
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         from server.net.workers import supervise
         return supervise(argv, config.workers, config.drain_s)
     try:
-        run(serve(config), config.loop)
+        run(serve(config), config.event_loop)
     except (ConfigError, TextInvalid, StoreUnusable) as exc:   # found at start-up, e.g. a bad --texts file
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from websockets.exceptions import ConnectionClosed
-
 from protocol.messages import ProtocolError, parse, request_id
 from server.net.handlers import identity, rooms, texts
 from server.net.metrics import INVALID
@@ -51,8 +49,6 @@ class Dispatcher:
             if request is None:
                 app.metrics.messages_in[INVALID].inc()
             app.delivery.send_error(conn, exc.code, exc.message, rid)
-        except ConnectionClosed:
-            raise
         except StoreUnavailable:            # e.g. --redis-url and Redis is away: transient
             app.delivery.send_error(conn, "unavailable", "the shared store is unreachable "
                                     "for a moment; try again shortly", rid)

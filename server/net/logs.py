@@ -72,5 +72,7 @@ def setup(log_format: str, level: str, stream=None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     if level != "debug":
-        # websockets logs every HTTP response and close at info; our conn_* lines say it.
-        logging.getLogger("websockets").setLevel(logging.WARNING)
+        # websockets logs every HTTP response and close at info, picows every connection
+        # and disconnection; our conn_* lines say it.
+        for library in ("websockets", "picows"):
+            logging.getLogger(library).setLevel(logging.WARNING)

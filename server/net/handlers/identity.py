@@ -26,7 +26,7 @@ async def hello(app, conn, req) -> None:
     conn.player_id, conn.name = player_id, name
     app.conns[player_id] = conn
     if old is not None:
-        app.tasks.spawn(old.ws.close(CLOSE_REPLACED, "replaced by a newer connection"))
+        old.link.close(CLOSE_REPLACED, "replaced by a newer connection")
     app.delivery.reply(conn, req, {"type": "welcome", "player_id": player_id, "name": name,
                                    "token": token, "server_ms": now,
                                    "protocol": PROTOCOL_VERSION})
