@@ -149,32 +149,24 @@ class PicowsLink(WSListener):
 
     def on_ws_frame(self, transport, frame) -> None:
         kind = frame.msg_type
-        if kind == BINARY:
-            if frame.fin and self._parts is None:
-                self.session.frame(frame.get_payload_as_bytes())
-            else:
-                self._fragment(frame)
-        elif kind == TEXT or kind == CONTINUATION:
-            if frame.fin and self._parts is None and kind == TEXT:
-                try:
-                    text = frame.get_payload_as_utf8_text()
-                except UnicodeDecodeError:
-                    self._drop(CLOSE_INVALID_DATA, "invalid UTF-8")
-                    return
-                self.session.frame(text)
-            else:
-                self._fragment(frame)
+        if kind == BINARY and frame.fin and self._parts is None:
+            self.session.frame(frame.get_payload_as_bytes())     # an input, mostly
+        elif kind == BINARY or kind == TEXT or kind == CONTINUATION:
+            self._data(frame)
         elif kind == PONG:
             self.pong_due = False
         elif kind == CLOSE:
             self._peer_closed(frame)
 
-    def _fragment(self, frame) -> None:
-        """A frame of a fragmented message (RFC 6455 5.4)."""
+    def _data(self, frame) -> None:
+        """A text frame, or a frame of a fragmented message (RFC 6455 5.4)."""
         kind = frame.msg_type
         if (kind == CONTINUATION) != (self._parts is not None):
             self._drop(CLOSE_PROTOCOL_ERROR, "unexpected continuation frame"
                        if kind == CONTINUATION else "expected a continuation frame")
+            return
+        if frame.fin and kind != CONTINUATION:
+            self._message(kind, frame.get_payload_as_bytes())
             return
         if self._parts is None:
             self._parts, self._parts_kind, self._parts_size = [], kind, 0
@@ -186,15 +178,18 @@ class PicowsLink(WSListener):
         self._parts.append(frame.get_payload_as_bytes())
         if frame.fin:
             message, self._parts = b"".join(self._parts), None
-            if self._parts_kind == BINARY:
-                self.session.frame(message)
-                return
-            try:
-                text = message.decode()
-            except UnicodeDecodeError:
-                self._drop(CLOSE_INVALID_DATA, "invalid UTF-8")
-                return
-            self.session.frame(text)
+            self._message(self._parts_kind, message)
+
+    def _message(self, kind, data: bytes) -> None:
+        if kind == BINARY:
+            self.session.frame(data)
+            return
+        try:
+            text = data.decode()
+        except UnicodeDecodeError:
+            self._drop(CLOSE_INVALID_DATA, "invalid UTF-8")
+            return
+        self.session.frame(text)
 
     # ---- frames out ----
 
