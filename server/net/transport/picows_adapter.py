@@ -14,9 +14,12 @@ of what websockets does for the other adapter is here, in a few lines each:
 Memory per connection (picows' own floor measured 29 KiB per racer): picows reads into
 a buffer per connection, 16 KiB unless told (it grows when a frame needs it; a racer's
 frames are ~40 bytes), so READ_BUFFER asks for its minimum; given a Logger it makes a
-child Logger per connection, so it gets one LoggerAdapter for all; the handshake's
-headers are dropped once the connection is open. One object per connection, the
-listener, is also the app's Link.
+child Logger per connection, so it gets one LoggerAdapter for all; ws_create_server
+would run on aiofastnet's transport (installed with picows; ~5.5 KiB more per
+connection than uvloop's own), so the server is made with the loop's create_server;
+the handshake's headers are dropped once the connection is open. One object per
+connection, the listener, is also the app's Link. (A bare connection, handshake and
+one frame: 28.7 KiB of RSS with picows' defaults, 8.6 KiB so.)
 """
 
 from __future__ import annotations
