@@ -2,6 +2,7 @@
 
     python -m bench run                      # 500, 1000, 2000 racers; server and floor
     python -m bench run --racers 2000 --loop uvloop --window 20
+    python -m bench run --racers 2000 --repeat 3 --transport picows     # on uvloop
     python -m bench load --url ws://host:8765/ws --url ws://host:8766/ws --racers 1000 \
         --pid 1234 --pid 1235                # drive running servers (round-robin by room)
 
@@ -12,7 +13,10 @@ it settle (--warmup), then measures over --window seconds:
 - server CPU: utime+stime from /proc/<pid>/stat, in µs per racer-second;
 - RSS per racer: (VmRSS at the end of the window - idle VmRSS) / racers;
 - tick latency p50/p99 and input-to-tick latency p99 from the racers.
-Results go to bench/results/<date>-<time>.json and .md (the table docs/performance.md shows).
+Results go to bench/results/<date>-<time>.json and .md (the table docs/performance.md
+shows); every point names its `transport` (websockets or picows: the server's
+--transport and the floor's) and its `loop` (asyncio or uvloop; picows runs on uvloop
+unless told).
 """
 
 from __future__ import annotations
@@ -117,16 +121,17 @@ def code_version() -> str:
         return "unknown"
 
 
-def start_target(kind: str, loop: str, workdir: str, tag: str,
+def start_target(kind: str, transport: str, loop: str, workdir: str, tag: str,
                  extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
     if kind == "server":
         cmd = [sys.executable, "-m", "server", "--port", "0", "--db",
                os.path.join(workdir, f"{tag}.db"), "--texts", os.path.join(workdir, "texts.txt"),
-               "--log-level", "warning", "--loop", loop,
+               "--log-level", "warning", "--transport", transport, "--loop", loop,
                # every racer comes from 127.0.0.1: lift the per-address limits
                "--max-conns-per-ip", "0", "--room-rate", "1000000", *extra]
     else:
-        cmd = [sys.executable, "-m", "bench.floor", "--port", "0", "--loop", loop]
+        cmd = [sys.executable, "-m", "bench.floor", "--port", "0", "--transport", transport,
+               "--loop", loop]
     log = open(os.path.join(workdir, f"{tag}.log"), "w")
     proc = subprocess.Popen(cmd, cwd=code_copy(workdir), stdout=subprocess.PIPE, stderr=log,
                             text=True)
@@ -250,8 +255,13 @@ def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passag
     }
 
 
+def default_loop(transport: str) -> str:
+    """picows runs on uvloop (what --transport picows runs); websockets on asyncio."""
+    return "uvloop" if transport == "picows" else "asyncio"
+
+
 def run_point(kind: str, racers: int, args, workdir: str, passage: str) -> dict:
-    proc, port = start_target(kind, args.loop, workdir, f"{kind}-{racers}")
+    proc, port = start_target(kind, args.transport, args.loop, workdir, f"{kind}-{racers}")
     try:
         time.sleep(1.0)
         idle = {proc.pid: rss_kib(proc.pid)}
@@ -259,6 +269,7 @@ def run_point(kind: str, racers: int, args, workdir: str, passage: str) -> dict:
                        idle)
     finally:
         stop_target(proc)
+    result["transport"] = args.transport
     result["loop"] = args.loop
     return result
 
@@ -322,7 +333,8 @@ def cmd_run(args) -> int:
                 "platform": platform.platform()},
             "workload": {"group": GROUP, "wpm": 80, "send_ms": 100, "tick_hz": 10,
                          "codec": "msgpack", "window_s": args.window, "warmup_s": args.warmup,
-                         "loop": args.loop, "client_loop": args.client_loop,
+                         "transport": args.transport, "loop": args.loop,
+                         "client_loop": args.client_loop,
                          "procs": args.procs, "repeat": args.repeat},
             "command": "python -m bench " + " ".join(sys.argv[1:]), "code": version,
             "points": points, "table": best}
@@ -346,7 +358,8 @@ def write_report(meta: dict, name: str) -> None:
     with open(os.path.join(out, name + ".md"), "w") as f:
         f.write(f"Standard workload (rooms of {w['group']}, {w['wpm']} WPM, inputs every "
                 f"{w['send_ms']} ms, {w['tick_hz']} Hz ticks, {w['codec']}), {meta['date']}, "
-                f"server loop {w['loop']}, {w['window_s']:g} s window, "
+                f"transport {w.get('transport', 'websockets')} on {w['loop']} (server and "
+                f"floor), {w['window_s']:g} s window, "
                 f"{meta['machine']['cpus']} CPUs shared by server, load generator and other "
                 f"work (1-min load average {loads[0]:g}-{loads[-1]:g} during the run).\n"
                 f"Command: `{meta['command']}`, code {meta.get('code', 'unknown')}\n\n"
@@ -400,8 +413,11 @@ def main(argv=None) -> int:
     run = sub.choices["run"]
     run.add_argument("--racers", default="500,1000,2000")
     run.add_argument("--targets", default="server,floor")
-    run.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio",
-                     help="event loop of the server and the floor")
+    run.add_argument("--transport", choices=("websockets", "picows"), default="websockets",
+                     help="WebSocket library of the server and the floor")
+    run.add_argument("--loop", choices=("asyncio", "uvloop"), default=None,
+                     help="event loop of the server and the floor (default: uvloop for "
+                     "picows, asyncio for websockets)")
     run.add_argument("--repeat", type=int, default=1, help="runs per point (median kept)")
     run.add_argument("--no-save", action="store_true")
     load = sub.choices["load"]
@@ -412,6 +428,8 @@ def main(argv=None) -> int:
     report = sub.add_parser("report", help="rewrite a saved run's .md from its .json")
     report.add_argument("json")
     args = parser.parse_args(argv)
+    if args.command == "run" and args.loop is None:
+        args.loop = default_loop(args.transport)
     return {"run": cmd_run, "load": cmd_load, "report": cmd_report}[args.command](args)
 
 

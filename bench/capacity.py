@@ -2,6 +2,7 @@
 
     python -m bench.capacity                   # one, two, two-spread; 35 % of a core each
     python -m bench.capacity --share 0.3 --configs one,two --window 8
+    python -m bench.capacity --transport picows --configs one     # picows on uvloop
 
 Every server process runs in a cgroup of its own (the `cpu` controller, v1 or v2) that
 lets it use at most --share of one core per 10 ms period, whatever else the machine
@@ -33,8 +34,8 @@ import sys
 import tempfile
 from datetime import datetime, timezone
 
-from bench.__main__ import (HERE, ROOT, code_copy, code_version, drive, make_texts, rss_kib,
-                            start_target, stop_target)
+from bench.__main__ import (HERE, ROOT, code_copy, code_version, default_loop, drive,
+                            make_texts, rss_kib, start_target, stop_target)
 from bench.loadgen import GROUP
 
 sys.path.insert(0, ROOT)
@@ -92,7 +93,8 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
     servers, shares = [], []
     try:
         for i in range(procs):
-            proc, port = start_target("server", args.loop, workdir, f"cap-{config}-{n}-{i}", extra)
+            proc, port = start_target("server", args.transport, args.loop, workdir,
+                                      f"cap-{config}-{n}-{i}", extra)
             share = CpuShare(f"typerace-bench-{os.getpid()}-{n}-{i}", args.share)
             share.add(proc.pid)
             servers.append((proc, port))
@@ -112,6 +114,8 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
         for share in shares:
             share.remove()
     result["config"] = config
+    result["transport"] = args.transport
+    result["loop"] = args.loop
     result["passed"] = passes(result)
     return result
 
@@ -162,11 +166,15 @@ def main(argv=None) -> int:
     parser.add_argument("--window", type=float, default=8.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--procs", type=int, default=3, help="load-generator processes")
-    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    parser.add_argument("--transport", choices=("websockets", "picows"), default="websockets")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default=None,
+                        help="server event loop (default: uvloop for picows, else asyncio)")
     parser.add_argument("--client-loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--ready-timeout", type=float, default=45.0)
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args(argv)
+    if args.loop is None:
+        args.loop = default_loop(args.transport)
     configs = args.configs.split(",")
     stamp = datetime.now(timezone.utc)
     version = code_version()
@@ -207,7 +215,7 @@ def report(capacity: dict, args, stamp, version: str) -> str:
     lines = [f"Capacity at saturation, {stamp.isoformat(timespec='seconds')}: each server "
              f"process held to {args.share:g} of a core (cgroup), standard workload, service "
              f"level: all racing, >= {TICKS_MIN} ticks/racer·s, tick p99 <= {TICK_P99_MAX:g} ms, "
-             f"no errors; server loop {args.loop}.",
+             f"no errors; transport {args.transport} on {args.loop}.",
              f"Command: `{' '.join(['python -m bench.capacity', *sys.argv[1:]])}`, "
              f"code {version}", "",
              "| configuration | racers carried | per process | × one process |",

@@ -25,6 +25,7 @@ from server.net import logs
 from server.net.app import TyperaceServer
 from server.net.saving import LOST_RESULTS_EXIT
 from server.net.shutdown import STOP_SIGNALS, drain_and_stop
+from server.net.transport import TransportUnavailable, check_available
 from server.store import StoreError, StoreUnusable
 
 log = logging.getLogger("typerace")
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                                   "their rooms, codes and matchmaking through Redis")
             if config.port == 0:
                 raise ConfigError("--workers above 1 needs a fixed --port to share")
-    except ConfigError as exc:
+        check_available(config.transport)
+    except (ConfigError, TransportUnavailable) as exc:
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2
     logs.setup(config.log_format, config.log_level)
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         from server.net.workers import supervise
         return supervise(argv, config.workers, config.drain_s)
     try:
-        lost = run(serve(config), config.loop)
+        lost = run(serve(config), config.event_loop)
     except (ConfigError, TextInvalid, StoreUnusable) as exc:   # found at start-up, e.g. a bad --texts file
         print(f"python -m server: error: {exc}", file=sys.stderr)
         return 2

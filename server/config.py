@@ -101,12 +101,23 @@ class Config:
                           "on before they "
                           "are ended and saved", 0, 3600)
     log_format: str = knob("text", "log line format", choices=("text", "json"))
-    loop: str = knob("asyncio", "event loop: asyncio, or uvloop (optional dependency, "
-                     "pip install 'typerace[fast]')", choices=("asyncio", "uvloop"))
+    transport: str = knob("websockets", "WebSocket library: websockets, or picows (faster; "
+                          "optional dependency with uvloop, pip install 'typerace[fast]')",
+                          choices=("websockets", "picows"))
+    loop: str = knob("auto", "event loop: asyncio, uvloop (optional dependency, pip install "
+                     "'typerace[fast]'), or auto: uvloop for --transport picows, else asyncio",
+                     choices=("auto", "asyncio", "uvloop"))
 
     @property
     def tick_interval(self) -> float:
         return 1.0 / self.tick_hz
+
+    @property
+    def event_loop(self) -> str:
+        """The loop `auto` stands for: picows is meant to run on uvloop."""
+        if self.loop != "auto":
+            return self.loop
+        return "uvloop" if self.transport == "picows" else "asyncio"
 
     @property
     def origins(self) -> list[str] | None:

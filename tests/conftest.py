@@ -1,6 +1,13 @@
-"""Shared fixtures: a real server on port 0 with its own SQLite file, and clients."""
+"""Shared fixtures: a real server on port 0 with its own SQLite file, and clients.
+
+Every test that starts a server (through `make_server`, or `transport` for a server in
+its own process) runs on each transport: websockets on asyncio (the default) and
+picows on uvloop (what `--transport picows` runs), the transport following the loop.
+"""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
@@ -9,14 +16,37 @@ from server.net.app import TyperaceServer
 from server.config import load_config
 from server.net.clock import ManualClock
 
+TRANSPORT_LOOPS = {"websockets": asyncio.new_event_loop}
+try:
+    import picows  # noqa: F401
+    import uvloop
+except ImportError:            # without the [fast] extra only websockets is tested
+    uvloop = None
+else:
+    TRANSPORT_LOOPS["picows"] = uvloop.new_event_loop
+
+
+def pytest_asyncio_loop_factories(config, item):
+    if "transport" in item.fixturenames:
+        return TRANSPORT_LOOPS
+    return {"asyncio": asyncio.new_event_loop}
+
 
 @pytest.fixture
-async def make_server(tmp_path):
+async def transport() -> str:
+    """The transport under test: picows when the test runs on uvloop."""
+    on_uvloop = uvloop is not None and isinstance(asyncio.get_running_loop(), uvloop.Loop)
+    return "picows" if on_uvloop else "websockets"
+
+
+@pytest.fixture
+async def make_server(tmp_path, transport):
     """Start real servers (port 0, fresh database); all are stopped at the end."""
     started = []
 
     async def start(clock=None, run_ticker: bool = True, **overrides) -> TyperaceServer:
         """`clock`, `run_ticker`: a ManualClock the test moves, stepping the ticker."""
+        overrides.setdefault("transport", transport)
         overrides.setdefault("db", str(tmp_path / f"typerace{len(started)}.db"))
         overrides.setdefault("port", 0)
         overrides.setdefault("countdown_s", 1)

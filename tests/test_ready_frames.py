@@ -6,7 +6,7 @@ import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from server.net.conn import ws_frame
+from server.net.transport import ready_frame as ws_frame
 
 
 def parse(wire: bytes) -> Frame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import sys
@@ -83,10 +84,11 @@ def test_flags_win_over_environment_which_wins_over_defaults():
         load_config([], environ={"TYPERACE_LOBBY_WAIT_S": "soon"})
 
 
-async def test_the_server_runs_from_the_command_line_with_its_own_texts(tmp_path):
+async def test_the_server_runs_from_the_command_line_with_its_own_texts(tmp_path, transport):
     texts = write_texts(tmp_path, "# Only\nOnly this passage is raced here.\n")
     proc = await run_server("--port", "0", "--db", str(tmp_path / "cli.db"),
-                            "--texts", texts, "--countdown-s", "0", "--log-level", "warning")
+                            "--texts", texts, "--countdown-s", "0", "--log-level", "warning",
+                            env={**os.environ, "TYPERACE_TRANSPORT": transport})
     try:
         line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
         port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/ws", line).group(1))
@@ -107,3 +109,29 @@ async def test_the_server_runs_from_the_command_line_with_its_own_texts(tmp_path
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.wait(), 30)
     assert proc.returncode == 0
+
+
+def test_the_transport_comes_from_a_flag_or_the_environment_and_picks_its_loop():
+    assert load_config([], environ={}).transport == "websockets"
+    config = load_config([], environ={"TYPERACE_TRANSPORT": "picows"})
+    assert (config.transport, config.event_loop) == ("picows", "uvloop")
+    config = load_config(["--transport", "picows", "--loop", "asyncio"], environ={})
+    assert config.event_loop == "asyncio"            # picows runs on asyncio's loop too
+    assert load_config([], environ={}).event_loop == "asyncio"
+    with pytest.raises(ConfigError, match="--transport: one of websockets, picows"):
+        load_config(["--transport", "fast"], environ={})
+
+
+@pytest.mark.parametrize("missing", ["picows", "uvloop"])
+async def test_picows_without_the_fast_extra_is_a_one_line_error(tmp_path, missing):
+    """As if `pip install 'typerace[fast]'` had not been run: the import fails."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", f"import sys; sys.modules[{missing!r}] = None; "
+        "from server.__main__ import main; sys.exit(main())",
+        "--transport", "picows", "--port", "0", "--db", str(tmp_path / "t.db"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert err.decode() == (f"python -m server: error: --transport picows needs the {missing} "
+                            "package (pip install 'typerace[fast]')\n")
+    assert out == b""

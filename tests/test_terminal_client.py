@@ -164,7 +164,7 @@ async def test_a_dropped_connection_reconnects_into_the_race(terminal, short_ser
 
     old_client = tom.tui.client
     (conn,) = [c for c in short_server.conns.values() if c.name == "Tom"]
-    await conn.ws.close(1011, "test: the connection drops")
+    conn.link.close(1011, "test: the connection drops")
     await until(lambda: tom.tui.client is not old_client, what="a new connection")
     await until(lambda: any(m.get("type") == "resume" for m in tom.tui.client.seen),
                 what="the seat given back")

@@ -48,12 +48,13 @@ async def _both_workers_listen(port: int) -> None:
         nodes.add(health["node"])
 
 
-async def test_workers_share_one_port_and_act_as_one_server(redis_server, tmp_path):  # noqa: F811
+async def test_workers_share_one_port_and_act_as_one_server(
+        redis_server, tmp_path, transport):  # noqa: F811
     port = _free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "server", "--workers", "2", "--port", str(port),
         "--redis-url", redis_server.url, "--db", str(tmp_path / "t.db"),
-        "--countdown-s", "1", cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+        "--countdown-s", "1", "--transport", transport, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL)
     try:
         await _both_workers_listen(port)      # new connections land on either worker

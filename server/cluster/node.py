@@ -156,7 +156,7 @@ class Cluster(SingleProcess):
             elif kind is Close:
                 conn = conns.get(item.pid)
                 if conn is not None and conn.edge is None:
-                    self.app.tasks.spawn(conn.ws.close(item.code, item.reason))
+                    conn.link.close(item.code, item.reason)
             elif kind is Request:
                 self._on_request(sender, item)
             elif kind is Rating:

@@ -9,15 +9,15 @@ import collections
 from server.cluster.messages import Close
 
 
-class _RemoteSocket:
-    """What the app may do with a remote player's socket: close it (via its edge)."""
+class _RemoteLink:
+    """What the app may do with a remote player's link: close it (via its edge)."""
 
     __slots__ = ("cluster", "conn")
 
     def __init__(self, cluster: "Cluster", conn: "RemoteConn"):
         self.cluster, self.conn = cluster, conn
 
-    async def close(self, code: int = 1000, reason: str = "") -> None:
+    def close(self, code: int = 1000, reason: str = "") -> None:
         self.cluster.send_soon(self.conn.edge, Close(self.conn.player_id, code, reason))
 
 
@@ -34,7 +34,7 @@ class RemoteConn:
         self.player_id = player_id
         self.name = name
         self.codec = codec
-        self.ws = _RemoteSocket(cluster, self)
+        self.link = _RemoteLink(cluster, self)
         self.prefer: str | None = None    # the room a forwarded quick_race claimed
         self.rating: float | None = None  # as the edge knows it (server/net/ratings.py)
         self.queue: collections.deque = collections.deque()

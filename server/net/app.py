@@ -2,6 +2,8 @@
 
 Everything that decides something lives in the core (server/core: lobby, race, typing);
 the shell feeds it requests and the time, and delivers what it emits:
+- the transport (transport/): websockets or picows behind one port, HTTP on the same
+  port (http.py);
 - sessions (session.py): connections from handshake to close, rate limits, the input path;
 - the dispatcher (dispatch.py) and the handlers (handlers/): one request to its handler;
 - delivery (delivery.py): ready frames to many connections, the slow-consumer rule;
@@ -16,8 +18,6 @@ import asyncio
 import logging
 import secrets
 
-from websockets.asyncio.server import serve
-
 from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS
 from server.cluster import SingleProcess
@@ -26,12 +26,11 @@ from server.core import tokens
 from server.core.accounts import FailedLogins
 from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby, LobbyConfig
-from server.net import http, ratings
+from server.net import http, ratings, transport
 from server.net.clock import Clock
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
 from server.net.handlers.trust import report_quota
-from server.net.keepalive import Keepalive
 from server.net.library import TextLibrary
 from server.net.limits import ConnectionLimits, Quota
 from server.net.logs import event
@@ -42,7 +41,6 @@ from server.net.session import Sessions
 from server.net.tasks import Tasks
 from server.net.textquota import TextQuota
 from server.net.ticker import Ticker
-from server.net.wsconn import Connection, abort_half_open
 from server.store import Store, make_store
 
 log = logging.getLogger("typerace")
@@ -86,7 +84,6 @@ class TyperaceServer:
         self.text_quota = TextQuota(config.texts_per_hour)
         self.report_quota = report_quota()   # player_id -> texts it may still report
         self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
-        self.keepalive = Keepalive(config.ping_interval_s, config.ping_timeout_s)
         self.room_quota = Quota(config.room_rate)
         self.draining = False          # SIGTERM: no new races; see server/net/shutdown.py
         self.stopping = False          # connections are being closed: nothing more to save
@@ -118,20 +115,9 @@ class TyperaceServer:
             from server.cluster.node import start_cluster
             self.cluster = self.delivery.cluster = await start_cluster(
                 self, self.config.redis_url)
-        self._server = await serve(
-            self.sessions.handler, self.config.host, self.config.port,
-            subprotocols=SUBPROTOCOLS, select_subprotocol=_select_subprotocol,
-            process_request=self.process_request, max_size=self.config.max_frame,
-            ping_interval=None,         # one Keepalive task for all, not one per connection
-            close_timeout=self.config.ping_timeout_s, compression=None,
-            # None admits clients that send no Origin (bots, terminals): the allow-list
-            # keeps other web sites' pages out, it is not authentication.
-            origins=None if self.config.origins is None else [*self.config.origins, None],
-            reuse_port=self.config.reuse_port or None,
-            create_connection=Connection,
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
-        self.keepalive.start()
+        self._server = await transport.serve(self.config.transport, self, self.config,
+                                             SUBPROTOCOLS)
+        self.port = self._server.port
         if self._run_ticker:
             self._ticker_task = asyncio.create_task(self.ticker.run(), name="ticker")
         log.info("listening on %s:%d", self.config.host, self.port)
@@ -141,15 +127,13 @@ class TyperaceServer:
         answers, or their close timeout), let pending saves finish, close the store."""
         self.stopping = True
         if self._server is not None:
-            self._server.close(close_connections=True)
-            abort_half_open(self._server)
             try:
-                await asyncio.wait_for(self._server.wait_closed(), close_wait_s)
+                await self._server.close(close_wait_s)
             except TimeoutError:
                 log.warning("connections still closing after %.1fs; going on", close_wait_s)
         if self._ticker_task is not None:
             self._ticker_task.cancel()
-        await self.keepalive.stop()
+        self.sessions.cancel_requests()
         self.saver.stop()                 # a save still failing makes one last attempt
         await self.tasks.wait(timeout=10)
         await self.tasks.cancel(timeout=5)    # an unsaved race is named in the log (saving.py)
@@ -197,16 +181,13 @@ class TyperaceServer:
     def publish(self, room, audience: str, message: dict) -> None:
         self.delivery.publish(room, audience, message)
 
-    def process_request(self, connection, request):
-        return http.route(self, connection, request)
+    def refusal(self, ip: str) -> str | None:
+        return self.sessions.refusal(ip)
 
-    def refusal(self, connection) -> str | None:
-        return self.sessions.refusal(connection)
+    # ---- the transport's App (server/net/transport) -------------------------------
 
+    def route(self, method: str, path: str, ip: str):
+        return http.route(self, method, path, ip)
 
-def _select_subprotocol(connection, subprotocols):
-    """The first of the client's offers that we speak; none (JSON) otherwise."""
-    for offer in subprotocols:
-        if offer in SUBPROTOCOLS:
-            return offer
-    return None
+    def opened(self, link):
+        return self.sessions.opened(link)

@@ -2,9 +2,8 @@
 slow-consumer rule.
 
 A message for a room is encoded once per codec in use and the same WebSocket frame
-(header + payload, built once) is written to each member's transport: per member a
-state check and one write, not websockets' per-connection framing (compression is off
-and we never fragment, so the bytes are exactly what `ws.send` would write). These
+(header + payload, built once: transport.ready_frame) is written to each member's link:
+per member a state check and one write, not a library's per-connection framing. These
 writes have no backpressure, so the bound is ours: a connection holding more than
 max_send_buffer unsent bytes is cut off.
 """
@@ -15,9 +14,9 @@ import logging
 
 from server.core.lobby import ALL, PLAYERS, SPECTATORS
 from server.core.room import Room
-from server.net.conn import OPEN, Conn, ws_frame
-from server.net.limits import buffered_bytes
+from server.net.conn import Conn
 from server.net.logs import event
+from server.net.transport import ready_frame
 
 log = logging.getLogger("typerace")
 
@@ -52,31 +51,30 @@ class Delivery:
         """Write one ready frame to many connections without awaiting any of them."""
         conns = self.cluster.relay(conns, codec, frame)
         limit = self.max_send_buffer
-        wire = ws_frame(frame, codec.binary)
+        wire = ready_frame(frame, codec.binary)
         sent = 0
         for conn in conns:
             if conn.dropped:
                 continue
-            ws = conn.ws
-            if ws.protocol.state is not OPEN:
+            link = conn.link
+            if not link.open:
                 continue
-            if buffered_bytes(ws) > limit:
+            if link.buffered() > limit:
                 self.drop_slow(conn)
                 continue
-            ws.transport.write(wire)
+            link.write(wire)
             sent += 1
         self.metrics.messages_out.inc(sent)
 
     def drop_slow(self, conn: Conn) -> None:
         """A client that stopped reading: nothing more is queued for it, and the TCP
-        connection is aborted (a close frame would wait behind the backlog). Its handler
-        then ends like any lost connection, so its seat follows the reconnection rules."""
+        connection is aborted (a close frame would wait behind the backlog). Its session
+        then ends like any lost connection's, so its seat follows the reconnection rules."""
         conn.dropped = True
         self.metrics.dropped_slow.inc()
         event(log, "slow_consumer_dropped", level=logging.WARNING, player=conn.player_id,
-              ip=conn.ip, buffered=buffered_bytes(conn.ws))
-        if conn.ws.transport is not None:
-            conn.ws.transport.abort()
+              ip=conn.ip, buffered=conn.link.buffered())
+        conn.link.abort()
 
     def publish(self, room: Room, audience: str, message: dict) -> None:
         """Encode once per codec in use, hand the same bytes to every member."""

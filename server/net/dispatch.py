@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from websockets.exceptions import ConnectionClosed
-
 from protocol.messages import ProtocolError, parse, request_id
 from server.net.handlers import accounts, identity, rooms, texts, trust
 from server.net.metrics import INVALID
@@ -55,9 +53,7 @@ class Dispatcher:
             app.delivery.send_error(conn, exc.code, exc.message, rid)
             if exc.close is not None and not conn.closing:
                 conn.closing = True           # nothing more it sends is read
-                app.tasks.spawn(conn.ws.close(exc.close, exc.message))
-        except ConnectionClosed:
-            raise
+                conn.link.close(exc.close, exc.message)
         except StoreUnavailable:            # Redis away, a full disk, a lock: transient
             app.delivery.send_error(conn, "unavailable", "the server can't reach its store "
                                     "for a moment; try again shortly", rid)

@@ -1,24 +1,23 @@
-"""Plain HTTP on the WebSocket port: the web client, /healthz, and 404 otherwise.
+"""Plain HTTP on the WebSocket port: the web client, /healthz, /metrics, and 404
+otherwise; the same answers on either transport (server/net/transport).
 
 Only GET and HEAD (the headers of the GET, no body) are served; any other method is
 405. A bad request gets its 4xx and no log line: strangers must not fill the log.
+(picows itself answers anything but a GET over HTTP/1.1 with 400: see docs.)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from http import HTTPStatus
 from importlib import resources
 from pathlib import PurePath
-
-from websockets.datastructures import Headers
-from websockets.http11 import Response
 
 from protocol import jsmodule
 from server.net.limits import ConnectionLimits
 from server.net.metrics import CONTENT_TYPE
+from server.net.transport import WS_PATH, HttpResponse
 
-WS_PATH = "/ws"
 METHODS = ("GET", "HEAD")
 # The page never needs anything from elsewhere; a strict policy blunts injected markup.
 # Sent as a header with every file of the page (index.html carries no copy of it).
@@ -35,20 +34,13 @@ CONTENT_TYPES = {
 PROTOCOL_JS = jsmodule.source().encode()
 
 
-def response(status: int, body: bytes, content_type: str, extra: dict | None = None) -> Response:
-    headers = Headers()
-    headers["Content-Type"] = content_type
-    headers["Content-Length"] = str(len(body))
-    headers["Cache-Control"] = "no-cache"
-    headers["X-Content-Type-Options"] = "nosniff"
-    # websockets closes the connection after any answer but a WebSocket upgrade.
-    headers["Connection"] = "close"
-    for key, value in (extra or {}).items():
-        headers[key] = value
-    return Response(status, HTTPStatus(status).phrase, headers, body)
+def response(status: int, body: bytes, content_type: str,
+             extra: dict | None = None) -> HttpResponse:
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", **(extra or {})}
+    return HttpResponse(status, body, content_type, tuple(headers.items()))
 
 
-def json_response(status: int, data: dict) -> Response:
+def json_response(status: int, data: dict) -> HttpResponse:
     return response(status, json.dumps(data).encode(), "application/json")
 
 
@@ -64,7 +56,7 @@ def _web_files() -> frozenset[str]:
 WEB_FILES = _web_files()     # the only names served: nothing a URL says reaches open()
 
 
-def _static(name: str) -> Response | None:
+def _static(name: str) -> HttpResponse | None:
     """A file of client_demo/web, by its plain name (read anew: edits show at once)."""
     if name not in WEB_FILES:
         return None
@@ -76,26 +68,25 @@ def _static(name: str) -> Response | None:
     return page_file(body, kind)
 
 
-def page_file(body: bytes, content_type: str) -> Response:
+def page_file(body: bytes, content_type: str) -> HttpResponse:
     return response(200, body, content_type, {"Content-Security-Policy": CSP})
 
 
-def route(server, connection, request) -> Response | None:
+def route(server, method: str, path: str, ip: str) -> HttpResponse | None:
     """None lets the WebSocket handshake go on (only at /ws)."""
-    path = request.path.split("?", 1)[0]
     allowed = ("GET",) if path == WS_PATH else METHODS     # a handshake is a GET
-    if request.method not in allowed:
+    if method not in allowed:
         return response(405, b"method not allowed\n", "text/plain; charset=utf-8",
                         {"Allow": ", ".join(allowed)})
-    found = _route(server, connection, path)
-    if found is not None and request.method == "HEAD":
-        found.body = b""          # the GET's headers, Content-Length included
+    found = _route(server, path, ip)
+    if found is not None and method == "HEAD":
+        found = dataclasses.replace(found, head=True)    # the GET's headers, no body
     return found
 
 
-def _route(server, connection, path: str) -> Response | None:
+def _route(server, path: str, ip: str) -> HttpResponse | None:
     if path == WS_PATH:
-        refusal = server.refusal(connection)
+        refusal = server.refusal(ip)
         if refusal is not None:
             # 429 for one address over its share, 503 when the whole server is full.
             status = 429 if refusal == ConnectionLimits.PER_IP else 503

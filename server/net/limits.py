@@ -1,8 +1,9 @@
 """Limits a hostile or broken client runs into: connections per address and in all,
-rooms opened per address, and the bytes queued for one slow reader.
+and rooms opened per address. (The bytes queued for one slow reader are the
+transport's Link.buffered(), held to --max-send-buffer by the app's delivery.)
 
 The counters are plain Python and take the time as an argument, so they can be unit
-tested; only `buffered_bytes` looks at a live connection.
+tested.
 """
 
 from __future__ import annotations
@@ -85,22 +86,3 @@ class Quota:
         for key, bucket in list(self.buckets.items()):
             if bucket.tokens + (now - bucket.stamp) * bucket.rate >= bucket.burst:
                 del self.buckets[key]
-
-
-def buffered_bytes(ws) -> int:
-    """Bytes written to a connection that the peer has not taken yet (on our side):
-    asyncio's transport buffer plus whatever websockets still holds."""
-    transport = ws.transport
-    size = transport.get_write_buffer_size() if transport is not None else 0
-    writes = ws.protocol.writes
-    if writes:
-        size += sum(len(w) for w in writes)
-    return size
-
-
-def client_ip(ws) -> str:
-    """The peer's address (behind a reverse proxy this is the proxy's address)."""
-    address = ws.remote_address
-    if isinstance(address, (tuple, list)) and address:
-        return str(address[0])
-    return str(address)

@@ -73,7 +73,9 @@ def setup(log_format: str, level: str, stream=None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # websockets logs every HTTP response and close at info (our conn_* lines say it),
-    # and at debug every frame's content: passwords and tokens. Never below info.
-    logging.getLogger("websockets").setLevel(logging.INFO if level == "debug"
-                                             else logging.WARNING)
+    # websockets logs every HTTP response and close at info, picows every connection
+    # and disconnection (our conn_* lines say it), and websockets at debug every
+    # frame's content: passwords and tokens. Never below info.
+    for library in ("websockets", "picows"):
+        logging.getLogger(library).setLevel(logging.INFO if level == "debug"
+                                            else logging.WARNING)

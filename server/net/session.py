@@ -1,45 +1,46 @@
 """Sessions: one per WebSocket connection, from the handshake to the close.
 
-A session admits a connection (limits, keepalive), reads its frames, holds each client
-to its message rate (one rule, `admit`), and hands decoded messages to the dispatcher.
+The transport (server/net/transport) calls `opened` when a handshake completed, then
+the connection's Conn with each message as it is read, then `closed`. A session admits
+a connection (limits, the time allowed for `hello`), holds each client to its message
+rate (one rule, `admit`, applied as messages arrive, so a flood never queues), and
+hands decoded messages to the dispatcher, in order: a request that awaits (the store,
+another process) runs in a task, and what the connection sends meanwhile waits behind
+it in `conn.queue`.
 Typing is the hot path: a plain `input` is applied by ONE function, `typed`, whichever
-way it arrived (a binary frame as it is read, a decoded frame, a JSON `input` through
-the dispatcher, or relayed from another process).
+way it arrived (a binary frame as it is read, a JSON `input` through the dispatcher,
+or relayed from another process), with no task and no await.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import collections
 import logging
 import time
-
-from websockets.asyncio.server import ServerConnection
-from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
 
 from protocol.codec import DecodeError
 from protocol.messages import ProtocolError, plain_input, request_id
 from server.core.ratelimit import TokenBucket
 from server.net.conn import Conn
-from server.net.limits import ConnectionLimits, client_ip
+from server.net.limits import ConnectionLimits
 from server.net.logs import event
 from server.net.metrics import INVALID
+from server.net.transport import CLOSE_POLICY, Link
 
 log = logging.getLogger("typerace")
-
-NO_HEADERS = Headers()   # what a connection's handshake keeps once it is open (never written)
 
 
 class Sessions:
     def __init__(self, app):
         self.app = app
+        self._requests: set[asyncio.Task] = set()    # connections' requests that await
 
     # ---- admitting ------------------------------------------------------------
 
-    def refusal(self, connection) -> str | None:
+    def refusal(self, ip: str) -> str | None:
         """Checked before the handshake (an HTTP error instead of a WebSocket)."""
-        refusal = self.app.limits.refusal(client_ip(connection))
+        refusal = self.app.limits.refusal(ip)
         if refusal is not None:
             self._count_refusal(refusal)
         return refusal
@@ -49,38 +50,43 @@ class Sessions:
         per_ip = refusal == ConnectionLimits.PER_IP
         (metrics.refused_per_ip if per_ip else metrics.refused_total).inc()
 
-    async def handler(self, ws: ServerConnection) -> None:
+    def opened(self, link: Link) -> Conn:
         app = self.app
         now = app.clock.monotonic()
-        conn = Conn(ws, TokenBucket(app.config.msg_rate, app.config.msg_burst, now),
+        conn = Conn(self, link, TokenBucket(app.config.msg_rate, app.config.msg_burst, now),
                     app.failed_joins.conn_bucket(now))
-        # Counted here, where connections really open; process_request only pre-checks,
+        # Counted here, where connections really open; the HTTP route only pre-checks,
         # so concurrent handshakes that all passed it are still held to the limit.
         refusal = app.limits.open(conn.ip)
         if refusal is not None:
             self._count_refusal(refusal)
-            await ws.close(1008, refusal)
-            return
+            conn.closing = True
+            link.close(CLOSE_POLICY, refusal)
+            return conn
+        conn.counted = True
         event(log, "conn_open", ip=conn.ip, codec=conn.codec.name)
-        app.keepalive.add(ws)
-        # The handshake's headers (~3.5 KiB per connection, a fifth of a racer's memory)
-        # are not needed once the codec and address are known: websockets reads them only
-        # during the handshake. The request and response objects stay (websockets tells
-        # a handshake from a frame by `request is None`); they share one empty Headers.
-        ws.request.headers = ws.response.headers = NO_HEADERS
-        if conn.codec.binary:
-            ws.on_frame = functools.partial(self._input_now, conn)
-        try:
-            await self._read(conn)
-        except ConnectionClosed:
-            pass
-        finally:
-            app.keepalive.discard(ws)
-            app.limits.close(conn.ip)
-            self.unregister(conn)
-            event(log, "conn_close", ip=conn.ip, player=conn.player_id,
-                  code=ws.close_code, reason=ws.close_reason or None,
-                  dropped=conn.dropped or None)
+        conn.hello_timer = asyncio.get_running_loop().call_later(
+            app.config.hello_timeout_s, self._no_hello, conn)
+        return conn
+
+    def _no_hello(self, conn: Conn) -> None:
+        conn.hello_timer = None
+        if conn.player_id is None and not conn.closing:
+            self.app.metrics.dropped_no_hello.inc()
+            conn.closing = True
+            conn.link.close(CLOSE_POLICY, "no hello in time")
+
+    def closed(self, conn: Conn) -> None:
+        if conn.hello_timer is not None:
+            conn.hello_timer.cancel()
+            conn.hello_timer = None
+        if not conn.counted:
+            return                       # refused by the limits: never opened for the app
+        self.app.limits.close(conn.ip)
+        self.unregister(conn)
+        link = conn.link
+        event(log, "conn_close", ip=conn.ip, player=conn.player_id, code=link.close_code,
+              reason=link.close_reason or None, dropped=conn.dropped or None)
 
     def unregister(self, conn) -> None:
         app = self.app
@@ -91,22 +97,12 @@ class Sessions:
             app.flush()
             app.cluster.disconnected(conn)
 
-    # ---- reading --------------------------------------------------------------
+    def cancel_requests(self) -> None:
+        """At shutdown, once every connection is closed: what they asked is moot."""
+        for task in list(self._requests):
+            task.cancel()
 
-    async def _read(self, conn: Conn) -> None:
-        app, ws = self.app, conn.ws
-        try:
-            async with asyncio.timeout(app.config.hello_timeout_s):
-                while conn.player_id is None:
-                    await self._receive(conn, await ws.recv())
-        except TimeoutError:
-            app.metrics.dropped_no_hello.inc()
-            await ws.close(1008, "no hello in time")
-            return
-        async for frame in ws:
-            if conn.dropped:
-                return          # cut off as a slow consumer: frames still queued don't count
-            await self._receive(conn, frame)
+    # ---- reading --------------------------------------------------------------
 
     def admit(self, conn: Conn) -> bool:
         """Take one message from the connection's rate budget. Only a client back within
@@ -120,59 +116,73 @@ class Sessions:
             conn.rejected = 0
         return True
 
-    def _input_now(self, conn: Conn, frame) -> bool:
-        """A plain `input` from a player that said hello, handled as its binary frame is
-        read. False (the frame then takes the usual way) for anything else."""
-        if conn.player_id is None or conn.closing or self.app.conns.get(conn.player_id) is not conn:
-            return False
-        try:
-            message = conn.codec.decode(frame)
-        except DecodeError:
-            return False
-        keys = plain_input(message)
-        if keys is None or not self.admit(conn):
-            return False            # refused: _receive counts it and answers as usual
-        self.typed(conn, message, keys)
-        return True
-
-    async def _receive(self, conn: Conn, frame) -> None:
-        app = self.app
-        if conn.player_id is not None and app.conns.get(conn.player_id) is not conn:
-            return                  # replaced by a newer connection, which is closing this one
-        if conn.closing:
-            return
+    def received(self, conn: Conn, payload) -> None:
+        """One message from a local connection, as the transport reads it."""
+        if conn.closing or conn.dropped:
+            return          # closing, or cut off as a slow consumer: what it sends is ignored
+        if conn.player_id is not None and self.app.conns.get(conn.player_id) is not conn:
+            return          # replaced by a newer connection, which is closing this one
         if not self.admit(conn):
-            self._refused(conn, frame)
+            self._refused(conn, payload)
             return
+        if conn.queue is not None:
+            conn.queue.append(payload)           # behind a request that awaits
+            return
+        message = self._handle_now(conn, payload)
+        if message is not None:
+            conn.queue = collections.deque((message,))
+            task = asyncio.create_task(self._run_queue(conn))
+            self._requests.add(task)
+            task.add_done_callback(self._requests.discard)
+
+    def _handle_now(self, conn: Conn, payload) -> dict | None:
+        """Decode a message and handle it if that needs no await (a bad frame, a plain
+        input); otherwise return it, to be dispatched."""
+        app = self.app
         try:
-            message = conn.codec.decode(frame)
+            message = conn.codec.decode(payload)
         except DecodeError as exc:
             app.metrics.messages_in[INVALID].inc()
             app.delivery.send_error(conn, "bad_message", str(exc), None)
             app.flush()
-            return
+            return None
         # Only msgpack here, whose strings are always valid UTF-8; JSON can carry lone
         # surrogates, which the dispatcher's parse() refuses.
-        keys = plain_input(message) if conn.codec.binary else None
-        if keys is not None and conn.player_id is not None:
-            self.typed(conn, message, keys)
-            return
-        await app.dispatcher.dispatch(conn, message)
+        if conn.codec.binary and conn.player_id is not None:
+            keys = plain_input(message)
+            if keys is not None:
+                self.typed(conn, message, keys)
+                return None
+        return message
 
-    def _refused(self, conn: Conn, frame) -> None:
+    async def _run_queue(self, conn: Conn) -> None:
+        """Dispatch conn.queue's messages in order until it is empty."""
+        app, queue = self.app, conn.queue
+        try:
+            while queue:
+                if conn.closing or conn.dropped or (
+                        conn.player_id is not None and app.conns.get(conn.player_id) is not conn):
+                    break
+                item = queue[0]
+                message = item if isinstance(item, dict) else self._handle_now(conn, item)
+                if message is not None:
+                    await app.dispatcher.dispatch(conn, message)
+                queue.popleft()
+        finally:
+            conn.queue = None
+
+    def _refused(self, conn: Conn, payload) -> None:
         app = self.app
         conn.rejected += 1
         app.metrics.rate_limited.inc()
         if conn.rejected <= app.config.msg_burst:
             app.delivery.send_error(conn, "rate_limited", "slow down: too many messages",
-                                    _request_id_of(conn.codec, frame))
+                                    _request_id_of(conn.codec, payload))
             return
-        # Not awaited here: the close handshake needs the read loop to go on reading
-        # (and ignoring) what the flooder already queued.
         conn.closing = True
         app.metrics.dropped_flood.inc()
         event(log, "flood_closed", level=logging.WARNING, ip=conn.ip, player=conn.player_id)
-        app.tasks.spawn(conn.ws.close(1008, "message flood"))
+        conn.link.close(CLOSE_POLICY, "message flood")
 
     # ---- typing ---------------------------------------------------------------
 

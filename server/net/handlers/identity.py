@@ -78,7 +78,7 @@ async def admit(app, conn, req, player_id: str, name: str, account: str | None,
     conn.account, conn.generation = account, generation
     app.conns[player_id] = conn
     if old is not None and old is not conn:
-        app.tasks.spawn(old.ws.close(CLOSE_REPLACED, "replaced by a newer connection"))
+        old.link.close(CLOSE_REPLACED, "replaced by a newer connection")
     app.delivery.reply(conn, req, {"type": "welcome", "player_id": player_id, "name": name,
                                    "token": tokens.sign(app.secret, player_id, generation),
                                    "server_ms": now, "protocol": PROTOCOL_VERSION,

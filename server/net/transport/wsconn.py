@@ -8,11 +8,11 @@ Here, once the connection is open and websockets' parser stands between two fram
 an optional 2-byte length, the 4-byte mask, the payload):
 - a whole, masked, unfragmented binary frame of at most FAST_MAX bytes (and max_size),
   outside a fragmented message, arriving while the connection's task waits for a
-  message with none queued, is unmasked and offered to `on_frame` (the app takes
-  well-formed inputs; see TyperaceServer._input_now);
-- every other frame (refused by on_frame, control frames, text, fragments) is handed
-  to websockets whole, so its parser always starts at a frame boundary and keeps
-  doing everything it does (pings, close, errors, limits, ordering).
+  message with none queued, is unmasked and handed to `on_frame` (the session's
+  `frame`, which websockets' path calls too: see websockets_adapter);
+- every other frame (control frames, text, fragments) is handed to websockets whole,
+  so its parser always starts at a frame boundary and keeps doing everything it does
+  (pings, close, errors, limits, ordering).
 A frame longer than that, a 64-bit length, an unmasked frame or a closing
 connection sends the rest of the stream to websockets as it came.
 Before that, during the opening handshake, websockets gets the HTTP request and nothing
@@ -62,12 +62,10 @@ def abort_half_open(server) -> None:
 class Connection(ServerConnection):
     def __init__(self, *args, **kwargs):
         # Set at construction, so that setting them later never grows the __dict__.
-        self.on_frame = None      # set by the app for binary-codec connections: payload -> handled?
+        self.on_frame = None      # the session's frame(payload), once the connection is open
         self._own = False         # we split the stream into frames (see the module docstring)
         self._rest = b""          # the start of a frame not yet whole
         self._fast_max = FAST_MAX     # ... and never above the connection's max_size
-        self.keepalive_at = 0.0   # server.net.keepalive: when it was last pinged (or opened)
-        self.keepalive_pong = None    # ... and the pong it awaits
         self._opening = True      # the opening handshake is not over
         self._tail = b""          # the request's last bytes, to find its end across reads
         self._early = None        # bytes behind the request, held until it is answered
@@ -157,7 +155,9 @@ class Connection(ServerConnection):
                     break
                 size = (buf[pos + 2] << 8) | buf[pos + 3]
                 at = pos + 4
-            if size > self._fast_max or not second & 0x80:   # 127 (64-bit) is above too
+            elif size == 127:        # a 64-bit length: 65536 bytes or more, never ours
+                size = 1 << 63
+            if size > self._fast_max or not second & 0x80:
                 self._hand_over(buf, pos)
                 return
             stop = at + 4 + size
@@ -165,8 +165,8 @@ class Connection(ServerConnection):
                 break
             # (current_size: a fragmented message is open, so this frame is an error
             # websockets must report)
-            if (head == BINARY_FIN and self.protocol.current_size is None and self._idle()
-                    and self.on_frame(apply_mask(buf[at + 4:stop], buf[at:at + 4]))):
+            if head == BINARY_FIN and self.protocol.current_size is None and self._idle():
+                self.on_frame(apply_mask(buf[at + 4:stop], buf[at:at + 4]))
                 pos = stop
                 continue
             super().data_received(buf[pos:stop])

@@ -1,0 +1,169 @@
+"""The transport port: what the server needs from a WebSocket library, and no more.
+
+An adapter listens on one TCP port and, for each request on it:
+- answers plain HTTP (the web client, /healthz, /metrics) with the app's `route`;
+- at the WebSocket path, refuses the upgrade before the handshake when `route` says so
+  (connection limits) or when the page's Origin is not allowed, chooses the
+  subprotocol (the first of the client's offers we speak; none, meaning JSON, when it
+  offers none we speak), completes the handshake and calls `app.opened(link)`;
+- hands every whole message to the session `opened` returned, as bytes (binary frame)
+  or str (text frame), from a plain callback: no task, no await per message;
+- pings every open link (one task for all of them, not one per connection) and fails
+  one whose pong is late with 1011 "keepalive ping timeout";
+- closes a frame larger than --max-frame with 1009, a protocol violation with 1002,
+  text that is not UTF-8 with 1007, as RFC 6455 says.
+
+The app writes ready frames (`ready_frame`: header and payload built once per room and
+codec, the same bytes for every member) to many links without awaiting; `buffered()`
+says how much of that the peer has not taken yet (the slow-consumer rule).
+
+Adapters: `websockets` (the default; server/net/transport/websockets_adapter.py) and
+`picows` (picows on uvloop, the optional extra `pip install 'typerace[fast]'`;
+server/net/transport/picows_adapter.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+TRANSPORTS = ("websockets", "picows")
+WS_PATH = "/ws"
+
+CLOSE_GOING_AWAY = 1001        # the server shuts down
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_INVALID_DATA = 1007      # a text frame that is not UTF-8
+CLOSE_POLICY = 1008            # floods, no hello, limits
+CLOSE_TOO_BIG = 1009           # a message over --max-frame
+CLOSE_INTERNAL = 1011
+KEEPALIVE_TIMEOUT = "keepalive ping timeout"
+
+
+class TransportUnavailable(RuntimeError):
+    """The chosen transport's packages are not installed."""
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A plain HTTP answer on the WebSocket port (the adapter adds Content-Length and
+    `Connection: close`, and closes the connection after it)."""
+    status: int
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+    head: bool = False          # the answer to a HEAD: these headers, no body
+
+
+class Link(Protocol):
+    """One open WebSocket connection, as the app sees it."""
+
+    subprotocol: str | None     # what the handshake chose (None: the client offered none)
+    ip: str                     # the peer's address (behind a reverse proxy: the proxy's)
+    close_code: int | None      # how it closed (the peer's code, else ours), for the logs
+    close_reason: str
+
+    @property
+    def open(self) -> bool:
+        """Frames written now still reach the peer (no close frame sent or received)."""
+
+    def write(self, wire: bytes) -> None:
+        """Queue a ready frame (see ready_frame); never blocks, never awaits."""
+
+    def buffered(self) -> int:
+        """Bytes written that the peer has not taken yet, on our side of the socket."""
+
+    def close(self, code: int, reason: str) -> None:
+        """Start the closing handshake; the adapter finishes it, or drops the connection
+        when the peer does not answer within --ping-timeout-s."""
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once (a close frame would wait behind a backlog)."""
+
+
+class Session(Protocol):
+    """What the app gives back for each opened link."""
+
+    def frame(self, payload: bytes | str) -> None:
+        """One whole message: bytes from a binary frame, str from a text frame."""
+
+    def closed(self) -> None:
+        """The connection is gone (called once; nothing more is delivered)."""
+
+
+class App(Protocol):
+    def route(self, method: str, path: str, ip: str) -> HttpResponse | None:
+        """The answer to a plain HTTP request, or None to go on with the WebSocket
+        handshake (only a GET at WS_PATH, when no limit refuses it)."""
+
+    def opened(self, link: Link) -> Session:
+        """A handshake completed (the app may still close the link at once)."""
+
+
+class Server(Protocol):
+    port: int
+
+    async def close(self, timeout: float | None = None) -> None:
+        """Stop accepting, close every link with 1001 (going away), wait for them to go
+        (at most `timeout` seconds, else each link's close timeout), stop the keepalive."""
+
+
+def choose_subprotocol(offers, ours) -> str | None:
+    """The first of the client's offers that we speak; None (JSON) otherwise."""
+    for offer in offers:
+        if offer in ours:
+            return offer
+    return None
+
+
+def peer_ip(address) -> str:
+    """The address part of a socket's peer name."""
+    if isinstance(address, (tuple, list)) and address:
+        return str(address[0])
+    return str(address)
+
+
+def origin_allowed(origin: str | None, allowed: list[str] | None) -> bool:
+    """An allow-list keeps other web sites' pages out; a client that sends no Origin (a
+    bot, a terminal) is let in: this is not authentication."""
+    return allowed is None or origin is None or origin in allowed
+
+
+def ready_frame(payload: bytes | str, binary: bool) -> bytes:
+    """One unmasked, unfragmented server-to-client data frame (RFC 6455 5.2), built
+    once and written as it is to every link of a room."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    n = len(payload)
+    head = 0x82 if binary else 0x81
+    if n < 126:
+        return bytes((head, n)) + payload
+    if n < 65536:
+        return bytes((head, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((head, 127)) + n.to_bytes(8, "big") + payload
+
+
+async def serve(kind: str, app: App, config, subprotocols: list[str]) -> Server:
+    """Listen with the named adapter (config: server.config.Config)."""
+    if kind == "picows":
+        from server.net.transport.picows_adapter import serve as serve_with
+    elif kind == "websockets":
+        from server.net.transport.websockets_adapter import serve as serve_with
+    else:
+        raise ValueError(f"unknown transport {kind!r}")
+    return await serve_with(app, config, subprotocols)
+
+
+def check_available(kind: str) -> None:
+    """Raise TransportUnavailable (one line an operator can act on) when `kind` can't run."""
+    if kind != "picows":
+        return
+    missing = []
+    for package in ("picows", "uvloop"):
+        try:
+            __import__(package)
+        except ImportError:
+            missing.append(package)
+    if missing:
+        raise TransportUnavailable(
+            f"--transport picows needs the {' and '.join(missing)} package"
+            f"{'s' if len(missing) > 1 else ''} (pip install 'typerace[fast]')")

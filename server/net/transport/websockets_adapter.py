@@ -1,0 +1,200 @@
+"""The websockets adapter of the transport port (the default transport).
+
+websockets does the handshake (origin allow-list, subprotocol), the framing, the
+close handshake and the limits; a handler task per connection pumps its messages into
+the session's `frame`. Inputs mostly skip that task: server/net/transport/wsconn.py
+splits the byte stream into frames itself and hands small binary frames to the same
+`frame` straight from the socket read. Ready frames are written to the connection's
+asyncio transport as they are (compression is off and we never fragment, so the bytes
+are exactly what `ws.send` would write).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from http import HTTPStatus
+
+from websockets.asyncio.server import serve as ws_serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Response
+from websockets.protocol import State
+
+from server.net.transport import HttpResponse, choose_subprotocol, peer_ip
+from server.net.transport.keepalive import Keepalive
+from server.net.transport.wsconn import Connection, abort_half_open
+
+OPEN = State.OPEN
+NO_HEADERS = Headers()   # what a connection's handshake keeps once it is open (never written)
+_SENDING = object()      # a ping on its way: its pong is due from now on
+
+
+class WebsocketsLink:
+    """The port's Link over a websockets ServerConnection."""
+
+    __slots__ = ("ws", "ip", "subprotocol", "keepalive_at", "_pong", "_server")
+
+    def __init__(self, ws: Connection, server: "WebsocketsServer"):
+        self.ws = ws
+        self.ip = peer_ip(ws.remote_address)
+        self.subprotocol = ws.subprotocol
+        self.keepalive_at = 0.0
+        self._pong = None              # the pong future of the last ping
+        self._server = server
+
+    @property
+    def open(self) -> bool:
+        return self.ws.protocol.state is OPEN
+
+    @property
+    def close_code(self) -> int | None:
+        return self.ws.close_code
+
+    @property
+    def close_reason(self) -> str:
+        return self.ws.close_reason or ""
+
+    def write(self, wire: bytes) -> None:
+        if self.ws.protocol.state is OPEN:
+            self.ws.transport.write(wire)
+
+    def buffered(self) -> int:
+        """asyncio's transport buffer plus whatever websockets still holds."""
+        ws = self.ws
+        transport = ws.transport
+        size = transport.get_write_buffer_size() if transport is not None else 0
+        writes = ws.protocol.writes
+        if writes:
+            size += sum(len(w) for w in writes)
+        return size
+
+    def close(self, code: int, reason: str) -> None:
+        # Not awaited: the handler goes on reading (and the session ignoring) what the
+        # peer already sent, which the close handshake needs.
+        self._server.spawn(self.ws.close(code, reason))
+
+    def abort(self) -> None:
+        if self.ws.transport is not None:
+            self.ws.transport.abort()
+
+    # ---- keepalive (server/net/transport/keepalive.py) ----
+
+    @property
+    def pong_due(self) -> bool:
+        pong = self._pong
+        return pong is not None and (pong is _SENDING or not pong.done())
+
+    def ping(self) -> None:
+        # websockets' ping() waits while the send buffer is full: a task of its own, so
+        # that it never holds up the others.
+        self._pong = _SENDING
+        self._server.spawn(self._ping())
+
+    async def _ping(self) -> None:
+        try:
+            self._pong = await self.ws.ping()
+        except ConnectionClosed:
+            self._pong = None
+
+    def fail(self, code: int, reason: str) -> None:
+        self._server.spawn(self._fail(code, reason))
+
+    async def _fail(self, code: int, reason: str) -> None:
+        """Send the close frame and drop the connection without waiting for an answer."""
+        ws = self.ws
+        try:
+            async with ws.send_context():
+                ws.protocol.fail(code, reason)
+        except ConnectionClosed:
+            pass
+
+
+def _response(answer: HttpResponse) -> Response:
+    headers = Headers()
+    headers["Content-Type"] = answer.content_type
+    headers["Content-Length"] = str(len(answer.body))
+    # websockets closes the connection after any answer but a WebSocket upgrade.
+    headers["Connection"] = "close"
+    for key, value in answer.headers:
+        headers[key] = value
+    body = b"" if answer.head else answer.body
+    return Response(answer.status, HTTPStatus(answer.status).phrase, headers, body)
+
+
+class WebsocketsServer:
+    def __init__(self, app, config, subprotocols: list[str]):
+        self.app = app
+        self.config = config
+        self.subprotocols = subprotocols
+        self.keepalive = Keepalive(config.ping_interval_s, config.ping_timeout_s)
+        self.port = 0
+        self._server = None
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        config = self.config
+        origins = config.origins
+        self._server = await ws_serve(
+            self._handler, config.host, config.port,
+            subprotocols=self.subprotocols, select_subprotocol=self._select_subprotocol,
+            process_request=self._process_request, max_size=config.max_frame,
+            ping_interval=None,         # one Keepalive task for all, not one per connection
+            close_timeout=config.ping_timeout_s, compression=None,
+            # None admits clients that send no Origin (see transport.origin_allowed)
+            origins=None if origins is None else [*origins, None],
+            reuse_port=config.reuse_port or None,
+            create_connection=Connection,
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self.keepalive.start()
+
+    async def close(self, timeout: float | None = None) -> None:
+        self._server.close(close_connections=True)      # with 1001 (going away)
+        abort_half_open(self._server)
+        try:
+            await asyncio.wait_for(self._server.wait_closed(), timeout)
+        finally:
+            await self.keepalive.stop()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _select_subprotocol(self, connection, offers):
+        return choose_subprotocol(offers, self.subprotocols)
+
+    def _process_request(self, connection, request):
+        answer = self.app.route(request.method, request.path.split("?", 1)[0],
+                                peer_ip(connection.remote_address))
+        return None if answer is None else _response(answer)
+
+    async def _handler(self, ws: Connection) -> None:
+        link = WebsocketsLink(ws, self)
+        session = self.app.opened(link)
+        # The handshake's headers (~3.5 KiB per connection) are not needed once the
+        # codec and address are known: websockets reads them only during the handshake.
+        # The request and response objects stay (websockets tells a handshake from a
+        # frame by `request is None`); they share one empty Headers.
+        ws.request.headers = ws.response.headers = NO_HEADERS
+        self.keepalive.add(link)
+        frame = session.frame
+        ws.on_frame = frame
+        try:
+            async for message in ws:
+                frame(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            ws.on_frame = None
+            self.keepalive.discard(link)
+            session.closed()
+
+
+async def serve(app, config, subprotocols: list[str]) -> WebsocketsServer:
+    server = WebsocketsServer(app, config, subprotocols)
+    await server.start()
+    return server
