@@ -13,24 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+from contextlib import asynccontextmanager
 import re
 import shutil
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-
-from server.config import load_config
-from server.net.app import TyperaceServer
 
 playwright_api = pytest.importorskip("playwright.async_api")
 from playwright.async_api import expect  # noqa: E402
-
-# One Chromium for all the tests of this module (launching one took seconds per test):
-# its Playwright connection lives in one event loop, so the tests, and the servers
-# they start, run in the module's loop.
-pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 CHROMIUM = os.environ.get("TYPERACE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -57,20 +48,15 @@ def save_screenshot(png: bytes, tmp_path: Path, name: str) -> None:
         shutil.copyfile(tmp_path / name, DOCS_SCREENSHOTS / name)
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def web(tmp_path):
-    """A server with one short passage and 1 s countdowns; quick races wait for a second
+@pytest.fixture
+async def web(make_server, tmp_path):
+    """A server with one short passage and a 1 s countdown; quick races wait for a second
     player (a lone player would only start after lobby_wait_s). Test typists are faster
-    than people, so the too-fast flag is out of the way (results count for boards).
-    Like conftest's make_server (port 0, a fresh database), in the module's loop."""
+    than people, so the too-fast flag is out of the way (results count for boards)."""
     texts = tmp_path / "texts.txt"
     texts.write_text(f"# Foxes\n{PASSAGE}\n", encoding="utf-8")
-    server = TyperaceServer(load_config(
-        [], environ={}, db=str(tmp_path / "typerace.db"), port=0, texts=str(texts),
-        countdown_s=1, practice_countdown_s=1, lobby_wait_s=60, max_wpm=10_000))
-    await server.start()
-    yield server
-    await server.stop()
+    return await make_server(texts=str(texts), countdown_s=1, lobby_wait_s=60,
+                             max_wpm=10_000)
 
 
 class Browser:
@@ -106,47 +92,19 @@ async def say_hello(page, name: str) -> None:
 
 
 @asynccontextmanager
-async def launched_chromium():
+async def chromium_pages(server):
+    """Chromium on `server`'s page; at the end, no JavaScript error may have happened."""
     async with playwright_api.async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
                                             headless=True)
+        pages = Browser(chromium, f"http://127.0.0.1:{server.port}")
         try:
-            yield chromium
+            yield pages
         finally:
+            for context in pages.contexts:
+                await context.close()
             await chromium.close()
-
-
-@asynccontextmanager
-async def pages_on(chromium, server):
-    """Pages of `server` on `chromium`, closed at the end; no JavaScript error may have
-    happened on them."""
-    pages = Browser(chromium, f"http://127.0.0.1:{server.port}")
-    try:
-        yield pages
-    finally:
-        for context in pages.contexts:
-            await context.close()
-    assert pages.errors == [], "JavaScript errors on the page"
-
-
-@asynccontextmanager
-async def chromium_pages(server):
-    """A Chromium of its own on `server`'s page (for tests outside this module's loop)."""
-    async with launched_chromium() as chromium, pages_on(chromium, server) as pages:
-        yield pages
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def chromium():
-    async with launched_chromium() as launched:
-        yield launched
-
-
-@pytest_asyncio.fixture(loop_scope="module")
-async def browser(chromium, web):
-    """This test's pages on the module's Chromium."""
-    async with pages_on(chromium, web) as pages:
-        yield pages
+        assert pages.errors == [], "JavaScript errors on the page"
 
 
 @pytest.fixture
@@ -422,7 +380,7 @@ async def test_a_dropped_connection_reconnects_by_itself_into_the_same_seat(brow
         "data-pos", "10")
 
     (conn,) = [c for c in web.conns.values() if c.name == "Bob"]
-    conn.link.close(1011, "test: the connection drops")
+    await conn.ws.close(1011, "test: the connection drops")
     # Bob's page reconnects by itself with its token and is seated again; only a new
     # connection can carry the keys that finish his race below.
     await expect(ann.locator(f'#players-list li.player[data-slot="{bob_slot}"]')
