@@ -13,6 +13,8 @@ import sys
 import termios
 import time
 
+import pytest
+
 from client_demo.client import Client
 
 from .test_terminal_client import ANSI, short_server  # noqa: F401
@@ -53,7 +55,13 @@ class Pty:
         os.write(self.master, keys.encode())
 
 
-async def test_login_asks_for_the_password_without_echo_and_shows_the_account(short_server):
+async def test_login_asks_for_the_password_without_echo_and_shows_the_account(short_server,
+                                                                             transport):
+    if transport == "picows":
+        # The terminal client is the same whatever the server's transport, and on uvloop
+        # (which the picows run uses) a subprocess's preexec_fn can't take the pseudo-
+        # terminal as its controlling terminal (ENOTTY): the websockets run covers it.
+        pytest.skip("the pseudo-terminal child needs asyncio's subprocess spawn")
     url = f"ws://127.0.0.1:{short_server.port}/ws"
     owner = await Client.connect(url)
     await owner.hello("Ann")

@@ -380,7 +380,7 @@ async def test_a_dropped_connection_reconnects_by_itself_into_the_same_seat(brow
         "data-pos", "10")
 
     (conn,) = [c for c in web.conns.values() if c.name == "Bob"]
-    await conn.ws.close(1011, "test: the connection drops")
+    conn.link.close(1011, "test: the connection drops")
     # Bob's page reconnects by itself with its token and is seated again; only a new
     # connection can carry the keys that finish his race below.
     await expect(ann.locator(f'#players-list li.player[data-slot="{bob_slot}"]')
