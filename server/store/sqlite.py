@@ -287,7 +287,14 @@ def _list_texts(db, offset: int, limit: int, author: str | None):
         "WHERE hidden = 0", [])
     db.execute("BEGIN")                   # one snapshot for the count and the page
     try:
-        total = db.execute(f"SELECT COUNT(*) FROM texts {where}", args).fetchone()[0]
+        if author:
+            total = db.execute(f"SELECT COUNT(*) FROM texts {where}", args).fetchone()[0]
+        else:
+            # All texts less the few hidden: a plain COUNT(*) is SQLite's quick count,
+            # while COUNT(*) WHERE hidden = 0 steps through every entry of texts_shown
+            # (2 ms of CPU on 20,000 texts, four times the rest of the page).
+            total = (db.execute("SELECT COUNT(*) FROM texts").fetchone()[0]
+                     - db.execute("SELECT COUNT(*) FROM texts WHERE hidden = 1").fetchone()[0])
         limit = max(0, min(limit, total - offset))
         from_end = offset + limit > total - offset     # nearer the oldest end
         ids = [r[0] for r in db.execute(
