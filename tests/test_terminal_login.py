@@ -13,8 +13,6 @@ import sys
 import termios
 import time
 
-import pytest
-
 from client_demo.client import Client
 
 from .test_terminal_client import ANSI, short_server  # noqa: F401
@@ -32,7 +30,9 @@ class Pty:
 
     def take_as_controlling_terminal(self) -> None:     # (in the child, before exec)
         os.setsid()
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        # The slave's own descriptor: uvloop runs this before it makes the slave fd 0
+        # (asyncio after), and both close other descriptors only after it.
+        fcntl.ioctl(self.slave, termios.TIOCSCTTY, 0)
 
     async def until(self, pattern: str, timeout: float = 30.0) -> str:
         """Read until the screen (escape codes removed) matches `pattern`."""
@@ -55,13 +55,7 @@ class Pty:
         os.write(self.master, keys.encode())
 
 
-async def test_login_asks_for_the_password_without_echo_and_shows_the_account(short_server,
-                                                                             transport):
-    if transport == "picows":
-        # The terminal client is the same whatever the server's transport, and on uvloop
-        # (which the picows run uses) a subprocess's preexec_fn can't take the pseudo-
-        # terminal as its controlling terminal (ENOTTY): the websockets run covers it.
-        pytest.skip("the pseudo-terminal child needs asyncio's subprocess spawn")
+async def test_login_asks_for_the_password_without_echo_and_shows_the_account(short_server):
     url = f"ws://127.0.0.1:{short_server.port}/ws"
     owner = await Client.connect(url)
     await owner.hello("Ann")
