@@ -28,6 +28,7 @@ EXPORTS = {
     "BODY_MAX": messages.BODY_MAX,
     "BODY_RAW_MAX": messages.BODY_RAW_MAX,
     "SOURCE_MAX": messages.SOURCE_MAX,
+    "REASON_MAX": messages.REASON_MAX,
     "MAX_PLAYERS_MIN": messages.SETTINGS["max_players"].lo,
     "MAX_PLAYERS_MAX": messages.SETTINGS["max_players"].hi,
     "COUNTDOWN_MIN_S": messages.SETTINGS["countdown_s"].lo,

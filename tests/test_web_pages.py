@@ -8,8 +8,8 @@ import re
 import pytest
 
 from protocol.typing_model import TypingState
-from tests.test_web_client import (browser, say_hello, type_keys, wait_racing,  # noqa: F401
-                                   web)
+from tests.test_web_client import (browser, chromium_pages, say_hello,  # noqa: F401
+                                   type_keys, wait_racing, web)
 from tests.typist import practise
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -126,3 +126,48 @@ async def test_a_player_page_and_a_saved_race_played_back(browser, web, connect)
     await link.click()
     await expect(page.locator("#text-view")).to_be_visible()
     await expect(page.locator("#text-title")).to_have_text("Bob's record")
+
+
+@pytest.fixture
+async def strict_web(make_server, tmp_path):
+    """As `web`, but a single report hides a player-written text."""
+    texts = tmp_path / "texts.txt"
+    texts.write_text("# Foxes\nThe quick brown fox jumps over the lazy dog.\n", encoding="utf-8")
+    return await make_server(texts=str(texts), countdown_s=1, lobby_wait_s=60,
+                             max_wpm=10_000, report_threshold=1)
+
+
+async def test_a_text_reported_from_its_page_is_hidden(strict_web, connect):
+    bob = await connect("Bob", target=strict_web)
+    text_id = (await bob.request({"type": "submit_text", "title": "Rude words",
+                                  "body": "Some words nobody should have to type at all."})
+               )["text"]["text_id"]
+    async with chromium_pages(strict_web) as browser:
+        await report_from_the_page(browser, bob, text_id)
+
+
+async def report_from_the_page(browser, bob, text_id):
+    page = await browser.page(None, path=f"/#text={text_id}")
+    await say_hello(page, "Ann")
+    await expect(page.locator("#text-title")).to_have_text("Rude words")
+    await expect(page.locator("#text-report-form")).to_be_hidden()
+
+    await page.click("#text-report-btn")
+    reason = page.locator("#text-report-reason")
+    await expect(reason).to_be_focused()
+    assert await reason.get_attribute("maxlength") == "200"     # REASON_MAX, from /protocol.js
+    await page.click("#text-report-send")                       # empty: the browser holds it
+    await expect(page.locator("#text-msg")).to_have_text("")
+    await reason.fill("insults")
+    await page.click("#text-report-send")
+    await expect(page.locator("#text-msg")).to_contain_text("your report was sent")
+    await expect(page.locator("#text-report-form")).to_be_hidden()
+    await expect(page.locator("#text-report-btn")).to_be_disabled()
+
+    # The report counted: it is gone from the library, and its link finds nothing now.
+    listed = await bob.request({"type": "list_texts", "author": bob.player_id})
+    assert [t["text_id"] for t in listed["texts"]] == []
+    await page.evaluate("location.hash = '#'")
+    await page.evaluate(f"location.hash = '#text={text_id}'")
+    await expect(page.locator("#text-title")).to_have_text("No such text")
+    await expect(page.locator("#text-report-btn")).to_be_disabled()

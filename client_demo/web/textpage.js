@@ -1,13 +1,15 @@
 // A text's own page (#text=ID): what it is, who wrote it and when, how often and how fast
 // it was raced, its top 10 and your best on it, and the ways to race it: practise it,
-// race your best or the record as a ghost, open a private room on it.
+// race your best or the record as a ghost, open a private room on it, report it.
 // Ids: #text-view* #text-back-btn #text-title* #text-byline (a.player-link to the author)
 //   #text-date #text-facts* (dd[data-fact=words|chars|completions|avg_wpm]) #text-body
 //   #text-practice-btn* #text-ghost-best-btn* #text-ghost-top-btn* #text-room-btn*
+//   #text-report-btn* #text-report-form (#text-report-reason, #text-report-send)
 //   #text-msg #text-best* #text-top-table* (tbody tr: #, name link, wpm, acc., time, when,
 //   replay) #text-author-card #text-author-name #text-author-texts (li a.text-link)
-import { $, clear, el, fmt1, pct, secs, show, when } from "./dom.js";
+import { $, clear, el, fmt1, onSubmit, pct, secs, show, when } from "./dom.js";
 import { send } from "./connection.js";
+import { REASON_MAX } from "./protocol.js";
 import { closePage, pageLink, registerPage, replayButton, setView } from "./router.js";
 
 const AUTHOR_TEXTS = 10;
@@ -23,6 +25,7 @@ function open(id) {
   clear($("text-facts"));
   clear($("text-top-table").tBodies[0]);
   show($("text-author-card"), false);
+  showReportForm(false);
   setButtons(false, false, false);
   setView("text");
   if (!Number.isSafeInteger(textId) || textId < 1) { missing("That is not a text id."); return; }
@@ -37,6 +40,7 @@ function missing(message) {
 function setButtons(any, best, top) {
   $("text-practice-btn").disabled = !any;
   $("text-room-btn").disabled = !any;
+  $("text-report-btn").disabled = !any;
   $("text-ghost-best-btn").disabled = !best;
   $("text-ghost-top-btn").disabled = !top;
   $("text-ghost-best-btn").title = best ? "" : "Finish this text once to race your best";
@@ -86,6 +90,34 @@ function onAuthorTexts(m) {
   show($("text-author-card"), true);
 }
 
+function showReportForm(visible) {
+  show($("text-report-form"), visible);
+  $("text-report-btn").setAttribute("aria-expanded", String(visible));
+  if (visible) $("text-report-reason").focus();
+  else $("text-report-reason").value = "";
+}
+
+// One report per player per text counts on the server; the button stays off once sent so
+// nobody thinks a second click adds weight.
+function sendReport() {
+  const reason = $("text-report-reason").value.trim();
+  if (!reason) return;
+  const textId = current.textId;
+  const sent = send("report_text", { text_id: textId, reason }, (m) => {
+    $("text-report-send").disabled = false;
+    if (!current || current.textId !== textId) return;
+    if (m.type === "reported") {
+      showReportForm(false);
+      $("text-report-btn").disabled = true;
+      $("text-msg").textContent = "Thank you: your report was sent. A text several players "
+        + "report is hidden until a moderator looks at it.";
+    } else {
+      $("text-msg").textContent = `Not reported: ${m.message || m.code}`;
+    }
+  });
+  $("text-report-send").disabled = sent !== null;   // until the answer comes
+}
+
 // The race these buttons start is joined as any other (`joined` takes us to the room).
 export function init() {
   registerPage("text", open);
@@ -97,4 +129,8 @@ export function init() {
     () => send("practice", { text_id: current.textId, ghost: "top" }));
   $("text-room-btn").addEventListener("click",
     () => send("create_room", { settings: { text_id: current.textId } }));
+  $("text-report-reason").maxLength = REASON_MAX;
+  $("text-report-btn").addEventListener("click",
+    () => showReportForm($("text-report-form").hidden));
+  onSubmit("text-report-form", sendReport);
 }
