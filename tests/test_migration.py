@@ -61,6 +61,11 @@ async def test_the_old_database_migrates_and_keeps_every_row(old_db):
         assert [row[:len(old[0])] for row in now] == old, table
     assert rows(old_db, "SELECT token_generation, banned FROM players") == [(0, 0)] * 3
     assert rows(old_db, "SELECT COUNT(*) FROM texts WHERE hidden = 0") == [(3,)]
+    # Old results carry the verdict the rule gave when they were saved.
+    verdicts = rows(old_db, "SELECT status, flagged, clean FROM results")
+    assert {(status == "finished" and flagged is None) == bool(clean)
+            for status, flagged, clean in verdicts} == {True}
+    assert {clean for _, _, clean in verdicts} == {0, 1}
 
 
 async def test_old_players_keep_their_tokens_and_statistics_and_can_register(

@@ -24,7 +24,7 @@ import msgpack
 from server.core.results import Result
 from server.store import HISTORY, RaceRecord, Store, StoreUnusable, TextExists
 from server.store import sqlite_open
-from server.store.sqlite_schema import CLEAN, OVERALL
+from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_trust import SqliteTrust
 from server.core.texts import Text
 
@@ -211,7 +211,7 @@ class SqliteStore(SqliteTrust, Store):
                 return None
             history = db.execute(
                 f"SELECT race_id, text_id, wpm, accuracy, at_ms FROM results"
-                f" WHERE player_id = ? AND {CLEAN} ORDER BY at_ms DESC LIMIT {HISTORY}",
+                f" WHERE player_id = ? AND clean = 1 ORDER BY at_ms DESC LIMIT {HISTORY}",
                 (player_id,)).fetchall()
             recent = db.execute(
                 "SELECT r.race_id, g.kind, r.text_id, t.title, r.wpm, r.accuracy, r.place,"
@@ -353,11 +353,11 @@ def _save_race(db, race: RaceRecord) -> None:
         clean_count, wpm_sum = 0, 0.0
         for r in race.results:
             db.execute(
-                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (race.race_id, r.player_id, r.name, race.text_id, r.slot, r.place, racers,
                  r.status, r.wpm, r.accuracy, r.race_ms, r.pos, r.keystrokes,
                  r.correct_keystrokes, r.flagged, race.ended_ms,
-                 msgpack.packb([list(e) for e in r.log], use_bin_type=True)))
+                 msgpack.packb([list(e) for e in r.log], use_bin_type=True), int(r.clean)))
             _keep_player(db, r.player_id, r.name, race.ended_ms, races=1,
                          wins=int(r.won(racers)), clean=int(r.clean), wpm=r.wpm,
                          accuracy=r.accuracy)
@@ -375,9 +375,9 @@ def _save_race(db, race: RaceRecord) -> None:
 
 
 def _rating(db, player_id) -> float | None:
-    """The average wpm of the player's last RECENT clean results (index results_player)."""
+    """The average wpm of the player's last RECENT clean results (index results_clean)."""
     return db.execute(
-        f"SELECT AVG(wpm) FROM (SELECT wpm FROM results WHERE player_id = ? AND {CLEAN}"
+        f"SELECT AVG(wpm) FROM (SELECT wpm FROM results WHERE player_id = ? AND clean = 1"
         f" ORDER BY at_ms DESC LIMIT {RECENT})", (player_id,)).fetchone()[0]
 
 
