@@ -109,8 +109,7 @@ function sendReport() {
     if (m.type === "reported") {
       showReportForm(false);
       $("text-report-btn").disabled = true;
-      $("text-msg").textContent = "Thank you: your report was sent. A text several players "
-        + "report is hidden until a moderator looks at it.";
+      $("text-msg").textContent = "Thank you: your report was sent to the moderators.";
     } else {
       $("text-msg").textContent = `Not reported: ${m.message || m.code}`;
     }
