@@ -150,6 +150,8 @@ async def report_from_the_page(browser, bob, text_id):
     page = await browser.page(None, path=f"/#text={text_id}")
     await say_hello(page, "Ann")
     await expect(page.locator("#text-title")).to_have_text("Rude words")
+    # Nobody finished it: no average to show (not a speed of 0).
+    await expect(page.locator('#text-facts dd[data-fact="avg_wpm"]')).to_have_text("–")
     await expect(page.locator("#text-report-form")).to_be_hidden()
 
     await page.click("#text-report-btn")

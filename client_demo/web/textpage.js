@@ -59,7 +59,8 @@ function onTextStats(m, mine) {
   $("text-date").textContent = t.created_ms ? `Added ${when(t.created_ms)}` : "";
   const facts = clear($("text-facts"));
   for (const [key, label, value] of [["words", "Words", t.words], ["chars", "Characters", t.chars],
-    ["completions", "Completed", m.completions], ["avg_wpm", "Average WPM", fmt1(m.avg_wpm)]]) {
+    ["completions", "Completed", m.completions],
+    ["avg_wpm", "Average WPM", m.completions ? fmt1(m.avg_wpm) : "–"]]) {   // none: no average
     facts.append(el("div", {}, el("dt", {}, label), el("dd", { dataset: { fact: key } }, value ?? "–")));
   }
   $("text-body").textContent = t.body || "";
