@@ -22,7 +22,8 @@ import time
 import tracemalloc
 
 from client_demo.bot import batches, plan_keystrokes
-from client_demo.play_model import PlayModel, render
+from client_demo.play_model import PlayModel
+from client_demo.play_view import render
 from protocol.codec import JSON, MSGPACK
 from protocol.messages import BODY_MAX
 from server.core.race import Race

@@ -1,8 +1,8 @@
 """`python -m client_demo play`: race from a terminal (prompt_toolkit full-screen app).
 
 The shell only moves things: server messages and key presses go into PlayModel
-(play_model.py, pure), its requests go to the server, `render()` is drawn. Typed keys are
-batched and sent every FLUSH_S.
+(play_model.py, pure), its requests go to the server, `render()` (play_view.py, pure)
+is drawn. Typed keys are batched and sent every FLUSH_S.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from prompt_toolkit.styles import Style
 from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client
-from client_demo.play_model import (BACKSPACE_KEY, ENTER, ESCAPE, QUIT, STYLE, PlayModel,
-                                    render)
+from client_demo.play_model import BACKSPACE_KEY, ENTER, ESCAPE, QUIT, PlayModel
+from client_demo.play_view import STYLE, render
 from protocol import CLOSE_REPLACED
 
 FLUSH_S = 0.1

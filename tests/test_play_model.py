@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from client_demo.play_model import (BACKSPACE_KEY, CODE, ENTER, ESCAPE, MENU, QUIT, ROOM,
-                                    PlayModel, render, wrap_points)
+                                    PlayModel)
+from client_demo.play_view import render, wrap_points
 
 BODY = "hello world again"
 T0 = 1_000_000          # local clock at the start of each test

@@ -15,7 +15,8 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 
 from client_demo import __main__ as cli
 from client_demo.play import PlayApp
-from client_demo.play_model import CODE, MENU, ROOM, render
+from client_demo.play_model import CODE, MENU, ROOM
+from client_demo.play_view import render
 
 PASSAGE = "The quick brown fox jumps over the lazy dog."
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

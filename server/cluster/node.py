@@ -20,34 +20,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
-
-import msgpack
 
 from protocol.codec import codec_for
 from protocol.messages import plain_input
 from server.cluster import SingleProcess
 from server.cluster.bus import Bus
+from server.cluster.liveness import TTL_MS, Liveness
 from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Member,
                                      Rating, Request, decode, encode)
-from server.cluster.directory import HEARTBEAT_S, Directory
+from server.cluster.directory import Directory
 from server.cluster.registry import Registry
 from server.cluster.remote import RemoteConn
-from server.core.room import normalize_code
-from server.net.handlers import accounts, identity
+from server.cluster.routing import EdgeRouting
 from server.net.handlers.identity import send_joined
 from server.store.redis_adapter import Redis, RedisError
 
 log = logging.getLogger("typerace.cluster")
 
-TTL_MS = 3000              # a node whose heartbeat stopped for this long is dead...
-LOST_AFTER_S = 2.0         # ...once peers saw it missing this long (covers a Redis restart)
 
-ROOM_OPS = frozenset({"input", "leave", "start", "kick", "configure", "rematch"})
-
-
-class Cluster(SingleProcess):
-    """The Redis implementation of the cluster interface (server/cluster/__init__.py)."""
+class Cluster(EdgeRouting, SingleProcess):
+    """The Redis implementation of the cluster interface (server/cluster/__init__.py):
+    the owner's side (relaying frames, running remote players' requests) here, the
+    edge's (which requests go where) in server/cluster/routing.py."""
 
     def __init__(self, app, redis: Redis, bus: Bus, node: str | None = None):
         self.app = app
@@ -59,7 +53,7 @@ class Cluster(SingleProcess):
         self._pending: dict[str, list] = {}     # edge -> items to send this loop turn
         self._flush_scheduled = False
         self.registry = Registry(app, self.directory)   # what we wrote of our rooms
-        self._missing_since: dict[str, float] = {}
+        self.liveness = Liveness(self.directory, self.registry, self._peers, self._lost)
         self._tasks: list[asyncio.Task] = []
 
     # ---- lifecycle ------------------------------------------------------------
@@ -67,10 +61,10 @@ class Cluster(SingleProcess):
     async def start(self) -> None:
         await self.bus.start(self.node, self._on_bus)
         try:
-            await self._beat()
+            await self.liveness.beat()
         except RedisError as exc:
             log.warning("cluster: first heartbeat failed (%s); retrying", exc)
-        self._tasks = [asyncio.create_task(self._heartbeat_loop(), name="cluster-heartbeat"),
+        self._tasks = [asyncio.create_task(self.liveness.run(), name="cluster-heartbeat"),
                        asyncio.create_task(self.registry.run(), name="cluster-sync")]
         log.info("cluster node %s is up", self.node)
 
@@ -238,195 +232,26 @@ class Cluster(SingleProcess):
             app.delivery.send(conn, resume)
         self.send_soon(conn.edge, Member(conn.player_id, self.node))
 
-    # ---- the edge: which requests go where ----------------------------------------
-
-    async def intercept(self, conn, req, message: dict) -> bool:
-        """Handle `req` here if it concerns the cluster; False: the app handles it."""
-        kind = req.type
-        if conn.edge is not None:               # we own the room; the edge decided
-            if kind == "quick_race":
-                await self._quick_race_here(conn, req, conn.prefer)
-                return True
-            return False
-        pid = conn.player_id
-        owner = self.remote.get(pid)
-        if kind in ROOM_OPS:
-            if owner is None:
-                if kind != "input":      # typing changes nothing the directory shows
-                    self.registry.mark_player(pid)
-                return False
-            self._forward(owner, conn, message)
-            return True
-        if kind == "quick_race":
-            claim = await self._claim(conn)
-            if claim is not None and claim[1] != self.node:
-                self._forward(claim[1], conn, message, claim[0])
-                return True
-            self._drop_remote(pid)
-            await self._quick_race_here(conn, req, claim[0] if claim else None)
-            return True
-        if kind in ("join_room", "watch"):
-            found = await self._find(kind, req.args["code"])
-            if found is not None:
-                self._forward(found, conn, message)
-                return True
-            self._drop_remote(pid)
-            return False
-        if kind in ("create_room", "practice"):
-            self._drop_remote(pid)
-            return False
-        if kind == "list_races":
-            await self._list_races(conn, req)
-            return True
-        if kind in ("hello", "login"):
-            await (identity.hello if kind == "hello" else accounts.login)(self.app, conn, req)
-            owner = self.remote.get(conn.player_id)
-            if owner is None and (kind == "login" or req.args.get("token")):
-                owner = await self._seat_elsewhere(conn.player_id)
-            if owner is not None:
-                self._send_to(owner, Back(self.node, conn.player_id, conn.name,
-                                          conn.codec.subprotocol))
-            return True
-        return False
-
-    async def _seat_elsewhere(self, pid: str) -> str | None:
-        """The process holding a seat for `pid`, when it is another one."""
-        lobby = self.app.lobby
-        if pid in lobby.seated or pid in lobby.watching:
-            return None
-        try:
-            found = await self.directory.lookup(["p:" + pid])
-        except RedisError as exc:
-            log.warning("cluster: cannot look up a returning player's seat: %s", exc)
-            return None
-        return found[0] if found is not None and found[0] != self.node else None
-
-    def forwards(self, conn) -> bool:
-        return conn.player_id in self.remote
-
-    def forward(self, conn, message: dict) -> None:
-        """A request of a local player, for the process that owns its room."""
-        self._forward(self.remote[conn.player_id], conn, message)
-
-    def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
-        # Queued with the frames for `owner`: one bus message per loop turn carries them
-        # all (inputs come 10 times a second per racer), in the order they were made.
-        self.send_soon(owner, Request(conn.player_id, conn.name, conn.codec.subprotocol,
-                                      message, prefer, conn.ip, conn.rating))
-
     def rating_changed(self, conn) -> None:
         """A remote player's new rating (its result was saved here): to its edge, which
         matches its next quick race."""
         if conn.edge is not None:
             self.send_soon(conn.edge, Rating(conn.player_id, conn.rating))
 
-    def _drop_remote(self, pid: str) -> None:
-        """The player joins a room here: it leaves its room on another process."""
-        owner = self.remote.pop(pid, None)
-        if owner is not None:
-            self._send_to(owner, Left(self.node, pid))
-
-    async def _claim(self, conn) -> tuple[str, str] | None:
-        try:
-            return await self.directory.claim(self.app.clock.now_ms(), conn.player_id,
-                                              conn.rating,
-                                              self.app.lobby.config.match_widen_ms)
-        except RedisError as exc:   # Redis is down: race with the players of this process
-            log.warning("cluster: matchmaking falls back to this process: %s", exc)
-            return None
-
-    async def _find(self, kind: str, code: str) -> str | None:
-        """The owner of the room `code` names, when it is another live process."""
-        lobby, clean = self.app.lobby, normalize_code(code)
-        if kind == "join_room":
-            if clean in lobby.codes:
-                return None
-            fields = ["c:" + clean]
-        else:
-            if clean in lobby.codes or clean in lobby.watch_codes or code in lobby.rooms:
-                return None
-            fields = ["c:" + clean, "w:" + clean, "r:" + code]
-        try:
-            found = await self.directory.lookup(fields)
-        except RedisError as exc:
-            log.warning("cluster: cannot look up a code: %s", exc)
-            return None
-        if found is None or found[0] == self.node:
-            return None
-        return found[0]
-
-    async def _quick_race_here(self, conn, req, prefer: str | None) -> None:
-        app = self.app
-        self.registry.mark_player(conn.player_id)
-        text = await app.library.random_text()
-        room, seat = app.lobby.quick_race(conn.player_id, conn.name, text,
-                                          app.clock.now_ms(), prefer, conn.rating)
-        if prefer is not None:
-            self.registry.claimed(prefer, conn.player_id, conn.rating)
-        # Open the room to the other processes before anyone hears of it, so that a
-        # player arriving elsewhere right after is matched into it.
-        await self.registry.sync_now({room.room_id} | ({prefer} if prefer else set()))
-        send_joined(app, conn, req, room, seat.slot)
-
-    async def _list_races(self, conn, req) -> None:
-        rooms = [r.view(False) for r in self.app.lobby.rooms.values()
-                 if r.public and r.state != "finished"]
-        try:
-            rooms += [msgpack.unpackb(s, raw=False) for s in await self.directory.summaries()]
-        except RedisError as exc:
-            log.warning("cluster: listing this process's races only: %s", exc)
-        self.app.delivery.reply(conn, req, {"type": "races", "rooms": rooms})
-
-    def disconnected(self, conn) -> None:
-        """A local connection closed (after the app unregistered it)."""
-        if conn.edge is not None:
-            return
-        owner = self.remote.get(conn.player_id)
-        if owner is not None:    # kept: the player may say hello again here
-            self._send_to(owner, Dropped(self.node, conn.player_id))
-
     async def room_created(self, room) -> None:
         await self.registry.room_created(room)
 
-    # ---- liveness -----------------------------------------------------------------
+    # ---- a lost peer (server/cluster/liveness.py finds it) ----------------------
 
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_S)
-            try:
-                await self._beat()
-            except RedisError as exc:
-                log.warning("cluster: heartbeat failed: %s", exc)
-            except Exception:
-                log.exception("cluster: heartbeat failed")
-
-    async def _beat(self) -> None:
-        if await self.directory.heartbeat():
-            # Redis did not know us (first beat, or it restarted empty): register all.
-            self.registry.forget_all()
-        self.registry.mark_all()
-        await self.directory.reap()
-        await self._check_peers()
-
-    async def _check_peers(self) -> None:
-        """Players whose room's owner died get room_lost; dead edges' players drop."""
+    def _peers(self) -> set[str]:
+        """The processes owning our players' rooms, and the edges of remote players here."""
         peers = set(self.remote.values())
         peers.update(c.edge for c in self.app.conns.values() if c.edge is not None)
         peers.discard(self.node)
-        alive = await self.directory.alive(sorted(peers))
-        now = time.monotonic()
-        for node in peers:
-            if node in alive:
-                self._missing_since.pop(node, None)
-            elif now - self._missing_since.setdefault(node, now) >= LOST_AFTER_S:
-                self._lost(node)
-        for node in list(self._missing_since):
-            if node not in peers:
-                del self._missing_since[node]
+        return peers
 
     def _lost(self, node: str) -> None:
-        log.warning("cluster: node %s is gone", node)
-        self._missing_since.pop(node, None)
+        """A peer is gone: players whose room it owned get room_lost; its players here drop."""
         app = self.app
         for pid, owner in list(self.remote.items()):
             if owner == node:

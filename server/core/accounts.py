@@ -39,5 +39,5 @@ class FailedLogins:
         return self.by_name.allowed(key, now) and self.by_ip.allowed(ip_key(ip), now)
 
     def failed(self, key: str, ip: str, now: float) -> None:
-        self.by_name.spend(key, now)
-        self.by_ip.spend(ip_key(ip), now)
+        self.by_name.take(key, now)
+        self.by_ip.take(ip_key(ip), now)

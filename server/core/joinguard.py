@@ -50,4 +50,4 @@ class FailedJoins:
     def failed(self, conn: TokenBucket, ip: str, now: float) -> None:
         """A code named no room: both buckets pay one."""
         conn.take(now)
-        self.by_ip.spend(ip_key(ip), now)
+        self.by_ip.take(ip_key(ip), now)

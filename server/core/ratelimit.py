@@ -29,9 +29,10 @@ class TokenBucket:
 
 
 class BucketTable:
-    """One bucket per key (an address, a name), made on first spending, bounded in
-    number: full buckets are forgotten first (a full bucket is the same as none), then
-    the oldest. For limits on failures, which cost nothing until they happen."""
+    """One bucket per key (an address, a name, a player), made on first spending,
+    bounded in number: full buckets are forgotten first (a full bucket is the same as
+    none), then the oldest. For limits on failures, which cost nothing until they happen
+    (ask `allowed`, `take` when one happens), and on actions (`take` before each)."""
 
     def __init__(self, rate: float, burst: float, max_keys: int = 10_000):
         self.rate = rate
@@ -50,12 +51,13 @@ class BucketTable:
         bucket = self.buckets.get(key)
         return bucket is None or bucket.ready(now)
 
-    def spend(self, key: str, now: float) -> None:
+    def take(self, key: str, now: float) -> bool:
+        """Spend one of `key`'s tokens; False (nothing spent) when it has none left."""
         bucket = self.buckets.get(key)
         if bucket is None:
             self._make_room(now)
             bucket = self.buckets[key] = TokenBucket(self.rate, self.burst, now)
-        bucket.take(now)
+        return bucket.take(now)
 
     def _make_room(self, now: float) -> None:
         if len(self.buckets) < self.max_keys:

@@ -8,7 +8,7 @@ tested.
 
 from __future__ import annotations
 
-from server.core.ratelimit import TokenBucket
+from server.core.ratelimit import BucketTable
 
 
 class ConnectionLimits:
@@ -48,7 +48,7 @@ class ConnectionLimits:
             del self.by_ip[ip]          # no entry per address ever seen: no slow leak
 
 
-class Quota:
+class Quota(BucketTable):
     """So many actions per minute per key: a client address, or a player (a token
     bucket per key; `burst` at once, default a minute's worth).
 
@@ -58,31 +58,8 @@ class Quota:
     their own guard: server/core/joinguard.py.
     """
 
-    MAX_KEYS = 100_000               # buckets kept; full ones are forgotten first
+    MAX_KEYS = 100_000               # buckets kept; full ones are forgotten first, then the oldest
 
     def __init__(self, per_minute: float, burst: float | None = None):
-        self.rate = per_minute / 60.0
-        self.burst = max(1.0, per_minute if burst is None else burst)
-        self.buckets: dict[str, TokenBucket] = {}
-
-    def take(self, key: str, now: float) -> bool:
-        """Spend one action; False (nothing spent) when `key` has none left."""
-        return self._bucket(key, now).take(now)
-
-    def ready(self, key: str, now: float) -> bool:
-        """Whether `key` has an action left (spends nothing)."""
-        return self._bucket(key, now).ready(now)
-
-    def _bucket(self, key: str, now: float) -> TokenBucket:
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            if len(self.buckets) >= self.MAX_KEYS:
-                self._forget_full(now)
-            bucket = self.buckets[key] = TokenBucket(self.rate, self.burst, now)
-        return bucket
-
-    def _forget_full(self, now: float) -> None:
-        """A full bucket is the same as no bucket: drop those."""
-        for key, bucket in list(self.buckets.items()):
-            if bucket.tokens + (now - bucket.stamp) * bucket.rate >= bucket.burst:
-                del self.buckets[key]
+        super().__init__(per_minute / 60.0, max(1.0, per_minute if burst is None else burst),
+                         self.MAX_KEYS)

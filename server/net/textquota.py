@@ -23,7 +23,7 @@ class TextQuota:
     def take(self, player_id: str, ip: str, now: float) -> str | None:
         """Spend one text of the player's and of its address's; when either has none
         left, spend nothing and return why (the message for `rate_limited`)."""
-        if not self.by_address.ready(ip, now):
+        if not self.by_address.allowed(ip, now):
             return (f"many texts were written from your address just now: "
                     f"{self.per_hour:g} an hour at most; try again later")
         if not self.by_player.take(player_id, now):

@@ -1,8 +1,8 @@
 """Accounts, bans, reports and hidden texts in Redis: the scripts and the RedisStore
-methods that run them (a part of server/store/redis.py, which lists every key). Every
-change that touches more than one key is one Lua script, so it is atomic across the
-processes sharing the Redis: two players can't both register one name, and the
-report that reaches the threshold hides the text exactly once."""
+methods that run them (a part of server/store/redis.py; redis_scripts.py lists every
+key). Every change that touches more than one key is one Lua script, so it is atomic
+across the processes sharing the Redis: two players can't both register one name, and
+the report that reaches the threshold hides the text exactly once."""
 
 from __future__ import annotations
 

@@ -27,10 +27,9 @@ def report_quota() -> BucketTable:
 async def report_text(app, conn, req) -> None:
     text_id = req.args["text_id"]
     now = app.clock.monotonic()
-    if not app.report_quota.allowed(conn.player_id, now):
+    if not app.report_quota.take(conn.player_id, now):
         raise ProtocolError("rate_limited", f"you have reported many texts just now: "
                             f"{REPORTS_PER_HOUR} an hour at most; try again later")
-    app.report_quota.spend(conn.player_id, now)
     outcome = await app.store.report_text(text_id, conn.player_id, req.args["reason"],
                                           app.clock.now_ms(), app.config.report_threshold)
     if outcome is None:

@@ -1,0 +1,165 @@
+"""The edge's side of the cluster: which of a local player's requests go where.
+
+A request for a room on another process is forwarded to its owner; a quick race
+claims a seat in the directory first (matchmaking across processes); codes are looked
+up in the directory; a returning player is sent back to the process holding its seat.
+Mixed into Cluster (server/cluster/node.py), whose app, node, remote (local player ->
+owner of its room), registry, directory, send_soon and _send_to it uses.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import msgpack
+
+from server.cluster.messages import Back, Dropped, Left, Request
+from server.core.room import normalize_code
+from server.net.handlers import accounts, identity
+from server.net.handlers.identity import send_joined
+from server.store.redis_adapter import RedisError
+
+log = logging.getLogger("typerace.cluster")
+
+ROOM_OPS = frozenset({"input", "leave", "start", "kick", "configure", "rematch"})
+
+
+class EdgeRouting:
+    async def intercept(self, conn, req, message: dict) -> bool:
+        """Handle `req` here if it concerns the cluster; False: the app handles it."""
+        kind = req.type
+        if conn.edge is not None:               # we own the room; the edge decided
+            if kind == "quick_race":
+                await self._quick_race_here(conn, req, conn.prefer)
+                return True
+            return False
+        pid = conn.player_id
+        owner = self.remote.get(pid)
+        if kind in ROOM_OPS:
+            if owner is None:
+                if kind != "input":      # typing changes nothing the directory shows
+                    self.registry.mark_player(pid)
+                return False
+            self._forward(owner, conn, message)
+            return True
+        if kind == "quick_race":
+            claim = await self._claim(conn)
+            if claim is not None and claim[1] != self.node:
+                self._forward(claim[1], conn, message, claim[0])
+                return True
+            self._drop_remote(pid)
+            await self._quick_race_here(conn, req, claim[0] if claim else None)
+            return True
+        if kind in ("join_room", "watch"):
+            found = await self._find(kind, req.args["code"])
+            if found is not None:
+                self._forward(found, conn, message)
+                return True
+            self._drop_remote(pid)
+            return False
+        if kind in ("create_room", "practice"):
+            self._drop_remote(pid)
+            return False
+        if kind == "list_races":
+            await self._list_races(conn, req)
+            return True
+        if kind in ("hello", "login"):
+            await (identity.hello if kind == "hello" else accounts.login)(self.app, conn, req)
+            owner = self.remote.get(conn.player_id)
+            if owner is None and (kind == "login" or req.args.get("token")):
+                owner = await self._seat_elsewhere(conn.player_id)
+            if owner is not None:
+                self._send_to(owner, Back(self.node, conn.player_id, conn.name,
+                                          conn.codec.subprotocol))
+            return True
+        return False
+
+    async def _seat_elsewhere(self, pid: str) -> str | None:
+        """The process holding a seat for `pid`, when it is another one."""
+        lobby = self.app.lobby
+        if pid in lobby.seated or pid in lobby.watching:
+            return None
+        try:
+            found = await self.directory.lookup(["p:" + pid])
+        except RedisError as exc:
+            log.warning("cluster: cannot look up a returning player's seat: %s", exc)
+            return None
+        return found[0] if found is not None and found[0] != self.node else None
+
+    def forwards(self, conn) -> bool:
+        return conn.player_id in self.remote
+
+    def forward(self, conn, message: dict) -> None:
+        """A request of a local player, for the process that owns its room."""
+        self._forward(self.remote[conn.player_id], conn, message)
+
+    def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
+        # Queued with the frames for `owner`: one bus message per loop turn carries them
+        # all (inputs come 10 times a second per racer), in the order they were made.
+        self.send_soon(owner, Request(conn.player_id, conn.name, conn.codec.subprotocol,
+                                      message, prefer, conn.ip, conn.rating))
+
+    def _drop_remote(self, pid: str) -> None:
+        """The player joins a room here: it leaves its room on another process."""
+        owner = self.remote.pop(pid, None)
+        if owner is not None:
+            self._send_to(owner, Left(self.node, pid))
+
+    async def _claim(self, conn) -> tuple[str, str] | None:
+        try:
+            return await self.directory.claim(self.app.clock.now_ms(), conn.player_id,
+                                              conn.rating,
+                                              self.app.lobby.config.match_widen_ms)
+        except RedisError as exc:   # Redis is down: race with the players of this process
+            log.warning("cluster: matchmaking falls back to this process: %s", exc)
+            return None
+
+    async def _find(self, kind: str, code: str) -> str | None:
+        """The owner of the room `code` names, when it is another live process."""
+        lobby, clean = self.app.lobby, normalize_code(code)
+        if kind == "join_room":
+            if clean in lobby.codes:
+                return None
+            fields = ["c:" + clean]
+        else:
+            if clean in lobby.codes or clean in lobby.watch_codes or code in lobby.rooms:
+                return None
+            fields = ["c:" + clean, "w:" + clean, "r:" + code]
+        try:
+            found = await self.directory.lookup(fields)
+        except RedisError as exc:
+            log.warning("cluster: cannot look up a code: %s", exc)
+            return None
+        if found is None or found[0] == self.node:
+            return None
+        return found[0]
+
+    async def _quick_race_here(self, conn, req, prefer: str | None) -> None:
+        app = self.app
+        self.registry.mark_player(conn.player_id)
+        text = await app.library.random_text()
+        room, seat = app.lobby.quick_race(conn.player_id, conn.name, text,
+                                          app.clock.now_ms(), prefer, conn.rating)
+        if prefer is not None:
+            self.registry.claimed(prefer, conn.player_id, conn.rating)
+        # Open the room to the other processes before anyone hears of it, so that a
+        # player arriving elsewhere right after is matched into it.
+        await self.registry.sync_now({room.room_id} | ({prefer} if prefer else set()))
+        send_joined(app, conn, req, room, seat.slot)
+
+    async def _list_races(self, conn, req) -> None:
+        rooms = [r.view(False) for r in self.app.lobby.rooms.values()
+                 if r.public and r.state != "finished"]
+        try:
+            rooms += [msgpack.unpackb(s, raw=False) for s in await self.directory.summaries()]
+        except RedisError as exc:
+            log.warning("cluster: listing this process's races only: %s", exc)
+        self.app.delivery.reply(conn, req, {"type": "races", "rooms": rooms})
+
+    def disconnected(self, conn) -> None:
+        """A local connection closed (after the app unregistered it)."""
+        if conn.edge is not None:
+            return
+        owner = self.remote.get(conn.player_id)
+        if owner is not None:    # kept: the player may say hello again here
+            self._send_to(owner, Dropped(self.node, conn.player_id))

@@ -1,0 +1,62 @@
+"""What only a room's host may do: kick a player, start, configure, rematch. Pure."""
+
+from __future__ import annotations
+
+from protocol.messages import ProtocolError
+from server.core.lobby_state import LobbyState
+from server.core.race import FINISHED
+from server.core.room import WAITING, Room, Seat
+from server.core.texts import Text
+
+
+class HostControls(LobbyState):
+    def _host_only(self, player_id: str) -> tuple[Room, Seat]:
+        room = self.seated.get(player_id)
+        if room is None:
+            if player_id in self.watching:
+                raise ProtocolError("not_a_player", "spectators can't change the race")
+            raise ProtocolError("not_in_room", "you are not in a room")
+        seat = room.seat_of(player_id)
+        if room.host != seat.slot:
+            raise ProtocolError("not_host", "only the host can do that")
+        return room, seat
+
+    def kick(self, player_id: str, slot: int, now_ms: int) -> None:
+        room, seat = self._host_only(player_id)
+        target = room.seats.get(slot)
+        if target is None:
+            raise ProtocolError("bad_message", f"no player in slot {slot}")
+        if target is seat:
+            raise ProtocolError("bad_message", "the host can't kick itself; use leave")
+        room.banned.add(target.player_id)
+        self.direct.append((target.player_id, {"type": "kicked", "room_id": room.room_id}))
+        self.leave(target.player_id, now_ms)
+
+    def start(self, player_id: str, now_ms: int) -> None:
+        room, _ = self._host_only(player_id)
+        if room.state != WAITING:
+            raise ProtocolError("race_in_progress", f"can't start: the room is {room.state}")
+        self._no_new_races()
+        self._start_countdown(room, room.settings["countdown_s"], now_ms)
+
+    def configure(self, player_id: str, settings: dict, text: Text | None, now_ms: int) -> None:
+        room, _ = self._host_only(player_id)
+        if room.state != WAITING:
+            raise ProtocolError("race_in_progress", f"can't configure: the room is {room.state}")
+        if settings.get("max_players", room.settings["max_players"]) < len(room.seats):
+            raise ProtocolError("bad_message", "max_players is below the players seated")
+        room.settings.update(settings)
+        if text is not None:
+            room.text = text
+        self._announce(room)
+
+    def rematch(self, player_id: str, text: Text, now_ms: int) -> None:
+        """The same players race again at once on a new text."""
+        room, _ = self._host_only(player_id)
+        if room.state != FINISHED or not room.results_out:
+            raise ProtocolError("race_in_progress", f"can't rematch: the room is {room.state}")
+        self._no_new_races()
+        room.text = text
+        # A ghost types its own text only.
+        room.ghosts = {s: g for s, g in room.ghosts.items() if g.text_id == text.text_id}
+        self._start_countdown(room, room.settings["countdown_s"], now_ms)

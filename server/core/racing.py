@@ -1,0 +1,108 @@
+"""The rooms' races once seated: inputs, results out once saved, every room's timers
+(countdowns, time limits, grace periods, idle rooms) and progress ticks. Pure."""
+
+from __future__ import annotations
+
+from protocol.messages import ProtocolError
+from server.core.lobby_state import ALL, LobbyState
+from server.core.race import COUNTDOWN, FINISHED, RACING
+from server.core.results import Result
+from server.core.room import PRIVATE, Room
+
+
+class Racing(LobbyState):
+    def input(self, player_id: str, keys: str, now_ms: int) -> None:
+        room = self.seated.get(player_id)
+        if room is None:
+            if player_id in self.watching:
+                raise ProtocolError("not_a_player", "spectators can't type")
+            raise ProtocolError("not_in_room", "you are not in a room")
+        if room.race is None:
+            raise ProtocolError("not_racing", "can't type: the room is waiting")
+        seat = room.seat_of(player_id)
+        try:
+            events = room.race.input(seat.slot, keys, now_ms)
+        except ProtocolError:
+            # The race may have just reached its time limit inside input(): its end
+            # must still be saved and published, or the room would hang unfinished.
+            self._race_events(room, [])
+            raise
+        self._race_events(room, events)
+
+    def racer_state(self, room: Room, slot: int) -> dict | None:
+        """A returning racer's own state, so its client can restore the screen."""
+        racer = room.race.racers.get(slot) if room.race else None
+        if racer is None or room.state == FINISHED:
+            return None
+        return {"type": "resume", "race_id": room.race.race_id, "slot": slot,
+                "pos": racer.typing.pos, "wrong": racer.typing.wrong_text,
+                "status": racer.status}
+
+    def publish_results(self, room: Room, results: list[Result], now_ms: int) -> None:
+        """After the results were saved: tell the room."""
+        if room.results_out:
+            return
+        room.results_out = True
+        room.touched_ms = now_ms
+        room.last_results = {"type": "results", "race_id": room.race.race_id,
+                             "ranking": [r.entry() for r in results]}
+        self._broadcast(room, [room.last_results])
+        if room.room_id in self.rooms:
+            if not room.seats:
+                self._close(room, "empty")
+            else:
+                self._announce(room)
+
+    def end_race(self, room: Room, now_ms: int) -> None:
+        """Cut a running race short (shutdown): it ends now and is saved like any other."""
+        if room.race is not None and room.race.state == RACING:
+            self._race_events(room, room.race.end(now_ms))
+
+    def advance(self, now_ms: int) -> None:
+        """All timers of all rooms: countdowns, time limits, grace periods, idle rooms."""
+        cfg = self.config
+        for room in list(self.rooms.values()):
+            for seat in list(room.seats.values()):
+                if (not seat.connected and
+                        now_ms - seat.disconnected_ms >= cfg.reconnect_grace_s * 1000):
+                    self.leave(seat.player_id, now_ms)
+            if room.room_id not in self.rooms:
+                continue
+            if room.race is None and room.public and room.seats and not self.draining:
+                lone_since = min(s.seated_ms for s in room.seats.values())
+                if len(room.seats) >= 2 or now_ms - lone_since >= cfg.lobby_wait_s * 1000:
+                    self._start_countdown(room, cfg.countdown_s, now_ms)
+            elif room.race is not None and room.race.state in (COUNTDOWN, RACING):
+                self._race_events(room, room.race.advance(now_ms))
+            self._close_if_idle(room, now_ms)
+
+    def _close_if_idle(self, room: Room, now_ms: int) -> None:
+        if room.race is not None and not room.results_out:
+            return                       # a race runs, or its results are being saved
+        if room.kind == PRIVATE:
+            if any(s.connected for s in room.seats.values()) or room.spectators:
+                room.touched_ms = now_ms
+            elif now_ms - room.touched_ms >= self.config.idle_room_s * 1000:
+                self._close(room, "idle")
+        elif room.results_out and now_ms - room.touched_ms >= self.config.finished_room_s * 1000:
+            self._close(room, "finished")
+
+    def ticks(self, now_ms: int, phase: int = 0, phases: int = 1) -> None:
+        """One progress tick per racing room that changed; with `phases` > 1 only the
+        rooms of one phase (room.phase % phases), so the caller can spread the rooms'
+        ticks over the interval instead of writing every frame in one burst. A race's
+        first tick goes out at once, whatever its phase: short races get seen."""
+        for room in self.rooms.values():
+            race = room.race
+            if race is None or race.state != RACING:
+                continue
+            if phases > 1 and room.phase % phases != phase and room.ticked is race:
+                continue
+            room.ticked = race
+            if race.ghosts_due(now_ms):  # a ghost's moves are due at its saved times
+                self._race_events(room, race.advance(now_ms))
+                if race.state != RACING:
+                    continue
+            tick = race.tick(now_ms)
+            if tick is not None:
+                self.outbox.append((room, ALL, tick))
