@@ -24,11 +24,12 @@ import msgpack
 from server.core.results import Result
 from server.store import HISTORY, RaceRecord, Store, StoreUnusable, TextExists
 from server.store import sqlite_open
+from server.store.sqlite_results import (RECENT, keep_player, read_best, read_board,
+                                         read_rating, rollback, write_race)
 from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_trust import SqliteTrust
 from server.core.texts import Text
 
-RECENT = 10
 READERS = 2     # read connections, each on its own thread
 
 
@@ -142,7 +143,7 @@ class SqliteStore(SqliteTrust, Store):
                                           (t["body"],)).fetchone()[0])
                 db.execute("COMMIT")
             except BaseException:
-                _rollback(db)
+                rollback(db)
                 raise
             return ids
         return await self._write(work)
@@ -160,10 +161,10 @@ class SqliteStore(SqliteTrust, Store):
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (text["title"], text.get("source") or "", text["body"], author,
                      author_name, now_ms))
-                _keep_player(db, author, author_name, now_ms)   # a guest is kept from now
+                keep_player(db, author, author_name, now_ms)   # a guest is kept from now
                 db.execute("COMMIT")
             except BaseException:
-                _rollback(db)
+                rollback(db)
                 raise
             return _get_text(db, cur.lastrowid)
         return await self._write(work)
@@ -183,7 +184,7 @@ class SqliteStore(SqliteTrust, Store):
     # ---- results and statistics -----------------------------------------------
 
     async def save_race(self, race: RaceRecord) -> None:
-        await self._write(_save_race, race)
+        await self._write(write_race, race)
 
     async def get_race(self, race_id):
         def work(db):
@@ -226,7 +227,7 @@ class SqliteStore(SqliteTrust, Store):
                 "races": p["races"], "wins": p["wins"],
                 "best_wpm": round(p["best_wpm"], 2),
                 "avg_wpm": round(p["wpm_sum"] / clean, 2) if clean else 0.0,
-                "avg_wpm_last_10": round(_rating(db, player_id) or 0.0, 2),
+                "avg_wpm_last_10": round(read_rating(db, player_id) or 0.0, 2),
                 "avg_accuracy": round(p["acc_sum"] / clean, 4) if clean else 0.0,
                 "recent": [dict(r) for r in recent],
                 "history": [dict(r) for r in reversed(history)],
@@ -234,10 +235,10 @@ class SqliteStore(SqliteTrust, Store):
         return await self._read(work)
 
     async def rating(self, player_id):
-        return await self._read(_rating, player_id)
+        return await self._read(read_rating, player_id)
 
     async def personal_best(self, player_id, text_id):
-        return await self._read(_best_of, text_id, player_id)
+        return await self._read(read_best, text_id, player_id)
 
     async def text_stats(self, text_id):
         def work(db):
@@ -248,19 +249,14 @@ class SqliteStore(SqliteTrust, Store):
             n = text.completions
             return {"text": text.listing(), "completions": n,
                     "avg_wpm": round(row["wpm_sum"] / n, 2) if n else 0.0,
-                    "top": _board(db, text_id, 10)}
+                    "top": read_board(db, text_id, 10)}
         return await self._read(work)
 
     async def leaderboard(self, text_id, limit=20):
-        return await self._read(_board, text_id or OVERALL, limit)
+        return await self._read(read_board, text_id or OVERALL, limit)
 
 
 # ---- the statements (each runs on a store thread with its connection) --------------
-
-def _rollback(db) -> None:
-    if db.in_transaction:
-        db.execute("ROLLBACK")
-
 
 def _get_meta(db, key):
     row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -308,97 +304,3 @@ def _list_texts(db, offset: int, limit: int, author: str | None):
     finally:
         db.execute("COMMIT")
     return [_text(rows[i]) for i in ids], total
-
-
-def _keep_player(db, player_id, name, now_ms, races=0, wins=0, clean=0, wpm=0.0,
-                 accuracy=0.0) -> None:
-    """Create the player's row or bring it up to date: its current name, and the
-    result (if any) added to its totals."""
-    db.execute(
-        "INSERT INTO players(player_id, name, created_ms, seen_ms, races, wins, clean,"
-        " wpm_sum, acc_sum, best_wpm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT(player_id) DO UPDATE SET name = excluded.name,"
-        " seen_ms = excluded.seen_ms, races = races + excluded.races,"
-        " wins = wins + excluded.wins, clean = clean + excluded.clean,"
-        " wpm_sum = wpm_sum + excluded.wpm_sum, acc_sum = acc_sum + excluded.acc_sum,"
-        " best_wpm = MAX(best_wpm, excluded.best_wpm)",
-        (player_id, name, now_ms, now_ms, races, wins, clean, wpm * clean, accuracy * clean,
-         wpm * clean))
-
-
-def _keep_best(db, board: int, race: RaceRecord, r: Result) -> None:
-    """The result becomes the player's entry on `board` if it beats the one there:
-    faster, or as fast and earlier."""
-    db.execute(
-        "INSERT INTO bests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT(board, player_id) DO UPDATE SET name = excluded.name,"
-        " wpm = excluded.wpm, accuracy = excluded.accuracy, race_ms = excluded.race_ms,"
-        " at_ms = excluded.at_ms, text_id = excluded.text_id, race_id = excluded.race_id"
-        " WHERE excluded.wpm > bests.wpm OR (excluded.wpm = bests.wpm"
-        "  AND (excluded.at_ms, excluded.race_id) < (bests.at_ms, bests.race_id))",
-        (board, r.player_id, r.name, r.wpm, r.accuracy, r.race_ms, race.ended_ms,
-         race.text_id, race.race_id))
-
-
-def _save_race(db, race: RaceRecord) -> None:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        if db.execute("SELECT 1 FROM races WHERE race_id = ?", (race.race_id,)).fetchone():
-            db.execute("ROLLBACK")          # saved already (a retry): keep counts
-            return
-        racers = len(race.results)
-        db.execute("INSERT INTO races VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (race.race_id, race.room_id, race.kind, race.text_id,
-                    race.started_ms, race.ended_ms, racers))
-        clean_count, wpm_sum = 0, 0.0
-        for r in race.results:
-            db.execute(
-                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (race.race_id, r.player_id, r.name, race.text_id, r.slot, r.place, racers,
-                 r.status, r.wpm, r.accuracy, r.race_ms, r.pos, r.keystrokes,
-                 r.correct_keystrokes, r.flagged, race.ended_ms,
-                 msgpack.packb([list(e) for e in r.log], use_bin_type=True), int(r.clean)))
-            _keep_player(db, r.player_id, r.name, race.ended_ms, races=1,
-                         wins=int(r.won(racers)), clean=int(r.clean), wpm=r.wpm,
-                         accuracy=r.accuracy)
-            if r.clean:
-                clean_count += 1
-                wpm_sum += r.wpm
-                _keep_best(db, OVERALL, race, r)
-                _keep_best(db, race.text_id, race, r)
-        db.execute("UPDATE texts SET completions = completions + ?, wpm_sum = wpm_sum + ?"
-                   " WHERE text_id = ?", (clean_count, wpm_sum, race.text_id))
-        db.execute("COMMIT")
-    except BaseException:
-        _rollback(db)
-        raise
-
-
-def _rating(db, player_id) -> float | None:
-    """The average wpm of the player's last RECENT clean results (index results_clean)."""
-    return db.execute(
-        f"SELECT AVG(wpm) FROM (SELECT wpm FROM results WHERE player_id = ? AND clean = 1"
-        f" ORDER BY at_ms DESC LIMIT {RECENT})", (player_id,)).fetchone()[0]
-
-
-def _best_of(db, board: int, player_id: str) -> dict | None:
-    """One player's entry on a leaderboard, under the current name."""
-    row = db.execute(
-        "SELECT b.player_id, COALESCE(p.name, b.name) AS name, b.wpm, b.accuracy,"
-        " b.race_ms, b.at_ms, b.text_id, b.race_id FROM bests b"
-        " LEFT JOIN players p ON p.player_id = b.player_id"
-        " WHERE b.board = ? AND b.player_id = ?", (board, player_id)).fetchone()
-    return dict(row) if row else None
-
-
-def _board(db, board: int, limit: int) -> list[dict]:
-    """The top of a leaderboard (bests_rank, read in order), under current names;
-    banned players are skipped as it is read (they are few), so an unban needs no
-    rebuild."""
-    rows = db.execute(
-        "SELECT b.player_id, COALESCE(p.name, b.name) AS name, b.wpm, b.accuracy,"
-        " b.race_ms, b.at_ms, b.text_id, b.race_id FROM bests b"
-        " LEFT JOIN players p ON p.player_id = b.player_id"
-        " WHERE b.board = ? AND COALESCE(p.banned, 0) = 0 ORDER BY b.wpm DESC, b.at_ms, b.race_id LIMIT ?",
-        (board, max(0, limit))).fetchall()
-    return [dict(r) for r in rows]
