@@ -94,3 +94,9 @@ async def connect(server):
     yield open_client
     for client in clients:
         await client.close()
+
+
+def pytest_sessionfinish(session):
+    """The browser tests' shared Chromium (tests/chromium.py) ends with the session."""
+    from tests.chromium import stop_browser_server
+    stop_browser_server()
