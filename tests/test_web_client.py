@@ -48,13 +48,14 @@ def save_screenshot(png: bytes, tmp_path: Path, name: str) -> None:
 
 @pytest.fixture
 async def web(make_server, tmp_path):
-    """A server with one short passage and a 1 s countdown; quick races wait for a second
-    player (a lone player would only start after lobby_wait_s). Test typists are faster
-    than people, so the too-fast flag is out of the way (results count for boards)."""
+    """A server with one short passage and a 1 s countdown, for practice too; quick races
+    wait for a second player (a lone player would only start after lobby_wait_s). Test
+    typists are faster than people, so the too-fast flag is out of the way (results
+    count for boards)."""
     texts = tmp_path / "texts.txt"
     texts.write_text(f"# Foxes\n{PASSAGE}\n", encoding="utf-8")
-    return await make_server(texts=str(texts), countdown_s=1, lobby_wait_s=60,
-                             max_wpm=10_000)
+    return await make_server(texts=str(texts), countdown_s=1, practice_countdown_s=1,
+                             lobby_wait_s=60, max_wpm=10_000)
 
 
 class Browser:
