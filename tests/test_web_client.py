@@ -29,7 +29,7 @@ DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshot
 PASSAGE = "The quick brown fox jumps over the lazy dog."
 WAIT_MS = 20_000        # generous: the box is shared and noisy
 # Fast for the suite; a human-like ~100 WPM when making the README's screenshots.
-KEY_DELAY_MS = 100 if os.environ.get("TYPERACE_SCREENSHOTS") else 5
+KEY_DELAY_MS = 100 if os.environ.get("TYPERACE_SCREENSHOTS") else 15
 
 expect.set_options(timeout=WAIT_MS)
 
