@@ -2,7 +2,8 @@
 
 Every test that starts a server (through `make_server`, or `transport` for a server in
 its own process) runs on each transport: websockets on asyncio (the default) and
-picows on uvloop (what `--transport picows` runs), the transport following the loop.
+picows on uvloop (what `--transport picows` runs), the transport following the loop;
+but one marked `default_transport` (game or store rules only) on websockets alone.
 """
 
 from __future__ import annotations
@@ -28,8 +29,17 @@ else:
 
 def pytest_asyncio_loop_factories(config, item):
     if "transport" in item.fixturenames:
+        if item.get_closest_marker("default_transport"):
+            return {"websockets": TRANSPORT_LOOPS["websockets"]}
         return TRANSPORT_LOOPS
     return {"asyncio": asyncio.new_event_loop}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "default_transport: a test of game or store rules that only happens to "
+        "start a server runs on the default transport alone (each use says why); tests of "
+        "frames, limits, closes, keepalive, shutdown, reconnection, origins or HTTP never do")
 
 
 @pytest.fixture
@@ -94,3 +104,9 @@ async def connect(server):
     yield open_client
     for client in clients:
         await client.close()
+
+
+def pytest_sessionfinish(session):
+    """The browser tests' shared Chromium (tests/chromium.py) ends with the session."""
+    from tests.chromium import stop_browser_server
+    stop_browser_server()

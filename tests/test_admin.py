@@ -52,6 +52,7 @@ def practice_refused(client: Client, text_id: int):
     return check
 
 
+@pytest.mark.default_transport         # store rules through the operator's command
 async def test_the_operator_lists_reports_and_hides_and_restores_a_running_servers_text(
         server, connect):
     db = ["--db", server.config.db]
@@ -123,6 +124,7 @@ async def test_a_banned_player_is_refused_at_the_door_and_leaves_the_boards(serv
     assert [e["player_id"] for e in board["entries"]] == [ann.player_id]
 
 
+@pytest.mark.default_transport         # the operator's command, not the transport
 async def test_operator_mistakes_are_one_clear_line_and_a_non_zero_exit(server, tmp_path):
     db = ["--db", server.config.db]
     not_a_db = tmp_path / "notes.txt"
@@ -149,6 +151,7 @@ async def test_operator_mistakes_are_one_clear_line_and_a_non_zero_exit(server, 
     assert not (tmp_path / "missing.db").exists()            # a typo made no database
 
 
+@pytest.mark.default_transport         # store rules through the operator's command
 async def test_the_admin_command_acts_on_the_servers_redis(make_server, redis_server, tmp_path):
     server = await make_server(redis_url=redis_server.url, texts=write_texts(tmp_path))
     url = f"ws://127.0.0.1:{server.port}/ws"

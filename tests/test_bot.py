@@ -84,7 +84,7 @@ def test_keys_are_batched_every_100_ms_in_order():
 
 
 async def test_two_bots_race_each_other_to_the_finish_twice(make_server, tmp_path):
-    server = await make_server(texts=write_texts(tmp_path))
+    server = await make_server(texts=write_texts(tmp_path), countdown_s=0)
     url = f"ws://127.0.0.1:{server.port}/ws"
     lines = []
     bot1, bot2 = await asyncio.wait_for(
@@ -108,7 +108,7 @@ async def bot_command(*args):
 
 async def test_the_bot_command_races_while_a_spectator_bot_watches(make_server, tmp_path,
                                                                    connect):
-    server = await make_server(texts=write_texts(tmp_path), lobby_wait_s=600)
+    server = await make_server(texts=write_texts(tmp_path), lobby_wait_s=600, countdown_s=0)
     url = f"ws://127.0.0.1:{server.port}/ws"
     ann = await connect("Ann", target=server)
     room_id = (await ann.request({"type": "quick_race"}))["room"]["room_id"]
@@ -142,7 +142,7 @@ async def test_the_bot_command_fails_clearly_on_bad_flags_and_no_server():
 
 async def test_a_bot_joins_a_private_room_by_code_and_races_when_the_host_starts(
         make_server, tmp_path, connect):
-    server = await make_server(texts=write_texts(tmp_path))
+    server = await make_server(texts=write_texts(tmp_path), countdown_s=0)
     host = await connect("Host", target=server)
     code = (await host.request({"type": "create_room"}))["room"]["code"]
     bot = asyncio.create_task(run_bots(f"ws://127.0.0.1:{server.port}/ws", name="Robo",

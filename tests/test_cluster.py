@@ -153,7 +153,7 @@ async def test_a_dead_process_loses_its_rooms_and_its_players_can_race_elsewhere
     a = await make_server(redis_url=redis_server.url, db=db, lobby_wait_s=30)
     proc, port = await _start_process("--redis-url", redis_server.url, "--db", db,
                                       "--countdown-s", "1", "--lobby-wait-s", "30",
-                                      "--transport", transport)
+                                      "--practice-countdown-s", "0", "--transport", transport)
     try:
         b = type("Target", (), {"port": port})
         bob = await connect("Bob", "msgpack", target=b)

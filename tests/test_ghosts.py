@@ -12,6 +12,10 @@ from tests.typist import practise, type_passage
 SHORT = "Ghosts type what was typed, when it was typed."
 
 
+# Ghosts are game rules (a saved key log raced again): the default transport is enough.
+pytestmark = pytest.mark.default_transport
+
+
 async def setup(make_server, connect):
     server = await make_server(practice_countdown_s=0, max_wpm=10000)
     ann = await connect("Ann", target=server)

@@ -69,10 +69,10 @@ async def test_a_dead_peer_is_detected_by_keepalive_and_its_seat_is_held(
 
 
 async def test_a_live_client_that_answers_pings_stays_connected(make_server, connect):
-    server = await make_server(ping_interval_s=0.05, ping_timeout_s=0.3)
+    server = await make_server(ping_interval_s=0.05, ping_timeout_s=0.3, practice_countdown_s=1)
     ann = await connect("Ann", target=server)
     await ann.request({"type": "practice"})
-    # A practice countdown lasts 3 s: dozens of pings go by before it races.
+    # A practice countdown of 1 s: twenty pings, three ping timeouts, go by before it races.
     await ann.expect("room", where=lambda m: m["room"]["state"] == "racing")
     assert ann.player_id in server.conns
     assert (await ann.request({"type": "ping"}))["type"] == "pong"

@@ -14,6 +14,10 @@ from tests.redis_fixture import redis_server  # noqa: F401
 from tests.typist import practise
 
 
+# Which players the store keeps is a store rule: the default transport is enough.
+pytestmark = pytest.mark.default_transport
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 async def backend(request, tmp_path):
     """(server overrides, count_players()) for one store."""

@@ -15,6 +15,10 @@ from protocol.messages import SCHEMAS, ProtocolError, clean_name, parse, parse_s
 from protocol.typing_model import BACKSPACE, MAX_WRONG, TypingState
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Properties over whole nested messages (up to 20 leaves of any kind; an example takes
+# ~20 ms to draw): 100 examples, Hypothesis's own default, still try a hundred different
+# structures a run, each with values of every kind.
+NESTED = settings(FAST, max_examples=100)
 
 # Values both codecs carry unchanged: JSON-safe scalars (finite floats, 64-bit ints).
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**64 - 1),
@@ -25,7 +29,7 @@ values = st.recursive(scalars, lambda inner: st.one_of(
 messages = st.dictionaries(st.text(max_size=12), values, max_size=8)
 
 
-@FAST
+@NESTED
 @given(messages)
 def test_every_message_survives_a_round_trip_through_both_codecs(message):
     assert JSON.decode(JSON.encode(message)) == message
@@ -54,7 +58,7 @@ def test_garbage_text_only_ever_raises_decode_error(frame):
             pass
 
 
-@FAST
+@NESTED
 @given(messages, st.data())
 def test_mutated_msgpack_frames_only_ever_raise_decode_error(message, data):
     frame = bytearray(MSGPACK.encode(message))
@@ -93,7 +97,7 @@ requests = st.fixed_dictionaries(
     lambda extra: {**extra, **base}))
 
 
-@FAST
+@NESTED
 @given(requests)
 def test_parse_only_ever_raises_protocol_error(message):
     try:
@@ -107,7 +111,7 @@ def test_parse_only_ever_raises_protocol_error(message):
         assert name in request.args or not required
 
 
-@FAST
+@NESTED
 @given(st.dictionaries(st.one_of(st.sampled_from(["max_players", "countdown_s", "text_id"]),
                                  st.text(max_size=5)), values, max_size=4))
 def test_parse_settings_only_ever_raises_protocol_error(settings_map):

@@ -16,6 +16,7 @@ from tests.typist import practise, type_passage
 OWN = "Two servers, one Redis, and every result shared between them."
 
 
+@pytest.mark.default_transport         # a store rule: the default transport is enough
 async def test_a_result_saved_through_one_server_is_seen_through_another(
         make_server, connect, redis_server):
     # No --secret: the first server to start generates one and keeps it in Redis,
@@ -60,6 +61,7 @@ async def test_a_result_saved_through_one_server_is_seen_through_another(
     assert "".join(keys for _, keys in saved["log"]) == OWN
 
 
+@pytest.mark.default_transport         # a store rule: the default transport is enough
 async def test_a_race_ending_while_redis_restarts_is_saved_once_it_is_back(
         make_server, connect):
     require_redis_server()

@@ -37,6 +37,7 @@ async def report(client: Client, text_id: int, reason: str = "spam") -> dict:
     return await client.request({"type": "report_text", "text_id": text_id, "reason": reason})
 
 
+@pytest.mark.default_transport         # a store rule: the default transport is enough
 async def test_a_text_three_players_report_is_hidden_everywhere_and_results_stay(connect):
     ann, bob, cy, di = [await connect(name) for name in ("Ann", "Bob", "Cy", "Di")]
     text_id = await written_by(ann)
@@ -68,6 +69,7 @@ async def test_a_text_three_players_report_is_hidden_everywhere_and_results_stay
         "code"] == "text_invalid"
 
 
+@pytest.mark.default_transport         # a store rule: the default transport is enough
 async def test_the_threshold_is_a_flag_and_library_texts_are_never_hidden_by_reports(
         make_server, tmp_path):
     server = await make_server(texts=write_texts(tmp_path), report_threshold=1,
@@ -85,6 +87,7 @@ async def test_the_threshold_is_a_flag_and_library_texts_are_never_hidden_by_rep
     await ann.close()
 
 
+@pytest.mark.default_transport         # a store rule: the default transport is enough
 async def test_races_never_draw_a_hidden_text(server, connect):
     """The operator hid a library text from another process: within the refresh, no
     practice or quick race draws it; with every race text hidden, a clear error."""

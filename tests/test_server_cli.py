@@ -87,7 +87,8 @@ def test_flags_win_over_environment_which_wins_over_defaults():
 async def test_the_server_runs_from_the_command_line_with_its_own_texts(tmp_path, transport):
     texts = write_texts(tmp_path, "# Only\nOnly this passage is raced here.\n")
     proc = await run_server("--port", "0", "--db", str(tmp_path / "cli.db"),
-                            "--texts", texts, "--countdown-s", "0", "--log-level", "warning",
+                            "--texts", texts, "--countdown-s", "0", "--practice-countdown-s", "0",
+                            "--log-level", "warning",
                             env={**os.environ, "TYPERACE_TRANSPORT": transport})
     try:
         line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()

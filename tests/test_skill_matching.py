@@ -15,6 +15,9 @@ from server.net.clock import Clock
 from tests.redis_fixture import redis_server  # noqa: F401
 from tests.typist import type_passage
 
+# Ratings and matchmaking are game rules: the default transport is enough.
+pytestmark = pytest.mark.default_transport
+
 PASSAGE = "Type this line fast."          # 20 characters: 6 s at 40 WPM
 WIDEN_S = 5
 

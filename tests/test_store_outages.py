@@ -87,6 +87,7 @@ async def a_text_then_a_full_disk(server) -> tuple:
     return ann, text_id
 
 
+@pytest.mark.default_transport         # a store rule: the default transport is enough
 async def test_a_full_disk_says_unavailable_and_results_wait_for_space(on_small_disk):
     server = await on_small_disk()
     ann, text_id = await a_text_then_a_full_disk(server)
@@ -134,6 +135,7 @@ async def test_a_result_unsaved_at_exit_is_named_and_the_exit_status_says_so(on_
     assert done["unsaved_races"] == 1
 
 
+@pytest.mark.default_transport         # a store rule: the default transport is enough
 async def test_a_lock_held_by_another_process_says_unavailable(spawn, tmp_path):
     server = await spawn()
     other = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
@@ -152,6 +154,7 @@ async def test_a_lock_held_by_another_process_says_unavailable(spawn, tmp_path):
     assert "Traceback" not in server.log_path.read_text()
 
 
+@pytest.mark.default_transport         # a store rule: the default transport is enough
 async def test_reads_are_not_held_behind_a_save_waiting_for_a_lock(
         make_server, connect, tmp_path, caplog):
     """Paging the library while a race's save waits for the write lock: the page comes

@@ -71,7 +71,8 @@ class Terminal:
 async def short_server(make_server, tmp_path):
     texts = tmp_path / "texts.txt"
     texts.write_text(f"# Foxes\n{PASSAGE}\n", encoding="utf-8")
-    return await make_server(texts=str(texts), countdown_s=1, lobby_wait_s=60)
+    return await make_server(texts=str(texts), countdown_s=1, practice_countdown_s=1,
+                             lobby_wait_s=60)
 
 
 @pytest.fixture

@@ -23,10 +23,8 @@ import pytest
 playwright_api = pytest.importorskip("playwright.async_api")
 from playwright.async_api import expect  # noqa: E402
 
-CHROMIUM = os.environ.get("TYPERACE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+from tests.chromium import CHROMIUM, browser_server  # noqa: E402
+
 DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSAGE = "The quick brown fox jumps over the lazy dog."
 WAIT_MS = 20_000        # generous: the box is shared and noisy
@@ -50,13 +48,14 @@ def save_screenshot(png: bytes, tmp_path: Path, name: str) -> None:
 
 @pytest.fixture
 async def web(make_server, tmp_path):
-    """A server with one short passage and a 1 s countdown; quick races wait for a second
-    player (a lone player would only start after lobby_wait_s). Test typists are faster
-    than people, so the too-fast flag is out of the way (results count for boards)."""
+    """A server with one short passage and a 1 s countdown, for practice too; quick races
+    wait for a second player (a lone player would only start after lobby_wait_s). Test
+    typists are faster than people, so the too-fast flag is out of the way (results
+    count for boards)."""
     texts = tmp_path / "texts.txt"
     texts.write_text(f"# Foxes\n{PASSAGE}\n", encoding="utf-8")
-    return await make_server(texts=str(texts), countdown_s=1, lobby_wait_s=60,
-                             max_wpm=10_000)
+    return await make_server(texts=str(texts), countdown_s=1, practice_countdown_s=1,
+                             lobby_wait_s=60, max_wpm=10_000)
 
 
 class Browser:
@@ -93,10 +92,10 @@ async def say_hello(page, name: str) -> None:
 
 @asynccontextmanager
 async def chromium_pages(server):
-    """Chromium on `server`'s page; at the end, no JavaScript error may have happened."""
+    """Chromium (this process's, tests/chromium.py) on `server`'s page, in contexts of
+    this test's own; at the end, no JavaScript error may have happened."""
     async with playwright_api.async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                            headless=True)
+        chromium = await pw.chromium.connect(browser_server())
         pages = Browser(chromium, f"http://127.0.0.1:{server.port}")
         try:
             yield pages
