@@ -4,6 +4,7 @@ racing ghosts from it, a player's page, and saved races played back."""
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -16,6 +17,13 @@ playwright_api = pytest.importorskip("playwright.async_api")
 from playwright.async_api import expect  # noqa: E402
 
 BOB_TEXT = "Records are made to be broken, ghosts to be raced."
+
+
+def to_fixed_1(x: float) -> str:
+    """What the page shows for a number: JavaScript's x.toFixed(1), which rounds the
+    exact binary value half up (920.25 -> "920.3"), where Python's format rounds half
+    to even ("920.2")."""
+    return str(Decimal(x).quantize(Decimal("0.1"), ROUND_HALF_UP))
 
 
 async def bob_sets_a_record(connect, web):
@@ -45,7 +53,7 @@ async def test_a_text_page_opened_from_its_link_races_the_record_and_then_your_b
     await expect(facts.locator('dd[data-fact="chars"]')).to_have_text(str(len(BOB_TEXT)))
     await expect(facts.locator('dd[data-fact="completions"]')).to_have_text("1")
     wpm = record["ranking"][0]["wpm"]
-    await expect(facts.locator('dd[data-fact="avg_wpm"]')).to_have_text(f"{wpm:.1f}")
+    await expect(facts.locator('dd[data-fact="avg_wpm"]')).to_have_text(to_fixed_1(wpm))
     await expect(page.locator("#text-top-table tbody tr")).to_have_count(1)
     await expect(page.locator("#text-top-table tbody tr a.player-link")).to_have_text("Bob")
     await expect(page.locator("#text-best")).to_have_text("You have not finished this text yet.")
