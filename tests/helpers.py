@@ -12,6 +12,12 @@ import pytest
 SHORT_TEXTS = "# One\nShort and sweet wins races.\n\n# Two\nTiny words win the day."
 
 
+async def holds(check):
+    """The value of a plain or async check (what the polling helpers wait on)."""
+    value = check()
+    return await value if asyncio.iscoroutine(value) else value
+
+
 def write_texts(tmp_path, content: str = SHORT_TEXTS) -> str:
     path = tmp_path / "passages.txt"
     path.write_text(content, encoding="utf-8")

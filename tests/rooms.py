@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+from tests.helpers import holds
+
 SHORT_TEXTS = """# Cat
 the cat sat on the warm mat
 
@@ -58,10 +60,7 @@ async def eventually(check, timeout: float = 10.0, what: str = "condition"):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
+        if value := await holds(check):
             return value
         if loop.time() > deadline:
             raise TimeoutError(f"{what} not reached within {timeout}s")

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.helpers import holds
+
 
 def tick_ms(server) -> int:
     return round(server.config.tick_interval * 1000)
@@ -64,10 +66,7 @@ async def step_until(server, check, within_ms: int, what: str = "condition"):
     `check()` (plain or async) holds; fail if `within_ms` of server time pass first."""
     deadline = server.clock.now_ms() + within_ms
     while True:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
+        if value := await holds(check):
             return value
         if server.clock.now_ms() >= deadline:
             raise AssertionError(f"{what} not reached within {within_ms} ms of server time")
