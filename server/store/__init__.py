@@ -12,6 +12,7 @@ from server.core.texts import Text
 
 
 HISTORY = 50        # clean results in `player_stats` history
+RECENT = 10         # results in `recent`; the rating averages the last RECENT clean ones
 
 
 class StoreError(Exception):

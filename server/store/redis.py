@@ -23,14 +23,12 @@ import msgpack
 
 from server.store.redis_adapter import Redis, decoded
 from server.core.results import Result
-from server.store import HISTORY, RaceRecord, Store, StoreUnusable, TextExists
+from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, TextExists
 from server.store.redis_scripts import (ADD_TEXTS, LEADERBOARD, LIST_TEXTS, PERSONAL_BEST,
                                         PLAYER_STATS, RATING, RENAME_PLAYER, SAVE_RACE,
                                         SET_META_ONCE)
 from server.store.redis_trust import RedisTrust
 from server.core.texts import Text
-
-RECENT = 10
 
 
 def _hash(flat: list) -> dict[str, bytes]:

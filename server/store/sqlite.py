@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 import msgpack
 
 from server.core.results import Result
-from server.store import HISTORY, RaceRecord, Store, StoreUnusable, TextExists
+from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, TextExists
 from server.store import sqlite_open
-from server.store.sqlite_results import (RECENT, keep_player, read_best, read_board,
+from server.store.sqlite_results import (keep_player, read_best, read_board,
                                          read_rating, rollback, write_race)
 from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_trust import SqliteTrust

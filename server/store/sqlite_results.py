@@ -9,10 +9,8 @@ from __future__ import annotations
 import msgpack
 
 from server.core.results import Result
-from server.store import RaceRecord
+from server.store import RECENT, RaceRecord
 from server.store.sqlite_schema import OVERALL
-
-RECENT = 10     # results in a player's `recent`, and in the rating's average
 
 
 def rollback(db) -> None:
