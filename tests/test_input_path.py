@@ -71,6 +71,31 @@ async def test_bad_or_misplaced_inputs_still_get_their_errors(connect, codec):
     assert (await watcher.expect("error"))["code"] == "not_a_player"
 
 
+async def test_inputs_read_without_decoding_match_the_full_decoder(connect):
+    """A plain input's keys are read straight from its bytes (protocol/codec.py
+    plain_input); frames that only look like one must fare as the decoder says."""
+    host, guest, _ = await _private_race(connect)
+    await host.send({"type": "start"})
+    body = (await guest.expect("countdown"))["text"]["body"]
+    plain = msgpack.packb({"type": "input", "keys": body[0]})
+    near_misses = [
+        plain[:-1],                                    # cut short: not MessagePack
+        plain + b"\x01",                               # a value after the map
+        plain[:-2] + b"\xa1\xff",                      # keys that are not UTF-8
+    ]
+    for frame in near_misses:
+        await guest.send_raw(frame)
+        assert (await guest.expect("error"))["code"] == "bad_message"
+    # The same input in other encodings is applied like the plain one.
+    await guest.send_raw(plain)
+    await guest.send_raw(msgpack.packb({"keys": body[1], "type": "input"}))
+    await guest.send_raw(b"\x82\xa4type\xa5input\xa4keys\xd9\x01" + body[2].encode())
+    tick = await host.expect("tick", where=lambda m: any(
+        row[0] == 1 and row[1] == 3 for row in m["p"]))
+    assert tick["type"] == "tick"
+    assert not [m for m in host.seen if m["type"] == "error"]
+
+
 def _masked(message: dict) -> bytes:
     return Frame(Opcode.BINARY, msgpack.packb(message)).serialize(mask=True)
 

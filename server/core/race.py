@@ -64,7 +64,9 @@ class Racer:
         return race_ms
 
     def wpm(self, race_ms: int) -> float:
-        return scoring.wpm(self.typing.pos, self.stop_ms(race_ms))
+        # (Every tick asks this of every racer, most of them still racing.)
+        return scoring.wpm(self.typing.pos,
+                           race_ms if self.status == "racing" else self.stop_ms(race_ms))
 
     def accuracy(self) -> float:
         return scoring.accuracy(self.typing.correct_keystrokes, self.typing.keystrokes)
@@ -95,6 +97,7 @@ class Race:
                        for slot, pid, name in racers}
         self.finished_count = 0
         self.changed = True              # a tick is due
+        self.roster_changed = True       # who races or is connected: are all done now?
         self.final_race_ms = 0           # race_ms when the race ended
         self.ghosts: list[Ghost] = []
         self._ghost_due: int | None = None   # race_ms of the next ghost input, if any
@@ -109,7 +112,7 @@ class Race:
     def add_racer(self, slot: int, player_id: str, name: str) -> None:
         """A late joiner during the countdown."""
         self.racers[slot] = Racer(slot, player_id, name, TypingState(self.text.body))
-        self.changed = True
+        self.changed = self.roster_changed = True
 
     def add_ghost(self, slot: int, player_id: str, name: str, log: KeyLog) -> None:
         """A ghost racer that types `log` (a saved result on this text) again."""
@@ -120,7 +123,7 @@ class Race:
         if ghost.playback.next_ms is not None and (
                 self._ghost_due is None or ghost.playback.next_ms < self._ghost_due):
             self._ghost_due = ghost.playback.next_ms
-        self.changed = True
+        self.changed = self.roster_changed = True
 
     def advance(self, now_ms: int) -> list[dict]:
         """Move on with time: start racing at start_ms; ghosts type what is due; end at
@@ -132,8 +135,11 @@ class Race:
             return []
         race_ms = self.race_ms(now_ms)
         events = self._play_ghosts(race_ms)
-        if race_ms >= self.limit_ms or self._all_done():
+        # Only a change of who races or is connected can make everyone done (every
+        # such change sets roster_changed and advances), so only then is it asked.
+        if race_ms >= self.limit_ms or (self.roster_changed and self._all_done()):
             events.extend(self._end(now_ms))
+        self.roster_changed = False
         return events
 
     def ghosts_due(self, now_ms: int) -> bool:
@@ -161,6 +167,7 @@ class Race:
                 continue
             if playback.next_ms is None:
                 ghost.status = "dnf"     # its log ends short of the end: it types no more
+                self.roster_changed = True
             elif due is None or playback.next_ms < due:
                 due = playback.next_ms
         self._ghost_due = due
@@ -190,7 +197,7 @@ class Race:
         if racer.status != "racing":
             raise RaceError("not_racing", f"can't type: you have {racer.status}")
         keys = as_typed(keys)           # logged as applied: a replay feeds the same keys
-        race_ms = self.race_ms(now_ms)
+        race_ms = now_ms - self.start_ms     # racing: now_ms >= start_ms
         if self._ghost_due is not None:
             # A ghost input due before this one goes first: finish order is time order.
             events.extend(self._play_ghosts(race_ms))
@@ -207,6 +214,7 @@ class Race:
 
     def _finish(self, racer: Racer, race_ms: int) -> dict:
         self.finished_count += 1
+        self.roster_changed = True
         racer.status, racer.finish_ms, racer.place = "finished", race_ms, self.finished_count
         return {"type": "finish", "slot": racer.slot, "place": racer.place,
                 "wpm": round(racer.wpm(race_ms), 2), "accuracy": round(racer.accuracy(), 4),
@@ -218,7 +226,7 @@ class Race:
             return []
         racer.connected = connected
         racer.gone_ms = None if connected else self.race_ms(now_ms)
-        self.changed = True
+        self.changed = self.roster_changed = True
         return self.advance(now_ms)
 
     def leave(self, slot: int, now_ms: int) -> list[dict]:
@@ -232,7 +240,7 @@ class Race:
             racer.status, racer.connected = "left", False
             if racer.gone_ms is None:
                 racer.gone_ms = self.race_ms(now_ms)
-        self.changed = True
+        self.changed = self.roster_changed = True
         if not any(r.status != "left" for r in self.racers.values() if not r.ghost):
             return self._end(now_ms)     # nobody is left to race (a ghost races nobody)
         return self.advance(now_ms)

@@ -19,7 +19,7 @@ class Racing(LobbyState):
             raise ProtocolError("not_in_room", "you are not in a room")
         if room.race is None:
             raise ProtocolError("not_racing", "can't type: the room is waiting")
-        seat = room.seat_of(player_id)
+        seat = room.by_player[player_id]
         try:
             events = room.race.input(seat.slot, keys, now_ms)
         except ProtocolError:
@@ -61,12 +61,13 @@ class Racing(LobbyState):
     def advance(self, now_ms: int) -> None:
         """All timers of all rooms: countdowns, time limits, grace periods, idle rooms."""
         cfg = self.config
+        grace_ms = cfg.reconnect_grace_s * 1000
         for room in list(self.rooms.values()):
-            for seat in list(room.seats.values()):
-                if (not seat.connected and
-                        now_ms - seat.disconnected_ms >= cfg.reconnect_grace_s * 1000):
-                    self.leave(seat.player_id, now_ms)
-            if room.room_id not in self.rooms:
+            gone = [seat.player_id for seat in room.seats.values()
+                    if not seat.connected and now_ms - seat.disconnected_ms >= grace_ms]
+            for player_id in gone:
+                self.leave(player_id, now_ms)
+            if gone and room.room_id not in self.rooms:
                 continue
             if room.race is None and room.public and room.seats and not self.draining:
                 lone_since = min(s.seated_ms for s in room.seats.values())

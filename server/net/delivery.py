@@ -78,20 +78,18 @@ class Delivery:
 
     def publish(self, room: Room, audience: str, message: dict) -> None:
         """Encode once per codec in use, hand the same bytes to every member."""
-        by_codec: dict = {}
-        conns = self.conns
-        for player_id in _audience(room, audience):
-            conn = conns.get(player_id)
-            if conn is not None:
-                by_codec.setdefault(conn.codec, []).append(conn)
-        for codec, members in by_codec.items():
-            self.deliver(members, codec, codec.encode(message))
+        members = [conn for conn in map(self.conns.get, _audience(room, audience))
+                   if conn is not None]
+        codecs = {conn.codec for conn in members}      # nearly always one
+        for codec in codecs:
+            self.deliver(members if len(codecs) == 1 else
+                         [conn for conn in members if conn.codec is codec],
+                         codec, codec.encode(message))
 
 
 def _audience(room: Room, audience: str) -> list[str]:
-    ids: list[str] = []
-    if audience in (ALL, PLAYERS):
-        ids.extend(s.player_id for s in room.seats.values() if s.connected)
-    if audience in (ALL, SPECTATORS):
+    ids = ([s.player_id for s in room.seats.values() if s.connected]
+           if audience != SPECTATORS else [])
+    if audience != PLAYERS and room.spectators:
         ids.extend(room.spectators)
     return ids

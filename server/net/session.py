@@ -139,6 +139,11 @@ class Sessions:
         """Decode a message and handle it if that needs no await (a bad frame, a plain
         input); otherwise return it, to be dispatched."""
         app = self.app
+        if conn.player_id is not None:
+            keys = conn.codec.plain_input(payload)
+            if keys is not None:
+                self.typed(conn, None, keys)
+                return None
         try:
             message = conn.codec.decode(payload)
         except DecodeError as exc:
@@ -186,15 +191,16 @@ class Sessions:
 
     # ---- typing ---------------------------------------------------------------
 
-    def typed(self, conn, message: dict, keys: str, rid: int | None = None) -> None:
+    def typed(self, conn, message: dict | None, keys: str, rid: int | None = None) -> None:
         """THE way an input is applied, however it arrived: counted, passed on to the
         process owning the player's room (a local player whose room is elsewhere), or
-        applied here and timed; no Request, dispatch or coroutine."""
+        applied here and timed; no Request, dispatch or coroutine. `message` is the
+        input as decoded, or None when only its keys were read (a plain input)."""
         app = self.app
         metrics = app.metrics
-        metrics.messages_in["input"].inc()
+        metrics.messages_in["input"].value += 1      # a Tally: the hot path's counters are ints
         if conn.edge is None and app.cluster.forwards(conn):
-            app.cluster.forward(conn, message)
+            app.cluster.forward(conn, message or {"type": "input", "keys": keys})
             return
         started = time.perf_counter()
         try:
