@@ -1,6 +1,7 @@
 """The game's own CPU per racer-second, without sockets: what the server adds to a floor.
 
     .venv/bin/python -m bench.hotpath [--racers 2000] [--seconds 20]
+    .venv/bin/python -m bench.hotpath --instructions     # needs valgrind (Debian package)
 
 `python -m bench run` measures the whole server against a floor, and on a shared
 2-core machine both move with the load. This drives the real TyperaceServer (sessions,
@@ -13,6 +14,12 @@ workload (rooms of 5, ~80 WPM, one input per racer about 6.5 times a second as t
 load generator sends them, 10 Hz ticks, msgpack): µs of CPU (time.process_time) per
 input, per room tick, and per racer-second: the part of `server CPU µs/racer·s` that is
 ours rather than the WebSocket library's or the kernel's.
+
+CPU time on a shared machine moves by ±20 % from run to run, too much to see a change
+of a few percent. `--instructions` counts instructions instead (valgrind's cachegrind,
+~50 times slower, the same count every run): the whole run at --seconds 2 and at 6
+(500 racers), the difference over 4 simulated seconds, per racer·s. An A/B of two
+commits is then exact to about 1 %.
 """
 
 from __future__ import annotations
@@ -21,6 +28,10 @@ import argparse
 import asyncio
 import os
 import random
+import re
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -184,7 +195,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=int, default=20, help="simulated seconds measured")
     parser.add_argument("--repeat", type=int, default=3, help="runs (the median is printed)")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per racer·s under valgrind instead")
     args = parser.parse_args(argv)
+    if args.instructions:
+        return count_instructions()
     runs = [asyncio.run(measure(args.racers, args.seconds, args.seed + i))
             for i in range(args.repeat)]
     for run in runs:
@@ -195,6 +210,25 @@ def main(argv=None) -> int:
           f"({median['inputs_us_per_racer_s']} inputs + {median['ticks_us_per_racer_s']} ticks);"
           f" {median['us_per_input']} µs per input, {median['us_per_room_tick']} µs per room"
           f" tick (5 frames written)")
+    return 0
+
+
+def count_instructions(racers: int = 500, short: int = 2, long: int = 6) -> int:
+    if shutil.which("valgrind") is None:
+        print("bench.hotpath: --instructions needs valgrind (apt-get install valgrind)")
+        return 2
+
+    def run(seconds: int) -> int:
+        done = subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+             sys.executable, "-m", "bench.hotpath", "--racers", str(racers),
+             "--seconds", str(seconds), "--repeat", "1"],
+            capture_output=True, text=True, check=True)
+        return int(re.search(r"I\s+refs:\s+([\d,]+)", done.stderr).group(1).replace(",", ""))
+
+    extra = run(long) - run(short)
+    print(f"{extra // (racers * (long - short)):,} instructions per racer·s of the game's "
+          f"Python ({racers} racers, {long} minus {short} simulated seconds)")
     return 0
 
 
