@@ -201,13 +201,14 @@ class Race:
         if self._ghost_due is not None:
             # A ghost input due before this one goes first: finish order is time order.
             events.extend(self._play_ghosts(race_ms))
-        before = (racer.typing.pos, len(racer.typing.wrong))
-        applied = racer.typing.feed(keys)
+        typing = racer.typing
+        before = (typing.pos, len(typing.wrong))
+        applied = typing.feed(keys)
         if applied:
             racer.keylog.append(race_ms, keys[:applied])
-        if (racer.typing.pos, len(racer.typing.wrong)) != before:
+        if (typing.pos, len(typing.wrong)) != before:
             self.changed = True
-        if racer.typing.finished:
+        if typing.finished:
             events.append(self._finish(racer, race_ms))
             events.extend(self.advance(now_ms))
         return events
