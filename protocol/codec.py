@@ -20,15 +20,15 @@ class JsonCodec:
     subprotocol = "typerace.v1.json"
     binary = False
 
-    def plain_input(self, frame) -> None:
-        """(Only the binary codec reads inputs without decoding: see MsgpackCodec.)"""
-        return None
-
     def __init__(self) -> None:
         self._encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
     def encode(self, message: dict) -> str:
         return self._encoder.encode(message)
+
+    def plain_input(self, frame) -> None:
+        """(Only the binary codec reads inputs without decoding: see MsgpackCodec.)"""
+        return None
 
     def decode(self, frame: str | bytes) -> dict:
         if isinstance(frame, bytes):

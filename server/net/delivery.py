@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from server.core.lobby import ALL, PLAYERS, SPECTATORS
+from server.core.lobby import PLAYERS, SPECTATORS
 from server.core.room import Room
 from server.net.conn import Conn
 from server.net.logs import event
