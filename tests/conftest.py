@@ -46,6 +46,19 @@ def pytest_configure(config):
         "(every other test in this process hashes at a cheap one, cheap_password_hashes)")
 
 
+# The longest tests (seconds each, however loaded the machine) start first: pytest-xdist
+# hands each worker a run of tests in this order and the idle ones take over the rest,
+# so these never start last and leave the other workers waiting for them.
+LONGEST_FIRST = ("tests/test_fuzz.py", "tests/test_web_")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        return next((n for n, prefix in enumerate(LONGEST_FIRST)
+                     if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+    items.sort(key=rank)             # a stable sort: each group keeps its own order
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashes(request, monkeypatch):
     """Passwords hashed in the test process cost N = 2**10, not the server's 2**15: a
