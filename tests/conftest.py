@@ -16,6 +16,7 @@ from client_demo.client import Client
 from server.net.app import TyperaceServer
 from server.config import load_config
 from server.net.clock import ManualClock
+from server.core import passwords
 
 TRANSPORT_LOOPS = {"websockets": asyncio.new_event_loop}
 try:
@@ -40,6 +41,33 @@ def pytest_configure(config):
         "markers", "default_transport: a test of game or store rules that only happens to "
         "start a server runs on the default transport alone (each use says why); tests of "
         "frames, limits, closes, keepalive, shutdown, reconnection, origins or HTTP never do")
+    config.addinivalue_line(
+        "markers", "password_cost: hashes passwords at the server's real scrypt cost "
+        "(every other test in this process hashes at a cheap one, cheap_password_hashes)")
+
+
+# The longest tests (seconds each, however loaded the machine) start first: pytest-xdist
+# hands each worker a run of tests in this order and the idle ones take over the rest,
+# so these never start last and leave the other workers waiting for them.
+LONGEST_FIRST = ("tests/test_fuzz.py", "tests/test_web_")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        return next((n for n, prefix in enumerate(LONGEST_FIRST)
+                     if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+    items.sort(key=rank)             # a stable sort: each group keeps its own order
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(request, monkeypatch):
+    """Passwords hashed in the test process cost N = 2**10, not the server's 2**15: a
+    real hash is 0.1 s of a core and 32 MiB, and the suite made about 150 of them (the
+    fuzz test alone 53), some 15 CPU-s. Only tests of the cost itself (marked
+    `password_cost`) and servers in processes of their own hash at the real cost. A
+    stored hash names its cost, so everything else works the same either way."""
+    if request.node.get_closest_marker("password_cost") is None:
+        monkeypatch.setattr(passwords, "LOG2_N", 10)
 
 
 @pytest.fixture

@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import hashlib
 
+import pytest
+
 from server.core.accounts import FailedLogins, name_key
 from server.core.passwords import decoy, hash_password, password_matches
 
 SALT = bytes(range(16))
 
 
+@pytest.mark.password_cost
 def test_a_hash_matches_its_password_only_and_is_salted():
     stored = hash_password("correct horse", SALT)
     assert stored.startswith("scrypt$15$8$1$")

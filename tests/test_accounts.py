@@ -173,6 +173,7 @@ async def test_the_accounts_older_connection_is_replaced_by_a_login(connect):
     assert ann.ws.close_code == 4000
 
 
+@pytest.mark.password_cost
 async def test_the_password_is_stored_only_as_a_salted_scrypt_hash(connect, server):
     await register(await connect("Ann"), "Ann", "same password!")
     await register(await connect("Bob"), "Bob", "same password!")

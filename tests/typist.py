@@ -11,9 +11,14 @@ import asyncio
 from tests.stepping import step, until_start
 
 
-async def type_passage(client, body: str, chunk: int = 4, pause_s: float = 0.02,
+async def type_passage(client, body: str, chunk: int = 8, pause_s: float = 0.04,
                        server=None) -> None:
-    """Send `body` in `chunk`-character inputs, `pause_s` apart (pacing, not waiting)."""
+    """Send `body` in `chunk`-character inputs, `pause_s` apart (pacing, not waiting).
+
+    The default pace, 200 characters a second, is 25 inputs a second: within the
+    server's default --msg-rate (30). Four characters every 20 ms (50 inputs a second)
+    emptied its burst of 60 on the longest starter text (651 characters), whose last
+    inputs were refused as rate_limited and whose race then never finished."""
     pause_ms = round(pause_s * 1000)
     for i in range(0, len(body), chunk):
         if server is not None and pause_ms:
