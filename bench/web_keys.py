@@ -1,6 +1,6 @@
 """How long the web page takes to handle one key on the longest passage, in Chromium.
 
-    .venv/bin/python -m bench.web_keys [--chromium /usr/bin/chromium] [--chars 10000]
+    .venv/bin/python -m bench.web_keys [--chromium /usr/bin/chromium-headless-shell] [--chars 10000]
 
 Starts the real server (port 0, a temporary database), submits a passage of --chars
 characters in 12 paragraphs, opens the page in headless Chromium (Playwright), practises
@@ -176,7 +176,7 @@ async def main(chromium_path: str, chars: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromium", default="/usr/bin/chromium-headless-shell")  # what scripts/test installs
     parser.add_argument("--chars", type=int, default=BODY_MAX)
     args = parser.parse_args()
     asyncio.run(main(args.chromium, args.chars))
