@@ -1,0 +1,15 @@
+# Typed declarations for session.py, read by bench/typed_cython.py only (never built into the server).
+import cython
+from server.core.ratelimit cimport TokenBucket
+from server.net.conn cimport Conn
+
+cdef class Sessions:
+    cdef public object app
+    cdef public set _requests
+
+    @cython.locals(bucket=TokenBucket)
+    cpdef bint admit(self, Conn conn) except -1
+    cpdef received(self, Conn conn, payload)
+    cpdef _handle_now(self, Conn conn, payload)
+    @cython.locals(started=double)
+    cpdef typed(self, conn, message, str keys, rid=*)
