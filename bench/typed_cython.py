@@ -16,7 +16,8 @@ assigned to dynamically).
 
 The server is never built like this: this only measures. A kept copy runs the whole
 server too (`cd /tmp/typed/code && python -m bench run --targets server ...`). When a
-class's attributes change, its .pxd here must follow, or the compile stops and says where.
+class's attributes change, its .pxd here must follow, or the build or the typed run fails
+(the error names the attribute).
 """
 
 from __future__ import annotations
