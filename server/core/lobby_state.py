@@ -137,6 +137,8 @@ class LobbyState:
         return room
 
     def _race_events(self, room: Room, events: list[dict]) -> None:
+        if not events and room.race.state == room.announced_state:
+            return      # a race that only moved on (most inputs): nothing to pass on
         self._broadcast(room, events)
         if room.race.state == FINISHED:
             # `finished` is announced with the results, once they are saved.

@@ -57,6 +57,8 @@ class Racer:
     def stop_ms(self, race_ms: int) -> int:
         """The race_ms its score is measured at: its finish, the moment it left (a
         racer who left stops typing then), or else `race_ms`."""
+        if self.status == "racing":      # most racers, at every tick: asked first
+            return race_ms
         if self.finish_ms is not None:
             return self.finish_ms
         if self.status == "left" and self.gone_ms is not None:
@@ -64,9 +66,7 @@ class Racer:
         return race_ms
 
     def wpm(self, race_ms: int) -> float:
-        # (Every tick asks this of every racer, most of them still racing.)
-        return scoring.wpm(self.typing.pos,
-                           race_ms if self.status == "racing" else self.stop_ms(race_ms))
+        return scoring.wpm(self.typing.pos, self.stop_ms(race_ms))
 
     def accuracy(self) -> float:
         return scoring.accuracy(self.typing.correct_keystrokes, self.typing.keystrokes)

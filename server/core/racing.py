@@ -20,16 +20,14 @@ class Racing(LobbyState):
         if room.race is None:
             raise ProtocolError("not_racing", "can't type: the room is waiting")
         seat = room.by_player[player_id]
-        race = room.race
         try:
-            events = race.input(seat.slot, keys, now_ms)
+            events = room.race.input(seat.slot, keys, now_ms)
         except ProtocolError:
             # The race may have just reached its time limit inside input(): its end
             # must still be saved and published, or the room would hang unfinished.
             self._race_events(room, [])
             raise
-        if events or race.state != room.announced_state:    # else nothing to pass on
-            self._race_events(room, events)
+        self._race_events(room, events)
 
     def racer_state(self, room: Room, slot: int) -> dict | None:
         """A returning racer's own state, so its client can restore the screen."""
