@@ -210,3 +210,18 @@ def test_grace_idle_and_join_limits_are_flags_wired_into_the_server(tmp_path):
     assert (server.lobby.config.reconnect_grace_s, server.lobby.config.idle_room_s) == (7, 9)
     assert (server.failed_joins.conn_burst, server.failed_joins.by_ip.burst) == (2, 4)
     assert load_config([], environ={}).reconnect_grace_s == 30
+
+
+def test_a_finished_race_goes_out_to_be_saved_once_however_late_inputs_come():
+    lobby = make_lobby()
+    room, _ = lobby.create_room("p0", "Ann", {"countdown_s": 0}, TEXT, 0)
+    lobby.join_room("p1", "Bob", room.code, 0)
+    lobby.start("p0", 0)
+    lobby.advance(0)
+    lobby.input("p0", TEXT.body, 100)
+    lobby.input("p1", TEXT.body, 200)
+    assert lobby.ended == [room]
+    lobby.ended = []                     # the shell took it and saves it (app.flush)
+    for player_id in ("p0", "p1", "p0"):
+        assert error_of(lobby.input, player_id, "x", 250) == "not_racing"
+    assert lobby.ended == []             # not handed out again while it is being saved

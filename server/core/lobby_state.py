@@ -100,7 +100,7 @@ class LobbyState:
         for seat in room.seats.values():
             if not seat.connected:           # a held seat races, but nobody waits for it
                 room.race.racers[seat.slot].connected = False
-        room.results_out = False
+        room.saving = room.results_out = False
         room.last_results = None
         self._broadcast(room, [room.race.countdown_message()])
         self._announce(room)
@@ -141,8 +141,10 @@ class LobbyState:
             return      # a race that only moved on (most inputs): nothing to pass on
         self._broadcast(room, events)
         if room.race.state == FINISHED:
-            # `finished` is announced with the results, once they are saved.
-            if room not in self.ended and not room.results_out:
+            # `finished` is announced with the results, once they are saved; the race
+            # goes out to be saved once, whatever comes after its end (late inputs).
+            if not room.saving:
+                room.saving = True
                 self.ended.append(room)
         elif room.state != room.announced_state:
             self._announce(room)

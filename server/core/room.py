@@ -56,6 +56,7 @@ class Room:
         self.phase = 0                       # which slice of the tick interval ticks it
         self.ticked = None                   # the race it last ticked (its first goes at once)
         self.race: Race | None = None
+        self.saving = False                  # the current race's end went out to be saved
         self.results_out = False             # results of the current race were published
         self.last_results: dict | None = None    # ... and what they said, for latecomers
         self.announced_state = WAITING       # the state the members were last told
