@@ -4,6 +4,8 @@
   nothing from the shell, the store or the cluster;
 - clients (client_demo) import protocol/, never server/;
 - store adapters import nothing from the shell or the cluster;
+- the cluster imports nothing from the shell (server/net): it reaches the app through
+  the hooks of its interface and the port server/net/app.py hands in;
 - the one-process server never imports asyncio-redis (only what --redis-url needs does);
 - no module of the server or the clients is over MAX_LINES lines (one job per module).
 """
@@ -59,6 +61,21 @@ def test_clients_take_the_shared_model_from_protocol_not_from_the_server():
 
 def test_store_adapters_import_nothing_from_the_shell_or_the_cluster():
     assert breaking("server/store", ("server.net", "server.cluster", "server.config")) == {}
+
+
+def test_the_cluster_imports_nothing_from_the_shell():
+    assert breaking("server/cluster", ("server.net",)) == {}
+
+
+def test_the_cluster_check_names_a_cluster_module_importing_the_shell(tmp_path, monkeypatch):
+    """The check itself can fail: a cluster module taking a handler from server/net."""
+    (tmp_path / "server" / "cluster").mkdir(parents=True)
+    (tmp_path / "server" / "cluster" / "ok.py").write_text("from server.cluster import x\n")
+    (tmp_path / "server" / "cluster" / "node.py").write_text(
+        "from server.net.handlers.identity import send_joined\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert breaking("server/cluster", ("server.net",)) == {
+        "server/cluster/node.py": ["server.net.handlers.identity"]}
 
 
 def test_the_walk_sees_a_forbidden_import(tmp_path):

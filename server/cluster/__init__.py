@@ -4,9 +4,24 @@ The app talks to "the cluster" through the interface below whether or not there 
 one: `SingleProcess` is the one-process implementation (every room is here, nothing is
 relayed or forwarded), `server.cluster.node.Cluster` the Redis one. So the app has no
 "is there a cluster?" branches, and a single process imports nothing of Redis.
+
+The cluster never imports the shell (server/net; tests/test_layers.py says so): the
+handlers call the hooks below at the points where the cluster has something to add,
+and what the cluster needs of the app beyond its state comes in through `AppPort`,
+handed in by server/net/app.py.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class AppPort:
+    """What the cluster may ask of the app's handlers (server/net/app.py hands it in)."""
+
+    resume_seat: Callable[[object, int], bool]   # (conn, now_ms): back to a held seat
 
 
 class SingleProcess:
@@ -30,6 +45,23 @@ class SingleProcess:
         """Handle a request that concerns the cluster (routing, matchmaking across
         processes); False lets the app handle it here."""
         return False
+
+    def matched(self, conn) -> str | None:
+        """A quick race is about to seat `conn`: the room a match across processes
+        claimed for it (None: any room here)."""
+        return None
+
+    async def quick_race_joined(self, conn, room, prefer: str | None) -> None:
+        """`conn` sits in the quick-race `room` (`prefer` as `matched` said): the room
+        must be open to the other processes before anyone hears of it."""
+
+    async def admitted(self, conn, returning: bool) -> None:
+        """A local connection said hello or logged in (its seat here, if any, already
+        resumed); a `returning` player may hold a seat on another process."""
+
+    async def other_races(self) -> list[dict]:
+        """The public races of the other processes, for `list_races`."""
+        return []
 
     async def room_created(self, room) -> None:
         """A private room's codes must resolve everywhere before its host sees them."""

@@ -23,7 +23,7 @@ import secrets
 
 from protocol.codec import codec_for
 from protocol.messages import plain_input
-from server.cluster import SingleProcess
+from server.cluster import AppPort, SingleProcess
 from server.cluster.bus import Bus
 from server.cluster.liveness import TTL_MS, Liveness
 from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Member,
@@ -32,7 +32,6 @@ from server.cluster.directory import Directory
 from server.cluster.registry import Registry
 from server.cluster.remote import RemoteConn
 from server.cluster.routing import EdgeRouting
-from server.net.handlers.identity import send_joined
 from server.store.redis_adapter import Redis, RedisError
 
 log = logging.getLogger("typerace.cluster")
@@ -43,13 +42,15 @@ class Cluster(EdgeRouting, SingleProcess):
     the owner's side (relaying frames, running remote players' requests) here, the
     edge's (which requests go where) in server/cluster/routing.py."""
 
-    def __init__(self, app, redis: Redis, bus: Bus, node: str | None = None):
+    def __init__(self, app, port: AppPort, redis: Redis, bus: Bus, node: str | None = None):
         self.app = app
+        self.port = port
         self.redis = redis
         self.bus = bus
         self.node = node or secrets.token_hex(4)
         self.directory = Directory(redis, self.node, TTL_MS)
         self.remote: dict[str, str] = {}        # local player -> owner of its room
+        self._claims: dict[str, str] = {}       # local player -> room its quick race claimed
         self._pending: dict[str, list] = {}     # edge -> items to send this loop turn
         self._flush_scheduled = False
         self.registry = Registry(app, self.directory)   # what we wrote of our rooms
@@ -219,18 +220,9 @@ class Cluster(EdgeRouting, SingleProcess):
         self.app.sessions.unregister(conn)
 
     def _reconnect_remote(self, conn: RemoteConn) -> None:
-        app = self.app
-        seated = app.lobby.reconnect(conn.player_id, app.clock.now_ms())
-        if seated is None:
-            self.send_soon(conn.edge, Member(conn.player_id, None))
-            return
-        room, seat = seated
-        app.flush()
-        send_joined(app, conn, None, room, seat.slot)
-        resume = app.lobby.racer_state(room, seat.slot)
-        if resume is not None:
-            app.delivery.send(conn, resume)
-        self.send_soon(conn.edge, Member(conn.player_id, self.node))
+        back = self.port.resume_seat(conn, self.app.clock.now_ms())
+        self.app.flush()
+        self.send_soon(conn.edge, Member(conn.player_id, self.node if back else None))
 
     def rating_changed(self, conn) -> None:
         """A remote player's new rating (its result was saved here): to its edge, which
@@ -258,9 +250,9 @@ class Cluster(EdgeRouting, SingleProcess):
                 del self.remote[pid]
                 conn = app.conns.get(pid)
                 if conn is not None and conn.edge is None:
-                    app.delivery.send(conn, {"type": "error", "code": "room_lost",
-                                    "message": "the server running your room stopped; "
-                                               "the race is lost, you can join another"})
+                    app.delivery.send_error(conn, "room_lost", "the server running your "
+                                            "room stopped; the race is lost, you can "
+                                            "join another", None)
         for conn in [c for c in app.conns.values() if c.edge == node]:
             self._unregister_remote(conn)
         app.flush()
@@ -276,10 +268,10 @@ class _Frames:
 _BINARY, _TEXT = _Frames(True), _Frames(False)
 
 
-async def start_cluster(app, redis_url: str) -> Cluster:
+async def start_cluster(app, port: AppPort, redis_url: str) -> Cluster:
     from server.cluster.redis_bus import RedisBus
 
     redis = await Redis.connect(redis_url)
-    cluster = Cluster(app, redis, RedisBus(redis))
+    cluster = Cluster(app, port, redis, RedisBus(redis))
     await cluster.start()
     return cluster

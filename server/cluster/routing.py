@@ -4,7 +4,7 @@ A request for a room on another process is forwarded to its owner; a quick race
 claims a seat in the directory first (matchmaking across processes); codes are looked
 up in the directory; a returning player is sent back to the process holding its seat.
 Mixed into Cluster (server/cluster/node.py), whose app, node, remote (local player ->
-owner of its room), registry, directory, send_soon and _send_to it uses.
+owner of its room), _claims (local player -> the room its quick race claimed), registry, directory, send_soon and _send_to it uses.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import msgpack
 
 from server.cluster.messages import Back, Dropped, Left, Request
 from server.core.room import normalize_code
-from server.net.handlers import accounts, identity
-from server.net.handlers.identity import send_joined
 from server.store.redis_adapter import RedisError
 
 log = logging.getLogger("typerace.cluster")
@@ -29,9 +27,6 @@ class EdgeRouting:
         """Handle `req` here if it concerns the cluster; False: the app handles it."""
         kind = req.type
         if conn.edge is not None:               # we own the room; the edge decided
-            if kind == "quick_race":
-                await self._quick_race_here(conn, req, conn.prefer)
-                return True
             return False
         pid = conn.player_id
         owner = self.remote.get(pid)
@@ -48,8 +43,9 @@ class EdgeRouting:
                 self._forward(claim[1], conn, message, claim[0])
                 return True
             self._drop_remote(pid)
-            await self._quick_race_here(conn, req, claim[0] if claim else None)
-            return True
+            if claim is not None:               # the handler seats it there (matched)
+                self._claims[pid] = claim[0]
+            return False
         if kind in ("join_room", "watch"):
             found = await self._find(kind, req.args["code"])
             if found is not None:
@@ -60,19 +56,18 @@ class EdgeRouting:
         if kind in ("create_room", "practice"):
             self._drop_remote(pid)
             return False
-        if kind == "list_races":
-            await self._list_races(conn, req)
-            return True
-        if kind in ("hello", "login"):
-            await (identity.hello if kind == "hello" else accounts.login)(self.app, conn, req)
-            owner = self.remote.get(conn.player_id)
-            if owner is None and (kind == "login" or req.args.get("token")):
-                owner = await self._seat_elsewhere(conn.player_id)
-            if owner is not None:
-                self._send_to(owner, Back(self.node, conn.player_id, conn.name,
-                                          conn.codec.subprotocol))
-            return True
         return False
+
+    async def admitted(self, conn, returning: bool) -> None:
+        """A local player said hello or logged in: back to its room on another process."""
+        if conn.edge is not None:
+            return
+        owner = self.remote.get(conn.player_id)
+        if owner is None and returning:
+            owner = await self._seat_elsewhere(conn.player_id)
+        if owner is not None:
+            self._send_to(owner, Back(self.node, conn.player_id, conn.name,
+                                      conn.codec.subprotocol))
 
     async def _seat_elsewhere(self, pid: str) -> str | None:
         """The process holding a seat for `pid`, when it is another one."""
@@ -134,27 +129,25 @@ class EdgeRouting:
             return None
         return found[0]
 
-    async def _quick_race_here(self, conn, req, prefer: str | None) -> None:
-        app = self.app
-        self.registry.mark_player(conn.player_id)
-        text = await app.library.random_text()
-        room, seat = app.lobby.quick_race(conn.player_id, conn.name, text,
-                                          app.clock.now_ms(), prefer, conn.rating)
+    def matched(self, conn) -> str | None:
+        self.registry.mark_player(conn.player_id)    # the room it leaves, if any
+        if conn.edge is not None:
+            return conn.prefer            # the edge claimed it (a forwarded quick_race)
+        return self._claims.pop(conn.player_id, None)
+
+    async def quick_race_joined(self, conn, room, prefer: str | None) -> None:
         if prefer is not None:
             self.registry.claimed(prefer, conn.player_id, conn.rating)
         # Open the room to the other processes before anyone hears of it, so that a
         # player arriving elsewhere right after is matched into it.
         await self.registry.sync_now({room.room_id} | ({prefer} if prefer else set()))
-        send_joined(app, conn, req, room, seat.slot)
 
-    async def _list_races(self, conn, req) -> None:
-        rooms = [r.view(False) for r in self.app.lobby.rooms.values()
-                 if r.public and r.state != "finished"]
+    async def other_races(self) -> list[dict]:
         try:
-            rooms += [msgpack.unpackb(s, raw=False) for s in await self.directory.summaries()]
+            return [msgpack.unpackb(s, raw=False) for s in await self.directory.summaries()]
         except RedisError as exc:
             log.warning("cluster: listing this process's races only: %s", exc)
-        self.app.delivery.reply(conn, req, {"type": "races", "rooms": rooms})
+            return []
 
     def disconnected(self, conn) -> None:
         """A local connection closed (after the app unregistered it)."""

@@ -20,7 +20,7 @@ import secrets
 
 from protocol import PROTOCOL_VERSION
 from protocol.codec import SUBPROTOCOLS
-from server.cluster import SingleProcess
+from server.cluster import AppPort, SingleProcess
 from server.config import Config
 from server.core import tokens
 from server.core.accounts import FailedLogins
@@ -30,6 +30,7 @@ from server.net import http, ratings, transport
 from server.net.clock import Clock
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
+from server.net.handlers.identity import resume_seat
 from server.net.handlers.trust import report_quota
 from server.net.library import TextLibrary
 from server.net.limits import ConnectionLimits, Quota
@@ -113,8 +114,9 @@ class TyperaceServer:
         await self.library.load(self.clock.now_ms())
         if self.config.redis_url:     # part of the cluster before the first connection
             from server.cluster.node import start_cluster
+            port = AppPort(resume_seat=lambda conn, now: resume_seat(self, conn, now))
             self.cluster = self.delivery.cluster = await start_cluster(
-                self, self.config.redis_url)
+                self, port, self.config.redis_url)
         self._server = await transport.serve(self.config.transport, self, self.config,
                                              SUBPROTOCOLS)
         self.port = self._server.port

@@ -58,6 +58,7 @@ async def admit(app, conn, req, player_id: str, name: str, account: str | None,
                 generation: int) -> None:
     """The connection is this player now: `welcome`, and its seat back if one is held."""
     now = app.clock.now_ms()
+    returning = bool(req.args.get("token")) or account is not None
     if req.args.get("token"):
         # A returning player's kept row (if any) takes the name it uses now; a guest
         # is stored only once it has a result, a text or an account (the token needs
@@ -66,7 +67,7 @@ async def admit(app, conn, req, player_id: str, name: str, account: str | None,
             await app.store.rename_player(player_id, name, now)
         except StoreUnavailable:        # its next result brings the name along
             event(log, "rename_deferred", level=logging.WARNING, player=player_id)
-    if req.args.get("token") or account is not None:
+    if returning:
         # Only a returning player (a token, or a login) can have results: a new one
         # is unrated.
         try:
@@ -84,6 +85,7 @@ async def admit(app, conn, req, player_id: str, name: str, account: str | None,
                                    "server_ms": now, "protocol": PROTOCOL_VERSION,
                                    "account": account})
     resume_seat(app, conn, now)
+    await app.cluster.admitted(conn, returning)   # a seat held on another process
 
 
 def resume_seat(app, conn, now: int) -> bool:

@@ -8,9 +8,11 @@ from server.net.handlers.identity import send_joined
 
 
 async def quick_race(app, conn, req) -> None:
+    prefer = app.cluster.matched(conn)       # a seat claimed on this process, if any
     text = await app.library.random_text()
     room, seat = app.lobby.quick_race(conn.player_id, conn.name, text, app.clock.now_ms(),
-                                      rating=conn.rating)
+                                      prefer, conn.rating)
+    await app.cluster.quick_race_joined(conn, room, prefer)
     send_joined(app, conn, req, room, seat.slot)
 
 
@@ -66,6 +68,7 @@ async def watch(app, conn, req) -> None:
 async def list_races(app, conn, req) -> None:
     rooms = [r.view(False) for r in app.lobby.rooms.values()
              if r.public and r.state != "finished"]
+    rooms += await app.cluster.other_races()
     app.delivery.reply(conn, req, {"type": "races", "rooms": rooms})
 
 
