@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from client_demo.client import Client
 from client_demo.play_model import BACKSPACE_KEY, ENTER, ESCAPE, QUIT, PlayModel
 from client_demo.play_view import STYLE, render
-from protocol import CLOSE_REPLACED
+from protocol.codes import CloseCode
 
 FLUSH_S = 0.1
 REFRESH_S = 0.1          # redraw rate for the countdown and live wpm
@@ -97,9 +97,9 @@ class PlayApp:
                 message = await self.client.recv(timeout=None)
             except ConnectionClosed as exc:
                 code = exc.rcvd.code if exc.rcvd else None
-                if code == CLOSE_REPLACED or not await self._reconnect():
+                if code == CloseCode.REPLACED or not await self._reconnect():
                     self.error = (f"the server closed the connection ({code})"
-                                  if code != CLOSE_REPLACED else
+                                  if code != CloseCode.REPLACED else
                                   "you connected again elsewhere with the same identity")
                     self.app.exit()
                     return

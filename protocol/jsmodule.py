@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 
-from protocol import CLOSE_REPLACED, messages, scoring, typeable, typing_model
+from protocol import messages, scoring, typeable, typing_model
 from protocol.codec import JsonCodec
+from protocol.codes import CloseCode
 
 PATH = "/protocol.js"
 
 EXPORTS = {
     "JSON_SUBPROTOCOL": JsonCodec.subprotocol,
-    "CLOSE_REPLACED": CLOSE_REPLACED,
+    "CLOSE_REPLACED": int(CloseCode.REPLACED),
     "KEYS_MAX": messages.KEYS_MAX,
     "NAME_MAX": messages.NAME_MAX,
     "PASSWORD_MIN": messages.PASSWORD_MIN,

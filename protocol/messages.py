@@ -7,6 +7,8 @@ protocol/REFERENCE.md names; the connection lives on.
 
 from __future__ import annotations
 
+from protocol.codes import ErrorCode
+
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -33,7 +35,7 @@ REASON_MAX = 200        # why a player reports a text
 class ProtocolError(Exception):
     """A client's mistake: becomes an `error` {code, message} and nothing else."""
 
-    def __init__(self, code: str, message: str, close: int | None = None):
+    def __init__(self, code: ErrorCode, message: str, close: int | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
@@ -44,7 +46,7 @@ class ProtocolError(Exception):
 class Str:
     max_len: int
     min_len: int = 0
-    code: str = "bad_message"       # the error a length outside the limits gets
+    code: ErrorCode = ErrorCode.BAD_MESSAGE       # the error a length outside the limits gets
     rule: str = ""                  # said when a value is far too long, if the limit
                                     # a person should know is not max_len
 
@@ -96,11 +98,11 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "replay": {"race_id": (Str(64, 1), True)},
     # Accounts. A password is never echoed in an error message.
     "register": {"name": (Str(256, 0, "invalid_name"), True),
-                 "password": (Str(PASSWORD_MAX, PASSWORD_MIN, "weak_password"), True)},
+                 "password": (Str(PASSWORD_MAX, PASSWORD_MIN, ErrorCode.WEAK_PASSWORD), True)},
     "login": {"name": (Str(256, 0, "invalid_name"), True),
               "password": (Str(PASSWORD_MAX, 1), True)},
     "change_password": {"password": (Str(PASSWORD_MAX, 1), True),
-                        "new_password": (Str(PASSWORD_MAX, PASSWORD_MIN, "weak_password"), True)},
+                        "new_password": (Str(PASSWORD_MAX, PASSWORD_MIN, ErrorCode.WEAK_PASSWORD), True)},
     "report_text": {"text_id": (Int(1, ID_LIMIT), True), "reason": (Str(REASON_MAX, 1), True)},
 }
 
@@ -108,7 +110,7 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
 
 def _named_ghost_needs_a_text(args: dict) -> None:
     if args.get("ghost") in GHOST_NAMED and "text_id" not in args:
-        raise ProtocolError("bad_message", f"a \"{args['ghost']}\" ghost needs 'text_id'")
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"a \"{args['ghost']}\" ghost needs 'text_id'")
 
 
 # Rules across the fields of one message, checked after each field passed.
@@ -116,7 +118,7 @@ RULES = {"practice": _named_ghost_needs_a_text}
 
 # Message types whose field errors carry their own code instead of bad_message:
 # protocol/REFERENCE.md promises `text_invalid` for anything wrong with a submitted text.
-FIELD_ERROR_CODES = {"submit_text": "text_invalid"}
+FIELD_ERROR_CODES = {"submit_text": ErrorCode.TEXT_INVALID}
 
 SETTINGS = {
     "max_players": Int(2, MAX_PLAYERS_LIMIT),
@@ -139,9 +141,9 @@ def _is_int(value) -> bool:
 def _check(name: str, kind, value):
     if isinstance(kind, Str):
         if not isinstance(value, str):
-            raise ProtocolError("bad_message", f"field '{name}' must be a string")
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be a string")
         if not kind.min_len <= len(value) <= kind.max_len:
-            if kind.code != "bad_message" and kind.min_len == 0:   # names: see clean_name
+            if kind.code != ErrorCode.BAD_MESSAGE and kind.min_len == 0:   # names: see clean_name
                 rule = f" ({kind.rule}; it has {len(value)})" if kind.rule else ""
                 raise ProtocolError(kind.code, f"field '{name}' is far too long{rule}")
             raise ProtocolError(kind.code,
@@ -151,21 +153,21 @@ def _check(name: str, kind, value):
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 # JSON can carry lone surrogates ("\ud800"); they can't be stored or sent.
-                raise ProtocolError("bad_message",
+                raise ProtocolError(ErrorCode.BAD_MESSAGE,
                                     f"field '{name}' is not valid Unicode text") from None
     elif isinstance(kind, Int):
         if not _is_int(value):
-            raise ProtocolError("bad_message", f"field '{name}' must be an integer")
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be an integer")
         if not kind.lo <= value <= kind.hi:
-            raise ProtocolError("bad_message", f"field '{name}' must be {kind.lo}..{kind.hi}")
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be {kind.lo}..{kind.hi}")
     elif isinstance(kind, Map):
         if not isinstance(value, dict):
-            raise ProtocolError("bad_message", f"field '{name}' must be a map")
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be a map")
     elif isinstance(kind, GhostRef):
         if isinstance(value, str) and value in GHOST_NAMED:
             return value
         if not isinstance(value, dict):
-            raise ProtocolError("bad_message", f"field '{name}' must be \"best\", \"top\" "
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be \"best\", \"top\" "
                                 "or {race_id, slot}")
         return {"race_id": _check(f"{name}.race_id", Str(64, 1), value.get("race_id")),
                 "slot": _check(f"{name}.slot", Int(0, MAX_PLAYERS_LIMIT * 100),
@@ -193,19 +195,19 @@ def parse(message: dict) -> Request:
     """Validate one decoded client message."""
     kind = message.get("type")
     if not isinstance(kind, str):
-        raise ProtocolError("bad_message", "every message needs a string field 'type'")
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "every message needs a string field 'type'")
     if "id" in message and request_id(message) is None:
-        raise ProtocolError("bad_message", "field 'id' must be an integer")
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "field 'id' must be an integer")
     schema = SCHEMAS.get(kind)
     if schema is None:
-        raise ProtocolError("unknown_type", f"unknown message type {kind[:40]!r}")
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}")
     args = {}
     try:
         for name, (field_kind, required) in schema.items():
             if name in message and message[name] is not None:
                 args[name] = _check(name, field_kind, message[name])
             elif required:
-                raise ProtocolError("bad_message", f"'{kind}' needs field '{name}'")
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, f"'{kind}' needs field '{name}'")
     except ProtocolError as exc:
         raise ProtocolError(FIELD_ERROR_CODES.get(kind, exc.code), exc.message) from None
     if kind in RULES:
@@ -219,7 +221,7 @@ def parse_settings(settings: dict) -> dict:
     for name, value in settings.items():
         kind = SETTINGS.get(name)
         if kind is None:
-            raise ProtocolError("bad_message", f"unknown setting {str(name)[:40]!r}")
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"unknown setting {str(name)[:40]!r}")
         if value is None and name == "text_id":
             out[name] = None
             continue
@@ -238,6 +240,6 @@ def clean_name(name: str) -> str:
     name = name.strip()
     if not 1 <= len(name) <= NAME_MAX or not name.isprintable() or not any(
             map(_visible, name)):
-        raise ProtocolError("invalid_name", f"a name is 1-{NAME_MAX} printable characters, "
+        raise ProtocolError(ErrorCode.INVALID_NAME, f"a name is 1-{NAME_MAX} printable characters, "
                             "at least one of them a letter, digit or symbol")
     return name

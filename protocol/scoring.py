@@ -5,8 +5,10 @@ client_demo/web/scoring.js mirrors the formulas; tests keep the two in step.
 
 from __future__ import annotations
 
+from protocol.codes import RacerStatus
+
 CHARS_PER_WORD = 5
-STATUS_ORDER = {"finished": 0, "dnf": 1, "left": 2}
+STATUS_ORDER = {RacerStatus.FINISHED: 0, RacerStatus.DNF: 1, RacerStatus.LEFT: 2}
 
 
 def wpm(correct_chars: int, elapsed_ms: int) -> float:
@@ -36,7 +38,7 @@ def rank_key(entry: dict):
     their `place` when known, so results never contradict the `finish` messages.
     `entry` needs: status, race_ms (for finishers), pos; optionally place.
     """
-    if entry["status"] == "finished":
+    if entry["status"] == RacerStatus.FINISHED:
         return (0, entry["race_ms"], entry.get("place") or 0)
     return (1, -entry["pos"], STATUS_ORDER.get(entry["status"], 3))
 

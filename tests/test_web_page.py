@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-from protocol import CLOSE_REPLACED, messages, typing_model
+from protocol import messages, typing_model
+from protocol.codes import CloseCode
 from protocol.codec import JsonCodec
 from server.net.http import CSP
 
@@ -44,7 +45,7 @@ async def test_protocol_js_gives_the_browser_the_servers_limits_and_codes(server
     assert status == 200
     exported = {name: json.loads(value) for name, value in EXPORT_CONST.findall(body.decode())}
     assert exported["KEYS_MAX"] == messages.KEYS_MAX == 2000
-    assert exported["CLOSE_REPLACED"] == CLOSE_REPLACED == 4000
+    assert exported["CLOSE_REPLACED"] == CloseCode.REPLACED == 4000
     assert exported["MAX_WRONG"] == typing_model.MAX_WRONG
     assert exported["BACKSPACE"] == typing_model.BACKSPACE
     assert exported["JSON_SUBPROTOCOL"] == JsonCodec.subprotocol

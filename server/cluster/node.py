@@ -23,6 +23,7 @@ import secrets
 
 from protocol.codec import codec_for
 from protocol.messages import plain_input
+from protocol.codes import ErrorCode
 from server.cluster import AppPort, SingleProcess
 from server.cluster.bus import Bus
 from server.cluster.liveness import TTL_MS, Liveness
@@ -250,7 +251,7 @@ class Cluster(EdgeRouting, SingleProcess):
                 del self.remote[pid]
                 conn = app.conns.get(pid)
                 if conn is not None and conn.edge is None:
-                    app.delivery.send_error(conn, "room_lost", "the server running your "
+                    app.delivery.send_error(conn, ErrorCode.ROOM_LOST, "the server running your "
                                             "room stopped; the race is lost, you can "
                                             "join another", None)
         for conn in [c for c in app.conns.values() if c.edge == node]:

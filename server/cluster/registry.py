@@ -13,6 +13,7 @@ import logging
 
 import msgpack
 
+from protocol.codes import RoomState
 from server.cluster.directory import HEARTBEAT_S, Directory, loc_fields
 from server.store.redis_adapter import RedisError
 
@@ -134,7 +135,7 @@ class Registry:
                 continue
             await self._sync_open(room, now)
             summary = (msgpack.packb(room.view(False), use_bin_type=True)
-                       if room.state != "finished" else None)
+                       if room.state != RoomState.FINISHED else None)
             if summary != self._summaries.get(room_id):
                 if summary is None:
                     del self._summaries[room_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from protocol.messages import ProtocolError
+from protocol.codes import ErrorCode
 from server.core.lobby_state import LobbyState
 from server.core.race import FINISHED
 from server.core.room import WAITING, Room, Seat
@@ -14,20 +15,20 @@ class HostControls(LobbyState):
         room = self.seated.get(player_id)
         if room is None:
             if player_id in self.watching:
-                raise ProtocolError("not_a_player", "spectators can't change the race")
-            raise ProtocolError("not_in_room", "you are not in a room")
+                raise ProtocolError(ErrorCode.NOT_A_PLAYER, "spectators can't change the race")
+            raise ProtocolError(ErrorCode.NOT_IN_ROOM, "you are not in a room")
         seat = room.seat_of(player_id)
         if room.host != seat.slot:
-            raise ProtocolError("not_host", "only the host can do that")
+            raise ProtocolError(ErrorCode.NOT_HOST, "only the host can do that")
         return room, seat
 
     def kick(self, player_id: str, slot: int, now_ms: int) -> None:
         room, seat = self._host_only(player_id)
         target = room.seats.get(slot)
         if target is None:
-            raise ProtocolError("bad_message", f"no player in slot {slot}")
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"no player in slot {slot}")
         if target is seat:
-            raise ProtocolError("bad_message", "the host can't kick itself; use leave")
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "the host can't kick itself; use leave")
         room.banned.add(target.player_id)
         self.direct.append((target.player_id, {"type": "kicked", "room_id": room.room_id}))
         self.leave(target.player_id, now_ms)
@@ -35,16 +36,16 @@ class HostControls(LobbyState):
     def start(self, player_id: str, now_ms: int) -> None:
         room, _ = self._host_only(player_id)
         if room.state != WAITING:
-            raise ProtocolError("race_in_progress", f"can't start: the room is {room.state}")
+            raise ProtocolError(ErrorCode.RACE_IN_PROGRESS, f"can't start: the room is {room.state}")
         self._no_new_races()
         self._start_countdown(room, room.settings["countdown_s"], now_ms)
 
     def configure(self, player_id: str, settings: dict, text: Text | None, now_ms: int) -> None:
         room, _ = self._host_only(player_id)
         if room.state != WAITING:
-            raise ProtocolError("race_in_progress", f"can't configure: the room is {room.state}")
+            raise ProtocolError(ErrorCode.RACE_IN_PROGRESS, f"can't configure: the room is {room.state}")
         if settings.get("max_players", room.settings["max_players"]) < len(room.seats):
-            raise ProtocolError("bad_message", "max_players is below the players seated")
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "max_players is below the players seated")
         room.settings.update(settings)
         if text is not None:
             room.text = text
@@ -54,7 +55,7 @@ class HostControls(LobbyState):
         """The same players race again at once on a new text."""
         room, _ = self._host_only(player_id)
         if room.state != FINISHED or not room.results_out:
-            raise ProtocolError("race_in_progress", f"can't rematch: the room is {room.state}")
+            raise ProtocolError(ErrorCode.RACE_IN_PROGRESS, f"can't rematch: the room is {room.state}")
         self._no_new_races()
         room.text = text
         # A ghost types its own text only.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from protocol.messages import ProtocolError
+from protocol.codes import ErrorCode
 from server.core.race import COUNTDOWN, FINISHED, MAX_RACE_S, RACING, Race
 from server.core.room import QUICK, Room
 from server.core.texts import Text
@@ -107,7 +108,7 @@ class LobbyState:
 
     def _no_new_races(self) -> None:
         if self.draining:
-            raise ProtocolError("shutting_down", "the server is shutting down; no new "
+            raise ProtocolError(ErrorCode.SHUTTING_DOWN, "the server is shutting down; no new "
                                 "races start here (reconnect later)")
 
     def leave(self, player_id: str, now_ms: int) -> Room | None:

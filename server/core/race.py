@@ -12,12 +12,21 @@ from dataclasses import dataclass, field
 from protocol import scoring
 from protocol.messages import ProtocolError
 from protocol.typing_model import TypingState, as_typed
+from protocol.codes import ErrorCode, RacerStatus, RoomState
 from server.core import integrity
 from server.core.keylog import KeyLog, Playback
 from server.core.results import Result
 from server.core.texts import Text
 
-COUNTDOWN, RACING, FINISHED = "countdown", "racing", "finished"
+COUNTDOWN, RACING, FINISHED = RoomState.COUNTDOWN, RoomState.RACING, RoomState.FINISHED
+
+# Where a race may go from each state (h11's habit): any other move is a bug of ours.
+TRANSITIONS = {COUNTDOWN: frozenset({RACING, FINISHED}), RACING: frozenset({FINISHED}),
+               FINISHED: frozenset()}
+
+
+class IllegalTransition(RuntimeError):
+    """A race asked to move where its state does not allow: a server bug (`internal`)."""
 
 # The time limit grows with the passage: 30 s plus 800 ms a character, i.e. a
 # 15 WPM typist still finishes, up to the operator's cap (--max-race-s). The default
@@ -42,7 +51,7 @@ class Racer:
     player_id: str
     name: str
     typing: TypingState
-    status: str = "racing"              # racing | finished | dnf | left
+    status: RacerStatus = RacerStatus.RACING
     connected: bool = True
     finish_ms: int | None = None         # race_ms at finish
     gone_ms: int | None = None           # race_ms when it left or lost its connection
@@ -57,11 +66,11 @@ class Racer:
     def stop_ms(self, race_ms: int) -> int:
         """The race_ms its score is measured at: its finish, the moment it left (a
         racer who left stops typing then), or else `race_ms`."""
-        if self.status == "racing":      # most racers, at every tick: asked first
+        if self.status is RacerStatus.RACING:      # most racers, at every tick: asked first
             return race_ms
         if self.finish_ms is not None:
             return self.finish_ms
-        if self.status == "left" and self.gone_ms is not None:
+        if self.status is RacerStatus.LEFT and self.gone_ms is not None:
             return min(self.gone_ms, race_ms)
         return race_ms
 
@@ -102,6 +111,11 @@ class Race:
         self.ghosts: list[Ghost] = []
         self._ghost_due: int | None = None   # race_ms of the next ghost input, if any
 
+    def _move(self, to: RoomState) -> None:
+        if to not in TRANSITIONS[self.state]:
+            raise IllegalTransition(f"race {self.race_id} can't go to {to}: it is {self.state}")
+        self.state = to
+
     def race_ms(self, now_ms: int) -> int:
         return max(0, now_ms - self.start_ms)
 
@@ -129,7 +143,7 @@ class Race:
         """Move on with time: start racing at start_ms; ghosts type what is due; end at
         the limit or when every connected racer is done. Returns messages to broadcast."""
         if self.state == COUNTDOWN and now_ms >= self.start_ms:
-            self.state = RACING
+            self._move(RACING)
             self.changed = True
         if self.state != RACING:
             return []
@@ -153,7 +167,7 @@ class Race:
             return []
         events, due = [], None
         for ghost in self.ghosts:
-            if ghost.status != "racing":
+            if ghost.status is not RacerStatus.RACING:
                 continue
             playback = ghost.playback
             while playback.next_ms is not None and playback.next_ms <= race_ms:
@@ -163,10 +177,10 @@ class Race:
                 if ghost.typing.finished:
                     events.append(self._finish(ghost, at_ms))
                     break
-            if ghost.status != "racing":
+            if ghost.status is not RacerStatus.RACING:
                 continue
             if playback.next_ms is None:
-                ghost.status = "dnf"     # its log ends short of the end: it types no more
+                ghost.status = RacerStatus.DNF     # its log ends short of the end: it types no more
                 self.roster_changed = True
             elif due is None or playback.next_ms < due:
                 due = playback.next_ms
@@ -177,7 +191,7 @@ class Race:
         """Nobody connected is still typing. Dropped racers don't hold up those who are
         done; but a race that nobody has finished and nobody is connected to waits for
         them (until they come back, leave when their grace ends, or the time limit)."""
-        still = [r for r in self.racers.values() if r.status == "racing"]
+        still = [r for r in self.racers.values() if r.status is RacerStatus.RACING]
         if any(r.connected for r in still):
             return False
         return not still or self.finished_count > 0
@@ -192,10 +206,10 @@ class Race:
         else:
             events = self.advance(now_ms)
         if self.state != RACING:
-            raise RaceError("not_racing", f"can't type: the race is {self.state}")
+            raise RaceError(ErrorCode.NOT_RACING, f"can't type: the race is {self.state}")
         racer = self.racers[slot]
-        if racer.status != "racing":
-            raise RaceError("not_racing", f"can't type: you have {racer.status}")
+        if racer.status is not RacerStatus.RACING:
+            raise RaceError(ErrorCode.NOT_RACING, f"can't type: you have {racer.status}")
         keys = as_typed(keys)           # logged as applied: a replay feeds the same keys
         race_ms = now_ms - self.start_ms     # racing: now_ms >= start_ms
         if self._ghost_due is not None:
@@ -216,7 +230,7 @@ class Race:
     def _finish(self, racer: Racer, race_ms: int) -> dict:
         self.finished_count += 1
         self.roster_changed = True
-        racer.status, racer.finish_ms, racer.place = "finished", race_ms, self.finished_count
+        racer.status, racer.finish_ms, racer.place = RacerStatus.FINISHED, race_ms, self.finished_count
         return {"type": "finish", "slot": racer.slot, "place": racer.place,
                 "wpm": round(racer.wpm(race_ms), 2), "accuracy": round(racer.accuracy(), 4),
                 "race_ms": race_ms}
@@ -237,12 +251,12 @@ class Race:
             return []
         if self.state == COUNTDOWN:
             del self.racers[slot]
-        elif racer.status == "racing":
-            racer.status, racer.connected = "left", False
+        elif racer.status is RacerStatus.RACING:
+            racer.status, racer.connected = RacerStatus.LEFT, False
             if racer.gone_ms is None:
                 racer.gone_ms = self.race_ms(now_ms)
         self.changed = self.roster_changed = True
-        if not any(r.status != "left" for r in self.racers.values() if not r.ghost):
+        if not any(r.status is not RacerStatus.LEFT for r in self.racers.values() if not r.ghost):
             return self._end(now_ms)     # nobody is left to race (a ghost races nobody)
         return self.advance(now_ms)
 
@@ -267,13 +281,13 @@ class Race:
     def _end(self, now_ms: int) -> list[dict]:
         if self.state == FINISHED:
             return []
-        self.state = FINISHED
+        self._move(FINISHED)
         # The tick loop notices the limit up to one tick late; nobody raced past it.
         self.final_race_ms = min(self.race_ms(now_ms), self.limit_ms)
         for racer in self.racers.values():
-            if racer.status == "racing":
+            if racer.status is RacerStatus.RACING:
                 # Still there but not done: dnf. Gone (connection lost): left.
-                racer.status = "dnf" if racer.connected else "left"
+                racer.status = RacerStatus.DNF if racer.connected else RacerStatus.LEFT
         return []
 
     def ranking(self) -> list[dict]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from protocol.messages import ProtocolError
+from protocol.codes import ErrorCode
 from server.core.lobby_state import ALL, LobbyState
 from server.core.race import COUNTDOWN, FINISHED, RACING
 from server.core.results import Result
@@ -15,10 +16,10 @@ class Racing(LobbyState):
         room = self.seated.get(player_id)
         if room is None:
             if player_id in self.watching:
-                raise ProtocolError("not_a_player", "spectators can't type")
-            raise ProtocolError("not_in_room", "you are not in a room")
+                raise ProtocolError(ErrorCode.NOT_A_PLAYER, "spectators can't type")
+            raise ProtocolError(ErrorCode.NOT_IN_ROOM, "you are not in a room")
         if room.race is None:
-            raise ProtocolError("not_racing", "can't type: the room is waiting")
+            raise ProtocolError(ErrorCode.NOT_RACING, "can't type: the room is waiting")
         seat = room.by_player[player_id]
         try:
             events = room.race.input(seat.slot, keys, now_ms)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-FINISHED = "finished"
+from protocol.codes import RacerStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class Result:
     name: str
     slot: int
     place: int
-    status: str                 # finished | dnf | left
+    status: RacerStatus         # finished | dnf | left
     wpm: float
     accuracy: float
     race_ms: int
@@ -30,7 +30,7 @@ class Result:
     def clean(self) -> bool:
         """Counts for averages, bests, boards, completions and ratings: finished, and
         nothing implausible about it."""
-        return self.status == FINISHED and self.flagged is None
+        return self.status == RacerStatus.FINISHED and self.flagged is None
 
     def won(self, racers: int) -> bool:
         """A win: a clean first place against at least one other racer."""

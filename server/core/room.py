@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from protocol.codes import RoomState
 from server.core import matching
 from server.core.keylog import KeyLog
 from server.core.race import Race
 from server.core.texts import Text
 
-WAITING = "waiting"
+WAITING = RoomState.WAITING
 QUICK, PRIVATE, PRACTICE = "quick", "private", "practice"
 
 

@@ -4,6 +4,7 @@ watching, leaving, and connections that drop and come back. Pure."""
 from __future__ import annotations
 
 from protocol.messages import ProtocolError
+from protocol.codes import ErrorCode
 from server.core import matching
 from server.core.lobby_state import LobbyState
 from server.core.race import COUNTDOWN, FINISHED, RACING
@@ -100,18 +101,18 @@ class Seating(LobbyState):
     def join_room(self, player_id: str, name: str, code: str, now_ms: int) -> tuple[Room, Seat]:
         room = self.codes.get(normalize_code(code))
         if room is None:
-            raise ProtocolError("room_not_found", "no room has that code")
+            raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "no room has that code")
         current = self.seated.get(player_id)
         if current is room:
             return room, room.seat_of(player_id)
         if player_id in room.banned:
-            raise ProtocolError("kicked", "the host removed you from this room")
+            raise ProtocolError(ErrorCode.KICKED, "the host removed you from this room")
         if room.race and room.state != FINISHED and not (
                 room.state == COUNTDOWN and room.race.start_ms - now_ms > self.config.late_join_ms):
-            raise ProtocolError("race_in_progress",
+            raise ProtocolError(ErrorCode.RACE_IN_PROGRESS,
                                 "a race is running in this room; you may watch it instead")
         if len(room.seats) >= room.settings["max_players"]:
-            raise ProtocolError("room_full", "the room is full; you may watch it instead")
+            raise ProtocolError(ErrorCode.ROOM_FULL, "the room is full; you may watch it instead")
         self._leave_current(player_id, now_ms)
         return room, self._seat(room, player_id, name, now_ms)
 
@@ -121,15 +122,15 @@ class Seating(LobbyState):
                 or self.rooms.get(code))
         if room is None or (room.code is None and not room.public) or (
                 room.room_id == code and not room.public):
-            raise ProtocolError("room_not_found", "no room to watch has that code")
+            raise ProtocolError(ErrorCode.ROOM_NOT_FOUND, "no room to watch has that code")
         if self.watching.get(player_id) is room:
             return room
         if player_id in room.banned:
-            raise ProtocolError("kicked", "the host removed you from this room")
+            raise ProtocolError(ErrorCode.KICKED, "the host removed you from this room")
         if self.seated.get(player_id) is room:
             # Watching means leaving one's seat, and a lone player's leaving closes the
             # room: the spectator would watch nothing and the codes would be gone.
-            raise ProtocolError("already_in_room", "you are a player in this room; "
+            raise ProtocolError(ErrorCode.ALREADY_IN_ROOM, "you are a player in this room; "
                                 "leave it first to watch it")
         self._leave_current(player_id, now_ms)
         room.spectators.add(player_id)

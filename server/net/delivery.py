@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from protocol.codes import ErrorCode
 from server.core.lobby import PLAYERS, SPECTATORS
 from server.core.room import Room
 from server.net.conn import Conn
@@ -36,11 +37,11 @@ class Delivery:
             message["id"] = request.id
         self.send(conn, message)
 
-    def send_error(self, conn: Conn, code: str, message: str, rid: int | None) -> None:
+    def send_error(self, conn: Conn, code: ErrorCode, message: str, rid: int | None) -> None:
         self.metrics.error(code).inc()
         # rate_limited errors come in floods; the counter tells their story.
-        if code != "rate_limited":
-            event(log, "error", level=logging.INFO if code != "internal" else logging.ERROR,
+        if code != ErrorCode.RATE_LIMITED:
+            event(log, "error", level=logging.INFO if code != ErrorCode.INTERNAL else logging.ERROR,
                   code=code, player=conn.player_id, ip=conn.ip)
         error = {"type": "error", "code": code, "message": message}
         if rid is not None:

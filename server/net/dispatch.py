@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from protocol.messages import ProtocolError, parse, request_id
+from protocol.codes import ErrorCode
 from server.net.handlers import accounts, identity, rooms, texts, trust
 from server.net.metrics import INVALID
 from server.store import StoreUnavailable
@@ -38,7 +39,7 @@ class Dispatcher:
             rid = request_id(message)
             if conn.player_id is None and message.get("type") not in FIRST:
                 # Whatever came first (even an unknown type), the fix is the same.
-                raise ProtocolError("not_hello", "say hello first")
+                raise ProtocolError(ErrorCode.NOT_HELLO, "say hello first")
             request = parse(message)
             if request.type == "input":
                 app.sessions.typed(conn, message, request.args["keys"], rid)
@@ -55,19 +56,19 @@ class Dispatcher:
                 conn.closing = True           # nothing more it sends is read
                 conn.link.close(exc.close, exc.message)
         except StoreUnavailable:            # Redis away, a full disk, a lock: transient
-            app.delivery.send_error(conn, "unavailable", "the server can't reach its store "
+            app.delivery.send_error(conn, ErrorCode.UNAVAILABLE, "the server can't reach its store "
                                     "for a moment; try again shortly", rid)
         except Exception:
             log.exception("internal error handling a message")
-            app.delivery.send_error(conn, "internal", "the server failed; this is our bug", rid)
+            app.delivery.send_error(conn, ErrorCode.INTERNAL, "the server failed; this is our bug", rid)
         app.flush()
 
     def _check_allowed(self, conn, kind: str) -> None:
         app = self.app
         if app.draining and kind in NEW_ROOM_REQUESTS:
-            raise ProtocolError("shutting_down", "the server is shutting down; no new "
+            raise ProtocolError(ErrorCode.SHUTTING_DOWN, "the server is shutting down; no new "
                                 "races start here (reconnect later)")
         if kind in ROOM_OPENERS and conn.edge is None and not app.room_quota.take(
                 conn.ip, app.clock.monotonic()):      # (a remote player's edge checked it)
-            raise ProtocolError("too_many_rooms", "too many rooms opened from your "
+            raise ProtocolError(ErrorCode.TOO_MANY_ROOMS, "too many rooms opened from your "
                                 "address; wait a minute")

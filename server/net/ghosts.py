@@ -4,13 +4,14 @@ handed to the pure lobby as a GhostSpec (server/core/race.py Ghost races it)."""
 from __future__ import annotations
 
 from protocol.messages import ProtocolError
+from protocol.codes import ErrorCode, RacerStatus
 from server.core.keylog import KeyLog
 from server.core.room import GhostSpec
 from server.store import Store
 
 
 def _not_found(message: str) -> ProtocolError:
-    return ProtocolError("ghost_not_found", message)
+    return ProtocolError(ErrorCode.GHOST_NOT_FOUND, message)
 
 
 async def find_ghost(store: Store, player_id: str, ref, text_id: int | None) -> GhostSpec:
@@ -38,7 +39,7 @@ async def find_ghost(store: Store, player_id: str, ref, text_id: int | None) -> 
     result = next((r for r in race.results if wanted(r)), None) if race else None
     if result is None:
         raise _not_found("no saved result has that race_id and slot")
-    if result.status != "finished" or not result.log:
+    if result.status != RacerStatus.FINISHED or not result.log:
         raise _not_found(f"that result did not finish ({result.status}): a ghost replays a "
                          "finished race")
     if text_id is not None and race.text_id != text_id:

@@ -13,6 +13,7 @@ import logging
 import random
 
 from protocol.messages import ProtocolError
+from protocol.codes import ErrorCode
 from server.config import ConfigError
 from server.core.texts import Text, parse_texts_file
 from server.net.starter import starter_texts
@@ -90,7 +91,7 @@ class TextLibrary:
         shown = [t for t in self.race_text_ids if t not in hidden]
         choices = [t for t in shown if t != other_than] or shown
         if not choices:
-            raise ProtocolError("text_not_found", "every race text is hidden; ask the "
+            raise ProtocolError(ErrorCode.TEXT_NOT_FOUND, "every race text is hidden; ask the "
                                 "operator to restore some")
         return await self.text(random.choice(choices))
 
@@ -100,5 +101,5 @@ class TextLibrary:
             return await self.random_text(other_than)
         text = await self.text(text_id)
         if text is None:
-            raise ProtocolError("text_not_found", f"no text has id {text_id}")
+            raise ProtocolError(ErrorCode.TEXT_NOT_FOUND, f"no text has id {text_id}")
         return text

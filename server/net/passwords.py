@@ -16,6 +16,7 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 
 from protocol.messages import ProtocolError
+from protocol.codes import ErrorCode
 from server.core.passwords import (HASH_BYTES, SALT_BYTES, decoy, hash_password,
                                    password_matches)
 
@@ -32,7 +33,7 @@ class PasswordHasher:
 
     async def _run(self, fn, *args):
         if self.waiting >= self.max_waiting:
-            raise ProtocolError("rate_limited", "the server is busy checking passwords; "
+            raise ProtocolError(ErrorCode.RATE_LIMITED, "the server is busy checking passwords; "
                                 "try again in a moment")
         self.waiting += 1
         try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from protocol.codes import RacerStatus
 from server.core.lobby import Lobby
 from server.core.room import Room
 from server.net.logs import event
@@ -60,7 +61,7 @@ class ResultSaver:
         self.announced()
         self.metrics.races_finished.inc()
         event(log, "race_finish", race=race.race_id, room=room.room_id, kind=room.kind,
-              racers=len(results), finished=sum(r.status == "finished" for r in results),
+              racers=len(results), finished=sum(r.status == RacerStatus.FINISHED for r in results),
               race_ms=race.final_race_ms)
 
     def stop(self) -> None:

@@ -21,12 +21,13 @@ import time
 
 from protocol.codec import DecodeError
 from protocol.messages import ProtocolError, plain_input, request_id
+from protocol.codes import CloseCode, ErrorCode
 from server.core.ratelimit import TokenBucket
 from server.net.conn import Conn
 from server.net.limits import ConnectionLimits
 from server.net.logs import event
 from server.net.metrics import INVALID
-from server.net.transport import CLOSE_POLICY, Link
+from server.net.transport import Link
 
 log = logging.getLogger("typerace")
 
@@ -61,7 +62,7 @@ class Sessions:
         if refusal is not None:
             self._count_refusal(refusal)
             conn.closing = True
-            link.close(CLOSE_POLICY, refusal)
+            link.close(CloseCode.POLICY, refusal)
             return conn
         conn.counted = True
         event(log, "conn_open", ip=conn.ip, codec=conn.codec.name)
@@ -74,7 +75,7 @@ class Sessions:
         if conn.player_id is None and not conn.closing:
             self.app.metrics.dropped_no_hello.inc()
             conn.closing = True
-            conn.link.close(CLOSE_POLICY, "no hello in time")
+            conn.link.close(CloseCode.POLICY, "no hello in time")
 
     def closed(self, conn: Conn) -> None:
         if conn.hello_timer is not None:
@@ -148,7 +149,7 @@ class Sessions:
             message = conn.codec.decode(payload)
         except DecodeError as exc:
             app.metrics.messages_in[INVALID].inc()
-            app.delivery.send_error(conn, "bad_message", str(exc), None)
+            app.delivery.send_error(conn, ErrorCode.BAD_MESSAGE, str(exc), None)
             app.flush()
             return None
         # Only msgpack here, whose strings are always valid UTF-8; JSON can carry lone
@@ -181,13 +182,13 @@ class Sessions:
         conn.rejected += 1
         app.metrics.rate_limited.inc()
         if conn.rejected <= app.config.msg_burst:
-            app.delivery.send_error(conn, "rate_limited", "slow down: too many messages",
+            app.delivery.send_error(conn, ErrorCode.RATE_LIMITED, "slow down: too many messages",
                                     _request_id_of(conn.codec, payload))
             return
         conn.closing = True
         app.metrics.dropped_flood.inc()
         event(log, "flood_closed", level=logging.WARNING, ip=conn.ip, player=conn.player_id)
-        conn.link.close(CLOSE_POLICY, "message flood")
+        conn.link.close(CloseCode.POLICY, "message flood")
 
     # ---- typing ---------------------------------------------------------------
 
@@ -209,7 +210,7 @@ class Sessions:
             app.delivery.send_error(conn, exc.code, exc.message, rid)
         except Exception:
             log.exception("internal error handling an input")
-            app.delivery.send_error(conn, "internal", "the server failed; this is our bug", rid)
+            app.delivery.send_error(conn, ErrorCode.INTERNAL, "the server failed; this is our bug", rid)
         metrics.input_seconds.observe(time.perf_counter() - started)
         app.flush()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from protocol.messages import ProtocolError, clean_name
+from protocol.codes import ErrorCode
 from server.core import tokens
 from server.core.accounts import name_key
 from server.net.handlers.identity import admit, banned, name_taken
@@ -22,7 +23,7 @@ log = logging.getLogger("typerace")
 
 
 def _already() -> ProtocolError:
-    return ProtocolError("already_registered", "this player has an account already")
+    return ProtocolError(ErrorCode.ALREADY_REGISTERED, "this player has an account already")
 
 
 async def register(app, conn, req) -> None:
@@ -50,7 +51,7 @@ async def register(app, conn, req) -> None:
 
 async def login(app, conn, req) -> None:
     if conn.player_id is not None and _in_room(app, conn):
-        raise ProtocolError("in_room", "leave your room (or stop watching) before logging in")
+        raise ProtocolError(ErrorCode.IN_ROOM, "leave your room (or stop watching) before logging in")
     key = name_key(clean_name(req.args["name"]))
     _check_limit(app, conn, key)
     account = await app.store.get_account(key)
@@ -59,7 +60,7 @@ async def login(app, conn, req) -> None:
         app.failed_logins.failed(key, conn.ip, app.clock.monotonic())
         # (Not the name: people type their password into the name field.)
         event(log, "login_failed", player=conn.player_id, ip=conn.ip)
-        raise ProtocolError("bad_credentials", "wrong name or password")
+        raise ProtocolError(ErrorCode.BAD_CREDENTIALS, "wrong name or password")
     if account.banned:
         raise banned()
     if conn.player_id is not None and app.conns.get(conn.player_id) is conn:
@@ -71,13 +72,13 @@ async def login(app, conn, req) -> None:
 
 async def change_password(app, conn, req) -> None:
     if conn.account is None:
-        raise ProtocolError("no_account", "a guest has no password: register first")
+        raise ProtocolError(ErrorCode.NO_ACCOUNT, "a guest has no password: register first")
     key = name_key(conn.account)
     _check_limit(app, conn, key)
     account = await app.store.get_account(key)
     if not await app.passwords.matches(req.args["password"], account.password_hash):
         app.failed_logins.failed(key, conn.ip, app.clock.monotonic())
-        raise ProtocolError("bad_credentials", "wrong password")
+        raise ProtocolError(ErrorCode.BAD_CREDENTIALS, "wrong password")
     password_hash = await app.passwords.hash(req.args["new_password"])
     conn.generation = await app.store.set_password(conn.player_id, password_hash)
     event(log, "password_changed", player=conn.player_id, ip=conn.ip)
@@ -86,7 +87,7 @@ async def change_password(app, conn, req) -> None:
 
 def _check_limit(app, conn, key: str) -> None:
     if not app.failed_logins.allowed(key, conn.ip, app.clock.monotonic()):
-        raise ProtocolError("rate_limited", "too many wrong passwords for this name or from "
+        raise ProtocolError(ErrorCode.RATE_LIMITED, "too many wrong passwords for this name or from "
                             "your address; wait a minute")
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 
-from protocol import CLOSE_REPLACED, PROTOCOL_VERSION
+from protocol import PROTOCOL_VERSION
 from protocol.messages import ProtocolError, clean_name
+from protocol.codes import CloseCode, ErrorCode
 from server.core import tokens
 from server.core.accounts import name_key
 from server.net.logs import event
@@ -16,34 +17,31 @@ from server.store import StoreUnavailable
 
 log = logging.getLogger("typerace")
 
-CLOSE_BANNED = 1008         # policy violation: a banned player is shown the door
-
-
 def banned() -> ProtocolError:
-    return ProtocolError("banned", "this player is banned from this server", close=CLOSE_BANNED)
+    return ProtocolError(ErrorCode.BANNED, "this player is banned from this server", close=CloseCode.POLICY)
 
 
 def name_taken(name: str) -> ProtocolError:
-    return ProtocolError("name_taken", f"{name} is the name of an account: log in with its "
+    return ProtocolError(ErrorCode.NAME_TAKEN, f"{name} is the name of an account: log in with its "
                          "password, or choose another name")
 
 
 async def hello(app, conn, req) -> None:
     if conn.player_id is not None:
-        raise ProtocolError("bad_message", "hello was already said on this connection")
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "hello was already said on this connection")
     name = clean_name(req.args["name"])
     token = req.args.get("token")
     if token:
         signed = tokens.verify(app.secret, token)
         if signed is None:
-            raise ProtocolError("invalid_token", "that token was not issued by this server; "
+            raise ProtocolError(ErrorCode.INVALID_TOKEN, "that token was not issued by this server; "
                                 "say hello without it to get a new one")
         player_id, generation = signed
     else:
         player_id, generation = tokens.new_player_id(), 0
     known = await app.store.check_identity(player_id if token else None, name_key(name))
     if generation != known.token_generation:
-        raise ProtocolError("invalid_token", "that token was revoked by a password change: "
+        raise ProtocolError(ErrorCode.INVALID_TOKEN, "that token was revoked by a password change: "
                             "log in with your name and password")
     if known.banned:
         raise banned()
@@ -79,7 +77,7 @@ async def admit(app, conn, req, player_id: str, name: str, account: str | None,
     conn.account, conn.generation = account, generation
     app.conns[player_id] = conn
     if old is not None and old is not conn:
-        old.link.close(CLOSE_REPLACED, "replaced by a newer connection")
+        old.link.close(CloseCode.REPLACED, "replaced by a newer connection")
     app.delivery.reply(conn, req, {"type": "welcome", "player_id": player_id, "name": name,
                                    "token": tokens.sign(app.secret, player_id, generation),
                                    "server_ms": now, "protocol": PROTOCOL_VERSION,

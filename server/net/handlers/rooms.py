@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from protocol.messages import ProtocolError, parse_settings
+from protocol.codes import ErrorCode, RoomState
 from server.net.ghosts import find_ghost
 from server.net.handlers.identity import send_joined
 
@@ -30,12 +31,12 @@ def _guarded(app, conn, attempt):
     its failed attempts (unknown codes); see server/core/joinguard.py."""
     now = app.clock.monotonic()
     if not app.failed_joins.allowed(conn.join_bucket, conn.ip, now):
-        raise ProtocolError("rate_limited", "too many unknown codes; wait a minute "
+        raise ProtocolError(ErrorCode.RATE_LIMITED, "too many unknown codes; wait a minute "
                             "before trying another")
     try:
         return attempt()
     except ProtocolError as exc:
-        if exc.code == "room_not_found":
+        if exc.code == ErrorCode.ROOM_NOT_FOUND:
             app.failed_joins.failed(conn.join_bucket, conn.ip, now)
         raise
 
@@ -67,7 +68,7 @@ async def watch(app, conn, req) -> None:
 
 async def list_races(app, conn, req) -> None:
     rooms = [r.view(False) for r in app.lobby.rooms.values()
-             if r.public and r.state != "finished"]
+             if r.public and r.state != RoomState.FINISHED]
     rooms += await app.cluster.other_races()
     app.delivery.reply(conn, req, {"type": "races", "rooms": rooms})
 
@@ -75,7 +76,7 @@ async def list_races(app, conn, req) -> None:
 async def leave(app, conn, req) -> None:
     room = app.lobby.leave(conn.player_id, app.clock.now_ms())
     if room is None:
-        raise ProtocolError("not_in_room", "you are not in a room")
+        raise ProtocolError(ErrorCode.NOT_IN_ROOM, "you are not in a room")
     app.delivery.reply(conn, req, {"type": "left"})
 
 

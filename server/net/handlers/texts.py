@@ -4,6 +4,7 @@ leaderboards and replays."""
 from __future__ import annotations
 
 from protocol.messages import ProtocolError
+from protocol.codes import ErrorCode
 from server.core.texts import Text, TextInvalid, validate_text
 from server.store import RaceRecord, TextExists, no_stats
 
@@ -21,15 +22,15 @@ async def submit_text(app, conn, req) -> None:
     try:
         text = validate_text(req.args["title"], req.args["body"], req.args.get("source"))
     except TextInvalid as exc:
-        raise ProtocolError("text_invalid", str(exc)) from None
+        raise ProtocolError(ErrorCode.TEXT_INVALID, str(exc)) from None
     refusal = app.text_quota.take(conn.player_id, conn.ip, app.clock.monotonic())
     if refusal is not None:
-        raise ProtocolError("rate_limited", refusal)
+        raise ProtocolError(ErrorCode.RATE_LIMITED, refusal)
     try:
         created = await app.store.submit_text(text, conn.player_id, conn.name,
                                               app.clock.now_ms())
     except TextExists as exc:
-        raise ProtocolError("text_invalid", str(exc)) from None
+        raise ProtocolError(ErrorCode.TEXT_INVALID, str(exc)) from None
     app.delivery.reply(conn, req, {"type": "text_created", "text": created.listing()})
 
 
@@ -39,14 +40,14 @@ async def player_stats(app, conn, req) -> None:
     if stats is None and player_id == conn.player_id:
         stats = no_stats(player_id, conn.name)      # a guest with nothing kept yet
     if stats is None:
-        raise ProtocolError("player_not_found", "no player has that id")
+        raise ProtocolError(ErrorCode.PLAYER_NOT_FOUND, "no player has that id")
     app.delivery.reply(conn, req, {"type": "stats", **stats})
 
 
 async def text_stats(app, conn, req) -> None:
     stats = await app.store.text_stats(req.args["text_id"])
     if stats is None:
-        raise ProtocolError("text_not_found", "no text has that id")
+        raise ProtocolError(ErrorCode.TEXT_NOT_FOUND, "no text has that id")
     stats["best"] = await app.store.personal_best(conn.player_id, req.args["text_id"])
     app.delivery.reply(conn, req, {"type": "text_stats", **stats})
 
@@ -54,7 +55,7 @@ async def text_stats(app, conn, req) -> None:
 async def leaderboard(app, conn, req) -> None:
     text_id = req.args.get("text_id")
     if text_id is not None and await app.library.text(text_id) is None:
-        raise ProtocolError("text_not_found", f"no text has id {text_id}")
+        raise ProtocolError(ErrorCode.TEXT_NOT_FOUND, f"no text has id {text_id}")
     entries = await app.store.leaderboard(text_id)
     app.delivery.reply(conn, req, {"type": "leaderboard", "text_id": text_id,
                                    "entries": entries})
@@ -63,7 +64,7 @@ async def leaderboard(app, conn, req) -> None:
 async def replay(app, conn, req) -> None:
     race = await app.store.get_race(req.args["race_id"])
     if race is None:
-        raise ProtocolError("race_not_found", "no saved race has that id")
+        raise ProtocolError(ErrorCode.RACE_NOT_FOUND, "no saved race has that id")
     text = await app.library.text(race.text_id)
     app.delivery.reply(conn, req, {"type": "replay", "race": _replay_view(race, text)})
 

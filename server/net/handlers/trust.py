@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from protocol.messages import ProtocolError
+from protocol.codes import ErrorCode
 from server.core.ratelimit import BucketTable
 from server.net.logs import event
 
@@ -28,12 +29,12 @@ async def report_text(app, conn, req) -> None:
     text_id = req.args["text_id"]
     now = app.clock.monotonic()
     if not app.report_quota.take(conn.player_id, now):
-        raise ProtocolError("rate_limited", f"you have reported many texts just now: "
+        raise ProtocolError(ErrorCode.RATE_LIMITED, f"you have reported many texts just now: "
                             f"{REPORTS_PER_HOUR} an hour at most; try again later")
     outcome = await app.store.report_text(text_id, conn.player_id, req.args["reason"],
                                           app.clock.now_ms(), app.config.report_threshold)
     if outcome is None:
-        raise ProtocolError("text_not_found", f"no text has id {text_id}")
+        raise ProtocolError(ErrorCode.TEXT_NOT_FOUND, f"no text has id {text_id}")
     event(log, "text_reported", text=text_id, player=conn.player_id, reports=outcome.reports,
           counted=outcome.counted)
     if outcome.hidden:

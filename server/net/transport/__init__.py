@@ -27,15 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from protocol.codes import CloseCode
+
 TRANSPORTS = ("websockets", "picows")
 WS_PATH = "/ws"
 
-CLOSE_GOING_AWAY = 1001        # the server shuts down
-CLOSE_PROTOCOL_ERROR = 1002
-CLOSE_INVALID_DATA = 1007      # a text frame that is not UTF-8
-CLOSE_POLICY = 1008            # floods, no hello, limits
-CLOSE_TOO_BIG = 1009           # a message over --max-frame
-CLOSE_INTERNAL = 1011
 KEEPALIVE_TIMEOUT = "keepalive ping timeout"
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 
-from server.net.transport import CLOSE_INTERNAL, KEEPALIVE_TIMEOUT
+from protocol.codes import CloseCode
+from server.net.transport import KEEPALIVE_TIMEOUT
 
 
 class Keepalive:
@@ -52,7 +53,7 @@ class Keepalive:
                 if link.pong_due:
                     if now - link.keepalive_at >= self.timeout:
                         self.links.discard(link)
-                        link.fail(CLOSE_INTERNAL, KEEPALIVE_TIMEOUT)
+                        link.fail(CloseCode.INTERNAL, KEEPALIVE_TIMEOUT)
                     continue
                 if now - link.keepalive_at >= self.interval:
                     link.keepalive_at = now

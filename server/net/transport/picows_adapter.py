@@ -36,8 +36,8 @@ from picows import (WSAutoPingStrategy, WSListener, WSMsgType, WSUpgradeResponse
 # same way, with a listener factory that sees only the request. picows is pinned <3.
 from picows.picows import WSProtocol as _WSProtocol
 
-from server.net.transport import (CLOSE_GOING_AWAY, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR,
-                                  CLOSE_TOO_BIG, HttpResponse, choose_subprotocol,
+from protocol.codes import CloseCode
+from server.net.transport import (HttpResponse, choose_subprotocol,
                                   origin_allowed, peer_ip)
 from server.net.transport.keepalive import Keepalive
 
@@ -165,7 +165,7 @@ class PicowsLink(WSListener):
         """A text frame, or a frame of a fragmented message (RFC 6455 5.4)."""
         kind = frame.msg_type
         if (kind == CONTINUATION) != (self._parts is not None):
-            self._drop(CLOSE_PROTOCOL_ERROR, "unexpected continuation frame"
+            self._drop(CloseCode.PROTOCOL_ERROR, "unexpected continuation frame"
                        if kind == CONTINUATION else "expected a continuation frame")
             return
         if frame.fin and kind != CONTINUATION:
@@ -176,7 +176,7 @@ class PicowsLink(WSListener):
         self._parts_size += frame.payload_size
         if self._parts_size > self.server.max_frame:
             self._parts = None
-            self._drop(CLOSE_TOO_BIG, f"message over {self.server.max_frame} bytes")
+            self._drop(CloseCode.TOO_BIG, f"message over {self.server.max_frame} bytes")
             return
         self._parts.append(frame.get_payload_as_bytes())
         if frame.fin:
@@ -190,7 +190,7 @@ class PicowsLink(WSListener):
         try:
             text = data.decode()
         except UnicodeDecodeError:
-            self._drop(CLOSE_INVALID_DATA, "invalid UTF-8")
+            self._drop(CloseCode.INVALID_DATA, "invalid UTF-8")
             return
         self.session.frame(text)
 
@@ -334,7 +334,7 @@ class PicowsServer:
         for link in list(self.opening):            # half a request: not worth waiting for
             link.tcp.abort()
         for link in list(self.links):
-            link.close(CLOSE_GOING_AWAY, "")
+            link.close(CloseCode.GOING_AWAY, "")
         try:
             if self.links:
                 await asyncio.wait_for(self.drained.wait(), timeout)
