@@ -217,8 +217,10 @@ def test_the_race_makes_frozen_results_with_their_integrity_verdicts():
     assert bob.flagged.startswith("pasted") and not bob.clean and not bob.won(2)
     assert ann.flagged is None and ann.clean and not ann.won(2)
     assert ann.log[0] == (21_000, body[0]) and ann.keystrokes == len(body)
-    with pytest.raises(AttributeError):
-        ann.place = 1                                   # frozen: nobody edits a result
+    # Made once: an input after the end is refused and changes nothing in them.
+    with pytest.raises(ProtocolError):
+        race.input(0, "x", START + 60_000)
+    assert race.results(max_wpm=250) == results
 
 
 def test_a_win_is_a_clean_first_place_against_someone():
