@@ -12,7 +12,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Opcode
 
 from client_demo.client import Client, ServerError
-from server.net.limits import Quota, ConnectionLimits
+from server.core.ratelimit import Quota
+from server.net.limits import ConnectionLimits
 
 
 def suppress_pongs(client: Client) -> None:
@@ -205,7 +206,7 @@ def test_connection_counts_are_per_address_and_forget_closed_addresses():
 
 
 def test_an_address_quota_refills_with_time():
-    quota = Quota(per_minute=2)
+    quota = Quota(per_min=2)
     assert quota.take("a", 0.0) and quota.take("a", 0.0)
     assert not quota.take("a", 1.0)
     assert quota.take("b", 1.0)                       # another address has its own

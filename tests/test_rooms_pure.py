@@ -7,7 +7,8 @@ import itertools
 import pytest
 
 from protocol.messages import ProtocolError
-from server.core.joinguard import FailedJoins, ip_key
+from server.core.joinguard import FailedJoins
+from server.core.ratelimit import address_key
 from server.core.lobby import PLAYERS, SPECTATORS, Lobby, LobbyConfig
 from server.core.race import Race
 from server.core.texts import Text
@@ -46,9 +47,9 @@ def test_failed_joins_are_limited_per_connection_and_per_ip_and_refill():
 
 
 def test_an_ipv6_guesser_cannot_escape_by_hopping_addresses_in_its_slash_64():
-    assert ip_key("2001:db8:1:2::5") == ip_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
-    assert ip_key("2001:db8:1:3::5") != ip_key("2001:db8:1:2::5")
-    assert ip_key("::ffff:10.1.2.3") == ip_key("10.1.2.3") == "10.1.2.3"
+    assert address_key("2001:db8:1:2::5") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert address_key("2001:db8:1:3::5") != address_key("2001:db8:1:2::5")
+    assert address_key("::ffff:10.1.2.3") == address_key("10.1.2.3") == "10.1.2.3"
     guard = FailedJoins(per_min=1, conn_burst=100, ip_burst=3)
     for i in range(3):
         guard.failed(guard.conn_bucket(0.0), f"2001:db8:1:2::{i + 1}", 0.0)

@@ -2,7 +2,7 @@
 and the limit on guessing passwords. Pure: time (seconds, monotonic) is passed in.
 
 Failed logins (a wrong password, or a name with no account) are charged to the name
-and to the client address (IPv4, or the IPv6 /64: see joinguard.ip_key). While either
+and to the client address (IPv4, or the IPv6 /64: see ratelimit.address_key). While either
 bucket is empty, every login for that name or from that address is refused with
 `rate_limited` before the password is even hashed, whatever it is: a guesser learns
 nothing more. Successful logins cost nothing.
@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from server.core.joinguard import ip_key
-from server.core.ratelimit import BucketTable
+from server.core.ratelimit import BothKeys, BucketTable
 
 
 def name_key(name: str) -> str:
@@ -28,16 +27,14 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
 
 
-class FailedLogins:
+class FailedLogins(BothKeys):
+    """allowed(key, ip, now): may this address try a password for the name `key` now?"""
+
     def __init__(self, per_min: float, name_burst: int, ip_burst: int, max_keys: int = 10000):
         rate = per_min / 60.0
         self.by_name = BucketTable(rate, name_burst, max_keys)
-        self.by_ip = BucketTable(rate, ip_burst, max_keys)
-
-    def allowed(self, key: str, ip: str, now: float) -> bool:
-        """May this address try a password for the name `key` now? Spends nothing."""
-        return self.by_name.allowed(key, now) and self.by_ip.allowed(ip_key(ip), now)
+        self.by_ip = BucketTable(rate, ip_burst, max_keys, by_address=True)
+        super().__init__(self.by_name, self.by_ip)
 
     def failed(self, key: str, ip: str, now: float) -> None:
-        self.by_name.take(key, now)
-        self.by_ip.take(ip_key(ip), now)
+        self.charge(key, ip, now)

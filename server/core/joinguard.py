@@ -15,39 +15,23 @@ found join code still only seats a stranger the host can kick (and ban).
 
 from __future__ import annotations
 
-import ipaddress
-
-from server.core.ratelimit import BucketTable, TokenBucket
+from server.core.ratelimit import BothKeys, BucketTable, OwnBucket, TokenBucket
 
 
-def ip_key(address: str) -> str:
-    """Who a failed join is charged to: an IPv4 address, or an IPv6 /64 (one
-    subscriber usually holds a whole /64, so single IPv6 addresses are free to hop)."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 4:
-        return str(ip)
-    if ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+class FailedJoins(BothKeys):
+    """Failed joins counted on the connection's own bucket and on its address's."""
 
-
-class FailedJoins:
     def __init__(self, per_min: float, conn_burst: int, ip_burst: int, max_ips: int = 10000):
         self.rate = per_min / 60.0
         self.conn_burst = conn_burst
-        self.by_ip = BucketTable(self.rate, ip_burst, max_ips)
+        self.by_ip = BucketTable(self.rate, ip_burst, max_ips, by_address=True)
+        super().__init__(OwnBucket(), self.by_ip)
 
     def conn_bucket(self, now: float) -> TokenBucket:
         return TokenBucket(self.rate, self.conn_burst, now)
 
-    def allowed(self, conn: TokenBucket, ip: str, now: float) -> bool:
-        """May this connection try a code now? Spends nothing."""
-        return conn.ready(now) and self.by_ip.allowed(ip_key(ip), now)
+    # allowed(conn_bucket, ip, now): may this connection try a code now? Spends nothing.
 
     def failed(self, conn: TokenBucket, ip: str, now: float) -> None:
         """A code named no room: both buckets pay one."""
-        conn.take(now)
-        self.by_ip.take(ip_key(ip), now)
+        self.charge(conn, ip, now)

@@ -1,6 +1,31 @@
-"""Token buckets. Pure: the time is passed in (seconds, any monotonic origin)."""
+"""Token buckets, and what every limit is built from. Pure: the time is passed in
+(seconds, any monotonic origin).
+
+The pieces: a `TokenBucket` (rate per second: the clock's unit); a `BucketTable`, one
+bucket per key; `address_key`, which every limit per client address keys by (an IPv6
+/64 is one address); `Quota`, so many actions a minute per key (every limit's wrapper
+speaks per minute); and `BothKeys`, a limit counted on two keys at once (a name or a
+player, and the address), checked on both and charged to both.
+"""
 
 from __future__ import annotations
+
+import ipaddress
+
+
+def address_key(address: str) -> str:
+    """Who a limit per client address is charged to: an IPv4 address, or an IPv6 /64
+    (one subscriber usually holds a whole /64, so single IPv6 addresses are free to
+    hop). Every limit per address uses it: connections, rooms, texts, joins, logins."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 class TokenBucket:
@@ -34,25 +59,31 @@ class BucketTable:
     none), then the oldest. For limits on failures, which cost nothing until they happen
     (ask `allowed`, `take` when one happens), and on actions (`take` before each)."""
 
-    def __init__(self, rate: float, burst: float, max_keys: int = 10_000):
+    def __init__(self, rate: float, burst: float, max_keys: int = 10_000,
+                 by_address: bool = False):
         self.rate = rate
         self.burst = burst
         self.max_keys = max_keys
+        self.by_address = by_address    # keys are client addresses: keyed by address_key
         self.buckets: dict[str, TokenBucket] = {}
 
     def __len__(self) -> int:
         return len(self.buckets)
 
     def __contains__(self, key: str) -> bool:
-        return key in self.buckets
+        return self._key(key) in self.buckets
+
+    def _key(self, key: str) -> str:
+        return address_key(key) if self.by_address else key
 
     def allowed(self, key: str, now: float) -> bool:
         """Has `key` a token left? Spends nothing."""
-        bucket = self.buckets.get(key)
+        bucket = self.buckets.get(self._key(key))
         return bucket is None or bucket.ready(now)
 
     def take(self, key: str, now: float) -> bool:
         """Spend one of `key`'s tokens; False (nothing spent) when it has none left."""
+        key = self._key(key)
         bucket = self.buckets.get(key)
         if bucket is None:
             self._make_room(now)
@@ -67,3 +98,64 @@ class BucketTable:
                 del self.buckets[key]
         while len(self.buckets) >= self.max_keys:
             del self.buckets[next(iter(self.buckets))]
+
+
+class Quota(BucketTable):
+    """So many actions a minute per key (`burst` at once, default a minute's worth):
+    a player, or a client address (`by_address`)."""
+
+    MAX_KEYS = 100_000      # buckets kept; full ones are forgotten first, then the oldest
+
+    def __init__(self, per_min: float, burst: float | None = None, by_address: bool = False,
+                 max_keys: int = MAX_KEYS):
+        super().__init__(per_min / 60.0, max(1.0, per_min if burst is None else burst),
+                         max_keys, by_address)
+
+
+class OwnBucket:
+    """A 'table' whose key is the bucket itself: for a bucket a connection carries
+    (freed with it), paired with a table in `BothKeys`."""
+
+    @staticmethod
+    def allowed(bucket: TokenBucket, now: float) -> bool:
+        return bucket.ready(now)
+
+    @staticmethod
+    def take(bucket: TokenBucket, now: float) -> bool:
+        return bucket.take(now)
+
+
+class BothKeys:
+    """One limit counted on two keys at once, e.g. a player (or a name, or a
+    connection) and its client address: an action is allowed while both have a token,
+    and charged to both or to neither. Neither key alone is a bound: a new identity is
+    one `hello` away, and one identity may use many addresses."""
+
+    def __init__(self, first: BucketTable | OwnBucket, second: BucketTable | OwnBucket):
+        self.first = first
+        self.second = second
+
+    def refusing(self, first_key, second_key, now: float):
+        """The table (first or second) with no token left for its key, the second asked
+        first; None when both have one. Spends nothing."""
+        if not self.second.allowed(second_key, now):
+            return self.second
+        if not self.first.allowed(first_key, now):
+            return self.first
+        return None
+
+    def allowed(self, first_key, second_key, now: float) -> bool:
+        return self.refusing(first_key, second_key, now) is None
+
+    def charge(self, first_key, second_key, now: float) -> None:
+        """Both pay one (for a failure that happened: a wrong code, a wrong password)."""
+        self.first.take(first_key, now)
+        self.second.take(second_key, now)
+
+    def take(self, first_key, second_key, now: float):
+        """Spend one on both when both have one; else spend nothing and return the
+        refusing table (as `refusing`)."""
+        refusing = self.refusing(first_key, second_key, now)
+        if refusing is None:
+            self.charge(first_key, second_key, now)
+        return refusing

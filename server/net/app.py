@@ -33,7 +33,8 @@ from server.net.dispatch import Dispatcher
 from server.net.handlers.identity import resume_seat
 from server.net.handlers.trust import report_quota
 from server.net.library import TextLibrary
-from server.net.limits import ConnectionLimits, Quota
+from server.core.ratelimit import Quota
+from server.net.limits import ConnectionLimits
 from server.net.logs import event
 from server.net.metrics import Metrics
 from server.net.passwords import PasswordHasher
@@ -82,10 +83,10 @@ class TyperaceServer:
         self.passwords = PasswordHasher()      # hashing off the loop (handlers/accounts.py)
         self.conns: dict = {}          # player_id -> its live connection (Conn or RemoteConn)
         self.secret = ""
-        self.text_quota = TextQuota(config.texts_per_hour)
+        self.text_quota = TextQuota(config.texts_per_hour / 60)
         self.report_quota = report_quota()   # player_id -> texts it may still report
         self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
-        self.room_quota = Quota(config.room_rate)
+        self.room_quota = Quota(config.room_rate, by_address=True)
         self.draining = False          # SIGTERM: no new races; see server/net/shutdown.py
         self.stopping = False          # connections are being closed: nothing more to save
         self.metrics = Metrics(self)

@@ -10,24 +10,25 @@ With --workers, each process counts its own.
 
 from __future__ import annotations
 
-from server.net.limits import Quota
+from server.core.ratelimit import BothKeys, Quota
 
 
-class TextQuota:
-    def __init__(self, per_hour: float):
-        self.per_hour = per_hour
-        burst = max(1.0, per_hour / 3)
-        self.by_player = Quota(per_hour / 60, burst)
-        self.by_address = Quota(per_hour / 60, burst)
+class TextQuota(BothKeys):
+    def __init__(self, per_min: float):
+        self.per_hour = per_min * 60         # as the flag (--texts-per-hour) says it
+        burst = max(1.0, self.per_hour / 3)
+        self.by_player = Quota(per_min, burst)
+        self.by_address = Quota(per_min, burst, by_address=True)
+        super().__init__(self.by_player, self.by_address)
 
-    def take(self, player_id: str, ip: str, now: float) -> str | None:
+    def spend(self, player_id: str, ip: str, now: float) -> str | None:
         """Spend one text of the player's and of its address's; when either has none
         left, spend nothing and return why (the message for `rate_limited`)."""
-        if not self.by_address.allowed(ip, now):
+        refusing = self.take(player_id, ip, now)
+        if refusing is self.by_address:
             return (f"many texts were written from your address just now: "
                     f"{self.per_hour:g} an hour at most; try again later")
-        if not self.by_player.take(player_id, now):
+        if refusing is self.by_player:
             return (f"you have written many texts just now: {self.per_hour:g} an hour "
                     f"at most; try again later")
-        self.by_address.take(ip, now)
         return None

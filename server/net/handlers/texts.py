@@ -23,7 +23,7 @@ async def submit_text(app, conn, req) -> None:
         text = validate_text(req.args["title"], req.args["body"], req.args.get("source"))
     except TextInvalid as exc:
         raise ProtocolError(ErrorCode.TEXT_INVALID, str(exc)) from None
-    refusal = app.text_quota.take(conn.player_id, conn.ip, app.clock.monotonic())
+    refusal = app.text_quota.spend(conn.player_id, conn.ip, app.clock.monotonic())
     if refusal is not None:
         raise ProtocolError(ErrorCode.RATE_LIMITED, refusal)
     try:

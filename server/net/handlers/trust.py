@@ -9,7 +9,7 @@ import logging
 
 from protocol.messages import ProtocolError
 from protocol.codes import ErrorCode
-from server.core.ratelimit import BucketTable
+from server.core.ratelimit import Quota
 from server.net.logs import event
 
 log = logging.getLogger("typerace")
@@ -20,9 +20,9 @@ REPORTS_BURST = 10
 REPORTS_PER_HOUR = 30
 
 
-def report_quota() -> BucketTable:
+def report_quota() -> Quota:
     """Reports each player may still make (the app keeps one)."""
-    return BucketTable(REPORTS_PER_HOUR / 3600, REPORTS_BURST)
+    return Quota(REPORTS_PER_HOUR / 60, REPORTS_BURST)
 
 
 async def report_text(app, conn, req) -> None:
