@@ -3,7 +3,7 @@
 The plan of keystrokes for a passage is a pure function of the passage, the speed,
 the accuracy and a random.Random, so it can be tested without a clock or a server.
 The runner only replays that plan against the real server, batching keys about
-every 100 ms as a browser client would.
+every SEND_BATCH_MS (protocol/messages.py) as a browser client would.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client, ServerError
 from protocol import scoring
+from protocol.messages import SEND_BATCH_MS
 from protocol.typing_model import BACKSPACE, BREAK, BREAK_KEYS
 
-BATCH_MS = 100
 LATE_NOTICE = 0.3        # how often a typo is noticed one key late
 ROWS = ["`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./"]
 
@@ -88,7 +88,7 @@ def plan_keystrokes(passage: str, wpm: float, accuracy: float,
     return plan
 
 
-def batches(plan: list[tuple[int, str]], every_ms: int = BATCH_MS) -> list[tuple[int, str]]:
+def batches(plan: list[tuple[int, str]], every_ms: int = SEND_BATCH_MS) -> list[tuple[int, str]]:
     """Keystrokes grouped as a client sends them: [(send at ms, keys)], every `every_ms`."""
     out: list[tuple[int, str]] = []
     for t, key in plan:

@@ -25,8 +25,9 @@ from client_demo.client import Client
 from client_demo.play_model import BACKSPACE_KEY, ENTER, ESCAPE, QUIT, PlayModel
 from client_demo.play_view import STYLE, render
 from protocol.codes import CloseCode
+from protocol.messages import SEND_BATCH_MS
 
-FLUSH_S = 0.1
+FLUSH_S = SEND_BATCH_MS / 1000
 REFRESH_S = 0.1          # redraw rate for the countdown and live wpm
 RECONNECT_DELAYS_S = (0.2, 0.5, 1, 2, 4, 8)
 

@@ -20,6 +20,7 @@ EXPORTS = {
     "JSON_SUBPROTOCOL": JsonCodec.subprotocol,
     "CLOSE_REPLACED": int(CloseCode.REPLACED),
     "KEYS_MAX": messages.KEYS_MAX,
+    "SEND_BATCH_MS": messages.SEND_BATCH_MS,
     "NAME_MAX": messages.NAME_MAX,
     "PASSWORD_MIN": messages.PASSWORD_MIN,
     "PASSWORD_MAX": messages.PASSWORD_MAX,

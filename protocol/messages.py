@@ -18,6 +18,8 @@ CODE_MAX = 32
 KEYS_MAX = 2000         # characters in one `input`: far more than anyone types between
                         # two inputs (pasting is flagged, not refused; see
                         # server/core/integrity.py)
+SEND_BATCH_MS = 100     # clients send the keys typed at most this long after: ten inputs
+                        # a second per racer, well inside the message rate (--msg-rate)
 TITLE_MAX = 80
 BODY_MAX = 10_000       # characters in a passage (about 1,800 words), as stored
 BODY_MIN = 20

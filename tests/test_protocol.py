@@ -316,7 +316,7 @@ async def test_a_room_message_is_encoded_once_per_codec_for_everyone(server, con
         original = codec.encode
         monkeypatch.setattr(codec, "encode", lambda m, c=codec, o=original:
                             encoded.append(c.name) or o(m))
-    server.publish(room, "all", {"type": "tick", "race_ms": 1, "p": [[0, 1, 2, 0]]})
+    server.delivery.publish(room, "all", {"type": "tick", "race_ms": 1, "p": [[0, 1, 2, 0]]})
     assert sorted(encoded) == ["json", "msgpack"]
     for client in clients:
         tick = await client.expect("tick", where=lambda m: m["race_ms"] == 1)

@@ -111,7 +111,7 @@ def test_a_player_cannot_watch_the_room_it_sits_in():
         assert error_of(lobby.watch, "p0", code, 0) == "already_in_room"
     # Nothing changed: Ann still sits there alone, the room and its codes live on.
     assert lobby.seated["p0"] is room and not room.spectators and "p0" not in lobby.watching
-    assert lobby.find(room.code) is room and lobby.rooms == {room.room_id: room}
+    assert lobby.codes[room.code] is room and lobby.rooms == {room.room_id: room}
     quick, _ = lobby.quick_race("p1", "Bob", TEXT, 0)
     assert error_of(lobby.watch, "p1", quick.room_id, 0) == "already_in_room"
     assert lobby.rooms[quick.room_id] is quick and lobby.seated["p1"] is quick

@@ -45,6 +45,7 @@ async def test_protocol_js_gives_the_browser_the_servers_limits_and_codes(server
     assert status == 200
     exported = {name: json.loads(value) for name, value in EXPORT_CONST.findall(body.decode())}
     assert exported["KEYS_MAX"] == messages.KEYS_MAX == 2000
+    assert exported["SEND_BATCH_MS"] == messages.SEND_BATCH_MS == 100
     assert exported["CLOSE_REPLACED"] == CloseCode.REPLACED == 4000
     assert exported["MAX_WRONG"] == typing_model.MAX_WRONG
     assert exported["BACKSPACE"] == typing_model.BACKSPACE

@@ -6,7 +6,7 @@
 //   #lanes* (lanes drawn by lanes.js)
 //   #results* #results-text (a.text-link) #results-table* (tbody tr[data-slot] (.ghost):
 //   place, name (a.player-link), wpm, accuracy %, time s, status, flag, button.replay-btn)
-import { BREAK, KEYS_MAX } from "./protocol.js";
+import { BREAK, KEYS_MAX, SEND_BATCH_MS } from "./protocol.js";
 import { $, clear, el, flagText, fmt1, ordinal, pct, secs, show } from "./dom.js";
 import { isOpen, send } from "./connection.js";
 import { clockSample, serverNow } from "./clock.js";
@@ -17,7 +17,6 @@ import { TypingState, asTyped } from "./typing.js";
 import { markPassage, showPassage } from "./passage.js";
 import { state } from "./state.js";
 
-const FLUSH_MS = 100;          // keys typed are sent at most this long after
 const CLOCK_MS = 200;          // countdown display refresh
 const ADOPT_IDLE_MS = 1000;    // our lane takes the server's pos only after this long idle
 let outbox = "";               // keys typed but not sent yet
@@ -237,7 +236,7 @@ function updateClock() {
 }
 
 export function init() {
-  setInterval(flushKeys, FLUSH_MS);
+  setInterval(flushKeys, SEND_BATCH_MS);   // keys typed go at most this long after
   setInterval(updateClock, CLOCK_MS);
   window.addEventListener("pagehide", flushKeys);   // a reload shouldn't drop the last keys
 }

@@ -41,10 +41,6 @@ def time_limit_ms(chars: int, max_ms: int = MAX_RACE_S * 1000) -> int:
     return min(max_ms, LIMIT_BASE_MS + LIMIT_PER_CHAR_MS * chars)
 
 
-# An action that the race's state does not allow is the client's mistake.
-RaceError = ProtocolError
-
-
 @dataclass(slots=True)
 class Racer:
     slot: int
@@ -152,7 +148,7 @@ class Race:
         # Only a change of who races or is connected can make everyone done (every
         # such change sets roster_changed and advances), so only then is it asked.
         if race_ms >= self.limit_ms or (self.roster_changed and self._all_done()):
-            events.extend(self._end(now_ms))
+            self._end(now_ms)
         self.roster_changed = False
         return events
 
@@ -206,10 +202,10 @@ class Race:
         else:
             events = self.advance(now_ms)
         if self.state != RACING:
-            raise RaceError(ErrorCode.NOT_RACING, f"can't type: the race is {self.state}")
+            raise ProtocolError(ErrorCode.NOT_RACING, f"can't type: the race is {self.state}")
         racer = self.racers[slot]
         if racer.status is not RacerStatus.RACING:
-            raise RaceError(ErrorCode.NOT_RACING, f"can't type: you have {racer.status}")
+            raise ProtocolError(ErrorCode.NOT_RACING, f"can't type: you have {racer.status}")
         keys = as_typed(keys)           # logged as applied: a replay feeds the same keys
         race_ms = now_ms - self.start_ms     # racing: now_ms >= start_ms
         if self._ghost_due is not None:
@@ -257,7 +253,8 @@ class Race:
                 racer.gone_ms = self.race_ms(now_ms)
         self.changed = self.roster_changed = True
         if not any(r.status is not RacerStatus.LEFT for r in self.racers.values() if not r.ghost):
-            return self._end(now_ms)     # nobody is left to race (a ghost races nobody)
+            self._end(now_ms)            # nobody is left to race (a ghost races nobody)
+            return []
         return self.advance(now_ms)
 
     def tick(self, now_ms: int) -> dict | None:
@@ -274,13 +271,14 @@ class Race:
                 "p": [[r.slot, r.typing.pos, round(r.wpm(race_ms)), r.place]
                       for r in self.racers.values()]}
 
-    def end(self, now_ms: int) -> list[dict]:
+    def end(self, now_ms: int) -> None:
         """End the race now (the server is shutting down): racers still typing get dnf."""
-        return self._end(now_ms)
+        self._end(now_ms)
 
-    def _end(self, now_ms: int) -> list[dict]:
+    def _end(self, now_ms: int) -> None:
+        """Nothing to broadcast: the room sends `results` once they are saved."""
         if self.state == FINISHED:
-            return []
+            return
         self._move(FINISHED)
         # The tick loop notices the limit up to one tick late; nobody raced past it.
         self.final_race_ms = min(self.race_ms(now_ms), self.limit_ms)
@@ -288,7 +286,6 @@ class Race:
             if racer.status is RacerStatus.RACING:
                 # Still there but not done: dnf. Gone (connection lost): left.
                 racer.status = RacerStatus.DNF if racer.connected else RacerStatus.LEFT
-        return []
 
     def ranking(self) -> list[dict]:
         """The final ranking (protocol/REFERENCE.md, "The race"), one entry per racer."""

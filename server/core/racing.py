@@ -57,7 +57,8 @@ class Racing(LobbyState):
     def end_race(self, room: Room, now_ms: int) -> None:
         """Cut a running race short (shutdown): it ends now and is saved like any other."""
         if room.race is not None and room.race.state == RACING:
-            self._race_events(room, room.race.end(now_ms))
+            room.race.end(now_ms)
+            self._race_events(room, [])      # it ended: on to its results
 
     def advance(self, now_ms: int) -> None:
         """All timers of all rooms: countdowns, time limits, grace periods, idle rooms."""

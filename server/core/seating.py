@@ -95,9 +95,6 @@ class Seating(LobbyState):
         self._start_countdown(room, self.config.practice_countdown_s, now_ms)
         return room, seat
 
-    def find(self, code: str) -> Room | None:
-        return self.codes.get(normalize_code(code))
-
     def join_room(self, player_id: str, name: str, code: str, now_ms: int) -> tuple[Room, Seat]:
         room = self.codes.get(normalize_code(code))
         if room is None:

@@ -87,7 +87,6 @@ class TyperaceServer:
         self.report_quota = report_quota()   # player_id -> texts it may still report
         self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
         self.room_quota = Quota(config.room_rate, by_address=True)
-        self.draining = False          # SIGTERM: no new races; see server/net/shutdown.py
         self.stopping = False          # connections are being closed: nothing more to save
         self.metrics = Metrics(self)
         self.cluster = SingleProcess()   # server.cluster.node.Cluster with --redis-url
@@ -144,6 +143,12 @@ class TyperaceServer:
         self.passwords.close()
         await self.store.close()
 
+    @property
+    def draining(self) -> bool:
+        """SIGTERM: no new races (server/net/shutdown.py); the lobby holds the flag,
+        as no countdown may start on its own either."""
+        return self.lobby.draining
+
     def health(self) -> dict:
         states: dict[str, int] = {}
         for room in self.lobby.rooms.values():
@@ -177,12 +182,9 @@ class TyperaceServer:
             for room in ended:
                 self.tasks.spawn(self.saver.save_and_publish(room))
 
-    # Shortcuts the HTTP routes, shutdown and tests use.
+    # Shortcuts the HTTP routes and shutdown use.
     def send(self, conn, message: dict) -> None:
         self.delivery.send(conn, message)
-
-    def publish(self, room, audience: str, message: dict) -> None:
-        self.delivery.publish(room, audience, message)
 
     def refusal(self, ip: str) -> str | None:
         return self.sessions.refusal(ip)
