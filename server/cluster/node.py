@@ -56,7 +56,6 @@ class Cluster(EdgeRouting, SingleProcess):
         self._flush_scheduled = False
         self.registry = Registry(app, self.directory)   # what we wrote of our rooms
         self.liveness = Liveness(self.directory, self.registry, self._peers, self._lost)
-        self._tasks: list[asyncio.Task] = []
 
     # ---- lifecycle ------------------------------------------------------------
 
@@ -66,14 +65,12 @@ class Cluster(EdgeRouting, SingleProcess):
             await self.liveness.beat()
         except RedisError as exc:
             log.warning("cluster: first heartbeat failed (%s); retrying", exc)
-        self._tasks = [asyncio.create_task(self.liveness.run(), name="cluster-heartbeat"),
-                       asyncio.create_task(self.registry.run(), name="cluster-sync")]
+        self.app.tasks.spawn_service(self.liveness.run(), "cluster-heartbeat")
+        self.app.tasks.spawn_service(self.registry.run(), "cluster-sync")
         log.info("cluster node %s is up", self.node)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.app.tasks.cancel_services(timeout=5)
         self._flush()
         await asyncio.sleep(0)
         await self.bus.close()

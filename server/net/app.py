@@ -135,7 +135,8 @@ class TyperaceServer:
                 log.warning("connections still closing after %.1fs; going on", close_wait_s)
         if self._ticker_task is not None:
             self._ticker_task.cancel()
-        self.sessions.cancel_requests()
+        # Once every connection is closed, what they asked is moot.
+        await self.tasks.cancel_requests(timeout=5)
         self.saver.stop()                 # a save still failing makes one last attempt
         await self.tasks.wait(timeout=10)
         await self.tasks.cancel(timeout=5)    # an unsaved race is named in the log (saving.py)

@@ -35,7 +35,6 @@ log = logging.getLogger("typerace")
 class Sessions:
     def __init__(self, app):
         self.app = app
-        self._requests: set[asyncio.Task] = set()    # connections' requests that await
 
     # ---- admitting ------------------------------------------------------------
 
@@ -98,11 +97,6 @@ class Sessions:
             app.flush()
             app.cluster.disconnected(conn)
 
-    def cancel_requests(self) -> None:
-        """At shutdown, once every connection is closed: what they asked is moot."""
-        for task in list(self._requests):
-            task.cancel()
-
     # ---- reading --------------------------------------------------------------
 
     def admit(self, conn: Conn) -> bool:
@@ -132,9 +126,7 @@ class Sessions:
         message = self._handle_now(conn, payload)
         if message is not None:
             conn.queue = collections.deque((message,))
-            task = asyncio.create_task(self._run_queue(conn))
-            self._requests.add(task)
-            task.add_done_callback(self._requests.discard)
+            self.app.tasks.spawn_request(self._run_queue(conn))
 
     def _handle_now(self, conn: Conn, payload) -> dict | None:
         """Decode a message and handle it if that needs no await (a bad frame, a plain
