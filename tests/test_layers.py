@@ -6,6 +6,8 @@
 - store adapters import nothing from the shell or the cluster;
 - the cluster imports nothing from the shell (server/net): it reaches the app through
   the hooks of its interface and the port server/net/app.py hands in;
+- the shell and the cluster read the lobby through its read API (server/core/lobby.py),
+  never its dicts or its private methods;
 - the one-process server never imports asyncio-redis (only what --redis-url needs does);
 - no module of the server or the clients is over MAX_LINES lines (one job per module).
 """
@@ -76,6 +78,38 @@ def test_the_cluster_check_names_a_cluster_module_importing_the_shell(tmp_path, 
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert breaking("server/cluster", ("server.net",)) == {
         "server/cluster/node.py": ["server.net.handlers.identity"]}
+
+
+LOBBY_STATE = {"seated", "watching", "rooms", "codes", "watch_codes", "outbox", "direct",
+               "ended"}
+
+
+def lobby_internals_read(paths) -> list[str]:
+    """Every `lobby.<dict>` or `lobby._<private>` (of a name or attribute `lobby`)."""
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Attribute):
+                continue
+            owner = node.value
+            name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+            if name == "lobby" and (node.attr in LOBBY_STATE or node.attr.startswith("_")):
+                found.append(f"{path.relative_to(path.parents[1])}:{node.lineno} {node.attr}")
+    return sorted(found)
+
+
+def test_the_shell_reads_the_lobby_only_through_its_api():
+    paths = [*sorted((ROOT / "server" / "net").rglob("*.py")),
+             *sorted((ROOT / "server" / "cluster").rglob("*.py")), ROOT / "server" / "admin.py"]
+    assert lobby_internals_read(paths) == []
+
+
+def test_the_lobby_check_names_a_read_of_its_dicts(tmp_path):
+    """The check itself can fail."""
+    (tmp_path / "pkg").mkdir()
+    module = tmp_path / "pkg" / "h.py"
+    module.write_text("x = app.lobby.seated.get(p)\nlobby._host_only(p)\nlobby.room_of(p)\n")
+    assert lobby_internals_read([module]) == ["pkg/h.py:1 seated", "pkg/h.py:2 _host_only"]
 
 
 def test_the_walk_sees_a_forbidden_import(tmp_path):

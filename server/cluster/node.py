@@ -128,7 +128,7 @@ class Cluster(EdgeRouting, SingleProcess):
                 self.registry.mark_player(message.pid)
                 self.app.lobby.leave(message.pid, self.app.clock.now_ms())
             self._unregister_remote(conn)
-            if kind is Dropped and message.pid not in self.app.lobby.seated:
+            if kind is Dropped and not self.app.lobby.is_seated(message.pid):
                 self.send_soon(message.edge, Member(message.pid, None))  # nothing to come back to
         elif kind is Back:
             self._reconnect_remote(self._remote_conn(message.edge, message.pid, message.name,
@@ -181,7 +181,7 @@ class Cluster(EdgeRouting, SingleProcess):
             self._send_to(old, Left(self.node, pid))
         self.remote[pid] = owner
         lobby = self.app.lobby
-        if pid in lobby.seated or pid in lobby.watching:   # one room at a time
+        if lobby.room_of(pid) is not None:   # one room at a time
             self.registry.mark_player(pid)
             lobby.leave(pid, self.app.clock.now_ms())
             self.app.flush()
@@ -206,8 +206,7 @@ class Cluster(EdgeRouting, SingleProcess):
                 conn.prefer = None
                 if request.get("type") == "input":
                     continue                  # typing never changes where one is
-                lobby = self.app.lobby
-                member = conn.player_id in lobby.seated or conn.player_id in lobby.watching
+                member = self.app.lobby.room_of(conn.player_id) is not None
                 self.send_soon(conn.edge, Member(conn.player_id, self.node if member else None))
         finally:
             conn.busy = False

@@ -56,7 +56,7 @@ class Registry:
         self._summaries.clear()
 
     def mark_all(self) -> None:
-        for room_id in [*self.lobby.rooms, *self._registered, *self._open]:
+        for room_id in [*self.lobby.room_ids(), *self._registered, *self._open]:
             self.mark(room_id)
 
     async def room_created(self, room) -> None:
@@ -76,7 +76,7 @@ class Registry:
 
     def mark_player(self, pid: str) -> None:
         lobby = self.lobby
-        room = lobby.seated.get(pid) or lobby.watching.get(pid)
+        room = lobby.room_of(pid)
         if room is not None:
             self.mark(room.room_id)
 
@@ -108,7 +108,7 @@ class Registry:
         changed: dict[str, bytes] = {}
         removed: list[str] = []
         for room_id in room_ids:
-            room = lobby.rooms.get(room_id)
+            room = lobby.room(room_id)
             if room is None:
                 fields = self._registered.pop(room_id, None)
                 if fields is not None or room_id in self._open:

@@ -71,8 +71,7 @@ class EdgeRouting:
 
     async def _seat_elsewhere(self, pid: str) -> str | None:
         """The process holding a seat for `pid`, when it is another one."""
-        lobby = self.app.lobby
-        if pid in lobby.seated or pid in lobby.watching:
+        if self.app.lobby.room_of(pid) is not None:
             return None
         try:
             found = await self.directory.lookup(["p:" + pid])
@@ -111,15 +110,11 @@ class EdgeRouting:
 
     async def _find(self, kind: str, code: str) -> str | None:
         """The owner of the room `code` names, when it is another live process."""
-        lobby, clean = self.app.lobby, normalize_code(code)
-        if kind == "join_room":
-            if clean in lobby.codes:
-                return None
-            fields = ["c:" + clean]
-        else:
-            if clean in lobby.codes or clean in lobby.watch_codes or code in lobby.rooms:
-                return None
-            fields = ["c:" + clean, "w:" + clean, "r:" + code]
+        watch = kind != "join_room"
+        if self.app.lobby.has_code(code, watch):
+            return None
+        clean = normalize_code(code)
+        fields = ["c:" + clean, "w:" + clean, "r:" + code] if watch else ["c:" + clean]
         try:
             found = await self.directory.lookup(fields)
         except RedisError as exc:

@@ -11,7 +11,9 @@ from server.core.texts import Text
 
 
 class HostControls(LobbyState):
-    def _host_only(self, player_id: str) -> tuple[Room, Seat]:
+    def hosted_room(self, player_id: str) -> tuple[Room, Seat]:
+        """The room the player hosts, with its seat; else the error saying why not
+        (public: handlers check it before any store look-up)."""
         room = self.seated.get(player_id)
         if room is None:
             if player_id in self.watching:
@@ -23,7 +25,7 @@ class HostControls(LobbyState):
         return room, seat
 
     def kick(self, player_id: str, slot: int, now_ms: int) -> None:
-        room, seat = self._host_only(player_id)
+        room, seat = self.hosted_room(player_id)
         target = room.seats.get(slot)
         if target is None:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"no player in slot {slot}")
@@ -34,14 +36,14 @@ class HostControls(LobbyState):
         self.leave(target.player_id, now_ms)
 
     def start(self, player_id: str, now_ms: int) -> None:
-        room, _ = self._host_only(player_id)
+        room, _ = self.hosted_room(player_id)
         if room.state != WAITING:
             raise ProtocolError(ErrorCode.RACE_IN_PROGRESS, f"can't start: the room is {room.state}")
         self._no_new_races()
         self._start_countdown(room, room.settings["countdown_s"], now_ms)
 
     def configure(self, player_id: str, settings: dict, text: Text | None, now_ms: int) -> None:
-        room, _ = self._host_only(player_id)
+        room, _ = self.hosted_room(player_id)
         if room.state != WAITING:
             raise ProtocolError(ErrorCode.RACE_IN_PROGRESS, f"can't configure: the room is {room.state}")
         if settings.get("max_players", room.settings["max_players"]) < len(room.seats):
@@ -53,7 +55,7 @@ class HostControls(LobbyState):
 
     def rematch(self, player_id: str, text: Text, now_ms: int) -> None:
         """The same players race again at once on a new text."""
-        room, _ = self._host_only(player_id)
+        room, _ = self.hosted_room(player_id)
         if room.state != FINISHED or not room.results_out:
             raise ProtocolError(ErrorCode.RACE_IN_PROGRESS, f"can't rematch: the room is {room.state}")
         self._no_new_races()

@@ -152,32 +152,31 @@ class TyperaceServer:
 
     def health(self) -> dict:
         states: dict[str, int] = {}
-        for room in self.lobby.rooms.values():
+        rooms, players, spectators = self.lobby.counts()
+        for room in self.lobby.all_rooms():
             states[room.state] = states.get(room.state, 0) + 1
         return {"status": "draining" if self.draining else "ok", "protocol": PROTOCOL_VERSION,
                 "node": self.cluster.node, "connections": len(self.conns),
-                "rooms": len(self.lobby.rooms), "rooms_by_state": states,
-                "players": len(self.lobby.seated), "spectators": len(self.lobby.watching)}
+                "rooms": rooms, "rooms_by_state": states,
+                "players": players, "spectators": spectators}
 
     # ---- the core's events out --------------------------------------------------
 
     def flush(self) -> None:
         """Deliver everything the lobby emitted; start saving races that ended."""
         lobby, delivery = self.lobby, self.delivery
-        while lobby.outbox or lobby.direct or lobby.ended:
-            outbox, lobby.outbox = lobby.outbox, []
+        while lobby.has_events():
+            outbox, direct, ended = lobby.take_events()
             for room, audience, message in outbox:
                 delivery.publish(room, audience, message)
                 if message["type"] == "countdown":
                     event(log, "race_start", race=message["race_id"], room=room.room_id,
                           kind=room.kind, racers=len(room.seats),
                           start_server_ms=message["start_server_ms"])
-            direct, lobby.direct = lobby.direct, []
             for player_id, message in direct:
                 conn = self.conns.get(player_id)
                 if conn is not None:
                     delivery.send(conn, message)
-            ended, lobby.ended = lobby.ended, []
             if self.stopping:
                 continue        # races cut by the closing connections themselves: not results
             for room in ended:

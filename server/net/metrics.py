@@ -17,10 +17,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.utils import floatToGoString
 
+from protocol.codes import RoomState
 from protocol.messages import SCHEMAS
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-ROOM_STATES = ("waiting", "countdown", "racing", "finished")
+ROOM_STATES = tuple(RoomState)
 INVALID = "invalid"          # messages_in label of frames that did not parse
 
 
@@ -33,18 +34,19 @@ class StateCollector:
     def collect(self):
         server = self.server
         lobby = server.lobby
+        _, seated, spectators = lobby.counts()
         yield GaugeMetricFamily("typerace_connections", "open WebSocket connections",
                                 value=server.limits.total)
         yield GaugeMetricFamily("typerace_players", "players with a live connection",
                                 value=len(server.conns))
         yield GaugeMetricFamily("typerace_seated_players",
                                 "players holding a seat (connected or within the grace period)",
-                                value=len(lobby.seated))
+                                value=seated)
         yield GaugeMetricFamily("typerace_spectators", "spectators watching a room",
-                                value=len(lobby.watching))
+                                value=spectators)
         rooms = GaugeMetricFamily("typerace_rooms", "rooms by state", labels=["state"])
         counts = dict.fromkeys(ROOM_STATES, 0)
-        for room in lobby.rooms.values():
+        for room in lobby.all_rooms():
             counts[room.state] = counts.get(room.state, 0) + 1
         for state, count in counts.items():
             rooms.add_metric([state], count)

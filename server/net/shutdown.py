@@ -33,7 +33,7 @@ FORCED_CLOSE_S = 1.0    # after a second SIGTERM, peers get this long to answer 
 
 
 def running_races(server) -> int:
-    return sum(1 for room in server.lobby.rooms.values()
+    return sum(1 for room in server.lobby.all_rooms()
                if room.race is not None and room.race.state in (COUNTDOWN, RACING))
 
 
@@ -62,7 +62,7 @@ async def drain_and_stop(server, drain_s: float, force: asyncio.Event) -> None:
     if not force.is_set():
         cut = 0
         now = server.clock.now_ms()
-        for room in list(server.lobby.rooms.values()):
+        for room in server.lobby.all_rooms():
             if room.race is not None and room.race.state == RACING:
                 server.lobby.end_race(room, now)
                 cut += 1

@@ -92,8 +92,7 @@ def _check_limit(app, conn, key: str) -> None:
 
 
 def _in_room(app, conn) -> bool:
-    return (conn.player_id in app.lobby.seated or conn.player_id in app.lobby.watching
-            or app.cluster.forwards(conn))
+    return app.lobby.room_of(conn.player_id) is not None or app.cluster.forwards(conn)
 
 
 def _send_account(app, conn, req) -> None:

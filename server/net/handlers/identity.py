@@ -98,7 +98,7 @@ def resume_seat(app, conn, now: int) -> bool:
         if resume is not None:
             delivery.send(conn, resume)
         return True
-    room = lobby.watching.get(conn.player_id)
+    room = lobby.watched_room(conn.player_id)
     if room is not None:
         delivery.send(conn, {"type": "watching", "room": room.view(False)})
         for message in lobby.catch_up(room, now):

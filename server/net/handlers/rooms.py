@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from protocol.messages import ProtocolError, parse_settings
-from protocol.codes import ErrorCode, RoomState
+from protocol.codes import ErrorCode
 from server.net.ghosts import find_ghost
 from server.net.handlers.identity import send_joined
 
@@ -67,8 +67,7 @@ async def watch(app, conn, req) -> None:
 
 
 async def list_races(app, conn, req) -> None:
-    rooms = [r.view(False) for r in app.lobby.rooms.values()
-             if r.public and r.state != RoomState.FINISHED]
+    rooms = [r.view(False) for r in app.lobby.open_public_rooms()]
     rooms += await app.cluster.other_races()
     app.delivery.reply(conn, req, {"type": "races", "rooms": rooms})
 
@@ -90,7 +89,7 @@ async def kick(app, conn, req) -> None:
 
 async def configure(app, conn, req) -> None:
     settings = parse_settings(req.args["settings"])
-    room, _ = app.lobby._host_only(conn.player_id)     # fail before any store look-up
+    room, _ = app.lobby.hosted_room(conn.player_id)     # fail before any store look-up
     text = None
     if "text_id" in settings:       # null: a random text, drawn now (not the one shown)
         text = await app.library.chosen(settings["text_id"], other_than=room.text.text_id)
@@ -98,7 +97,7 @@ async def configure(app, conn, req) -> None:
 
 
 async def rematch(app, conn, req) -> None:
-    room, _ = app.lobby._host_only(conn.player_id)
+    room, _ = app.lobby.hosted_room(conn.player_id)
     text = await app.library.random_text(other_than=room.text.text_id)
     app.lobby.rematch(conn.player_id, text, app.clock.now_ms())
 
