@@ -18,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client, ServerError
 from protocol import scoring
+from protocol.codes import ErrorCode, RoomState
 from protocol.messages import SEND_BATCH_MS
 from protocol.typing_model import BACKSPACE, BREAK, BREAK_KEYS
 
@@ -150,10 +151,10 @@ class Bot:
                 elif self.watch:
                     pass
                 elif body is not None and typing is None and (
-                        kind == "tick" or (kind == "room" and message["room"]["state"] == "racing")):
+                        kind == "tick" or (kind == "room" and message["room"]["state"] == RoomState.RACING)):
                     typing = asyncio.create_task(self._type(body))
                 elif kind == "error":
-                    if message.get("code") == "not_racing" and typing is not None:
+                    if message.get("code") == ErrorCode.NOT_RACING and typing is not None:
                         typing.cancel()       # the race ended under us (time limit)
                     else:
                         self.out(f"{self.name}: error {message.get('code')}: "

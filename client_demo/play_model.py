@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from protocol import scoring
+from protocol.codes import ErrorCode
 from protocol.messages import CODE_MAX, KEYS_MAX
 # The server's own typing model (pure): the local prediction is then exactly what the
 # server will compute from the same keys, so the passage marking never disagrees.
@@ -208,7 +209,7 @@ class PlayModel:
 
     def _on_error(self, msg, now_ms):
         code = msg.get("code", "error")
-        if code == "not_racing":
+        if code == ErrorCode.NOT_RACING:
             return                      # keys that arrived just after the race ended
         self.notice = f"{msg.get('message', code)} ({code})"
 

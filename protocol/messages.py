@@ -74,7 +74,7 @@ class GhostRef:
 
 # type -> {field: (kind, required)}. Unknown extra fields are ignored (forward compatible).
 SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
-    "hello": {"name": (Str(256, 0, "invalid_name"), True), "token": (Str(TOKEN_MAX), False)},
+    "hello": {"name": (Str(256, 0, ErrorCode.INVALID_NAME), True), "token": (Str(TOKEN_MAX), False)},
     "ping": {},
     "quick_race": {},
     "create_room": {"settings": (Map(), False)},
@@ -90,7 +90,7 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "list_texts": {"offset": (Int(0, 10**9), False), "limit": (Int(1, PAGE_MAX), False),
                    "author": (Str(64), False)},
     "submit_text": {"title": (Str(1000), True),
-                    "body": (Str(BODY_RAW_MAX, 0, "text_invalid",
+                    "body": (Str(BODY_RAW_MAX, 0, ErrorCode.TEXT_INVALID,
                                  f"a text is at most {BODY_MAX} characters"), True),
                     "source": (Str(1000), False)},
     "practice": {"text_id": (Int(1, ID_LIMIT), False), "ghost": (GhostRef(), False)},
@@ -99,12 +99,13 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "leaderboard": {"text_id": (Int(1, ID_LIMIT), False)},
     "replay": {"race_id": (Str(64, 1), True)},
     # Accounts. A password is never echoed in an error message.
-    "register": {"name": (Str(256, 0, "invalid_name"), True),
+    "register": {"name": (Str(256, 0, ErrorCode.INVALID_NAME), True),
                  "password": (Str(PASSWORD_MAX, PASSWORD_MIN, ErrorCode.WEAK_PASSWORD), True)},
-    "login": {"name": (Str(256, 0, "invalid_name"), True),
+    "login": {"name": (Str(256, 0, ErrorCode.INVALID_NAME), True),
               "password": (Str(PASSWORD_MAX, 1), True)},
     "change_password": {"password": (Str(PASSWORD_MAX, 1), True),
-                        "new_password": (Str(PASSWORD_MAX, PASSWORD_MIN, ErrorCode.WEAK_PASSWORD), True)},
+                        "new_password": (Str(PASSWORD_MAX, PASSWORD_MIN,
+                                             ErrorCode.WEAK_PASSWORD), True)},
     "report_text": {"text_id": (Int(1, ID_LIMIT), True), "reason": (Str(REASON_MAX, 1), True)},
 }
 

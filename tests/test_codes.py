@@ -15,7 +15,8 @@ from server.core.texts import Text
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "protocol" / "REFERENCE.md"
-RAISERS = ("ProtocolError", "send_error")
+# Where a call takes an error code: the position of the code among its arguments.
+RAISERS = {"ProtocolError": 0, "send_error": 1, "Str": 2}
 
 
 def documented_error_codes(text: str) -> set[str]:
@@ -43,7 +44,8 @@ def test_the_reference_check_sees_a_code_missing_from_the_table():
 
 
 def literal_error_codes(folder: pathlib.Path) -> list[str]:
-    """Every call of ProtocolError/send_error given a bare string as its code."""
+    """Every call of ProtocolError, send_error or Str (a field's limit, protocol/
+    messages.py) given a bare string as its error code."""
     found = []
     for path in sorted(folder.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -52,9 +54,10 @@ def literal_error_codes(folder: pathlib.Path) -> list[str]:
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             if name not in RAISERS:
                 continue
-            args = node.args[1:] if name == "send_error" else node.args
-            if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
-                found.append(f"{path.relative_to(folder)}:{node.lineno} {args[0].value}")
+            at = RAISERS[name]
+            code = node.args[at] if len(node.args) > at else None
+            if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                found.append(f"{path.relative_to(folder)}:{node.lineno} {code.value}")
     return found
 
 
@@ -68,8 +71,10 @@ def test_the_literal_check_finds_a_bare_string_code(tmp_path):
     (tmp_path / "h.py").write_text(
         "raise ProtocolError('not_host', 'no')\n"
         "app.delivery.send_error(conn, 'internal', 'bug', None)\n"
-        "raise ProtocolError(ErrorCode.NOT_HOST, 'fine')\n")
-    assert literal_error_codes(tmp_path) == ["h.py:1 not_host", "h.py:2 internal"]
+        "raise ProtocolError(ErrorCode.NOT_HOST, 'fine')\n"
+        "NAME = Str(256, 0, 'invalid_name')\n")
+    assert literal_error_codes(tmp_path) == ["h.py:1 not_host", "h.py:2 internal",
+                                             "h.py:4 invalid_name"]
 
 
 def test_the_enums_are_their_wire_values():

@@ -4,7 +4,8 @@ A request for a room on another process is forwarded to its owner; a quick race
 claims a seat in the directory first (matchmaking across processes); codes are looked
 up in the directory; a returning player is sent back to the process holding its seat.
 Mixed into Cluster (server/cluster/node.py), whose app, node, remote (local player ->
-owner of its room), _claims (local player -> the room its quick race claimed), registry, directory, send_soon and _send_to it uses.
+owner of its room), _claims (local player -> the room its quick race claimed),
+registry, directory, send_soon and _send_to it uses.
 """
 
 from __future__ import annotations

@@ -226,7 +226,8 @@ class Race:
     def _finish(self, racer: Racer, race_ms: int) -> dict:
         self.finished_count += 1
         self.roster_changed = True
-        racer.status, racer.finish_ms, racer.place = RacerStatus.FINISHED, race_ms, self.finished_count
+        racer.status, racer.finish_ms = RacerStatus.FINISHED, race_ms
+        racer.place = self.finished_count
         return {"type": "finish", "slot": racer.slot, "place": racer.place,
                 "wpm": round(racer.wpm(race_ms), 2), "accuracy": round(racer.accuracy(), 4),
                 "race_ms": race_ms}

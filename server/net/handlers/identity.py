@@ -18,7 +18,8 @@ from server.store import StoreUnavailable
 log = logging.getLogger("typerace")
 
 def banned() -> ProtocolError:
-    return ProtocolError(ErrorCode.BANNED, "this player is banned from this server", close=CloseCode.POLICY)
+    return ProtocolError(ErrorCode.BANNED, "this player is banned from this server",
+                         close=CloseCode.POLICY)
 
 
 def name_taken(name: str) -> ProtocolError:
