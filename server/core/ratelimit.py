@@ -125,6 +125,27 @@ class OwnBucket:
         return bucket.take(now)
 
 
+def first_empty(buckets, now: float):
+    """Of (table, key) pairs, the first table whose key has no token left; None when
+    every one has one. Spends nothing."""
+    for table, key in buckets:
+        if not table.allowed(key, now):
+            return table
+    return None
+
+
+def take_all(buckets, now: float):
+    """THE rule of a limit counted on several keys at once: spend one token of each
+    (table, key) when every one has a token; else spend nothing and return the first
+    table whose key has none (None: spent)."""
+    buckets = tuple(buckets)
+    empty = first_empty(buckets, now)
+    if empty is None:
+        for table, key in buckets:
+            table.take(key, now)
+    return empty
+
+
 class BothKeys:
     """One limit counted on two keys at once, e.g. a player (or a name, or a
     connection) and its client address: an action is allowed while both have a token,
@@ -138,11 +159,7 @@ class BothKeys:
     def refusing(self, first_key, second_key, now: float):
         """The table (first or second) with no token left for its key, the second asked
         first; None when both have one. Spends nothing."""
-        if not self.second.allowed(second_key, now):
-            return self.second
-        if not self.first.allowed(first_key, now):
-            return self.first
-        return None
+        return first_empty(((self.second, second_key), (self.first, first_key)), now)
 
     def allowed(self, first_key, second_key, now: float) -> bool:
         return self.refusing(first_key, second_key, now) is None
@@ -155,7 +172,4 @@ class BothKeys:
     def take(self, first_key, second_key, now: float):
         """Spend one on both when both have one; else spend nothing and return the
         refusing table (as `refusing`)."""
-        refusing = self.refusing(first_key, second_key, now)
-        if refusing is None:
-            self.charge(first_key, second_key, now)
-        return refusing
+        return take_all(((self.second, second_key), (self.first, first_key)), now)
