@@ -68,9 +68,16 @@ def _shown(value: str | None, limit: int = SHOWN_CHARS) -> str:
 
 
 def _text_id(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) < 2**53:
+    # ASCII digits only: str.isdigit() also takes "²" (int() then fails) and "٣" (3).
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) < 2**53:
         raise Refused(f"{raw!r} is not a text id (a positive integer)", 2)
     return int(raw)
+
+
+def _player_id(raw: str) -> str:
+    if not raw or not raw.isascii() or not raw.isprintable() or " " in raw:
+        raise Refused(f"{raw!r} is not a player id", 2)
+    return raw
 
 
 def _where(args, environ) -> tuple[str, str]:
@@ -118,7 +125,8 @@ async def _hide(store: Store, raw: str, hide: bool) -> list[str]:
             f"text {text_id} (\"{title}\") was not hidden; reports no longer hide it"]
 
 
-async def _ban(store: Store, player_id: str, ban: bool) -> list[str]:
+async def _ban(store: Store, raw: str, ban: bool) -> list[str]:
+    player_id = _player_id(raw)
     was = (await store.check_identity(player_id, "")).banned
     name = await store.set_banned(player_id, ban)
     if name is None:
