@@ -17,10 +17,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from protocol.messages import POINTS_WINDOWS
+
 DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
 EPOCH = date(1970, 1, 1)
-WINDOWS = ("day", "week", "all")
 ALL = "all"
 
 
@@ -60,7 +61,7 @@ def window(kind: str, ms: int) -> Window:
         return week_window(ms)
     if kind == "all":
         return ALL_TIME
-    raise ValueError(f"no window {kind!r}: one of {', '.join(WINDOWS)}")
+    raise ValueError(f"no window {kind!r}: one of {', '.join(POINTS_WINDOWS)}")
 
 
 def windows(ms: int) -> tuple[Window, Window, Window]:
