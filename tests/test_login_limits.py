@@ -1,0 +1,186 @@
+"""The limits around passwords, over real sockets: failed logins are reserved before the
+hash (so logins sent at once can't all be checked) and shared by processes on one Redis;
+strangers' failures don't stop the owner's password change; sign-ups are limited per
+address; and no address can take the password thread from everyone else. Clients
+connect from several loopback addresses (127.0.0.0/8 is all this machine) to be several
+addresses."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from client_demo.client import Client, ServerError
+from server.core.accounts import REGISTER_BURST
+from server.net import passwords
+
+from tests.redis_fixture import redis_server  # noqa: F401
+
+PASSWORD = "correct horse battery"
+
+
+async def open_from(server, address: str, name: str | None = None,
+                    token: str | None = None) -> Client:
+    client = await Client.connect(f"ws://127.0.0.1:{server.port}/ws", "json",
+                                  local_addr=(address, 0))
+    if name is not None:
+        await client.hello(name, token)
+    return client
+
+
+@pytest.fixture
+async def clients():
+    opened: list[Client] = []
+    yield opened
+    for client in opened:
+        await client.close()
+
+
+async def outcome(client: Client, message: dict) -> str:
+    """The reply's type, or the error's code."""
+    try:
+        return (await client.request(message, timeout=30))["type"]
+    except ServerError as error:
+        return error.code
+
+
+def login(name: str, password: str) -> dict:
+    return {"type": "login", "name": name, "password": password}
+
+
+async def registered(server, clients, name: str, address: str = "127.0.0.1") -> Client:
+    client = await open_from(server, address, name)
+    clients.append(client)
+    await client.request({"type": "register", "name": name, "password": PASSWORD})
+    return client
+
+
+async def test_logins_sent_at_once_are_checked_at_most_the_limit(make_server, clients):
+    """20 wrong logins for one name, at the same moment, each from its own address: at
+    most the name's 5 are checked, the others are refused before any hash."""
+    server = await make_server(login_fail_burst=5)
+    await registered(server, clients, "Ann")
+    guessers = [await open_from(server, f"127.0.0.{10 + n}") for n in range(20)]
+    clients.extend(guessers)
+    answers = await asyncio.gather(*[outcome(g, login("Ann", f"guess {n:04}"))
+                                     for n, g in enumerate(guessers)])
+    assert answers.count("bad_credentials") <= 5
+    assert answers.count("rate_limited") >= 15
+    assert answers.count("bad_credentials") + answers.count("rate_limited") == 20
+
+
+async def test_failed_logins_are_limited_across_processes_sharing_a_redis(
+        make_server, redis_server, clients):
+    """7 wrong logins on process A and 7 on B: 5 checked (the name's limit), not 10."""
+    a, b = [await make_server(redis_url=redis_server.url, login_fail_burst=5)
+            for _ in range(2)]
+    await registered(a, clients, "Ann")
+    answers = []
+    for n, server in enumerate([a] * 7 + [b] * 7):
+        guesser = await open_from(server, f"127.0.1.{n + 1}")
+        clients.append(guesser)
+        answers.append(await outcome(guesser, login("ann", f"guess {n:04}")))
+    assert answers.count("bad_credentials") == 5, answers
+    assert answers.count("rate_limited") == 9
+    owner = await open_from(b, "127.0.2.1")        # the name is held for everyone, right
+    clients.append(owner)                          # password or not
+    assert await outcome(owner, login("Ann", PASSWORD)) == "rate_limited"
+
+
+async def test_strangers_failed_logins_dont_stop_the_owner_changing_the_password(
+        make_server, clients):
+    server = await make_server(login_fail_burst=3)
+    ann = await registered(server, clients, "Ann")
+    stranger = await open_from(server, "127.0.0.9")
+    clients.append(stranger)
+    while await outcome(stranger, login("Ann", "not the password")) != "rate_limited":
+        pass
+    changed = await ann.request({"type": "change_password", "password": PASSWORD,
+                                 "new_password": "a brand new one"})
+    assert changed["type"] == "account" and changed["player_id"] == ann.player_id
+    # The owner's own wrong guesses are still limited (a stolen token guessing).
+    wrong = {"type": "change_password", "password": "is it this one",
+             "new_password": "another new one"}
+    answers = [await outcome(ann, wrong) for _ in range(4)]
+    assert answers == ["bad_credentials"] * 3 + ["rate_limited"]
+
+
+async def test_sign_ups_are_limited_per_address(make_server, clients):
+    server = await make_server()
+    answers = []
+    for n in range(REGISTER_BURST + 1):
+        guest = await open_from(server, "127.0.0.5", f"Guest {n}")
+        clients.append(guest)
+        answers.append(await outcome(guest, {"type": "register", "name": f"Signed {n}",
+                                             "password": PASSWORD}))
+    assert answers == ["account"] * REGISTER_BURST + ["rate_limited"]
+    error = await guest.request({"type": "ping"})            # the connection lives on
+    assert error["type"] == "pong"
+    with pytest.raises(ServerError) as refused:
+        await guest.request({"type": "register", "name": "One more", "password": PASSWORD})
+    assert "accounts" in refused.value.error["message"]
+    elsewhere = await open_from(server, "127.0.0.6", "Neighbour")
+    clients.append(elsewhere)
+    assert await outcome(elsewhere, {"type": "register", "name": "Neighbour",
+                                     "password": PASSWORD}) == "account"
+
+
+@pytest.fixture
+def slow_hashes(monkeypatch):
+    """Every hash takes 30 ms of the worker thread (as a real one takes 100-500 ms), so
+    a flood can keep the thread busy for real."""
+    real_matches, real_hash = passwords.password_matches, passwords.hash_password
+    lock = threading.Lock()
+    count = [0]
+
+    def counted(real):
+        def slow(*args):
+            time.sleep(0.03)
+            with lock:
+                count[0] += 1
+            return real(*args)
+        return slow
+    monkeypatch.setattr(passwords, "password_matches", counted(real_matches))
+    monkeypatch.setattr(passwords, "hash_password", counted(real_hash))
+    return count
+
+
+async def test_a_flooding_address_cannot_keep_anyone_else_from_logging_in(
+        make_server, clients, slow_hashes):
+    """25 accounts at one address change their passwords (with the right one, never a
+    failure) as fast as the server answers; meanwhile a player at another address logs
+    in 10 times, and every login succeeds."""
+    server = await make_server()
+    await registered(server, clients, "Victim", "127.0.0.3")
+    flooders = []
+    for n in range(25):     # made from addresses of their own, then all at one address
+        made = await registered(server, clients, f"Flood {n}", f"127.0.3.{n + 1}")
+        flooder = await open_from(server, "127.0.0.2", f"Flood {n}", made.welcome["token"])
+        clients.append(flooder)
+        flooders.append(flooder)
+    stop = asyncio.Event()
+    sent = [0]
+
+    async def flood(flooder: Client) -> None:
+        change = {"type": "change_password", "password": PASSWORD, "new_password": PASSWORD}
+        while not stop.is_set():
+            sent[0] += 1
+            await outcome(flooder, change)
+
+    flooding = [asyncio.create_task(flood(f)) for f in flooders]
+    try:
+        while slow_hashes[0] < 10:               # the flood has the thread
+            await asyncio.sleep(0.01)
+        answers = []
+        for _ in range(10):
+            victim = await open_from(server, "127.0.0.3")
+            clients.append(victim)
+            answers.append(await outcome(victim, login("Victim", PASSWORD)))
+        assert answers == ["welcome"] * 10
+        assert sent[0] >= 100                    # it was a flood all along
+    finally:
+        stop.set()
+        await asyncio.gather(*flooding, return_exceptions=True)
