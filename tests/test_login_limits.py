@@ -58,18 +58,20 @@ async def registered(server, clients, name: str, address: str = "127.0.0.1") -> 
     return client
 
 
-async def test_logins_sent_at_once_are_checked_at_most_the_limit(make_server, clients):
+async def test_logins_sent_at_once_are_checked_at_most_the_limit(make_server, clients,
+                                                                monkeypatch):
     """20 wrong logins for one name, at the same moment, each from its own address: at
     most the name's 5 are checked, the others are refused before any hash."""
+    # (The hasher's own cap on one account's waiting hashes would refuse most of them
+    # too, and hide the limit this is about.)
+    monkeypatch.setattr(passwords, "PER_ACCOUNT", 100)
     server = await make_server(login_fail_burst=5)
     await registered(server, clients, "Ann")
     guessers = [await open_from(server, f"127.0.0.{10 + n}") for n in range(20)]
     clients.extend(guessers)
     answers = await asyncio.gather(*[outcome(g, login("Ann", f"guess {n:04}"))
                                      for n, g in enumerate(guessers)])
-    assert answers.count("bad_credentials") <= 5
-    assert answers.count("rate_limited") >= 15
-    assert answers.count("bad_credentials") + answers.count("rate_limited") == 20
+    assert (answers.count("bad_credentials"), answers.count("rate_limited")) == (5, 15)
 
 
 async def test_failed_logins_are_limited_across_processes_sharing_a_redis(
