@@ -10,6 +10,7 @@ import pytest
 
 from server.core.accounts import (REGISTER_BURST, REGISTER_PER_HOUR, AllowanceTable,
                                   LoginLimits, name_key, registrations)
+from protocol.messages import ProtocolError, clean_name
 from server.core.passwords import decoy, hash_password, password_matches
 
 SALT = bytes(range(16))
@@ -108,3 +109,29 @@ def test_sign_ups_are_limited_per_address():
     assert table.take(registrations("10.0.0.2"), 0)
     assert not table.take(registrations("10.0.0.1"), 3600 / REGISTER_PER_HOUR - 1)
     assert table.take(registrations("10.0.0.1"), 3600 / REGISTER_PER_HOUR + 1)
+
+
+LOOK_ALIKES = ["\u0410nn", "\u0391nn", "ANN", "\uff21nn", "\U0001d400nn", "Ann\ufe0f"]
+
+
+@pytest.mark.parametrize("name", LOOK_ALIKES)
+def test_names_that_look_the_same_are_one_name(name):
+    assert name_key(name) == name_key("Ann")
+
+
+def test_names_that_look_different_stay_apart():
+    assert len({name_key(n) for n in ["Ann", "Anna", "Ana", "Bob", "Zoë", "Zoe", "李雷"]}) == 7
+    assert name_key("Tim") == name_key("Tirn")                        # rn reads as m
+
+
+INVISIBLE = ["\u3164", "\u2800", "\u115f", "\u034f", "\u1160", "\uffa0", "\u17b4",
+             "\u180b", "\u200b", "\u2060", "\ufeff", "\U000e0100", "\u00ad"]
+
+
+@pytest.mark.parametrize("filler", INVISIBLE)
+def test_a_name_with_an_invisible_character_is_refused(filler):
+    for name in (f"Ann{filler}", f"A{filler}nn"):
+        with pytest.raises(ProtocolError) as refused:
+            clean_name(name)
+        assert refused.value.code == "invalid_name"
+    assert clean_name("Ann \u2764\ufe0f") == "Ann \u2764\ufe0f"          # an emoji's selector

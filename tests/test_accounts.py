@@ -332,3 +332,20 @@ async def test_too_many_logins_waiting_for_the_hasher_are_refused_not_queued(
     held.release.set()
     assert busy == "rate_limited"
     assert (await login)["account"] == "Ann"
+
+
+async def test_look_alike_names_are_the_accounts_and_invisible_fillers_are_refused(connect):
+    await register(await connect("Ann"), "Ann")
+    bob = await connect("Bob")
+    for twin in ("\u0410nn", "\u0391nn", "\U0001d400nn", "Ann\ufe0f"):   # Cyrillic, Greek, bold
+        assert (await refused(bob, {"type": "register", "name": twin, "password": PASSWORD}))[
+            "code"] == "name_taken", twin
+        assert (await refused(await connect(None), {"type": "hello", "name": twin}))[
+            "code"] == "name_taken", twin
+    for filler in ("\u3164", "\u2800", "\u115f", "\u034f"):
+        for message in ({"type": "register", "name": "Ann" + filler, "password": PASSWORD},
+                        {"type": "hello", "name": "Ann" + filler}):
+            client = bob if message["type"] == "register" else await connect(None)
+            assert (await refused(client, message))["code"] == "invalid_name", message
+    # The look-alike logs in to the account (it is the same name).
+    assert (await (await connect(None)).login("\u0410NN", PASSWORD))["account"] == "Ann"

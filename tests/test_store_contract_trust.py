@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from server.core.accounts import LoginLimits, name_key
+from server.core.accounts import LoginLimits, legacy_name_key, name_key
 from server.store import AlreadyRegistered, NameTaken
 from tests.test_store_contract import (PASSAGES, T0, open_store, race,  # noqa: F401
                                        result, store)
@@ -253,3 +253,30 @@ async def test_allowances_take_concurrent_tries_one_at_a_time(store):
     tries = await asyncio.gather(*[store.take_allowances(LIMITS.login("ann", "10.0.0.1"), T0)
                                    for _ in range(20)])
     assert tries.count(True) == 3
+
+
+# ---- keying account names again (look-alikes became one name) ---------------------
+
+def old_key(name: str) -> str:
+    return legacy_name_key(name)
+
+
+async def test_rekeying_moves_accounts_to_the_new_key_oldest_first_once_per_version(
+        open_store):
+    store = await open_store()
+    await store.create_account("p1", "Ann", old_key("Ann"), HASH, T0)
+    await store.create_account("p2", "\u0410nn", old_key("\u0410nn"), HASH, T0 + 1)  # Cyrillic
+    await store.create_account("p3", "Tim", old_key("Tim"), HASH, T0 + 2)
+    assert await store.rekey_accounts("v2", name_key) == 1        # Tim; Ann is "ann" either way
+    assert (await store.get_account(name_key("Ann"))).player_id == "p1"
+    # The later look-alike keeps its older key, and logs in with it.
+    assert (await store.get_account(old_key("\u0410nn"))).player_id == "p2"
+    assert (await store.get_account(name_key("Tim"))).player_id == "p3"
+    assert await store.get_account(old_key("Tim")) is None
+    assert (await store.check_identity(None, name_key("Tirn"))).name_owner == "p3"
+    assert await store.rekey_accounts("v2", name_key) == 0        # done for this version
+    await store.close()
+    again = await open_store()
+    assert await again.rekey_accounts("v2", name_key) == 0
+    assert await again.rekey_accounts("v3", old_key) == 1         # Tim back; Ann's twin stays
+    assert (await again.get_account(old_key("Tim"))).player_id == "p3"

@@ -33,6 +33,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
+import icu
+
 from server.core.joinguard import ip_key
 from server.core.ratelimit import BucketTable
 
@@ -40,10 +42,32 @@ REGISTER_BURST = 30             # accounts one address may make in a row
 REGISTER_PER_HOUR = 10.0        # and then this many an hour
 
 
-def name_key(name: str) -> str:
-    """What makes two account names the same: compatibility-normalized and case-folded
-    (Unicode's NFKC_Casefold idea), so "Ann", "ANN" and the full-width "Ａｎｎ" are one."""
+# Unicode TR39's skeleton, from ICU (PyICU): the reference implementation, kept in step
+# with Unicode's confusables.txt. (confusable-homoglyphs ships that table without the
+# direction to its prototypes, so no skeleton; disarm is a beta that adds folds of its
+# own; a table of ours would be one more thing to keep up with each Unicode release.)
+_SPOOF = icu.SpoofChecker()
+# Names are keyed again when this changes (Store.rekey_accounts): ICU's data may
+# make two names one that were two, or the other way round.
+NAME_KEY_VERSION = f"tr39-icu-{icu.ICU_VERSION}"
+_EMOJI_VARIATIONS = dict.fromkeys(range(0xFE00, 0xFE10))     # (deleted by translate)
+
+
+def legacy_name_key(name: str) -> str:
+    """The key before look-alikes were one name (NFKC and case folding only): accounts
+    whose look-alike registered first keep it, and log in with it."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def name_key(name: str) -> str:
+    """What makes two account names the same: what they look like. Compatibility-
+    normalized and case-folded (Unicode's NFKC_Casefold idea: "Ann", "ANN", the
+    full-width "Ａｎｎ"), then TR39's confusable skeleton, so the Cyrillic "Аnn" and
+    the Greek "Αnn" are "Ann" too (and "rn" is "m"). Emoji variation selectors are
+    left out; other invisible characters never get this far (protocol clean_name).
+    Case is folded first, so "I" and "l" stay apart ("paypaI" is not "paypal")."""
+    folded = legacy_name_key(name.translate(_EMOJI_VARIATIONS))
+    return unicodedata.normalize("NFC", _SPOOF.getSkeleton(0, folded))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from protocol.codec import SUBPROTOCOLS
 from server.cluster import SingleProcess
 from server.config import Config
 from server.core import tokens
-from server.core.accounts import LoginLimits
+from server.core.accounts import NAME_KEY_VERSION, LoginLimits, name_key
 from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby, LobbyConfig
 from server.net import http, ratings, transport
@@ -108,6 +108,7 @@ class TyperaceServer:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.store.rekey_accounts(NAME_KEY_VERSION, name_key)   # (core/accounts.py)
         self.secret = self.config.secret or await self.store.set_meta_once(
             "token_secret", tokens.new_secret())
         await self.library.load(self.clock.now_ms())

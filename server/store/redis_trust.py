@@ -68,6 +68,24 @@ end
 return redis.call('HGET', KEYS[1], 'name')
 """
 
+# ARGV: prefix, version, then old key, new key, player id for each account, oldest
+# first. Moves each account to its new key unless that is another's, then records the
+# version. Returns how many moved.
+_REKEY_ACCOUNTS = """
+local p = ARGV[1]
+local moved = 0
+for i = 3, #ARGV, 3 do
+  local old, new, pid = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if redis.call('HGET', p .. 'accounts', old) == pid
+      and redis.call('HSETNX', p .. 'accounts', new, pid) == 1 then
+    redis.call('HDEL', p .. 'accounts', old)
+    moved = moved + 1
+  end
+end
+redis.call('HSET', p .. 'meta', 'account_name_keys', ARGV[2])
+return moved
+"""
+
 # KEYS: the buckets (allow:<key>). ARGV: now_ms, 1 to take a token from each (all or
 # none) or -1 to give one back, then each bucket's burst and tokens per ms. A bucket is
 # a hash {t: tokens, s: stamp_ms} that expires when it would be full again (a full
@@ -218,6 +236,23 @@ class RedisTrust:
         name = await self.redis.eval(_SET_BANNED, [self._k("player:" + player_id)],
                                      ["1" if banned else "0"])
         return decoded(name)
+
+    async def rekey_accounts(self, version, key):
+        if await self.redis.execute("HGET", self._k("meta"), "account_name_keys") == (
+                version.encode()):
+            return 0
+        accounts = []
+        owners = await self.redis.execute("HGETALL", self._k("accounts"))
+        for old, pid in zip(owners[::2], owners[1::2]):
+            name, created = await self.redis.execute(
+                "HMGET", self._k("player:" + pid.decode()), "account", "created_ms")
+            if name is not None and key(name.decode()) != old.decode():
+                accounts.append((int(created or 0), pid.decode(), old.decode(),
+                                 key(name.decode())))
+        args = [self.prefix, version]
+        for _, pid, old, new in sorted(accounts):
+            args += [old, new, pid]
+        return await self.redis.eval(_REKEY_ACCOUNTS, [], args)
 
     async def _allowances(self, allowances, now_ms, way):
         rules = []

@@ -86,6 +86,26 @@ class SqliteTrust:
             return row[0] if row else None
         return await self._write(work)
 
+    async def rekey_accounts(self, version, key):
+        @_transaction
+        def work(db):
+            if db.execute("SELECT value FROM meta WHERE key = 'account_name_keys'"
+                          ).fetchone() == (version,):
+                return 0
+            changed = 0
+            for player_id, name, old in db.execute(
+                    "SELECT player_id, name, name_key FROM accounts"
+                    " ORDER BY created_ms, player_id").fetchall():
+                new = key(name)
+                if new != old and db.execute("UPDATE OR IGNORE accounts SET name_key = ?"
+                                             " WHERE player_id = ?",
+                                             (new, player_id)).rowcount:
+                    changed += 1
+            db.execute("INSERT OR REPLACE INTO meta(key, value)"
+                       " VALUES ('account_name_keys', ?)", (version,))
+            return changed
+        return await self._write(work)
+
     def _allowance_table(self) -> AllowanceTable:
         return self.__dict__.setdefault("_allowances", AllowanceTable())
 

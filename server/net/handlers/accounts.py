@@ -14,7 +14,7 @@ import logging
 
 from protocol.messages import ProtocolError, clean_name
 from server.core import tokens
-from server.core.accounts import Allowance, name_key, registrations
+from server.core.accounts import Allowance, legacy_name_key, name_key, registrations
 from server.net.handlers.identity import admit, banned, name_taken
 from server.net.logs import event
 from server.store import AlreadyRegistered, NameTaken
@@ -60,8 +60,13 @@ async def register(app, conn, req) -> None:
 async def login(app, conn, req) -> None:
     if conn.player_id is not None and _in_room(app, conn):
         raise ProtocolError("in_room", "leave your room (or stop watching) before logging in")
-    key = name_key(clean_name(req.args["name"]))
+    name = clean_name(req.args["name"])
+    key = name_key(name)
     account = await app.store.get_account(key)
+    if account is None and legacy_name_key(name) != key:
+        # An account made before look-alikes were one name, whose look-alike was made
+        # first, kept its older key (Store.rekey_accounts).
+        account = await app.store.get_account(legacy_name_key(name))
     stored = account.password_hash if account is not None else None
     if not await _password_checked(app, conn, app.login_limits.login(key, conn.ip), key,
                                    req.args["password"], stored):
