@@ -349,3 +349,23 @@ async def test_look_alike_names_are_the_accounts_and_invisible_fillers_are_refus
             assert (await refused(client, message))["code"] == "invalid_name", message
     # The look-alike logs in to the account (it is the same name).
     assert (await (await connect(None)).login("\u0410NN", PASSWORD))["account"] == "Ann"
+
+
+async def test_a_returning_guest_whose_name_became_an_account_is_renamed_and_told(connect):
+    carol = await connect("Carol")
+    await practise(carol)
+    token = carol.welcome["token"]
+    await carol.close()
+    await register(await connect("Someone"), "Carol")          # another player takes it
+    back = await connect(None)
+    welcome = await back.hello("Carol", token)
+    assert welcome["player_id"] == carol.player_id and welcome["account"] is None
+    assert welcome["renamed_from"] == "Carol"
+    assert welcome["name"] == f"Carol~{carol.player_id[-4:]}"
+    stats = await back.request({"type": "player_stats"})
+    assert stats["races"] == 1 and stats["name"] == welcome["name"]   # her results, not Carol's
+    # The same name each time she comes back; a new guest is refused the name outright.
+    again = await connect(None)
+    assert (await again.hello("Carol", welcome["token"]))["name"] == welcome["name"]
+    assert (await refused(await connect(None), {"type": "hello", "name": "Carol"}))[
+        "code"] == "name_taken"

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import icu
 
+from protocol.messages import NAME_MAX
 from server.core.joinguard import ip_key
 from server.core.ratelimit import BucketTable
 
@@ -68,6 +69,12 @@ def name_key(name: str) -> str:
     Case is folded first, so "I" and "l" stay apart ("paypaI" is not "paypal")."""
     folded = legacy_name_key(name.translate(_EMOJI_VARIATIONS))
     return unicodedata.normalize("NFC", _SPOOF.getSkeleton(0, folded))
+
+
+def guest_name(name: str, player_id: str) -> str:
+    """The name a returning guest races under once an account has taken hers: hers
+    with a mark of her own id ("Carol~3f2a"), the same each time she comes back."""
+    return f"{name[:NAME_MAX - 5]}~{player_id[-4:]}"
 
 
 @dataclass(frozen=True)
