@@ -369,3 +369,36 @@ async def test_a_returning_guest_whose_name_became_an_account_is_renamed_and_tol
     assert (await again.hello("Carol", welcome["token"]))["name"] == welcome["name"]
     assert (await refused(await connect(None), {"type": "hello", "name": "Carol"}))[
         "code"] == "name_taken"
+
+
+async def test_accounts_made_before_look_alikes_were_one_name_still_log_in(
+        make_server, connect, tmp_path):
+    """A database from before: "Ann" and the Cyrillic "Аnn" were two accounts, "Tim" was
+    keyed "tim". The server keys them again at start: the older "Ann" takes the shared
+    key, the younger keeps its own spelling's, and both log in; "Tirn" is Tim's now."""
+    from server.core.accounts import legacy_name_key
+    from server.core.passwords import hash_password
+    from server.store.sqlite import SqliteStore
+    db = str(tmp_path / "before.db")
+    store = SqliteStore(db)
+    await store.open()
+    for n, name in enumerate(["Ann", "\u0410nn", "Tim"]):
+        await store.create_account(f"p{n}", name, legacy_name_key(name),
+                                   hash_password(f"{PASSWORD} {n}", bytes(16)),
+                                   1_700_000_000_000 + n)
+    await store.close()
+    server = await make_server(db=db)
+    for name, player_id in [("ann", "p0"), ("\u0410nn", "p1"), ("TIM", "p2")]:
+        device = await connect(None, target=server)
+        welcome = await device.login(name, f"{PASSWORD} {player_id[1]}")
+        assert welcome["player_id"] == player_id, name
+        # Its own password is the one checked when it changes it.
+        changed = await device.request({"type": "change_password",
+                                        "password": f"{PASSWORD} {player_id[1]}",
+                                        "new_password": f"new for {player_id}"})
+        assert changed["player_id"] == player_id
+    twin = await connect(None, target=server)
+    assert (await twin.login("\u0410nn", "new for p1"))["player_id"] == "p1"
+    guest = await connect("Guest", target=server)
+    assert (await refused(guest, {"type": "register", "name": "Tirn", "password": PASSWORD}))[
+        "code"] == "name_taken"

@@ -62,11 +62,7 @@ async def login(app, conn, req) -> None:
         raise ProtocolError("in_room", "leave your room (or stop watching) before logging in")
     name = clean_name(req.args["name"])
     key = name_key(name)
-    account = await app.store.get_account(key)
-    if account is None and legacy_name_key(name) != key:
-        # An account made before look-alikes were one name, whose look-alike was made
-        # first, kept its older key (Store.rekey_accounts).
-        account = await app.store.get_account(legacy_name_key(name))
+    account = await _find_account(app, name, key)
     stored = account.password_hash if account is not None else None
     if not await _password_checked(app, conn, app.login_limits.login(key, conn.ip), key,
                                    req.args["password"], stored):
@@ -86,7 +82,7 @@ async def change_password(app, conn, req) -> None:
     if conn.account is None:
         raise ProtocolError("no_account", "a guest has no password: register first")
     key = name_key(conn.account)
-    account = await app.store.get_account(key)
+    account = await _find_account(app, conn.account, key)
     # Charged to this account's own limit, not the name's: strangers' wrong logins
     # must not keep its owner from changing the password (server/core/accounts.py).
     if not await _password_checked(app, conn, app.login_limits.password_change(
@@ -96,6 +92,16 @@ async def change_password(app, conn, req) -> None:
     conn.generation = await app.store.set_password(conn.player_id, password_hash)
     event(log, "password_changed", player=conn.player_id, ip=conn.ip)
     _send_account(app, conn, req)
+
+
+async def _find_account(app, name: str, key: str):
+    account = None
+    if legacy_name_key(name) != key:
+        # An account made before look-alikes were one name, whose look-alike was made
+        # first, kept the key of its own spelling (Store.rekey_accounts): that spelling
+        # is its. (Every other account moved to its new key.)
+        account = await app.store.get_account(legacy_name_key(name))
+    return account if account is not None else await app.store.get_account(key)
 
 
 async def _password_checked(app, conn, allowances: tuple[Allowance, ...], key: str,
