@@ -9,7 +9,8 @@ That thread is one shared resource, so no address may hold it (`python -m
 bench.passwords` measures the loop's lag while hashes run, and the cost of one):
 - requests wait in one line per address (IPv4, or the IPv6 /64: joinguard.ip_key),
   and the thread takes the next hash from each waiting address in turn, so a victim's
-  login waits for at most one hash of each other address, however many a flooder sent;
+  login waits for the hash running and at most one more of each other address, however
+  many a flooder sent;
 - at most PER_ADDRESS hashes of one address and PER_ACCOUNT of one account wait at
   once, and at most MAX_WAITING in all;
 - an address gets ADDRESS_BURST hashes in a row, then ADDRESS_PER_MIN a minute; an
@@ -55,6 +56,7 @@ class PasswordHasher:
         self._by_account: dict[str, int] = {}              # waiting, per account
         self._lines: dict[str, deque] = {}                 # address -> its queued jobs,
         self._running = 0                                  # in the order they get turns
+        self._closed = False
         self._address_rate = BucketTable(ADDRESS_PER_MIN / 60, ADDRESS_BURST)
         self._account_rate = BucketTable(ACCOUNT_PER_MIN / 60, ACCOUNT_BURST)
         self._decoy = decoy(secrets.token_bytes(SALT_BYTES), secrets.token_bytes(HASH_BYTES))
@@ -93,7 +95,7 @@ class PasswordHasher:
     def _next(self) -> None:
         """Start queued hashes while the pool has a free thread: the first job of the
         address whose turn it is, which then goes to the back of the turns."""
-        while self._running < self.workers and self._lines:
+        while self._running < self.workers and self._lines and not self._closed:
             address = next(iter(self._lines))
             line = self._lines.pop(address)
             done, fn, args = line.popleft()
@@ -130,6 +132,11 @@ class PasswordHasher:
         return await self._run(ip, account, password_matches, password, stored)
 
     def close(self) -> None:
+        self._closed = True
+        for line in self._lines.values():
+            for done, _, _ in line:
+                done.cancel()
+        self._lines.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
