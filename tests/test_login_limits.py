@@ -217,3 +217,43 @@ async def test_the_password_thread_takes_each_waiting_address_in_turn(monkeypatc
     finally:
         gate.set()
         hasher.close()
+
+
+async def test_failed_logins_are_limited_across_real_server_processes(redis_server):
+    """The same as above with two `python -m server` processes on one Redis (hashing at
+    the real cost): 7 wrong logins on each, 5 checked in all."""
+    import re
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    processes, ports = [], []
+    try:
+        for _ in range(2):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "server", "--port", "0", "--redis-url",
+                redis_server.url, "--log-level", "warning", cwd=root,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            processes.append(process)
+            line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+            ports.append(int(re.search(r":(\d+)/", line).group(1)))
+        opened = []
+
+        async def connect(port: int, name: str | None = None) -> Client:
+            client = await Client.connect(f"ws://127.0.0.1:{port}/ws")
+            opened.append(client)
+            if name:
+                await client.hello(name)
+            return client
+        ann = await connect(ports[0], "Ann")
+        await ann.request({"type": "register", "name": "Ann", "password": PASSWORD},
+                          timeout=60)
+        answers = []
+        for port in [ports[0]] * 7 + [ports[1]] * 7:
+            answers.append(await outcome(await connect(port), login("Ann", "a wrong guess")))
+        assert (answers.count("bad_credentials"), answers.count("rate_limited")) == (5, 9)
+        for client in opened:
+            await client.close()
+    finally:
+        for process in processes:
+            process.terminate()
+            await process.wait()
