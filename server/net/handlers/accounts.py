@@ -64,8 +64,10 @@ async def login(app, conn, req) -> None:
     key = name_key(name)
     account = await _find_account(app, name, key)
     stored = account.password_hash if account is not None else None
-    if not await _password_checked(app, conn, app.login_limits.login(key, conn.ip), key,
-                                   req.args["password"], stored):
+    if not await _password_checked(app, conn, app.login_limits.login(key, conn.ip),
+                                   "too many wrong passwords for this name or from your "
+                                   "address; wait a minute", key, req.args["password"],
+                                   stored):
         # (Not the name: people type their password into the name field.)
         event(log, "login_failed", player=conn.player_id, ip=conn.ip)
         raise ProtocolError("bad_credentials", "wrong name or password")
@@ -86,7 +88,8 @@ async def change_password(app, conn, req) -> None:
     # Charged to this account's own limit, not the name's: strangers' wrong logins
     # must not keep its owner from changing the password (server/core/accounts.py).
     if not await _password_checked(app, conn, app.login_limits.password_change(
-            conn.player_id), key, req.args["password"], account.password_hash):
+            conn.player_id), "too many wrong passwords for this account; wait a minute",
+            key, req.args["password"], account.password_hash):
         raise ProtocolError("bad_credentials", "wrong password")
     password_hash = await app.passwords.hash(req.args["new_password"], conn.ip, key)
     conn.generation = await app.store.set_password(conn.player_id, password_hash)
@@ -104,13 +107,13 @@ async def _find_account(app, name: str, key: str):
     return account if account is not None else await app.store.get_account(key)
 
 
-async def _password_checked(app, conn, allowances: tuple[Allowance, ...], key: str,
-                            password: str, stored: str | None) -> bool:
+async def _password_checked(app, conn, allowances: tuple[Allowance, ...], refusal: str,
+                            key: str, password: str, stored: str | None) -> bool:
     """Is the password right? A try is taken from the limits before the hash (so
-    requests sent at once can't all be checked) and given back when it was right, or
-    when the hasher refused it unchecked."""
-    await _take(app, allowances, "too many wrong passwords for this name or from your "
-                "address; wait a minute")
+    requests sent at once can't all be checked; `rate_limited` with `refusal` when
+    there is none) and given back when it was right, or when the hasher refused it
+    unchecked."""
+    await _take(app, allowances, refusal)
     try:
         right = await app.passwords.matches(password, stored, conn.ip, key)
     except ProtocolError:
