@@ -190,7 +190,8 @@ async def test_a_flooding_address_cannot_keep_anyone_else_from_logging_in(
 
 async def test_the_password_thread_takes_each_waiting_address_in_turn(monkeypatch):
     """The hasher itself, on a real worker thread: while one check is held, address A
-    queues 3 more and then B one; B's runs second, not after all of A's."""
+    queues 3 more and then B one; B's runs second, not after all of A's. (A is an IPv6
+    /64: each check from another address in it is still A's.)"""
     from server.net.clock import ManualClock
     order, gate = [], threading.Event()
 
@@ -201,15 +202,15 @@ async def test_the_password_thread_takes_each_waiting_address_in_turn(monkeypatc
     monkeypatch.setattr(passwords, "password_matches", recorded)
     hasher = passwords.PasswordHasher(ManualClock())
     try:
-        checks = [asyncio.create_task(hasher.matches(f"a{n}", "x", "10.0.0.1", f"a{n}"))
-                  for n in range(4)]
+        checks = [asyncio.create_task(hasher.matches(f"a{n}", "x", f"2001:db8:0:1::{n + 1}",
+                                                     f"a{n}")) for n in range(4)]
         while not order:
             await asyncio.sleep(0.01)
-        checks.append(asyncio.create_task(hasher.matches("b0", "x", "10.0.0.2", "b0")))
+        checks.append(asyncio.create_task(hasher.matches("b0", "x", "2001:db8:0:2::1", "b0")))
         await asyncio.sleep(0)
         # A fifth from A is one too many for one address; B is not refused for it.
         with pytest.raises(Exception) as refused:
-            await hasher.matches("a4", "x", "10.0.0.1", "a4")
+            await hasher.matches("a4", "x", "2001:db8:0:1:ffff::5", "a4")
         assert refused.value.code == "rate_limited"
         gate.set()
         await asyncio.wait_for(asyncio.gather(*checks), 30)
