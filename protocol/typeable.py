@@ -147,13 +147,15 @@ def _ignorable(ch: str) -> bool:
 
 
 NON_STARTERS, _CANONICALLY_FOLDED = _scan()
+# Keys of FOLDS's kind that NFC would make into one of them, with what they fold to.
+CANONICAL_FOLDS = {ch: nfc.translate({ord(c): FOLDS.get(c) for c in nfc})
+                   for ch, nfc in _CANONICALLY_FOLDED.items()}
 
 # Folding is a table lookup per character (str.translate): linear, whatever the text.
 _TABLE = str.maketrans({
     **{chr(c): None for lo, hi in IGNORABLE for c in range(lo, hi + 1)},
     **{ch: to or None for ch, to in FOLDS.items()},
-    **{ch: nfc.translate({ord(c): FOLDS.get(c) for c in nfc}) or None
-       for ch, nfc in _CANONICALLY_FOLDED.items()},
+    **{ch: to or None for ch, to in CANONICAL_FOLDS.items()},
 })
 
 # Looking for a long run is a regex over a class of BMP characters (a bitmap: fast);
