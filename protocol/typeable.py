@@ -3,8 +3,9 @@
 Passages come from books, word processors and web pages, full of characters that a
 keyboard has no key for: curly quotes, dashes, an ellipsis, invisible soft hyphens.
 `fold` turns each into what a keyboard types for it (FOLDS, documented as a table in
-protocol/REFERENCE.md) and composes the result (Unicode NFC), so "Cafe" + U+0301 is the
-"Café" a keyboard sends. Letters, accents and other scripts are left as they are: a
+protocol/REFERENCE.md; every Unicode space is a space), drops the characters nobody can
+see (IGNORABLE) and composes the result (Unicode NFC), so "Cafe" + U+0301 is the "Café"
+a keyboard sends. It is linear in its input, whatever the input (a client sends it). Letters, accents and other scripts are left as they are: a
 keyboard layout types them.
 
 The server folds a passage when it is added (server/core/texts.py) and folds typed keys
