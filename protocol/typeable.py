@@ -109,7 +109,7 @@ MARKS_MAX = 30
 def _scan() -> tuple[tuple[tuple[int, int], ...], dict[str, str]]:
     """From Unicode's data: the ranges of NON_STARTERS, and the characters that NFC
     turns into one of the fold table's (U+1FFD, Greek oxia, is canonically U+00B4, an
-    acute accent; U+2000, en quad, is U+2002, an en space)."""
+    acute accent)."""
     ranges: list[list[int]] = []
     becomes: dict[str, str] = {}
     for code in range(0xA0, 0x30000):       # nothing either way beyond (Unicode 15)
@@ -148,7 +148,8 @@ def _ignorable(ch: str) -> bool:
 
 
 NON_STARTERS, _CANONICALLY_FOLDED = _scan()
-# Keys of FOLDS's kind that NFC would make into one of them, with what they fold to.
+# The characters that NFC makes into one of the table's, with what they fold to: folded
+# before NFC like the one they become, so no fold is needed after it.
 CANONICAL_FOLDS = {ch: nfc.translate({ord(c): FOLDS.get(c) for c in nfc})
                    for ch, nfc in _CANONICALLY_FOLDED.items()}
 
