@@ -69,10 +69,10 @@ async def text(url: str, messages: int) -> None:
     async def type_and_watch():
         n, next_at = 0, time.monotonic()
         while not stop.is_set():
-            if time.monotonic() >= next_at:
-                await bystander.send({"type": "input", "keys": "x\b"[n % 2]})
-                n, next_at = n + 1, next_at + 0.05
             try:
+                if time.monotonic() >= next_at:
+                    await bystander.send({"type": "input", "keys": "x\b"[n % 2]})
+                    n, next_at = n + 1, next_at + 0.05
                 message = await bystander.recv(max(0.001, next_at - time.monotonic()))
             except (asyncio.TimeoutError, TimeoutError):
                 continue
