@@ -7,10 +7,14 @@ protocol/REFERENCE.md names; the connection lives on.
 
 from __future__ import annotations
 
-from protocol.codes import ErrorCode
-
+import re
 import unicodedata
 from dataclasses import dataclass, field
+
+from protocol.codes import ErrorCode
+from protocol.typeable import IGNORABLE, JOINERS
+
+EMOJI_VARIATIONS = (0xFE00, 0xFE0F)     # a phone's "❤️": names compare without them
 
 NAME_MAX = 24
 TOKEN_MAX = 512
@@ -107,6 +111,9 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
                         "new_password": (Str(PASSWORD_MAX, PASSWORD_MIN,
                                              ErrorCode.WEAK_PASSWORD), True)},
     "report_text": {"text_id": (Int(1, ID_LIMIT), True), "reason": (Str(REASON_MAX, 1), True)},
+    # Competitions (server/core/competition.py).
+    "daily": {},
+    "points_board": {"window": (Str(8, 1), True)},
 }
 
 
@@ -116,8 +123,16 @@ def _named_ghost_needs_a_text(args: dict) -> None:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"a \"{args['ghost']}\" ghost needs 'text_id'")
 
 
+POINTS_WINDOWS = ("day", "week", "all")     # day: UTC; week: ISO week, UTC
+
+
+def _known_window(args: dict) -> None:
+    if args["window"] not in POINTS_WINDOWS:
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, f"window must be one of {', '.join(POINTS_WINDOWS)}")
+
+
 # Rules across the fields of one message, checked after each field passed.
-RULES = {"practice": _named_ghost_needs_a_text}
+RULES = {"practice": _named_ghost_needs_a_text, "points_board": _known_window}
 
 # Message types whose field errors carry their own code instead of bad_message:
 # protocol/REFERENCE.md promises `text_invalid` for anything wrong with a submitted text.
@@ -238,6 +253,17 @@ def _visible(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LNPS"
 
 
+# Characters that show nothing, yet are letters, symbols or marks (so isprintable() lets
+# them by): the Hangul fillers, the combining grapheme joiner, the Khmer inherent vowels,
+# the Mongolian variation selectors and the other Default_Ignorable_Code_Points (the
+# texts' IGNORABLE, protocol/typeable.py) but the emoji variation selectors; in a name
+# the zero-width joiners and the braille blank too. "Ann" with any of these after it
+# would read as "Ann" and be another name.
+INVISIBLE_IN_NAMES = re.compile("[" + "".join(
+    f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in IGNORABLE if (lo, hi) != EMOJI_VARIATIONS)
+    + JOINERS + "\u2800]")
+
+
 def clean_name(name: str) -> str:
     """Trimmed player name, or ProtocolError invalid_name."""
     name = name.strip()
@@ -245,4 +271,7 @@ def clean_name(name: str) -> str:
             map(_visible, name)):
         raise ProtocolError(ErrorCode.INVALID_NAME, f"a name is 1-{NAME_MAX} printable characters, "
                             "at least one of them a letter, digit or symbol")
+    if INVISIBLE_IN_NAMES.search(name):
+        raise ProtocolError(ErrorCode.INVALID_NAME, "a name can't hold invisible characters "
+                            "(fillers, joiners, blank braille)")
     return name

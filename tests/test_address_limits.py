@@ -1,6 +1,7 @@
 """Every limit per client address counts an IPv6 /64 as one address (one subscriber
 usually holds a whole /64: single addresses in it are free to hop), through one key
-(server/core/ratelimit.py address_key): connections, rooms, texts, joins and logins.
+(server/core/ratelimit.py address_key): connections, rooms, texts, joins, logins,
+registrations and password checks.
 
 Each quota below is filled from some addresses of one /64 and then refused to another
 address of it, while another /64 is untouched; one test does it over real IPv6 sockets.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from client_demo.client import Client, ServerError
-from server.core.accounts import FailedLogins
+from server.core.accounts import AllowanceTable, LoginLimits, registrations
 from server.core.joinguard import FailedJoins
 from server.core.ratelimit import BothKeys, BucketTable, Quota, address_key
 from server.net.limits import ConnectionLimits
@@ -67,11 +68,20 @@ def test_failed_joins_per_address_count_a_slash_64_as_one_address():
 
 
 def test_failed_logins_per_address_count_a_slash_64_as_one_address():
-    logins = FailedLogins(per_min=1, name_burst=100, ip_burst=3)
+    logins, table = LoginLimits(per_min=1, name_burst=100, ip_burst=3), AllowanceTable()
     for i, address in enumerate(ONE_64[:3]):
-        logins.failed(f"name{i}", address, 0.0)
-    assert not logins.allowed("another", HOPPED, 0.0)
-    assert logins.allowed("another", OTHER_64, 0.0)
+        assert table.take(logins.login(f"name{i}", address), 0.0)
+    assert not table.take(logins.login("another", HOPPED), 0.0)
+    assert table.take(logins.login("another", OTHER_64), 0.0)
+
+
+def test_registrations_per_address_count_a_slash_64_as_one_address():
+    table = AllowanceTable()
+    burst = registrations(ONE_64[0])[0].burst
+    for i in range(burst):
+        assert table.take(registrations(ONE_64[i % len(ONE_64)]), 0.0)
+    assert not table.take(registrations(HOPPED), 0.0)
+    assert table.take(registrations(OTHER_64), 0.0)
 
 
 def test_both_keys_are_checked_and_both_charged_or_neither():

@@ -14,7 +14,7 @@ from protocol.messages import ProtocolError
 from protocol.typing_model import TypingState, as_typed
 from protocol.codes import ErrorCode, RacerStatus, RoomState
 from server.core import integrity
-from server.core.keylog import KeyLog, Playback
+from server.core.keylog import KeyLog, Playback, key_budget
 from server.core.results import Result
 from server.core.texts import Text
 
@@ -102,6 +102,7 @@ class Race:
         self.start_ms = start_ms
         self.countdown_s = countdown_s
         self.limit_ms = time_limit_ms(text.chars, max_ms)
+        self.key_budget = key_budget(text.chars)     # keys a racer may log (keylog.py)
         self.state = COUNTDOWN
         self.racers = {slot: Racer(slot, pid, name, TypingState(text.body))
                        for slot, pid, name in racers}
@@ -210,8 +211,13 @@ class Race:
             raise ProtocolError(ErrorCode.NOT_RACING, f"can't type: the race is {self.state}")
         racer = self.racers[slot]
         if racer.status is not STATUS_RACING:
+            if racer.keylog.key_count >= self.key_budget:
+                raise ProtocolError(ErrorCode.NOT_RACING, f"can't type: you typed the "
+                                    f"{self.key_budget} keys this passage allows (you are "
+                                    "out: dnf)")
             raise ProtocolError(ErrorCode.NOT_RACING, f"can't type: you have {racer.status}")
         keys = as_typed(keys)           # logged as applied: a replay feeds the same keys
+        keys = keys[:self.key_budget - racer.keylog.key_count]
         race_ms = now_ms - self.start_ms     # racing: now_ms >= start_ms
         if self._ghost_due is not None:
             # A ghost input due before this one goes first: finish order is time order.
@@ -225,6 +231,10 @@ class Race:
             self.changed = True
         if typing.finished:
             events.append(self._finish(racer, race_ms))
+            events.extend(self.advance(now_ms))
+        elif racer.keylog.key_count >= self.key_budget:
+            racer.status = STATUS_DNF     # out of keys: out of the race
+            self.changed = self.roster_changed = True
             events.extend(self.advance(now_ms))
         return events
 
