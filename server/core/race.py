@@ -19,9 +19,10 @@ from server.core.results import Result
 from server.core.texts import Text
 
 COUNTDOWN, RACING, FINISHED = RoomState.COUNTDOWN, RoomState.RACING, RoomState.FINISHED
-# Module globals on purpose: reading a member through its enum class (RacerStatus.RACING)
-# costs ~1,000 instructions in CPython 3.11, a global ~20; stop_ms and input run for
-# every racer at every tick and input (bench.hotpath --instructions).
+# Module globals on purpose, compared with `is`: reading a member through its enum class
+# (RacerStatus.RACING) costs ~1,000 instructions in CPython 3.11, and `==` on two members
+# ~200 (the enum's Python-level comparison), a global and `is` a few; stop_ms and input
+# run for every racer at every tick and input (bench.hotpath --instructions).
 STATUS_RACING, STATUS_FINISHED = RacerStatus.RACING, RacerStatus.FINISHED
 STATUS_DNF, STATUS_LEFT = RacerStatus.DNF, RacerStatus.LEFT
 
@@ -144,10 +145,10 @@ class Race:
     def advance(self, now_ms: int) -> list[dict]:
         """Move on with time: start racing at start_ms; ghosts type what is due; end at
         the limit or when every connected racer is done. Returns messages to broadcast."""
-        if self.state == COUNTDOWN and now_ms >= self.start_ms:
+        if self.state is COUNTDOWN and now_ms >= self.start_ms:
             self._move(RACING)
             self.changed = True
-        if self.state != RACING:
+        if self.state is not RACING:
             return []
         race_ms = self.race_ms(now_ms)
         events = self._play_ghosts(race_ms)
@@ -203,11 +204,11 @@ class Race:
         # The hot path: while racing inside the time limit, nothing `advance` checks can
         # have changed (who is done changes only through finish/leave/set_connected,
         # which advance themselves), so skip it.
-        if self.state == RACING and now_ms - self.start_ms < self.limit_ms:
+        if self.state is RACING and now_ms - self.start_ms < self.limit_ms:
             events = []
         else:
             events = self.advance(now_ms)
-        if self.state != RACING:
+        if self.state is not RACING:
             raise ProtocolError(ErrorCode.NOT_RACING, f"can't type: the race is {self.state}")
         racer = self.racers[slot]
         if racer.status is not STATUS_RACING:
@@ -261,7 +262,7 @@ class Race:
         racer = self.racers.get(slot)
         if racer is None:
             return []
-        if self.state == COUNTDOWN:
+        if self.state is COUNTDOWN:
             del self.racers[slot]
         elif racer.status is STATUS_RACING:
             racer.status, racer.connected = STATUS_LEFT, False
@@ -275,7 +276,7 @@ class Race:
 
     def tick(self, now_ms: int) -> dict | None:
         """The progress snapshot, when something changed since the last one."""
-        if self.state != RACING or not self.changed:
+        if self.state is not RACING or not self.changed:
             return None
         self.changed = False
         return self.snapshot(now_ms)
@@ -293,7 +294,7 @@ class Race:
 
     def _end(self, now_ms: int) -> None:
         """Nothing to broadcast: the room sends `results` once they are saved."""
-        if self.state == FINISHED:
+        if self.state is FINISHED:
             return
         self._move(FINISHED)
         # The tick loop notices the limit up to one tick late; nobody raced past it.
