@@ -60,22 +60,36 @@ class Racing(LobbyState):
 
     def advance(self, now_ms: int) -> None:
         """All timers of all rooms: countdowns, time limits, grace periods, idle rooms."""
+        for room in list(self.rooms.values()):
+            self.advance_room(room, now_ms)
+
+    def advance_room(self, room: Room, now_ms: int) -> None:
+        """One room's timers (the ticker calls it room by room: see `abort`)."""
+        if room.room_id not in self.rooms:
+            return                       # closed by an earlier room's move
         cfg = self.config
         grace_ms = cfg.reconnect_grace_s * 1000
-        for room in list(self.rooms.values()):
-            gone = [seat.player_id for seat in room.seats.values()
-                    if not seat.connected and now_ms - seat.disconnected_ms >= grace_ms]
-            for player_id in gone:
-                self.leave(player_id, now_ms)
-            if gone and room.room_id not in self.rooms:
-                continue
-            if room.race is None and room.public and room.seats and not self.draining:
-                lone_since = min(s.seated_ms for s in room.seats.values())
-                if len(room.seats) >= 2 or now_ms - lone_since >= cfg.lobby_wait_s * 1000:
-                    self._start_countdown(room, cfg.countdown_s, now_ms)
-            elif room.race is not None and room.race.state in (COUNTDOWN, RACING):
-                self._race_events(room, room.race.advance(now_ms))
-            self._close_if_idle(room, now_ms)
+        gone = [seat.player_id for seat in room.seats.values()
+                if not seat.connected and now_ms - seat.disconnected_ms >= grace_ms]
+        for player_id in gone:
+            self.leave(player_id, now_ms)
+        if gone and room.room_id not in self.rooms:
+            return
+        if room.race is None and room.public and room.seats and not self.draining:
+            lone_since = min(s.seated_ms for s in room.seats.values())
+            if len(room.seats) >= 2 or now_ms - lone_since >= cfg.lobby_wait_s * 1000:
+                self._start_countdown(room, cfg.countdown_s, now_ms)
+        elif room.race is not None and room.race.state in (COUNTDOWN, RACING):
+            self._race_events(room, room.race.advance(now_ms))
+        self._close_if_idle(room, now_ms)
+
+    def abort(self, room: Room) -> None:
+        """A room whose move failed (a bug): its members are told it closed and it is
+        gone, so it fails once and every other room goes on. A race running in it is
+        not saved (its state is not to be trusted)."""
+        if room in self.ended:
+            self.ended.remove(room)
+        self._close(room, "error")
 
     def _close_if_idle(self, room: Room, now_ms: int) -> None:
         if room.race is not None and not room.results_out:
@@ -93,17 +107,20 @@ class Racing(LobbyState):
         rooms of one phase (room.phase % phases), so the caller can spread the rooms'
         ticks over the interval instead of writing every frame in one burst. A race's
         first tick goes out at once, whatever its phase: short races get seen."""
-        for room in self.rooms.values():
-            race = room.race
-            if race is None or race.state != RACING:
-                continue
-            if phases > 1 and room.phase % phases != phase and room.ticked is race:
-                continue
-            room.ticked = race
-            if race.ghosts_due(now_ms):  # a ghost's moves are due at its saved times
-                self._race_events(room, race.advance(now_ms))
-                if race.state != RACING:
-                    continue
-            tick = race.tick(now_ms)
-            if tick is not None:
-                self.outbox.append((room, ALL, tick))
+        for room in list(self.rooms.values()):
+            self.tick_room(room, now_ms, phase, phases)
+
+    def tick_room(self, room: Room, now_ms: int, phase: int = 0, phases: int = 1) -> None:
+        race = room.race
+        if race is None or race.state != RACING:
+            return
+        if phases > 1 and room.phase % phases != phase and room.ticked is race:
+            return
+        room.ticked = race
+        if race.ghosts_due(now_ms):      # a ghost's moves are due at its saved times
+            self._race_events(room, race.advance(now_ms))
+            if race.state != RACING:
+                return
+        tick = race.tick(now_ms)
+        if tick is not None:
+            self.outbox.append((room, ALL, tick))
