@@ -11,6 +11,7 @@ import argparse
 import os
 from dataclasses import dataclass, field, fields
 
+from server.core.integrity import MAX_WPM
 from server.core.matching import BAND
 from server.core.race import MAX_RACE_S
 
@@ -63,7 +64,7 @@ class Config:
                                           "name and per client IP", 0.01, 100000)
     report_threshold: int = knob(3, "different players whose reports hide a player-written "
                                     "text", 1, 1_000_000)
-    max_wpm: int = knob(300, "sustained speed above which a result is flagged", 50, 10000)
+    max_wpm: int = knob(MAX_WPM, "sustained speed above which a result is flagged", 50, 10000)
     practice_countdown_s: int = knob(3, "countdown before a practice race, seconds", 0, 60)
     max_race_s: int = knob(MAX_RACE_S, "longest a race may run, seconds: a race gets 30 s "
                            "plus 0.8 s a character of its text, up to this (the default "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from protocol.messages import ProtocolError
 from server.core.lobby_state import ALL, LobbyState
 from server.core.race import COUNTDOWN, FINISHED, RACING
-from server.core.results import Result
+from server.core.results import RaceEnded, RacerFinished
 from server.core.room import PRIVATE, Room
 
 
@@ -38,20 +38,28 @@ class Racing(LobbyState):
                 "pos": racer.typing.pos, "wrong": racer.typing.wrong_text,
                 "status": racer.status}
 
-    def publish_results(self, room: Room, results: list[Result], now_ms: int) -> None:
+    def publish_finish(self, finished: RacerFinished) -> None:
+        """After a finisher's result was saved: its `finish`, and its place in ticks."""
+        room = self._saved_race(finished.race)
+        if room is None:
+            return
+        room.race.finish_shown(finished.result.slot)
+        self._broadcast(room, [finished.message])
+
+    def publish_results(self, ended: RaceEnded, now_ms: int) -> None:
         """After the results were saved: tell the room."""
-        if room.results_out:
+        room = self._saved_race(ended.race)
+        if room is None or room.results_out:
             return
         room.results_out = True
         room.touched_ms = now_ms
-        room.last_results = {"type": "results", "race_id": room.race.race_id,
-                             "ranking": [r.entry() for r in results]}
+        room.last_results = {"type": "results", "race_id": ended.race.race_id,
+                             "ranking": [r.entry() for r in ended.results]}
         self._broadcast(room, [room.last_results])
-        if room.room_id in self.rooms:
-            if not room.seats:
-                self._close(room, "empty")
-            else:
-                self._announce(room)
+        if not room.seats:
+            self._close(room, "empty")
+        else:
+            self._announce(room)
 
     def end_race(self, room: Room, now_ms: int) -> None:
         """Cut a running race short (shutdown): it ends now and is saved like any other."""
@@ -87,8 +95,7 @@ class Racing(LobbyState):
         """A room whose move failed (a bug): its members are told it closed and it is
         gone, so it fails once and every other room goes on. A race running in it is
         not saved (its state is not to be trusted)."""
-        if room in self.ended:
-            self.ended.remove(room)
+        self.to_save = [e for e in self.to_save if e.race.room_id != room.room_id]
         self._close(room, "error")
 
     def _close_if_idle(self, room: Room, now_ms: int) -> None:

@@ -72,7 +72,7 @@ class TyperaceServer:
             lobby_wait_s=config.lobby_wait_s, reconnect_grace_s=config.reconnect_grace_s,
             practice_countdown_s=config.practice_countdown_s,
             idle_room_s=config.idle_room_s, max_race_s=config.max_race_s,
-            match_widen_ms=round(config.match_widen_s * 1000),
+            match_widen_ms=round(config.match_widen_s * 1000), max_wpm=config.max_wpm,
         ), new_room_id, new_code)
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
@@ -93,7 +93,7 @@ class TyperaceServer:
         self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
         self.library = TextLibrary(self.store, config.texts, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
-                                 config.max_wpm, self.flush,
+                                 self.tasks.spawn, self.flush,
                                  saved=lambda results: ratings.refresh(self, results))
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
                              config.tick_interval)
@@ -153,9 +153,10 @@ class TyperaceServer:
     # ---- the core's events out --------------------------------------------------
 
     def flush(self) -> None:
-        """Deliver everything the lobby emitted; start saving races that ended."""
+        """Deliver everything the lobby emitted; start saving results (finishers, races
+        that ended), which are published once saved."""
         lobby, delivery = self.lobby, self.delivery
-        while lobby.outbox or lobby.direct or lobby.ended:
+        while lobby.outbox or lobby.direct or lobby.to_save:
             outbox, lobby.outbox = lobby.outbox, []
             for room, audience, message in outbox:
                 delivery.publish(room, audience, message)
@@ -168,11 +169,10 @@ class TyperaceServer:
                 conn = self.conns.get(player_id)
                 if conn is not None:
                     delivery.send(conn, message)
-            ended, lobby.ended = lobby.ended, []
+            to_save, lobby.to_save = lobby.to_save, []
             if self.stopping:
                 continue        # races cut by the closing connections themselves: not results
-            for room in ended:
-                self.tasks.spawn(self.saver.save_and_publish(room))
+            self.saver.take(to_save)
 
     # Shortcuts the HTTP routes, shutdown and tests use.
     def send(self, conn, message: dict) -> None:

@@ -21,7 +21,12 @@ so this needs one Redis, not a Redis Cluster):
   texts:hidden              set   ids of hidden texts
   reports:<text>            hash  player -> JSON {reason, at_ms} (one report per player)
   reported                  zset  text ids by their number of reports
-  race:<race_id>            hash  record (msgpack: the whole race with keystroke logs),
+  race:<race_id>            hash  record (msgpack: the race [id, room, kind, text,
+                                  started, ended, []]; races saved before results
+                                  were saved one by one hold them in that list),
+                                  ended (ms of the latest save),
+                                  x:<player> (msgpack: that player's whole result,
+                                  with its keystroke log),
                                   r:<player> (JSON summary of that player's result)
   pstats:<player>           hash  races, wins, clean, wpm_sum, acc_sum, best
   presults:<player>         zset  race ids by time (recent results)
@@ -105,57 +110,73 @@ return out
 
 # ARGV: prefix, race_id, text_id, record, at_ms, then per result: player_id, wpm,
 # accuracy, clean ('1'/'0'), win ('1'/'0'), tie key, summary JSON, board entry JSON,
-# name. Returns 0 when the race was saved already (a retry), 1 when saved now.
+# name, result (msgpack). A race is saved in steps (a finisher at its finish, everyone
+# at the end): a result the race has already (r:<player>) is skipped, so nothing is
+# counted twice. Returns how many results were new.
 SAVE_RACE = _KEEP_PLAYER + """
 local p, rid, tid, record, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local rkey = p .. 'race:' .. rid
-if redis.call('EXISTS', rkey) == 1 then
-  return 0
+local ended = redis.call('HGET', rkey, 'ended')
+if not ended or tonumber(at) > tonumber(ended) then
+  redis.call('HSET', rkey, 'record', record, 'ended', at)
 end
-redis.call('HSET', rkey, 'record', record)
-local clean_count = 0
-for i = 6, #ARGV, 9 do
+
+-- THE place one result is written (its arguments start at ARGV[i]): the result, its
+-- player's totals and its bests.
+local function save_result(i)
   local pid, wpm, acc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local clean, win, tie = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   local ps = p .. 'pstats:' .. pid
   keep_player(p .. 'player:' .. pid, ARGV[i + 8], at)
-  redis.call('HSET', rkey, 'r:' .. pid, ARGV[i + 6])
+  redis.call('HSET', rkey, 'r:' .. pid, ARGV[i + 6], 'x:' .. pid, ARGV[i + 9])
   redis.call('HINCRBY', ps, 'races', 1)
   redis.call('ZADD', p .. 'presults:' .. pid, at, rid)
   if win == '1' then
     redis.call('HINCRBY', ps, 'wins', 1)
   end
-  if clean == '1' then
-    clean_count = clean_count + 1
-    redis.call('HINCRBY', ps, 'clean', 1)
-    redis.call('HINCRBYFLOAT', ps, 'wpm_sum', wpm)
-    redis.call('HINCRBYFLOAT', ps, 'acc_sum', acc)
-    local best = redis.call('HGET', ps, 'best')
-    if not best or tonumber(wpm) > tonumber(best) then
-      redis.call('HSET', ps, 'best', wpm)
+  if clean ~= '1' then
+    return
+  end
+  redis.call('HINCRBY', ps, 'clean', 1)
+  redis.call('HINCRBYFLOAT', ps, 'wpm_sum', wpm)
+  redis.call('HINCRBYFLOAT', ps, 'acc_sum', acc)
+  local best = redis.call('HGET', ps, 'best')
+  if not best or tonumber(wpm) > tonumber(best) then
+    redis.call('HSET', ps, 'best', wpm)
+  end
+  redis.call('ZADD', p .. 'pclean:' .. pid, at, rid)
+  redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
+  redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
+  for _, board in ipairs({p .. 'lb', p .. 'lb:t:' .. tid}) do
+    -- Keep the player's best: faster, or as fast but earlier.
+    local current = redis.call('ZSCORE', board, pid)
+    local better = not current or tonumber(wpm) > tonumber(current)
+    if not better and tonumber(wpm) == tonumber(current) then
+      better = tie < redis.call('HGET', board .. ':k', pid)
     end
-    redis.call('ZADD', p .. 'pclean:' .. pid, at, rid)
-    redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
-    redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
-    for _, board in ipairs({p .. 'lb', p .. 'lb:t:' .. tid}) do
-      -- Keep the player's best: faster, or as fast but earlier.
-      local current = redis.call('ZSCORE', board, pid)
-      local better = not current or tonumber(wpm) > tonumber(current)
-      if not better and tonumber(wpm) == tonumber(current) then
-        better = tie < redis.call('HGET', board .. ':k', pid)
-      end
-      if better then
-        redis.call('ZADD', board, wpm, pid)
-        redis.call('HSET', board .. ':k', pid, tie)
-        redis.call('HSET', board .. ':e', pid, ARGV[i + 7])
-      end
+    if better then
+      redis.call('ZADD', board, wpm, pid)
+      redis.call('HSET', board .. ':k', pid, tie)
+      redis.call('HSET', board .. ':e', pid, ARGV[i + 7])
+    end
+  end
+end
+
+local new, clean_count = 0, 0
+for i = 6, #ARGV, 10 do
+  -- A result the race has already is kept as it was: counted once.
+  if redis.call('HEXISTS', rkey, 'r:' .. ARGV[i]) == 0 then
+    save_result(i)
+    new = new + 1
+    if ARGV[i + 3] == '1' then
+      clean_count = clean_count + 1
     end
   end
 end
 if clean_count > 0 and redis.call('EXISTS', p .. 'text:' .. tid) == 1 then
   redis.call('HINCRBY', p .. 'text:' .. tid, 'completions', clean_count)
 end
-return 1
+return new
 """
 
 # The summaries of the player's last `n` clean results, newest first (p, pid, n set).
