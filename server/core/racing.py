@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from protocol.messages import ProtocolError
 from server.core.lobby_state import ALL, LobbyState
 from server.core.race import COUNTDOWN, FINISHED, RACING
@@ -66,13 +68,19 @@ class Racing(LobbyState):
         if room.race is not None and room.race.state == RACING:
             self._race_events(room, room.race.end(now_ms))
 
-    def advance(self, now_ms: int) -> None:
-        """All timers of all rooms: countdowns, time limits, grace periods, idle rooms."""
+    def advance(self, now_ms: int, failed: Callable[[Room], None] | None = None) -> None:
+        """All timers of all rooms: countdowns, time limits, grace periods, idle rooms.
+        With `failed`, a room whose move raises (a bug) is handed to it, inside the
+        `except`, and the other rooms go on (the ticker logs it and calls `abort`)."""
         for room in list(self.rooms.values()):
-            self.advance_room(room, now_ms)
+            try:
+                self._advance_room(room, now_ms)
+            except Exception:
+                if failed is None:
+                    raise
+                failed(room)
 
-    def advance_room(self, room: Room, now_ms: int) -> None:
-        """One room's timers (the ticker calls it room by room: see `abort`)."""
+    def _advance_room(self, room: Room, now_ms: int) -> None:
         if room.room_id not in self.rooms:
             return                       # closed by an earlier room's move
         cfg = self.config
@@ -109,25 +117,29 @@ class Racing(LobbyState):
         elif room.results_out and now_ms - room.touched_ms >= self.config.finished_room_s * 1000:
             self._close(room, "finished")
 
-    def ticks(self, now_ms: int, phase: int = 0, phases: int = 1) -> None:
+    def ticks(self, now_ms: int, phase: int = 0, phases: int = 1,
+              failed: Callable[[Room], None] | None = None) -> None:
         """One progress tick per racing room that changed; with `phases` > 1 only the
         rooms of one phase (room.phase % phases), so the caller can spread the rooms'
         ticks over the interval instead of writing every frame in one burst. A race's
-        first tick goes out at once, whatever its phase: short races get seen."""
+        first tick goes out at once, whatever its phase: short races get seen.
+        `failed`: as in `advance`."""
         for room in list(self.rooms.values()):
-            self.tick_room(room, now_ms, phase, phases)
-
-    def tick_room(self, room: Room, now_ms: int, phase: int = 0, phases: int = 1) -> None:
-        race = room.race
-        if race is None or race.state != RACING:
-            return
-        if phases > 1 and room.phase % phases != phase and room.ticked is race:
-            return
-        room.ticked = race
-        if race.ghosts_due(now_ms):      # a ghost's moves are due at its saved times
-            self._race_events(room, race.advance(now_ms))
-            if race.state != RACING:
-                return
-        tick = race.tick(now_ms)
-        if tick is not None:
-            self.outbox.append((room, ALL, tick))
+            race = room.race
+            if race is None or race.state != RACING:
+                continue
+            if phases > 1 and room.phase % phases != phase and room.ticked is race:
+                continue
+            try:
+                room.ticked = race
+                if race.ghosts_due(now_ms):      # a ghost's moves are due at their times
+                    self._race_events(room, race.advance(now_ms))
+                    if race.state != RACING:
+                        continue
+                tick = race.tick(now_ms)
+                if tick is not None:
+                    self.outbox.append((room, ALL, tick))
+            except Exception:
+                if failed is None:
+                    raise
+                failed(room)
