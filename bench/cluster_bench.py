@@ -36,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.__main__ import cpu_seconds  # noqa: E402
-from tests.redis_fixture import RedisServer  # noqa: E402
+from bench.redis_runner import RedisServer  # noqa: E402
 
 MSGPACK = "typerace.v1.msgpack"
 

@@ -47,7 +47,7 @@ Saved = RacerFinished | RaceEnded
 
 class ResultSaver:
     def __init__(self, store: Store, lobby: Lobby, clock, metrics, spawn, announced,
-                 saved=None):
+                 saved=None, daily=None):
         self.store = store
         self.lobby = lobby
         self.clock = clock
@@ -55,6 +55,7 @@ class ResultSaver:
         self.spawn = spawn               # runs a coroutine as a task the server waits for
         self.announced = announced       # called once results are out: deliver them
         self.saved = saved               # awaited with the results once they are saved
+        self.daily = daily               # the text of the day (server/net/competitions.py)
         self.lost: list[RaceRecord] = []     # results given up at stop
         self._waiting: dict[str, list[Saved]] = {}   # room_id -> events not taken yet
         self._saving: set[str] = set()               # rooms whose queue is being saved
@@ -87,6 +88,8 @@ class ResultSaver:
         when the server stopped before they were saved."""
         record = _record(events)
         if record.results:
+            record.daily = (self.daily is not None and
+                            await self.daily.text_id(record.ended_ms) == record.text_id)
             if not await self._save(record):
                 return False
             if self.saved is not None:

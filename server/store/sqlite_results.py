@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import msgpack
 
+from server.core import competition
 from server.core.results import Result
 from server.store import RECENT, RaceRecord
 from server.store.sqlite_schema import OVERALL
@@ -48,6 +49,22 @@ def keep_best(db, board: int, race: RaceRecord, r: Result) -> None:
          race.text_id, race.race_id))
 
 
+def keep_competition(db, race: RaceRecord, r: Result) -> None:
+    """Add a clean result's points to its periods, and the result to its day's board
+    when the race was on the text of the day."""
+    rows = [(w.key, r.player_id, r.name, r.points, race.ended_ms)
+            for w in competition.windows(race.ended_ms)]
+    db.execute(
+        "INSERT INTO points VALUES (?, ?, ?, ?, 1, ?), (?, ?, ?, ?, 1, ?), (?, ?, ?, ?, 1, ?)"
+        " ON CONFLICT(period, player_id) DO UPDATE SET name = excluded.name,"
+        " points = points + excluded.points, races = races + 1,"
+        " reached_ms = excluded.reached_ms", [v for row in rows for v in row])
+    if race.daily:
+        db.execute("INSERT OR IGNORE INTO daily_texts VALUES (?, ?)",
+                   (competition.day_of(race.ended_ms).isoformat(), race.text_id))
+        keep_best(db, competition.daily_board(race.ended_ms, race.text_id), race, r)
+
+
 def write_race(db, race: RaceRecord) -> None:
     """The results of `race` the store does not have yet, with everything they count
     for, in one transaction (see Store.save_race: a race is saved in steps)."""
@@ -74,7 +91,8 @@ def write_race(db, race: RaceRecord) -> None:
 
 
 def write_result(db, race: RaceRecord, r: Result, racers: int) -> bool:
-    """THE place one result is written: its row, its player's totals and its bests.
+    """THE place one result is written: its row, its player's totals, its bests and its
+    competition points.
     False when the store has it already (a retry, or the race's end after the finish
     saved it): nothing is counted twice."""
     if db.execute(
@@ -91,6 +109,7 @@ def write_result(db, race: RaceRecord, r: Result, racers: int) -> bool:
     if r.clean:
         keep_best(db, OVERALL, race, r)
         keep_best(db, race.text_id, race, r)
+        keep_competition(db, race, r)
     return True
 
 
