@@ -250,6 +250,9 @@ async def test_a_race_saved_in_steps_counts_each_result_once(open_store):
     saved = await store.get_race("a.1")
     assert [r.player_id for r in saved.results] == ["p1", "p2", "p3"]
     assert (saved.racers, saved.started_ms, saved.ended_ms) == (3, T0, T0 + 45_000)
+    points = {e["player_id"]: (e["points"], e["races"]) for e in await store.points_board("all")}
+    assert points == {"p1": (result("p1", 1, wpm=80.0).points, 1),
+                      "p2": (result("p2", 2, wpm=50.0).points, 1)}     # counted once each
 
 
 async def test_completions_count_clean_finishes(store):
