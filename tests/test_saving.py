@@ -10,6 +10,7 @@ import asyncio
 from server.core.results import RaceEnded, RaceInfo, RacerFinished, Result
 from server.net.saving import ResultSaver
 from server.net.tasks import Tasks
+from server.store import StoreUnavailable
 from tests.test_layers import ROOT, imports_of
 
 
@@ -90,3 +91,28 @@ def test_the_saver_takes_typed_events_and_never_a_room_or_a_race():
     imports = imports_of(ROOT / "server/net/saving.py")
     assert not {"server.core.room", "server.core.race"} & imports
     assert "server.core.results" in imports
+
+
+class DownStore:
+    """A store that fails every save (Redis away)."""
+    def __init__(self):
+        self.attempts = 0
+
+    async def save_race(self, record) -> None:
+        self.attempts += 1
+        raise StoreUnavailable("redis away")
+
+
+async def test_results_unsaved_at_stop_are_one_lost_race_and_never_shown():
+    store, lobby, tasks = DownStore(), Published(), Tasks()
+    saver = ResultSaver(store, lobby, Clock(), Metrics(), tasks.spawn, lambda: None)
+    ann, bob = result("ann", 1), result("bob", 2, "dnf")
+    saver.take([finished(ann, 5000)])
+    while store.attempts < 2:                      # retried while the store is away
+        await asyncio.sleep(0.01)
+    saver.take([RaceEnded(INFO, 8000, 7000, (ann, bob))])   # waits behind Ann's save
+    saver.stop()
+    await tasks.wait(timeout=10)
+    assert lobby.out == []                         # nothing shown: nothing was saved
+    [lost] = saver.lost                            # one race, everyone's results in it
+    assert (lost.race_id, [r.player_id for r in lost.results]) == ("r1.1", ["ann", "bob"])

@@ -71,17 +71,25 @@ class ResultSaver:
                 self.spawn(self._room_queue(room_id))
 
     async def _room_queue(self, room_id: str) -> None:
+        races: list[list[Saved]] = []
         try:
             while batch := self._waiting.pop(room_id, None):
-                for race in _by_race(batch):
-                    if not await self._save_and_publish(race):
-                        return           # the server stopped first: never shown unsaved
+                races = _by_race(batch)
+                while races:
+                    if not await self._save_and_publish(races.pop(0)):
+                        # The server stopped first: never shown unsaved, and what waits
+                        # behind it in this room is given up with it.
+                        self._lose_waiting(room_id, races)
+                        return
         except asyncio.CancelledError:
-            for race in _by_race(self._waiting.pop(room_id, [])):
-                self._lose(_record(race), "the process stopped before it was saved")
+            self._lose_waiting(room_id, races)
             raise
         finally:
             self._saving.discard(room_id)
+
+    def _lose_waiting(self, room_id: str, races: list[list[Saved]]) -> None:
+        for race in races + _by_race(self._waiting.pop(room_id, [])):
+            self._lose(_record(race), "the process stopped before it was saved")
 
     async def _save_and_publish(self, events: list[Saved]) -> bool:
         """Save the results of one race's events, then publish each in order; False
@@ -143,7 +151,13 @@ class ResultSaver:
     def _lose(self, record: RaceRecord, why: str) -> None:
         if not record.results:
             return
-        self.lost.append(record)
+        # One race lost in two saves (a finisher's, then its end) is one race lost.
+        earlier = next((r for r in self.lost if r.race_id == record.race_id), None)
+        if earlier is None:
+            self.lost.append(record)
+        else:
+            known = {r.player_id for r in earlier.results}
+            earlier.results += [r for r in record.results if r.player_id not in known]
         event(log, "results_not_saved", level=logging.ERROR, race=record.race_id,
               room=record.room_id, kind=record.kind, text=record.text_id,
               players=[f"{r.player_id} {r.name!r} {r.status} {r.wpm} wpm"
