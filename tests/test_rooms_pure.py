@@ -205,9 +205,10 @@ def test_a_race_started_while_a_seat_is_held_does_not_wait_for_it():
 def test_grace_idle_and_join_limits_are_flags_wired_into_the_server(tmp_path):
     from server.net.app import TyperaceServer
     from server.config import load_config
+    # (The per-connection burst is no flag: a promise to players, set here as tests do.)
     config = load_config(["--reconnect-grace-s", "7", "--idle-room-s", "9",
-                          "--join-fail-burst", "2", "--db", str(tmp_path / "x.db")],
-                         environ={"TYPERACE_JOIN_FAIL_IP_BURST": "4"})
+                          "--db", str(tmp_path / "x.db")],
+                         environ={"TYPERACE_JOIN_FAIL_IP_BURST": "4"}, join_fail_burst=2)
     server = TyperaceServer(config)
     assert (server.lobby.config.reconnect_grace_s, server.lobby.config.idle_room_s) == (7, 9)
     assert (server.failed_joins.conn_burst, server.failed_joins.by_ip.burst) == (2, 4)
