@@ -1,0 +1,166 @@
+"""The wire below the messages, the same on both transports (each test runs on each):
+every frame counts against a budget (a message that never ends, a ping flood), reserved
+bits close with 1002, and handshakes we don't speak are refused at once with 400.
+Raw sockets here: a real client library would not send any of this."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+
+import pytest
+
+from server.net.transport import FRAMES_PER_MESSAGE
+
+HANDSHAKE = (b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+             b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             b"Sec-WebSocket-Version: 13\r\n\r\n")
+MASK = b"\x00\x00\x00\x00"           # a zero mask: the payload goes as written
+
+
+def frame(first_byte: int, payload: bytes = b"") -> bytes:
+    """A masked client frame (payload under 126 bytes)."""
+    return bytes((first_byte, 0x80 | len(payload))) + MASK + payload
+
+
+TEXT_NOT_FIN = frame(0x01)           # a text message begun, FIN=0, empty
+CONTINUATION = frame(0x00)           # and continued, FIN=0, empty: it never ends
+PING = frame(0x89)
+
+
+async def opened(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(HANDSHAKE)
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    return reader, writer
+
+
+async def frames_until_close(reader: asyncio.StreamReader) -> tuple[list[int], int, str]:
+    """Read server frames up to its close frame: (the opcodes before it, code, reason)."""
+    opcodes = []
+    async with asyncio.timeout(30):
+        while True:
+            first, second = await reader.readexactly(2)
+            size = second & 0x7F
+            if size == 126:
+                size = struct.unpack("!H", await reader.readexactly(2))[0]
+            elif size == 127:
+                size = struct.unpack("!Q", await reader.readexactly(8))[0]
+            payload = await reader.readexactly(size)
+            if first & 0x0F == 0x8:
+                return opcodes, struct.unpack("!H", payload[:2])[0], payload[2:].decode()
+            opcodes.append(first & 0x0F)
+
+
+async def send_until_closed(writer: asyncio.StreamWriter, batch: bytes, limit: int) -> int:
+    """Write `batch` again and again until the server stops taking it, at most `limit`
+    times; how many batches went out."""
+    sent = 0
+    try:
+        while sent < limit and not writer.is_closing():
+            writer.write(batch)
+            await asyncio.wait_for(writer.drain(), 10)
+            sent += 1
+            await asyncio.sleep(0)            # let the reader see the close
+    except (ConnectionError, TimeoutError, RuntimeError):   # (uvloop: RuntimeError)
+        pass
+    return sent
+
+
+async def test_a_message_that_never_ends_is_closed_with_1008_and_others_play_on(
+        make_server, connect):
+    server = await make_server(msg_rate=30, msg_burst=60)
+    ann = await connect("Ann", target=server)
+    reader, writer = await opened(server.port)
+    writer.write(TEXT_NOT_FIN)
+    closing = asyncio.create_task(frames_until_close(reader))
+    # 1,000 batches of 1,000 empty continuation frames: before, all of them were read,
+    # and the message, never growing, never reached --max-frame nor the message rate.
+    batches = await send_until_closed(writer, CONTINUATION * 1000, 1000)
+    _, code, reason = await closing
+    assert (code, reason) == (1008, "frame flood")
+    assert batches < 1000
+    writer.close()
+    assert (await ann.request({"type": "ping"}))["type"] == "pong"
+
+
+async def test_a_ping_flood_is_closed_with_1008_after_its_budget_of_pongs(make_server):
+    server = await make_server(msg_rate=30, msg_burst=60)
+    budget = FRAMES_PER_MESSAGE * 60
+    reader, writer = await opened(server.port)
+    closing = asyncio.create_task(frames_until_close(reader))
+    await send_until_closed(writer, PING * 100, 1000)           # read all the while
+    opcodes, code, reason = await closing
+    assert (code, reason) == (1008, "frame flood")
+    # Every ping within the budget was answered (a pong, opcode 10), and no more: the
+    # budget refills at 120 frames a second, so a slow machine may answer a few dozen more.
+    assert set(opcodes) == {0xA}
+    assert budget <= len(opcodes) < budget + 200, len(opcodes)
+    writer.close()
+
+
+async def test_pings_within_the_budget_are_all_answered(server):
+    reader, writer = await opened(server.port)
+    for n in range(50):
+        writer.write(frame(0x89, b"%d" % n))
+        first, second = await asyncio.wait_for(reader.readexactly(2), 10)
+        assert first == 0x8A and (await reader.readexactly(second & 0x7F)) == b"%d" % n
+    writer.write(frame(0x88, struct.pack("!H", 1000)))
+    _, code, _ = await frames_until_close(reader)
+    assert code == 1000
+    writer.close()
+
+
+@pytest.mark.parametrize("bits", [0x40, 0x20, 0x10], ids=["rsv1", "rsv2", "rsv3"])
+@pytest.mark.parametrize("opcode", [0x1, 0x2, 0x9], ids=["text", "binary", "ping"])
+async def test_a_frame_with_a_reserved_bit_set_closes_with_1002(server, bits, opcode):
+    reader, writer = await opened(server.port)
+    payload = b'{"type":"ping"}' if opcode == 0x1 else b""
+    writer.write(frame(0x80 | bits | opcode, payload))
+    opcodes, code, reason = await frames_until_close(reader)
+    assert (opcodes, code, reason) == ([], 1002, "reserved bits must be 0")
+    writer.close()
+
+
+async def http_answer(port: int, request: bytes) -> tuple[int, bytes]:
+    """Status and body of the server's answer; the connection then ends."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    # (A server that waited for a CRLF CRLF sent nothing and closed after 10 s.)
+    raw = await asyncio.wait_for(reader.read(), 30)
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]) if head else 0, body
+
+
+@pytest.mark.parametrize("version", [b"8", b"7", b"12", b"14"])
+async def test_a_websocket_version_other_than_13_is_refused_with_400(server, version):
+    status, body = await http_answer(
+        server.port, HANDSHAKE.replace(b"Version: 13", b"Version: " + version))
+    assert status == 400
+    assert body == (b"Failed to open a WebSocket connection: invalid Sec-WebSocket-Version "
+                    b"header: " + version + b".\n")
+
+
+@pytest.mark.parametrize("request_bytes", [
+    HANDSHAKE.replace(b"\r\n", b"\n"),                        # LF only, throughout
+    HANDSHAKE.replace(b"Upgrade: websocket\r\n", b"Upgrade: websocket\n"),   # one line
+    b"GET / HTTP/1.1\nHost: x\n\n",                           # a plain page request
+], ids=["websocket", "one-line", "page"])
+async def test_a_request_whose_lines_end_in_lf_alone_is_refused_with_400(
+        server, request_bytes):
+    status, body = await http_answer(server.port, request_bytes)
+    assert (status, body) == (400, b"the request's lines must end with CRLF\n")
+
+
+async def test_a_request_sent_a_byte_at_a_time_is_still_read(server):
+    """The check for line ends sees the request across reads."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    for byte in HANDSHAKE:
+        writer.write(bytes((byte,)))
+        await writer.drain()
+        await asyncio.sleep(0.001)
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    writer.close()
