@@ -104,7 +104,7 @@ class ErrorLines:
     ends each window, see ClientErrorLog).
 
     A client's error is its own mistake, and a hostile one makes them by the thousand
-    (100 connections sending 28 bad inputs a second wrote 2.7 MB of log in 10 s). Each
+    (100 connections sending 28 bad inputs a second wrote 3.5 MB of log in 10 s). Each
     address has a window of `interval_s` from its first error: in it, a connection's
     first `per_conn` errors and the address's first `per_address` get a line; the rest
     are only counted, and when the window ends its address gets one summary line (see
