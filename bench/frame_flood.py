@@ -10,9 +10,11 @@ Starts `python -m server` on a free port, then for --seconds at once:
   `pings`: empty ping frames;
 - a bystander practises: types one correct key, waits for the tick that shows it, and
   again (~tick-hz ticks a second when the server keeps up).
-Prints one JSON line: frames the attacker got onto the wire before the server closed
-(frames the server read, give or take a socket buffer), how the server closed it (code),
-the server's RSS before and after (and its peak), and the bystander's ticks.
+Prints one JSON line: frames the attacker got onto the wire in --seconds (or until the
+server closed the TCP connection: picows does at once; websockets, after its close
+frame, reads and throws away unparsed what comes until the peer closes or the close
+timeout), how the server closed it (its close frame's code; none when a reset overtook
+it), the server's RSS before and after (and its peak), and the bystander's ticks.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from server.net.transport import FRAMES_PER_MESSAGE
+from server.net.transport import FRAMES_PER_MESSAGE, FrameBudget
 
 HANDSHAKE = (b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
              b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -53,12 +53,13 @@ async def frames_until_close(reader: asyncio.StreamReader) -> tuple[list[int], i
             opcodes.append(first & 0x0F)
 
 
-async def send_until_closed(writer: asyncio.StreamWriter, batch: bytes, limit: int) -> int:
-    """Write `batch` again and again until the server stops taking it, at most `limit`
-    times; how many batches went out."""
+async def send_until_closed(writer: asyncio.StreamWriter, batch: bytes, limit: int,
+                            closing: asyncio.Task) -> int:
+    """Write `batch` again and again until the server's close frame is read (`closing`
+    is done) or it stops taking them, at most `limit` times; how many went out."""
     sent = 0
     try:
-        while sent < limit and not writer.is_closing():
+        while sent < limit and not closing.done() and not writer.is_closing():
             writer.write(batch)
             await asyncio.wait_for(writer.drain(), 10)
             sent += 1
@@ -77,10 +78,9 @@ async def test_a_message_that_never_ends_is_closed_with_1008_and_others_play_on(
     closing = asyncio.create_task(frames_until_close(reader))
     # 1,000 batches of 1,000 empty continuation frames: before, all of them were read,
     # and the message, never growing, never reached --max-frame nor the message rate.
-    batches = await send_until_closed(writer, CONTINUATION * 1000, 1000)
+    await send_until_closed(writer, CONTINUATION * 1000, 1000, closing)
     _, code, reason = await closing
     assert (code, reason) == (1008, "frame flood")
-    assert batches < 1000
     writer.close()
     assert (await ann.request({"type": "ping"}))["type"] == "pong"
 
@@ -90,7 +90,7 @@ async def test_a_ping_flood_is_closed_with_1008_after_its_budget_of_pongs(make_s
     budget = FRAMES_PER_MESSAGE * 60
     reader, writer = await opened(server.port)
     closing = asyncio.create_task(frames_until_close(reader))
-    await send_until_closed(writer, PING * 100, 1000)           # read all the while
+    await send_until_closed(writer, PING * 100, 1000, closing)   # read all the while
     opcodes, code, reason = await closing
     assert (code, reason) == (1008, "frame flood")
     # Every ping within the budget was answered (a pong, opcode 10), and no more: the
@@ -164,3 +164,39 @@ async def test_a_request_sent_a_byte_at_a_time_is_still_read(server):
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
     assert head.startswith(b"HTTP/1.1 101 ")
     writer.close()
+
+
+class Config:
+    msg_rate, msg_burst = 30, 60           # the defaults: a budget of 120 frames/s, burst 240
+
+
+class Clock:
+    def __init__(self):
+        self.now, self.reads = 0.0, 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+
+def test_the_frame_budget_holds_a_burst_then_the_rate_and_reads_the_clock_only_when_dry():
+    clock = Clock()
+    budget = FrameBudget(Config, clock.now)
+    assert all(budget.spend(clock) for _ in range(FRAMES_PER_MESSAGE * 60))
+    assert clock.reads == 0                     # a burst's frames: no clock read at all
+    assert not budget.spend(clock)              # the 241st at once: over
+    clock.now += 0.5                            # half a second: 60 more frames
+    assert sum(budget.spend(clock) for _ in range(100)) == 60
+    clock.now += 1000                           # long idle: a burst again, never more
+    assert sum(budget.spend(clock) for _ in range(1000)) == FRAMES_PER_MESSAGE * 60
+
+
+def test_a_client_at_the_message_rate_never_meets_the_frame_budget():
+    clock = Clock()
+    budget = FrameBudget(Config, clock.now)
+    for _ in range(10 * 30):                    # 30 messages a second for 10 s,
+        clock.now += 1 / 30
+        assert budget.spend(clock)              # each in two fragments,
+        assert budget.spend(clock)
+    for _ in range(60 * 2):                     # then a burst of 60 messages of two
+        assert budget.spend(clock)

@@ -9,7 +9,7 @@ of what websockets does for the other adapter is here, in a few lines each:
   1009; picows itself closes a single frame over it), text checked as UTF-8 (1007),
   a misplaced continuation or data frame, or one with a reserved bit set, closes with
   1002 (picows passes those on);
-- every frame held to the frame budget (transport.frame_budget; over it: 1008), pings
+- every frame held to the frame budget (transport.FrameBudget; over it: 1008), pings
   too: so we answer them, not picows;
 - what picows lets through in the handshake: Sec-WebSocket-Version 8 and 7 (400 here,
   as websockets answers), and a request whose lines end in LF alone (400 at once:
@@ -39,8 +39,8 @@ from picows import WSListener, WSMsgType, WSUpgradeResponse, WSUpgradeResponseWi
 
 from server.net.transport import (CLOSE_GOING_AWAY, CLOSE_INVALID_DATA, CLOSE_POLICY,
                                   CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, FRAME_FLOOD,
-                                  RESERVED_BITS, HttpResponse, choose_subprotocol,
-                                  frame_budget, origin_allowed, ws_version_refusal)
+                                  RESERVED_BITS, FrameBudget, HttpResponse,
+                                  choose_subprotocol, origin_allowed, ws_version_refusal)
 from server.net.transport.keepalive import Keepalive
 from server.net.transport.picows_protocol import Log, PicowsProtocol
 
@@ -117,7 +117,7 @@ class PicowsLink(WSListener):
 
     def on_ws_connected(self, transport) -> None:
         self.transport = transport
-        self.frames = frame_budget(self.server.config, self.server.loop.time())
+        self.frames = FrameBudget(self.server.config, self.server.loop.time())
         transport.request.headers = NO_HEADERS
         transport.response.headers = NO_HEADERS
         server = self.server
@@ -129,7 +129,7 @@ class PicowsLink(WSListener):
     # ---- frames in ----
 
     def on_ws_frame(self, transport, frame) -> None:
-        if not self.frames.take(self.server.loop.time()) or frame.rsv1 or frame.rsv2 \
+        if not self.frames.spend(self.server.loop.time) or frame.rsv1 or frame.rsv2 \
                 or frame.rsv3:
             self._refuse_frame(frame)
             return

@@ -16,7 +16,7 @@ an optional 2-byte length, the 4-byte mask, the payload):
 A frame longer than that, a 64-bit length, an unmasked frame or a closing
 connection sends the rest of the stream to websockets as it came.
 Every frame, ours or websockets', costs one token of the connection's frame budget
-(transport.frame_budget); a connection over it is failed with 1008 (`process_event`
+(transport.FrameBudget); a connection over it is failed with 1008 (`process_event`
 sees each frame websockets parsed, `data_received` each one split off here).
 Before that, during the opening handshake, websockets gets the HTTP request and nothing
 after it until the request is answered: it would parse pipelined bytes (a second GET)
@@ -71,7 +71,7 @@ class Connection(ServerConnection):
     def __init__(self, *args, **kwargs):
         # Set at construction, so that setting them later never grows the __dict__.
         self.on_frame = None      # the session's frame(payload), once the connection is open
-        self.frames = None        # the frame budget (a TokenBucket), set before it opens
+        self.frames = None        # the FrameBudget, set before the connection opens
         self._flooded_out = False  # failed for going over it: nothing more is read
         self._own = False         # we split the stream into frames (see the module docstring)
         self._rest = b""          # the start of a frame not yet whole
@@ -180,7 +180,7 @@ class Connection(ServerConnection):
             # (current_size: a fragmented message is open, so this frame is an error
             # websockets must report)
             if head == BINARY_FIN and self.protocol.current_size is None and self._idle():
-                if not self.frames.take(self.loop.time()):
+                if not self.frames.spend(self.loop.time):
                     self._flooded()
                     self._hand_over(buf, end)        # websockets discards the rest
                     return
@@ -200,19 +200,21 @@ class Connection(ServerConnection):
             return           # parsed in the same read as the frame over the budget
         frames = self.frames
         if frames is not None and self.protocol.state is OPEN \
-                and not frames.take(self.loop.time()):
+                and not frames.spend(self.loop.time):
             self._flooded()
             return
         super().process_event(event)
 
     def _flooded(self) -> None:
-        """Fail the connection (RFC 6455 7.1.7): our close frame and the end of our side
-        of TCP now (a flooder's next frames are not even read), dropped after the close
-timeout if the peer does not take the close frame."""
+        """Fail the connection (RFC 6455 7.1.7), as websockets fails one for a protocol
+        error: our close frame and the end of our side of TCP now, and what the peer
+        sends from now on is read and thrown away unparsed until it closes, or until
+        the close timeout drops it. (Closing at once would reset the connection while
+        a flooder's frames are unread, and the reset can overtake the close frame; not
+        reading would keep a well-behaved peer's close unseen until the timeout.)"""
         self._flooded_out = True
         self.protocol.fail(CLOSE_POLICY, FRAME_FLOOD)
         self.send_data()
-        self.transport.close()            # stops reading; goes once the close frame is out
         self.loop.call_later(self.close_timeout or 0, self.transport.abort)
 
     def _hand_over(self, buf: bytes, pos: int) -> None:
