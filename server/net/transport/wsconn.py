@@ -72,7 +72,7 @@ class Connection(ServerConnection):
         # Set at construction, so that setting them later never grows the __dict__.
         self.on_frame = None      # the session's frame(payload), once the connection is open
         self.frames = None        # the FrameBudget, set before the connection opens
-        self._flooded_out = False  # failed for going over it: nothing more is read
+        self._flooded_out = None   # failed for going over it (the timer that drops it)
         self._own = False         # we split the stream into frames (see the module docstring)
         self._rest = b""          # the start of a frame not yet whole
         self._fast_max = FAST_MAX     # ... and never above the connection's max_size
@@ -196,7 +196,7 @@ class Connection(ServerConnection):
 
     def process_event(self, event) -> None:
         """Each frame websockets parsed (and, in the handshake, the request)."""
-        if self._flooded_out:
+        if self._flooded_out is not None:
             return           # parsed in the same read as the frame over the budget
         frames = self.frames
         if frames is not None and self.protocol.state is OPEN \
@@ -212,10 +212,14 @@ class Connection(ServerConnection):
         the close timeout drops it. (Closing at once would reset the connection while
         a flooder's frames are unread, and the reset can overtake the close frame; not
         reading would keep a well-behaved peer's close unseen until the timeout.)"""
-        self._flooded_out = True
         self.protocol.fail(CLOSE_POLICY, FRAME_FLOOD)
         self.send_data()
-        self.loop.call_later(self.close_timeout or 0, self.transport.abort)
+        self._flooded_out = self.loop.call_later(self.close_timeout or 0, self.transport.abort)
+
+    def connection_lost(self, exc) -> None:
+        if self._flooded_out is not None:
+            self._flooded_out.cancel()        # (it keeps the connection alive till then)
+        super().connection_lost(exc)
 
     def _hand_over(self, buf: bytes, pos: int) -> None:
         """websockets parses from here on (until it again stands between frames)."""
