@@ -130,7 +130,7 @@ class PicowsLink(WSListener):
 
     def on_ws_frame(self, transport, frame) -> None:
         if not self.frames.spend(self.server.loop.time) or frame.rsv1 or frame.rsv2 \
-                or frame.rsv3:
+                or frame.rsv3 or transport.is_close_frame_sent:
             self._refuse_frame(frame)
             return
         kind = frame.msg_type
@@ -146,9 +146,9 @@ class PicowsLink(WSListener):
             self._peer_closed(frame)
 
     def _refuse_frame(self, frame) -> None:
-        """A frame over the budget, or with a reserved bit set (no extension is ever
-        agreed): fail the connection. picows goes on handing us the frames it has
-        already read; once our close frame is out, they are ignored, but a close."""
+        """A frame after our close frame (picows goes on handing us the frames it has
+        already read): ignored, but the peer's close. Else a frame over the budget, or
+        with a reserved bit set (no extension is ever agreed): fail the connection."""
         if self.transport.is_close_frame_sent:
             if frame.msg_type == CLOSE:
                 self._peer_closed(frame)
