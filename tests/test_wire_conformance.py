@@ -10,7 +10,11 @@ import struct
 
 import pytest
 
+from server.core.ratelimit import BACKLOG_S
 from server.net.transport import FRAMES_PER_MESSAGE, FrameBudget
+
+from .helpers import write_texts
+from .stepping import step, until_start
 
 HANDSHAKE = (b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
              b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -22,6 +26,10 @@ def frame(first_byte: int, payload: bytes = b"") -> bytes:
     """A masked client frame (payload under 126 bytes)."""
     return bytes((first_byte, 0x80 | len(payload))) + MASK + payload
 
+
+# The defaults (--msg-rate 30, --msg-burst 60): 120 frames a second, and a burst that
+# holds the largest backlog the message rule takes after a stall (1,680 frames).
+BURST = int(FRAMES_PER_MESSAGE * (60 + 30 * BACKLOG_S))
 
 TEXT_NOT_FIN = frame(0x01)           # a text message begun, FIN=0, empty
 CONTINUATION = frame(0x00)           # and continued, FIN=0, empty: it never ends
@@ -87,7 +95,6 @@ async def test_a_message_that_never_ends_is_closed_with_1008_and_others_play_on(
 
 async def test_a_ping_flood_is_closed_with_1008_after_its_budget_of_pongs(make_server):
     server = await make_server(msg_rate=30, msg_burst=60)
-    budget = FRAMES_PER_MESSAGE * 60
     reader, writer = await opened(server.port)
     closing = asyncio.create_task(frames_until_close(reader))
     await send_until_closed(writer, PING * 100, 1000, closing)   # read all the while
@@ -96,7 +103,7 @@ async def test_a_ping_flood_is_closed_with_1008_after_its_budget_of_pongs(make_s
     # Every ping within the budget was answered (a pong, opcode 10), and no more: the
     # budget refills at 120 frames a second, so a slow machine may answer a few dozen more.
     assert set(opcodes) == {0xA}
-    assert budget <= len(opcodes) < budget + 200, len(opcodes)
+    assert BURST <= len(opcodes) < BURST + 500, len(opcodes)
     writer.close()
 
 
@@ -167,7 +174,7 @@ async def test_a_request_sent_a_byte_at_a_time_is_still_read(server):
 
 
 class Config:
-    msg_rate, msg_burst = 30, 60           # the defaults: a budget of 120 frames/s, burst 240
+    msg_rate, msg_burst = 30, 60           # the defaults (see BURST)
 
 
 class Clock:
@@ -182,13 +189,13 @@ class Clock:
 def test_the_frame_budget_holds_a_burst_then_the_rate_and_reads_the_clock_only_when_dry():
     clock = Clock()
     budget = FrameBudget(Config, clock.now)
-    assert all(budget.spend(clock) for _ in range(FRAMES_PER_MESSAGE * 60))
+    assert all(budget.spend(clock) for _ in range(BURST))
     assert clock.reads == 0                     # a burst's frames: no clock read at all
-    assert not budget.spend(clock)              # the 241st at once: over
+    assert not budget.spend(clock)              # one more at once: over
     clock.now += 0.5                            # half a second: 60 more frames
     assert sum(budget.spend(clock) for _ in range(100)) == 60
     clock.now += 1000                           # long idle: a burst again, never more
-    assert sum(budget.spend(clock) for _ in range(1000)) == FRAMES_PER_MESSAGE * 60
+    assert sum(budget.spend(clock) for _ in range(10_000)) == BURST
 
 
 def test_a_client_at_the_message_rate_never_meets_the_frame_budget():
@@ -200,3 +207,25 @@ def test_a_client_at_the_message_rate_never_meets_the_frame_budget():
         assert budget.spend(clock)
     for _ in range(60 * 2):                     # then a burst of 60 messages of two
         assert budget.spend(clock)
+    clock.now += 20
+    for _ in range((60 + 30 * 12) * 2):         # a 12 s stall's backlog, of two each
+        assert budget.spend(clock)
+
+
+async def test_a_backlog_of_inputs_after_a_twelve_second_stall_is_all_taken(
+        make_stepped_server, connect, tmp_path):
+    """The message rule takes what a client sent at --msg-rate through a 12 s stall
+    (BACKLOG_S); the frame budget must not close it for the same frames."""
+    server = await make_stepped_server(texts=write_texts(tmp_path, "# Long\n" + "abc " * 150),
+                                       practice_countdown_s=0, max_wpm=1_000_000)
+    ann = await connect("Ann", "msgpack", target=server)
+    await ann.request({"type": "practice"})
+    body = (await until_start(server, ann))["text"]["body"]
+    await step(server, 12_000)             # the server's clock: 12 s without a message
+    for ch in body[:400]:                  # ~30 a second for 12 s, and more: at once
+        await ann.send({"type": "input", "keys": ch})
+    for ch in body[400:]:
+        await step(server, 100)
+        await ann.send({"type": "input", "keys": ch})
+    await ann.expect("finish", timeout=30)
+    assert [m for m in ann.seen if m.get("type") == "error"] == []

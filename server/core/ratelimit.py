@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 
-class TokenBucket:
-    __slots__ = ("rate", "burst", "tokens", "stamp")
+# A backlog: messages that arrive together after at least STALL_S of silence (a stalled
+# server or network holding what the client sent at its pace) may use the tokens the
+# silence earned, up to backlog_s of them, not only the burst; within BACKLOG_WINDOW_S of
+# the gap's end, then the bucket is back to its burst.
+STALL_S = 1.0
+BACKLOG_WINDOW_S = 1.0
+# A stall of the server or the network (a frozen process, a GC pause, a hiccup) delivers
+# what a client sent meanwhile all at once: messages that follow a silence of up to this
+# long may use the rate the silence allowed, not only the burst (a connection's message
+# bucket, server/net/session.py; its frame budget allows for it too, server/net/transport),
+# so a client that kept to the rate loses no keystroke to it. A real flood has no
+# silence before it and is refused as before.
+BACKLOG_S = 12.0
 
-    def __init__(self, rate: float, burst: float, now: float):
+
+class TokenBucket:
+    __slots__ = ("rate", "burst", "tokens", "stamp", "backlog_s", "_backlog_until")
+
+    def __init__(self, rate: float, burst: float, now: float, backlog_s: float = 0.0):
+        """`backlog_s`: how much silence a backlog may be credited for (0: none)."""
         self.rate = rate
         self.burst = burst
         self.tokens = float(burst)
         self.stamp = now
+        self.backlog_s = backlog_s
+        self._backlog_until = float("-inf")
 
     def take(self, now: float, cost: float = 1.0) -> bool:
         """Spend `cost` tokens if there are enough; refills at `rate` per second."""
@@ -23,8 +41,16 @@ class TokenBucket:
         """Whether `cost` tokens are there now (spends nothing)."""
         elapsed = now - self.stamp
         if elapsed > 0:
-            self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
+            ceiling = self.burst
+            if self.backlog_s and elapsed >= STALL_S:          # a backlog may follow
+                ceiling += self.rate * min(elapsed, self.backlog_s)
+                self._backlog_until = now + BACKLOG_WINDOW_S
+            elif now < self._backlog_until:                      # the backlog goes on
+                ceiling = max(ceiling, self.tokens)
+            self.tokens = min(ceiling, self.tokens + elapsed * self.rate)
             self.stamp = now
+        elif self.tokens > self.burst and now >= self._backlog_until:
+            self.tokens = float(self.burst)
         return self.tokens >= cost
 
 

@@ -21,7 +21,7 @@ import time
 
 from protocol.codec import DecodeError
 from protocol.messages import ProtocolError, plain_input, request_id
-from server.core.ratelimit import TokenBucket
+from server.core.ratelimit import BACKLOG_S, TokenBucket
 from server.net.conn import Conn
 from server.net.limits import ConnectionLimits
 from server.net.logs import event
@@ -29,7 +29,6 @@ from server.net.metrics import INVALID
 from server.net.transport import CLOSE_POLICY, Link
 
 log = logging.getLogger("typerace")
-
 
 class Sessions:
     def __init__(self, app):
@@ -53,7 +52,8 @@ class Sessions:
     def opened(self, link: Link) -> Conn:
         app = self.app
         now = app.clock.monotonic()
-        conn = Conn(self, link, TokenBucket(app.config.msg_rate, app.config.msg_burst, now),
+        conn = Conn(self, link, TokenBucket(app.config.msg_rate, app.config.msg_burst, now,
+                                            BACKLOG_S),
                     app.failed_joins.conn_bucket(now))
         # Counted here, where connections really open; the HTTP route only pre-checks,
         # so concurrent handshakes that all passed it are still held to the limit.

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol
 
+from server.core.ratelimit import BACKLOG_S
+
 TRANSPORTS = ("websockets", "picows")
 WS_PATH = "/ws"
 
@@ -45,11 +47,12 @@ KEEPALIVE_TIMEOUT = "keepalive ping timeout"
 FRAME_FLOOD = "frame flood"
 RESERVED_BITS = "reserved bits must be 0"       # websockets' words, on both transports
 # A frame budget of this many frames per message of the message budget (--msg-rate,
-# --msg-burst). The message rate counts only whole messages, so a message that never
-# completes (a text frame with FIN=0, then empty continuation frames for ever) or a
-# flood of pings passed it; every frame counts here. A client sends one frame per
-# message, and a pong every --ping-interval-s: four is room for fragmenting clients,
-# and a flood of whole messages still meets the message rule first.
+# --msg-burst, and the backlog a stall may bring: BACKLOG_S). The message rate counts
+# only whole messages, so a message that never completes (a text frame with FIN=0, then
+# empty continuation frames for ever) or a flood of pings passed it; every frame counts
+# here. A client sends one frame per message, and a pong every --ping-interval-s: four
+# is room for fragmenting clients, and a flood of whole messages, or a backlog the
+# message rule takes, still meets the message rule first.
 FRAMES_PER_MESSAGE = 4
 BAD_LINE_ENDS = "the request's lines must end with CRLF"
 WS_VERSION = "13"                                # RFC 6455 4.1: the only version we speak
@@ -156,7 +159,7 @@ class FrameBudget:
 
     def __init__(self, config, now: float):
         self.rate = FRAMES_PER_MESSAGE * config.msg_rate
-        self.burst = FRAMES_PER_MESSAGE * config.msg_burst
+        self.burst = FRAMES_PER_MESSAGE * (config.msg_burst + config.msg_rate * BACKLOG_S)
         self.left = self.burst
         self.stamp = now
 
