@@ -14,7 +14,8 @@ Prints one JSON line: frames the attacker got onto the wire in --seconds (or unt
 server closed the TCP connection: picows does at once; websockets, after its close
 frame, reads and throws away unparsed what comes until the peer closes or the close
 timeout), how the server closed it (its close frame's code; none when a reset overtook
-it), the server's RSS before and after (and its peak), and the bystander's ticks.
+it), the server's RSS before and after (and its peak), the CPU time it used meanwhile,
+and the bystander's ticks.
 """
 
 from __future__ import annotations
@@ -59,6 +60,13 @@ def rss_kib(pid: int) -> dict:
             if key in ("VmRSS", "VmHWM"):
                 fields[key] = int(value.split()[0])
     return fields
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) the process has used."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def close_code(data: bytes) -> int | None:
@@ -155,19 +163,22 @@ async def main() -> None:
                 except OSError:
                     await asyncio.sleep(0.05)
             before = rss_kib(server.pid)
+            cpu_before = cpu_s(server.pid)
             report: dict = {"transport": args.transport, "attack": args.attack}
             attacker = threading.Thread(target=attack,
                                         args=(port, args.attack, args.seconds, report))
             attacker.start()
             ticks = await bystander(port, args.seconds)
             after = rss_kib(server.pid)
+            cpu = cpu_s(server.pid) - cpu_before
             await asyncio.to_thread(attacker.join)
         finally:
             server.kill()             # its state is of no interest once measured
             server.wait(30)
     report.update(bystander_ticks=ticks, server_rss_mib_before=round(before["VmRSS"] / 1024, 1),
                   server_rss_mib_after=round(after["VmRSS"] / 1024, 1),
-                  server_rss_mib_peak=round(after["VmHWM"] / 1024, 1))
+                  server_rss_mib_peak=round(after["VmHWM"] / 1024, 1),
+                  server_cpu_s=round(cpu, 2))
     print(json.dumps(report))
 
 

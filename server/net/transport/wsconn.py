@@ -54,6 +54,7 @@ _AT_EOF = StreamReader.at_eof.__code__    # where websockets' parser waits betwe
 BINARY_FIN = 0x82         # FIN, no RSV bits, opcode 2
 REQUEST_END = b"\r\n\r\n"  # a handshake request has no body: its head ends here
 EARLY_MAX = 64 * 1024     # bytes held behind a request until it is answered
+FLOOD_DROP_S = 1.0        # a frame flooder's close frame has had time to arrive
 
 
 _opening: weakref.WeakSet = weakref.WeakSet()      # connections whose handshake runs
@@ -206,15 +207,16 @@ class Connection(ServerConnection):
         super().process_event(event)
 
     def _flooded(self) -> None:
-        """Fail the connection (RFC 6455 7.1.7), as websockets fails one for a protocol
-        error: our close frame and the end of our side of TCP now, and what the peer
-        sends from now on is read and thrown away unparsed until it closes, or until
-        the close timeout drops it. (Closing at once would reset the connection while
-        a flooder's frames are unread, and the reset can overtake the close frame; not
-        reading would keep a well-behaved peer's close unseen until the timeout.)"""
+        """Fail the connection (RFC 6455 7.1.7): our close frame and the end of our side
+        of TCP now; nothing more is read, and FLOOD_DROP_S later the connection is
+        dropped. (Closing at once would reset it while the flooder's frames are unread,
+        and the reset can overtake the close frame; reading on, as websockets does after
+        its own failures, cost a third of a core for the close timeout, bench.frame_flood.)"""
         self.protocol.fail(CLOSE_POLICY, FRAME_FLOOD)
         self.send_data()
-        self._flooded_out = self.loop.call_later(self.close_timeout or 0, self.transport.abort)
+        self.transport.pause_reading()
+        self._flooded_out = self.loop.call_later(min(FLOOD_DROP_S, self.close_timeout or 0),
+                                                 self.transport.abort)
 
     def connection_lost(self, exc) -> None:
         if self._flooded_out is not None:
