@@ -402,6 +402,10 @@ def cmd_load(args) -> int:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["soak"]:                 # faults on a schedule: bench/soak.py
+        from bench.soak import main as soak
+        return soak(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("run", "load"):
