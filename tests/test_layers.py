@@ -81,7 +81,7 @@ def test_the_cluster_check_names_a_cluster_module_importing_the_shell(tmp_path, 
 
 
 LOBBY_STATE = {"seated", "watching", "rooms", "codes", "watch_codes", "outbox", "direct",
-               "ended"}
+               "to_save"}
 
 
 def lobby_internals_read(paths) -> list[str]:

@@ -68,11 +68,15 @@ class Lobby(Seating, HostControls, Racing):
 
     def take_events(self) -> tuple[list, list, list]:
         """What was emitted since the last call, and forget it: (room, audience,
-        message) for rooms, (player_id, message) for one player, rooms whose race
-        ended (to be saved, then `publish_results`)."""
-        events = self.outbox, self.direct, self.ended
-        self.outbox, self.direct, self.ended = [], [], []
+        message) for rooms, (player_id, message) for one player, and the typed events
+        to save before anyone sees them (`to_save`: RacerFinished, RaceEnded)."""
+        events = self.outbox, self.direct, self.to_save
+        self.outbox, self.direct, self.to_save = [], [], []
         return events
 
     def has_events(self) -> bool:
-        return bool(self.outbox or self.direct or self.ended)
+        return bool(self.outbox or self.direct or self.to_save)
+
+    def drop(self, room_id: str) -> None:
+        """The last resort when closing a failed room failed too: forget it."""
+        self.rooms.pop(room_id, None)

@@ -83,7 +83,7 @@ class TyperaceServer:
         self.library = TextLibrary(self.store, config.texts, self.clock)
         self.daily = DailyText(self.store, self.library, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
-                                 config.max_wpm, self.flush,
+                                 self.tasks.spawn, self.flush,
                                  saved=lambda results: ratings.refresh(self, results),
                                  daily=self.daily)
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
@@ -154,10 +154,11 @@ class TyperaceServer:
     # ---- the core's events out --------------------------------------------------
 
     def flush(self) -> None:
-        """Deliver everything the lobby emitted; start saving races that ended."""
+        """Deliver everything the lobby emitted; start saving results (finishers, races
+        that ended), which are published once saved."""
         lobby, delivery = self.lobby, self.delivery
         while lobby.has_events():
-            outbox, direct, ended = lobby.take_events()
+            outbox, direct, to_save = lobby.take_events()
             for room, audience, message in outbox:
                 delivery.publish(room, audience, message)
                 if message["type"] == "countdown":
@@ -170,8 +171,7 @@ class TyperaceServer:
                     delivery.send(conn, message)
             if self.stopping:
                 continue        # races cut by the closing connections themselves: not results
-            for room in ended:
-                self.tasks.spawn(self.saver.save_and_publish(room))
+            self.saver.take(to_save)
 
     # Shortcuts the HTTP routes and shutdown use.
     def send(self, conn, message: dict) -> None:
