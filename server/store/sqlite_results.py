@@ -52,13 +52,12 @@ def keep_best(db, board: int, race: RaceRecord, r: Result) -> None:
 def keep_competition(db, race: RaceRecord, r: Result) -> None:
     """Add a clean result's points to its periods, and the result to its day's board
     when the race was on the text of the day."""
-    rows = [(w.key, r.player_id, r.name, r.points, race.ended_ms)
+    rows = [(w.key, r.player_id, r.points, race.ended_ms)
             for w in competition.windows(race.ended_ms)]
     db.execute(
-        "INSERT INTO points VALUES (?, ?, ?, ?, 1, ?), (?, ?, ?, ?, 1, ?), (?, ?, ?, ?, 1, ?)"
-        " ON CONFLICT(period, player_id) DO UPDATE SET name = excluded.name,"
-        " points = points + excluded.points, races = races + 1,"
-        " reached_ms = excluded.reached_ms", [v for row in rows for v in row])
+        "INSERT INTO points VALUES (?, ?, ?, 1, ?), (?, ?, ?, 1, ?), (?, ?, ?, 1, ?)"
+        " ON CONFLICT(period, player_id) DO UPDATE SET points = points + excluded.points,"
+        " races = races + 1, reached_ms = excluded.reached_ms", [v for row in rows for v in row])
     if race.daily:
         db.execute("INSERT OR IGNORE INTO daily_texts VALUES (?, ?)",
                    (competition.day_of(race.ended_ms).isoformat(), race.text_id))
