@@ -38,14 +38,17 @@ class Racing(LobbyState):
                 "pos": racer.typing.pos, "wrong": racer.typing.wrong_text,
                 "status": racer.status}
 
-    def publish_results(self, room: Room, results: list[Result], now_ms: int) -> None:
-        """After the results were saved: tell the room."""
+    def publish_results(self, room: Room, results: list[Result], now_ms: int,
+                        bests: dict[int, dict] | None = None) -> None:
+        """After the results were saved: tell the room. `bests`: slot -> the fields
+        Result.bests made for a saved racer (read from the store before the save)."""
         if room.results_out:
             return
         room.results_out = True
         room.touched_ms = now_ms
+        bests = bests or {}
         room.last_results = {"type": "results", "race_id": room.race.race_id,
-                             "ranking": [r.entry() for r in results]}
+                             "ranking": [r.entry() | bests.get(r.slot, {}) for r in results]}
         self._broadcast(room, [room.last_results])
         if room.room_id in self.rooms:
             if not room.seats:

@@ -22,6 +22,7 @@ import logging
 
 from server.core.lobby import Lobby
 from server.core.room import Room
+from server.net.bests import bests_before
 from server.net.logs import event
 from server.store import RaceRecord, Store, StoreUnavailable
 
@@ -49,14 +50,16 @@ class ResultSaver:
         race = room.race
         results = race.results(self.max_wpm)
         kept = [r for r in results if not r.ghost]
+        bests = {}
         if kept:
+            bests = await bests_before(self.store, kept, race.text.text_id)
             if not await self._save(RaceRecord(
                     race.race_id, room.room_id, room.kind, race.text.text_id, race.start_ms,
                     self.clock.now_ms(), kept)):
                 return                   # the server stopped first: never shown unsaved
             if self.saved is not None:
                 await self.saved(kept)
-        self.lobby.publish_results(room, results, self.clock.now_ms())
+        self.lobby.publish_results(room, results, self.clock.now_ms(), bests)
         self.announced()
         self.metrics.races_finished.inc()
         event(log, "race_finish", race=race.race_id, room=room.room_id, kind=room.kind,
