@@ -141,7 +141,24 @@ def _results(model: PlayModel) -> list[tuple[str, str]]:
                 f"{(f'{ms / 1000:.2f}s' if isinstance(ms, (int, float)) else '-'):>7}  "
                 f"{r.get('status', '')}{'  (flagged)' if r.get('flagged') else ''}\n")
         out.append(("class:mine" if mine else "", line))
+        if mine and best_line(r):
+            out.append(("class:finished", best_line(r) + "\n"))
     return out
+
+
+def best_line(entry: dict) -> str:
+    """What the results say about a personal best (the server's `new_best` and
+    `previous_best_wpm`), as the web page says it; "" when nothing is new."""
+    new = entry.get("new_best") or []
+    if not new:
+        return ""
+    before = entry.get("previous_best_wpm")
+    overall = " and your best on any text" if "overall" in new else ""
+    if "text" in new and isinstance(before, (int, float)):
+        return f"New personal best{overall}: +{entry.get('wpm', 0) - before:.1f} WPM (was {before:.1f})"
+    if "text" in new:
+        return f"First finish on this text{overall and ': a new best on any text'}"
+    return "New best on any text"
 
 
 def _race_status(model: PlayModel, now_ms: int) -> list[tuple[str, str]]:
@@ -188,10 +205,11 @@ def render(model: PlayModel, now_ms: int, width: int = 80,
     out.append(("", f"  {model.state}"))
     if model.spectator:
         out.append(("class:hint", "  (watching)"))
-    if room.get("code"):
+    solo = room.get("kind") == "practice"      # practice and ghost races: nobody to invite
+    if room.get("code") and not solo:
         out += [("", "  join code "), ("class:code", shown(room["code"])),
                 ("", "  watch code "), ("class:code", shown(room.get("watch_code", "")))]
-    out.append(("", f"  {room.get('spectators', 0)} watching\n"))
+    out.append(("", "\n" if solo else f"  {room.get('spectators', 0)} watching\n"))
     if model.text is None:
         names = ", ".join(shown(p.get("name", "")) for p in room.get("players") or [])
         out += [("", f"Players: {names}\n\n")]
@@ -204,10 +222,13 @@ def render(model: PlayModel, now_ms: int, width: int = 80,
         if model.results is not None:
             out += [("", "\n")] + _results(model)
     hints = ["Esc leave"]
-    if model.is_host and not room.get("public"):
+    finished = model.state == "finished" and model.results is not None
+    if finished and room.get("kind") in ("quick", "practice") and not model.spectator:
+        hints.insert(0, "Enter race again" if room.get("kind") == "quick" else "Enter next text")
+    elif model.is_host and room.get("kind") == "private":
         if model.state == "waiting":
             hints.insert(0, "Enter start the race")
-        elif model.results is not None:
+        elif finished:
             hints.insert(0, "Enter rematch")
     out.append(("class:hint", "\n" + " · ".join(hints) + "\n"))
     return out
