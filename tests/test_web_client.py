@@ -83,6 +83,12 @@ class Browser:
         return page
 
 
+async def goto_section(page, section: str) -> None:
+    """Home's section (race, texts, stats, leaderboards, account) by its link in the nav."""
+    await page.click(f'#home-nav a[data-section="{section}"]')
+    await expect(page.locator(f'#home-view .card[data-section="{section}"]').first).to_be_visible()
+
+
 async def say_hello(page, name: str) -> None:
     await page.fill("#name-input", name)
     await page.click("#hello-btn")
@@ -282,8 +288,10 @@ async def test_a_reload_mid_race_restores_the_race(browser, web):
         assert [(r[1], r[5]) for r in rows] == [("Bob", "finished"), ("Ann", "finished")]
 
     # Only the host gets the rematch button; a rematch races the same room again.
-    await expect(bob.locator("#rematch-btn")).to_be_hidden()
-    await ann.click("#rematch-btn")
+    await expect(bob.locator("#again-btn")).to_be_hidden()
+    await expect(bob.locator("#results-wait")).to_have_text("Waiting for the host to start a rematch.")
+    await expect(ann.locator("#again-btn")).to_have_text("Rematch")
+    await ann.click("#again-btn")
     for page in (ann, bob):
         await expect(page.locator("#results")).to_be_hidden()
         await expect(page.locator("#passage .done")).to_have_text("")
@@ -299,6 +307,7 @@ async def test_player_text_is_never_markup(browser):
     body = 'Look <img src=x onerror="PW=4"> at <b>this</b> <script>PW=5</script> now.'
 
     mallory = await browser.page(img_name)
+    await goto_section(mallory, "texts")
     await mallory.fill("#text-title-input", title)
     await mallory.fill("#text-body-input", body)
     await mallory.click("#submit-text-btn")
@@ -307,6 +316,7 @@ async def test_player_text_is_never_markup(browser):
     await expect(mallory.locator(f'#texts-list li.text[data-text-id="{text_id}"]')
                  ).to_contain_text(title)
 
+    await goto_section(mallory, "race")
     await mallory.fill("#create-text-id", text_id)
     code, _ = await create_private_room(mallory)
     scripty = await browser.page(script_name)

@@ -11,7 +11,7 @@ import pytest
 from client_demo.client import Client
 from protocol.messages import BODY_MAX
 from tests.passages import PARAGRAPHS, TYPOGRAPHIC
-from tests.test_web_client import chromium_pages, expect, results_rows, wait_racing
+from tests.test_web_client import chromium_pages, expect, goto_section, results_rows, wait_racing
 
 CARET_IN_VIEW = """() => {
   const box = document.getElementById("passage").getBoundingClientRect();
@@ -41,6 +41,7 @@ async def newest_text(server) -> dict:
 
 
 async def submit(page, title: str, body: str) -> None:
+    await goto_section(page, "texts")
     await page.fill("#text-title-input", title)
     await page.fill("#text-body-input", body)
     await page.click("#submit-text-btn")
