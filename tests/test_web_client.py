@@ -66,13 +66,15 @@ class Browser:
         self.errors: list[str] = []
         self.contexts = []
 
-    async def page(self, name: str | None = None, path: str = "/", phone: bool = False):
+    async def page(self, name: str | None = None, path: str = "/", phone: bool = False,
+                   size: dict | None = None, color_scheme: str = "light"):
         # bypass_csp: Playwright's wait_for_function evaluates strings, which the server's
         # strict CSP forbids. It also makes the markup test stricter: injected inline
         # handlers WOULD run here, so only escaping keeps them inert.
-        size = {"width": 360, "height": 740} if phone else {"width": 1000, "height": 900}
+        size = size or ({"width": 360, "height": 740} if phone else {"width": 1000, "height": 900})
         context = await self.browser.new_context(bypass_csp=True, viewport=size,
-                                                 is_mobile=phone, has_touch=phone)
+                                                 is_mobile=phone, has_touch=phone,
+                                                 color_scheme=color_scheme)
         context.set_default_timeout(WAIT_MS)
         self.contexts.append(context)
         page = await context.new_page()
