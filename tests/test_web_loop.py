@@ -14,6 +14,7 @@ import asyncio
 import pytest
 
 from tests.test_web_client import (PASSAGE, browser, chromium_pages, expect,  # noqa: F401
+                                   save_screenshot,
                                    goto_section, say_hello, type_keys, wait_racing, web)
 from tests.test_web_pages import to_fixed_1
 
@@ -231,3 +232,45 @@ async def test_the_theme_follows_the_system_and_the_toggle_is_remembered(browser
     await light.reload()
     await expect(light.locator("html")).to_have_attribute("data-theme", "dark")
     await expect(light.locator("#theme-btn")).to_have_text("Light")
+
+
+VIEWS = ("home", "race", "results", "text", "player")
+
+
+@SIZES
+async def test_every_view_in_both_themes_fits_and_is_photographed(browser, size, tmp_path):
+    """Home, a race, its results, a text's page and a player's page, light and dark:
+    none scrolls sideways. Each is photographed (tmp_path; docs/screenshots/ with
+    TYPERACE_SCREENSHOTS=1, as docs/clients.md shows them)."""
+    where = "desktop" if size is DESKTOP else "phone"
+    ann, eve = await open_page(browser, "Ann", size), await open_page(browser, "Eve", size)
+
+    async def shoot(view: str) -> None:
+        for theme in ("light", "dark"):
+            # Set as the toggle sets it (a click would move the focus and the scroll).
+            await ann.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+            assert await ann.evaluate(NO_SIDEWAYS) == [], (view, theme)
+            save_screenshot(await ann.screenshot(), tmp_path, f"{view}-{theme}-{where}.png")
+
+    await shoot("home")
+    for page in (ann, eve):
+        await page.click("#quick-race-btn")
+    for page in (ann, eve):
+        await wait_racing(page)
+    await asyncio.gather(type_keys(ann, PASSAGE[:21] + "x"), type_keys(eve, PASSAGE[:30]))
+    await expect(ann.locator("#passage .wrong")).to_have_text(PASSAGE[21])
+    await ann.locator("#race-area").scroll_into_view_if_needed()
+    await shoot("race")
+    await ann.locator("#typing-input").press("Backspace")
+    await asyncio.gather(type_keys(ann, PASSAGE[21:]), type_keys(eve, PASSAGE[30:]))
+    await results_at_once(ann, "Race again")
+    await shoot("results")
+    await ann.click("#results-text a.text-link")
+    await expect(ann.locator("#text-top-table tbody tr")).to_have_count(2)
+    await shoot("text")
+    await ann.locator("#text-top-table a.player-link").first.click()
+    await expect(ann.locator("#player-chart circle.point")).to_have_count(1)
+    await shoot("player")
+    for view in VIEWS:
+        for theme in ("light", "dark"):
+            assert (tmp_path / f"{view}-{theme}-{where}.png").stat().st_size > 10_000

@@ -35,7 +35,7 @@ function onStats(m) {
   $("player-name").textContent = m.name || "";
   summary($("player-summary"), m);
   const history = Array.isArray(m.history) ? m.history : [];
-  wpmChart($("player-chart"), history, (n) => `last ${n} finished races (WPM)`);
+  wpmChart($("player-chart"), history, (n) => (n === 1 ? "the one finished race (WPM)" : `last ${n} finished races (WPM)`));
   recentRows($("player-recent-table").tBodies[0], m.player_id, Array.isArray(m.recent) ? m.recent : []);
 }
 

@@ -235,7 +235,7 @@ export function renderTyping() {
     return;
   }
   const pos = typing.pos;
-  markPassage(pos, typing.wrong.length);
+  markPassage(pos, typing.wrong.length, !typing.finished);     // done: no caret left blinking
   const input = $("typing-input");
   input.value = typedWord();
   input.classList.toggle("has-error", typing.wrong.length > 0);

@@ -38,7 +38,7 @@ export function onStats(m) {
   summary($("stats-summary"), m);
   const recent = (Array.isArray(m.recent) ? m.recent : []).slice()
     .sort((a, b) => (a.at_ms || 0) - (b.at_ms || 0));
-  wpmChart($("wpm-chart"), recent, (n) => `last ${n} races (WPM)`);
+  wpmChart($("wpm-chart"), recent, (n) => (n === 1 ? "the one race (WPM)" : `last ${n} races (WPM)`));
   recentRows($("recent-table").tBodies[0], m.player_id, recent.slice().reverse());
   const me = clear($("my-page-link"));
   if (m.player_id) me.append(pageLink("player", m.player_id, "My page"));

@@ -26,10 +26,12 @@ function label() {
 export function init() {
   follow();
   system.addEventListener("change", follow);
+  // The toggle names the other theme, whoever set this one.
+  new MutationObserver(label).observe(document.documentElement,
+    { attributes: true, attributeFilter: ["data-theme"] });
   $("theme-btn").addEventListener("click", () => {
     const next = current() === "dark" ? "light" : "dark";
     document.documentElement.dataset.theme = next;
     localStorage.setItem(LS_THEME, next);
-    label();
   });
 }
