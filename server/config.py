@@ -8,16 +8,30 @@ knob is one line here.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 from dataclasses import dataclass, field, fields
 
+from server.core.lobby_state import LobbyConfig
 from server.core.matching import BAND
 from server.core.race import MAX_RACE_S
+from server.core.tokens import secret_weakness
 
 
 def knob(default, help: str, minimum=None, maximum=None, choices=None, repeat=False):
     return field(default=default, metadata={"help": help, "min": minimum, "max": maximum,
                                             "choices": choices, "repeat": repeat})
+
+
+def internal(default):
+    """A setting the server gives itself, never a flag or an environment variable."""
+    return field(default=default, metadata={"internal": True})
+
+
+def flags() -> list:
+    """Config's fields that are flags (and TYPERACE_* variables), in order."""
+    return [f for f in fields(Config) if not f.metadata.get("internal")]
 
 
 @dataclass(frozen=True)
@@ -48,23 +62,25 @@ class Config:
                                   0, 3600)
     idle_room_s: int = knob(300, "a private room with nobody connected closes after this, "
                                  "seconds", 0, 86400)
-    join_fail_burst: int = knob(5, "join/watch attempts with an unknown code a connection "
-                                   "may make in a row before `rate_limited`", 1, 10000)
+    # Per connection and per account name, the guess limits are promises to players
+    # (docs/security.md: ~1,440 password guesses a day), not knobs; tests set them. The
+    # per-address bursts stay flags: a school or office behind one address needs more.
+    join_fail_burst: int = internal(5)          # unknown codes in a row, per connection
     join_fail_ip_burst: int = knob(20, "join/watch attempts with an unknown code one client "
-                                       "IP may make in a row before `rate_limited`", 1, 100000)
-    join_fail_per_min: float = knob(10.0, "failed join attempts regained per minute, per "
-                                          "connection and per client IP", 0.01, 100000)
-    login_fail_burst: int = knob(5, "failed logins (a wrong password or an unknown name) "
-                                    "one account name may take in a row before "
-                                    "`rate_limited`", 1, 10000)
-    login_fail_ip_burst: int = knob(20, "failed logins one client IP may make in a row "
-                                        "before `rate_limited`", 1, 100000)
-    login_fail_per_min: float = knob(1.0, "failed logins regained per minute, per account "
-                                          "name and per client IP", 0.01, 100000)
+                                       "address may make in a row before `rate_limited` "
+                                       "(raise it where many players share one address)",
+                                   1, 100000)
+    join_fail_per_min: float = internal(10.0)   # regained per minute, per connection and IP
+    login_fail_burst: int = internal(5)         # failed logins in a row, per account name
+    login_fail_ip_burst: int = knob(20, "failed logins one client address may make in a "
+                                        "row before `rate_limited` (raise it where many "
+                                        "players share one address)", 1, 100000)
+    login_fail_per_min: float = internal(1.0)   # regained per minute, per name and per IP
     report_threshold: int = knob(3, "different players whose reports hide a player-written "
                                     "text", 1, 1_000_000)
     max_wpm: int = knob(300, "sustained speed above which a result is flagged", 50, 10000)
-    practice_countdown_s: int = knob(3, "countdown before a practice race, seconds", 0, 60)
+    practice_countdown_s: int = knob(3, "countdown before a practice race, seconds (0: the "
+                                     "race starts at once)", 0, 60)
     max_race_s: int = knob(MAX_RACE_S, "longest a race may run, seconds: a race gets 30 s "
                            "plus 0.8 s a character of its text, up to this (the default "
                            "lets a 30 WPM typist finish the longest text)", 60, 7 * 86400)
@@ -77,7 +93,9 @@ class Config:
                                   0.1, 3600)
     workers: int = knob(1, "processes to run on this host, sharing the port (needs "
                            "--redis-url when above 1)", 1, 256)
-    reuse_port: bool = knob(False, "bind with SO_REUSEPORT (set for each worker by --workers)")
+    # SO_REUSEPORT: only a --workers supervisor's own workers share a port (__main__.py),
+    # so that an unrelated server can't join it and split the players between two stores.
+    reuse_port: bool = internal(False)
     log_level: str = knob("info", "log level", choices=("debug", "info", "warning", "error"))
     # ---- robustness and operations (docs/operations.md) ----
     max_send_buffer: int = knob(262144, "bytes queued for one slow client before it is "
@@ -108,6 +126,14 @@ class Config:
                      "'typerace[fast]'), or auto: uvloop for --transport picows, else asyncio",
                      choices=("auto", "asyncio", "uvloop"))
 
+    def lobby(self) -> LobbyConfig:
+        """The lobby's rules (server/core/lobby_state.py) from these settings."""
+        return LobbyConfig(
+            max_players=self.max_players, countdown_s=self.countdown_s,
+            lobby_wait_s=self.lobby_wait_s, reconnect_grace_s=self.reconnect_grace_s,
+            practice_countdown_s=self.practice_countdown_s, idle_room_s=self.idle_room_s,
+            max_race_s=self.max_race_s, match_widen_ms=round(self.match_widen_s * 1000))
+
     @property
     def tick_interval(self) -> float:
         return 1.0 / self.tick_hz
@@ -131,55 +157,83 @@ class ConfigError(ValueError):
     pass
 
 
+# Numbers as an operator types them: ASCII digits, a sign, a point, an exponent. Python's
+# int() and float() would also take "nan", "inf", "1_000" and other scripts' digits ("٣").
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _kind(f) -> str:
+    return (f.type if isinstance(f.type, str) else f.type.__name__).split(" ")[0]
+
+
 def _convert(f, raw: str):
-    kind = f.type if isinstance(f.type, str) else f.type.__name__
-    meta = f.metadata
-    try:
-        if kind.startswith("int"):
-            value = int(raw)
-        elif kind.startswith("float"):
-            value = float(raw)
-        elif kind.startswith("bool"):
-            value = raw.lower() in ("1", "true", "yes", "on")
-        else:
-            value = raw
-    except ValueError:
-        raise ConfigError(f"--{f.name.replace('_', '-')}: expected {kind.split(' ')[0]}, "
-                          f"got {raw!r}") from None
+    kind, meta, name = _kind(f), f.metadata, flag_name(f.name)
+    if kind == "int":
+        if not _INT.fullmatch(raw):
+            raise ConfigError(f"{name}: expected int, got {raw!r}")
+        value = int(raw)
+    elif kind == "float":
+        if not _FLOAT.fullmatch(raw) or not math.isfinite(float(raw)):
+            raise ConfigError(f"{name}: expected a finite number, got {raw!r}")
+        value = float(raw)
+        if value == 0 and raw.startswith("-"):
+            raise ConfigError(f"{name}: expected a number, got {raw!r} (write 0)")
+    elif kind == "bool":
+        if raw.lower() not in _TRUE + _FALSE:
+            raise ConfigError(f"{name}: expected one of {', '.join(_TRUE + _FALSE)}, "
+                              f"got {raw!r}")
+        value = raw.lower() in _TRUE
+    else:
+        value = raw
     if meta.get("min") is not None and value < meta["min"]:
-        raise ConfigError(f"--{f.name.replace('_', '-')}: must be at least {meta['min']}")
+        raise ConfigError(f"{name}: must be at least {meta['min']}")
     if meta.get("max") is not None and value > meta["max"]:
-        raise ConfigError(f"--{f.name.replace('_', '-')}: must be at most {meta['max']}")
+        raise ConfigError(f"{name}: must be at most {meta['max']}")
     if meta.get("choices") and value not in meta["choices"]:
-        raise ConfigError(f"--{f.name.replace('_', '-')}: one of {', '.join(meta['choices'])}")
+        raise ConfigError(f"{name}: one of {', '.join(meta['choices'])}")
     return value
+
+
+def flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m server", description="Typerace: a real-time multiplayer typing-race "
         "server. Every flag can also be set as TYPERACE_<FLAG> in the environment.")
-    for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
+    for f in flags():
         env = "TYPERACE_" + f.name.upper()
-        parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(),
+        parser.add_argument(flag_name(f.name), dest=f.name, default=None, metavar=f.name.upper(),
                             action="append" if f.metadata["repeat"] else "store",
                             help=f"{f.metadata['help']} (default: {f.default}; env {env})")
     return parser
 
 
 def load_config(argv: list[str] | None = None, environ: dict | None = None, **overrides) -> Config:
-    """Config from flags, then environment, then defaults. Raises ConfigError."""
+    """Config from flags, then environment, then defaults. Raises ConfigError.
+
+    A flag wins over every environment variable, so `--db` beats a TYPERACE_REDIS_URL
+    left in the environment (the store is named once: --db or --redis-url, never both).
+    """
     environ = os.environ if environ is None else environ
     args = build_parser().parse_args(argv or [])
+    given = {f.name: getattr(args, f.name) for f in flags() if getattr(args, f.name) is not None}
+    if "db" in given and "redis_url" in given:
+        raise ConfigError("--db and --redis-url name two stores: a server keeps its data in "
+                          "one, give one of them")
     values = {}
-    for f in fields(Config):
-        raw = getattr(args, f.name)
+    for f in flags():
+        raw = given.get(f.name)
         if isinstance(raw, list):           # a repeatable flag: join its values
             raw = ",".join(raw)
-        if raw is None:
+        if raw is None and not (f.name == "redis_url" and "db" in given):
             raw = environ.get("TYPERACE_" + f.name.upper())
         if raw is not None:
             values[f.name] = _convert(f, raw)
+    if values.get("secret") is not None and (weak := secret_weakness(values["secret"])):
+        raise ConfigError(f"--secret: {weak}")
     values.update(overrides)
     return Config(**values)

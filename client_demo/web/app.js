@@ -17,7 +17,8 @@
 //   loop         the end of a race: race again, keys (Enter, Tab+Enter, Esc)   theme  light/dark
 //   replay       a saved race played back (#replay=RACE_ID)         lanes  racers' lanes (race, replay)
 //   passage      a passage with the caret (race, replay)
-//   chart        the WPM chart                                      scoring  wpm and accuracy
+//   chart        the WPM chart                                      scoring  wpm, accuracy, points
+//   today        the text of the day and the points boards
 // The pages ask for their own data: their replies go to them (connection.send's onReply).
 // Each module lists the element ids it owns (data-testid mirrors the id where marked *).
 import * as account from "./account.js";
@@ -36,10 +37,14 @@ import * as router from "./router.js";
 import * as stats from "./stats.js";
 import * as textpage from "./textpage.js";
 import * as theme from "./theme.js";
+import * as today from "./today.js";
 import { state } from "./state.js";
 
 const handlers = {
-  welcome: identity.onWelcome,
+  welcome(m) {
+    identity.onWelcome(m);
+    today.refresh();
+  },
   account: account.onAccount,
   joined: room.onJoined,
   watching: room.onWatching,
@@ -53,6 +58,7 @@ const handlers = {
     race.onResults(m);
     if (state.room) room.updateRoom(state.room);
     loop.onResults();                                // into view, the primary action focused
+    today.refresh();                                  // the day's board and points moved
   },
   resume: race.onResume,
   races: lobby.onRaces,
@@ -60,6 +66,8 @@ const handlers = {
   text_created: library.onTextCreated,
   stats: stats.onStats,
   leaderboard: stats.onLeaderboard,
+  daily: today.onDaily,
+  points_board: today.onPointsBoard,
   error: onError,
 };
 
@@ -91,7 +99,7 @@ connection.init({
   },
 });
 for (const module of [theme, notice, identity, account, lobby, library, stats, room, race, keyboard,
-  loop, textpage, playerpage, replay, router]) {
+  loop, textpage, playerpage, replay, today, router]) {
   module.init();
 }
 identity.start();

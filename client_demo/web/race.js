@@ -157,10 +157,12 @@ export function onResults(m) {
     el("td", {}, pageLink("player", r.player_id, r.name ?? ""), r.ghost ? " (ghost)" : ""),
     // A new personal best is starred (style.css: td.pb), its words in the title.
     el("td", Array.isArray(r.new_best) && r.new_best.length
-      ? { className: "pb", title: "a new personal best" } : {}, left ? "–" : fmt1(r.wpm)), el("td", {}, left ? "–" : pct(r.accuracy)),
+      ? { className: "pb", title: "a new personal best" } : {}, left ? "–" : fmt1(r.wpm)),
+    el("td", {}, left ? "–" : pct(r.accuracy)),
     el("td", { className: "opt" }, left ? "–" : secs(r.race_ms)),
     el("td", { className: "opt" }, r.status ?? ""),
     el("td", { className: "flag opt" }, r.flagged ? flagText(r.flagged) : ""),
+    el("td", { className: "points" }, r.ghost ? "" : (r.points ?? "")),
     el("td", {}, r.ghost ? "" : replayButton(m.race_id, { slot: r.slot }))));
   }
   $("results-best").textContent = best;

@@ -4,7 +4,7 @@
 // #replay=RACE_ID[&slot=N] are pages that stay in it (links, bookmarks, back and
 // forward), opened once the server said welcome. A replay follows one racer's passage:
 // &slot=N (a result row) or &player=ID (a board entry, which names no slot).
-// Home is in sections (#race, #texts, #stats, #leaderboards, #account): the nav's links,
+// Home is in sections (#race, #today, #texts, #stats, #leaderboards, #account): the nav's links,
 // each in the address, so back and forward move between them; home shows one at a time.
 // Ids: #home-nav* (a[data-section], aria-current on the one shown) #home-link
 //   #home-view .card[data-section]
@@ -14,7 +14,7 @@ import { refreshHome, watchRoom } from "./lobby.js";
 import { clearMessages } from "./notice.js";
 import { state } from "./state.js";
 
-export const SECTIONS = ["race", "texts", "stats", "leaderboards", "account"];
+export const SECTIONS = ["race", "today", "texts", "stats", "leaderboards", "account"];
 const SECTION_HASH = new RegExp(`^#(${SECTIONS.join("|")})$`);
 let section = "race";          // the home section shown
 
