@@ -274,3 +274,38 @@ async def test_every_view_in_both_themes_fits_and_is_photographed(browser, size,
     for view in VIEWS:
         for theme in ("light", "dark"):
             assert (tmp_path / f"{view}-{theme}-{where}.png").stat().st_size > 10_000
+
+
+LONG = " ".join(f"Sentence number {i} of a passage long enough to need scrolling." for i in range(20))
+
+# The passage box: its height, the lines it shows (line height 1.7em, padding 0.75rem
+# each side, 1px borders) and whether it scrolls.
+PASSAGE_BOX = """() => {
+  const p = document.getElementById("passage"), style = getComputedStyle(p);
+  const line = parseFloat(style.lineHeight);
+  const inner = p.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+  return {lines: inner / line, scrolls: p.scrollHeight > p.clientHeight};
+}"""
+
+
+@SIZES
+async def test_the_passage_box_fits_each_text_and_shows_whole_lines(browser, web, connect, size):
+    bob = await connect("Bob", target=web)
+    long_id = (await bob.request({"type": "submit_text", "title": "Long one",
+                                  "body": LONG}))["text"]["text_id"]
+    ann = await open_page(browser, "Ann", size)
+    await ann.evaluate(f"location.hash = '#text={long_id}'")
+    await ann.click("#text-practice-btn")
+    await expect(ann.locator("#race-title")).to_have_text("Long one")
+    await wait_racing(ann)
+    box = await ann.evaluate(PASSAGE_BOX)
+    assert box["scrolls"] and abs(box["lines"] - 7) < 0.05, box     # 7 whole lines, none cut
+    await ann.keyboard.press("Escape")
+    await expect(ann.locator("#home-view")).to_be_visible()
+
+    # A short text after it: the box is as tall as the text, not the long one's.
+    await ann.click("#practice-btn")                   # (this server's library: one text)
+    await expect(ann.locator("#race-title")).to_have_text("Foxes")
+    await wait_racing(ann)
+    box = await ann.evaluate(PASSAGE_BOX)
+    assert not box["scrolls"] and box["lines"] < 3.05, box
