@@ -162,6 +162,9 @@ async def test_two_pages_race_while_a_third_watches(browser, tmp_path):
     await wait_racing(ann)
     await wait_racing(bob)
     await expect(eve.locator("#typing-input")).to_be_disabled()
+    # A spectator types nothing: no typing box and no live WPM of their own.
+    await expect(eve.locator("#typing-input")).to_be_hidden()
+    await expect(eve.locator("#live-stats")).to_be_hidden()
 
     # Ann makes a typo, sees it marked, and corrects it; Bob is slower.
     half = len(PASSAGE) // 2

@@ -309,3 +309,27 @@ async def test_the_passage_box_fits_each_text_and_shows_whole_lines(browser, web
     await wait_racing(ann)
     box = await ann.evaluate(PASSAGE_BOX)
     assert not box["scrolls"] and box["lines"] < 3.05, box
+
+
+async def test_a_race_left_midway_shows_no_speed_in_recent_races(browser, web, connect):
+    ann = await browser.page("Ann", size=DESKTOP)
+    await ann.fill("#create-countdown", "1")
+    await ann.click("#create-room-btn")
+    await expect(ann.locator("#room-code")).not_to_be_empty()
+    bob = await connect("Bob", target=web)
+    await bob.request({"type": "join_room", "code": await ann.locator("#room-code").inner_text()})
+    await expect(ann.locator("#players-list li.player")).to_have_count(2)
+    await ann.click("#start-btn")
+    await wait_racing(ann)
+    await type_keys(ann, PASSAGE[:12])
+    await ann.keyboard.press("Escape")                 # Ann leaves mid-race
+    await expect(ann.locator("#home-view")).to_be_visible()
+    await bob.send({"type": "input", "keys": PASSAGE})
+    await bob.expect("results", timeout=30)
+
+    await goto_section(ann, "stats")
+    row = ann.locator("#recent-table tbody tr")
+    await expect(row).to_have_count(1)
+    await expect(row).to_have_attribute("data-status", "left")
+    cells = [c.strip() for c in await row.locator("td").all_inner_texts()]
+    assert cells[2:5] == ["–", "–", "left"], cells          # WPM, accuracy, place
