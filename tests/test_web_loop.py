@@ -107,6 +107,8 @@ async def test_practice_looks_solo_then_enter_brings_the_next_text(browser, size
     await expect(ann.locator("#same-text-btn")).to_be_visible()
     await no_codes_shown(ann)
 
+    # Enter works wherever the focus went (not only on the focused button).
+    await ann.evaluate("document.activeElement.blur()")
     await ann.keyboard.press("Enter")                 # a new race (this server has one text)
     await expect(ann.locator("#results")).to_be_hidden()
     await wait_racing(ann)
