@@ -5,7 +5,13 @@ tests/test_store_contract.py (both adapters); this is the whole path on a real s
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+
+from server.core.results import Result
+from server.net.bests import bests_before
+from server.store.sqlite import SqliteStore
 
 from tests.stepping import step_past
 from tests.typist import type_passage
@@ -59,3 +65,23 @@ async def test_results_announce_new_bests_on_the_text_and_overall(make_stepped_s
     other = await race(ann, server, second, SLOW)       # the text's first, not the fastest
     assert other["wpm"] < fast["wpm"]
     assert (other["new_best"], other["previous_best_wpm"]) == (["text"], None)
+
+
+async def test_results_go_out_without_bests_when_the_store_cannot_be_read(tmp_path, caplog):
+    """The read is only for telling: if it fails, the results are saved and sent as
+    always, without the two fields (and the failure is one log line)."""
+    store = SqliteStore(str(tmp_path / "closed.db"))
+    await store.open()
+    await store.close()                                   # every read now fails
+    ann = Result("p1", "Ann", 0, 1, "finished", 60.0, 1.0, 5000, 25, 25, 25, [])
+    with caplog.at_level(logging.WARNING, logger="typerace"):
+        assert await bests_before(store, [ann], 1) == {}
+    assert [r.getMessage() for r in caplog.records] == ["bests_unread"]
+
+    opened = SqliteStore(str(tmp_path / "open.db"))
+    await opened.open()
+    try:
+        assert await bests_before(opened, [ann], 1) == {
+            0: {"new_best": ["text", "overall"], "previous_best_wpm": None}}
+    finally:
+        await opened.close()
