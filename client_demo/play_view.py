@@ -149,17 +149,19 @@ def _results(model: PlayModel) -> list[tuple[str, str]]:
 
 def best_line(entry: dict) -> str:
     """What the results say about a personal best (the server's `new_best` and
-    `previous_best_wpm`), as the web page says it; "" when nothing is new."""
+    `previous_best_wpm`), in the web page's words; "" when nothing is new."""
     new = entry.get("new_best") or []
     if not new:
         return ""
     before = entry.get("previous_best_wpm")
-    overall = " and your best on any text" if "overall" in new else ""
+    overall = ", and your best on any text!" if "overall" in new else "."
     if "text" in new and isinstance(before, (int, float)):
-        return f"New personal best{overall}: +{entry.get('wpm', 0) - before:.1f} WPM (was {before:.1f})"
+        margin = entry.get("wpm", 0) - before
+        return f"New personal best on this text: +{margin:.1f} WPM (was {before:.1f}){overall}"
     if "text" in new:
-        return f"First finish on this text{overall and ': a new best on any text'}"
-    return "New best on any text"
+        return ("Your first finish on this text is your best on any text!" if "overall" in new
+                else "Your first clean finish on this text: a personal best to beat.")
+    return "Your best on any text!"
 
 
 def _race_status(model: PlayModel, now_ms: int) -> list[tuple[str, str]]:

@@ -289,7 +289,7 @@ def test_practice_shows_no_codes_and_enter_after_results_races_again():
     model.on_message({"type": "room", "room": room("finished", kind="practice",
                                                    players=("Ann",), code="ABC234")}, START)
     screen = text_of(model, START + 2_200)
-    assert "New personal best: +41.5 WPM (was 60.5)" in screen
+    assert "New personal best on this text: +41.5 WPM (was 60.5)." in screen
     assert "Enter next text" in screen and "ABC234" not in screen
     assert model.on_key(ENTER, START + 2_300) == [{"type": "practice"}]
 

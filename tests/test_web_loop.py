@@ -30,7 +30,8 @@ NO_SIDEWAYS = """() => {
   const wide = [];
   if (document.documentElement.scrollWidth > window.innerWidth) wide.push("page");
   for (const box of document.querySelectorAll(".scroll, .lane, #lanes")) {
-    if (box.offsetParent && box.scrollWidth > box.clientWidth + 1) wide.push(box.id || box.className);
+    const cut = box.scrollWidth > box.clientWidth + 1;
+    if (box.offsetParent && cut) wide.push(box.id || box.className);
   }
   return wide;
 }"""
@@ -146,7 +147,8 @@ async def test_a_private_room_ends_in_view_and_the_hosts_enter_starts_the_rematc
 
     await results_at_once(ann, "Rematch")
     await results_at_once(bob, None)
-    await expect(bob.locator("#results-wait")).to_have_text("Waiting for the host to start a rematch.")
+    await expect(bob.locator("#results-wait")).to_have_text(
+        "Waiting for the host to start a rematch.")
     for page in (ann, bob):
         await expect(page.locator("#private-info")).to_be_hidden()   # nothing above the results
     await bob.keyboard.press("Enter")                                # a guest's Enter: nothing
@@ -278,7 +280,8 @@ async def test_every_view_in_both_themes_fits_and_is_photographed(browser, size,
             assert (tmp_path / f"{view}-{theme}-{where}.png").stat().st_size > 10_000
 
 
-LONG = " ".join(f"Sentence number {i} of a passage long enough to need scrolling." for i in range(20))
+LONG = " ".join(f"Sentence number {i} of a passage long enough to need scrolling."
+                for i in range(20))
 
 # The passage box: its height, the lines it shows (line height 1.7em, padding 0.75rem
 # each side, 1px borders) and whether it scrolls.

@@ -26,8 +26,8 @@ from server.core import competition
 from server.core.results import Result
 from server.store import HISTORY, RECENT, Bests, RaceRecord, Store, StoreUnusable, TextExists
 from server.store.redis_scripts import (ADD_TEXTS, BESTS_OF, LEADERBOARD, LIST_TEXTS,
-                                        PERSONAL_BEST, PLAYER_STATS, RATING, RENAME_PLAYER, SAVE_RACE,
-                                        SET_META_ONCE)
+                                        PERSONAL_BEST, PLAYER_STATS, RATING, RENAME_PLAYER,
+                                        SAVE_RACE, SET_META_ONCE)
 from server.store.redis_competition import RedisCompetition
 from server.store.redis_trust import RedisTrust
 from server.core.texts import Text
