@@ -338,3 +338,33 @@ async def test_a_race_left_midway_shows_no_speed_in_recent_races(browser, web, c
     await expect(row).to_have_attribute("data-status", "left")
     cells = [c.strip() for c in await row.locator("td").all_inner_texts()]
     assert cells[2:5] == ["–", "–", "left"], cells          # WPM, accuracy, place
+
+
+async def test_a_connection_notice_clears_itself_when_the_connection_is_back(browser):
+    """The banner is for the connection: it says the page is offline, and goes by itself
+    once the page is connected again. (The page's WebSocket runs through a route the
+    test can cut and refuse while "the network is down".)"""
+    down = False
+    sockets = []
+
+    async def through(ws):
+        if down:
+            await ws.close(code=3001, reason="network down")
+            return
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    ann = await browser.page(None, size=DESKTOP)
+    await ann.route_web_socket("**/ws", through)
+    await say_hello(ann, "Ann")
+    await expect(ann.locator("#status")).to_have_text("connected as Ann")
+    down = True
+    await sockets[-1].close(code=3001, reason="network down")
+    await expect(ann.locator("#status")).to_contain_text("reconnecting")
+    await ann.click("#quick-race-btn")                 # nothing to send it on
+    banner = ann.locator("#error-banner")
+    await expect(banner).to_be_visible()
+    await expect(banner).to_have_attribute("data-code", "offline")
+    down = False
+    await expect(ann.locator("#status")).to_have_text("connected as Ann")
+    await expect(banner).to_be_hidden()
