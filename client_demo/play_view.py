@@ -8,6 +8,7 @@ with the caret; text from the server is made safe to print first (`shown`).
 from __future__ import annotations
 
 from bisect import bisect_right
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from client_demo.play_model import CODE, MENU, PlayModel
@@ -147,6 +148,12 @@ def _results(model: PlayModel) -> list[tuple[str, str]]:
     return out
 
 
+def fixed_1(x: float) -> str:
+    """x to one decimal as the web page's toFixed(1) does (half up on the exact binary
+    value: 0.25 -> "0.3", where format() gives "0.2"), so both clients say the same."""
+    return str(Decimal(x).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
 def best_line(entry: dict) -> str:
     """What the results say about a personal best (the server's `new_best` and
     `previous_best_wpm`), in the web page's words; "" when nothing is new."""
@@ -157,7 +164,8 @@ def best_line(entry: dict) -> str:
     overall = ", and your best on any text!" if "overall" in new else "."
     if "text" in new and isinstance(before, (int, float)):
         margin = entry.get("wpm", 0) - before
-        return f"New personal best on this text: +{margin:.1f} WPM (was {before:.1f}){overall}"
+        return (f"New personal best on this text: +{fixed_1(margin)} WPM (was {fixed_1(before)})"
+                f"{overall}")
     if "text" in new:
         return ("Your first finish on this text is your best on any text!" if "overall" in new
                 else "Your first clean finish on this text: a personal best to beat.")

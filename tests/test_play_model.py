@@ -7,7 +7,7 @@ import pytest
 
 from client_demo.play_model import (BACKSPACE_KEY, CODE, ENTER, ESCAPE, MENU, QUIT, ROOM,
                                     PlayModel)
-from client_demo.play_view import render, wrap_points
+from client_demo.play_view import best_line, render, wrap_points
 
 BODY = "hello world again"
 T0 = 1_000_000          # local clock at the start of each test
@@ -292,6 +292,12 @@ def test_practice_shows_no_codes_and_enter_after_results_races_again():
     assert "New personal best on this text: +41.5 WPM (was 60.5)." in screen
     assert "Enter next text" in screen and "ABC234" not in screen
     assert model.on_key(ENTER, START + 2_300) == [{"type": "practice"}]
+
+
+def test_the_best_margin_rounds_as_the_web_page_does():
+    # 60.25 - 60.0 is exactly 0.25: toFixed(1) says 0.3 (format() would say 0.2).
+    line = best_line({"wpm": 60.25, "new_best": ["text"], "previous_best_wpm": 60.0})
+    assert line == "New personal best on this text: +0.3 WPM (was 60.0)."
 
 
 def test_enter_after_a_quick_race_asks_for_another():
