@@ -9,6 +9,7 @@ export const state = {
   spectator: false,
   seatedBy: null,              // the request that seated us ({type: "practice", text_id, ...})
   watchCode: null,             // the code we watch by (sent again after a reconnect)
+  inviteCode: null,            // the code of the invite link the page was opened with
   race: null,                  // {race_id, roomId, text, chars, start, results, finished, doneAt}
   typing: null,                // TypingState: the local prediction of our typed text
 };
