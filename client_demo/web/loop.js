@@ -72,6 +72,9 @@ function onKeydown(e) {
   if (e.key === "Tab") { tabAt = e.timeStamp; return; }
   const finished = !!(state.race && state.race.results);
   if (e.key === "Escape") {
+    // (Esc in a settings field belongs to the field, not to leaving the room.)
+    if (e.target instanceof HTMLElement && e.target.matches("input, textarea, select") &&
+      e.target !== $("typing-input")) return;
     e.preventDefault();
     leave();
     return;
