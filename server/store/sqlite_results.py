@@ -10,7 +10,7 @@ import msgpack
 
 from server.core import competition
 from server.core.results import Result
-from server.store import RECENT, RaceRecord
+from server.store import RECENT, Bests, RaceRecord
 from server.store.sqlite_schema import OVERALL
 
 
@@ -127,6 +127,19 @@ def read_best(db, board: int, player_id: str) -> dict | None:
         " LEFT JOIN players p ON p.player_id = b.player_id"
         " WHERE b.board = ? AND b.player_id = ?", (board, player_id)).fetchone()
     return dict(row) if row else None
+
+
+def read_bests(db, player_ids: list[str], text_id: int | None) -> dict[str, Bests]:
+    """Each player's entries on the overall board and the text's (primary key reads)."""
+    found = {pid: {} for pid in player_ids}
+    boards = [OVERALL] if text_id is None else [OVERALL, text_id]
+    for pid in player_ids:
+        for board, wpm in db.execute(
+                f"SELECT board, wpm FROM bests WHERE player_id = ?"
+                f" AND board IN ({', '.join('?' * len(boards))})", (pid, *boards)):
+            found[pid][board] = wpm
+    return {pid: Bests(text_wpm=b.get(text_id) if text_id is not None else None,
+                       overall_wpm=b.get(OVERALL)) for pid, b in found.items()}
 
 
 def read_board(db, board: int, limit: int) -> list[dict]:
