@@ -44,11 +44,11 @@ class BestsBefore:
 
 async def bests_before(store: Store, results: list, text_id: int | None) -> dict[int, dict]:
     """slot -> {new_best, previous_best_wpm} for each result; {} if unreadable."""
-    try:
+    try:       # (whatever goes wrong here, the save goes on: bests are not results)
         found = await store.bests_of([r.player_id for r in results], text_id)
+        return {r.slot: r.bests(found[r.player_id].text_wpm, found[r.player_id].overall_wpm)
+                for r in results}
     except Exception as exc:
         event(log, "bests_unread", level=logging.WARNING, text=text_id, error=repr(exc),
               exc_info=not isinstance(exc, StoreUnavailable))
         return {}
-    return {r.slot: r.bests(found[r.player_id].text_wpm, found[r.player_id].overall_wpm)
-            for r in results}
