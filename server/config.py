@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 from server.core.matching import BAND
-from server.core.race import MAX_RACE_S
+from server.core.race import LAG_CAP_MS, MAX_RACE_S
 
 
 def knob(default, help: str, minimum=None, maximum=None, choices=None, repeat=False):
@@ -64,6 +64,9 @@ class Config:
     report_threshold: int = knob(3, "different players whose reports hide a player-written "
                                     "text", 1, 1_000_000)
     max_wpm: int = knob(300, "sustained speed above which a result is flagged", 50, 10000)
+    lag_cap_ms: int = knob(LAG_CAP_MS, "most a finisher's time is credited for its measured "
+                           "delay (half its round trip), ms: covers honest round trips up to "
+                           "500 ms, and is all a client faking delay can gain", 0, 5000)
     practice_countdown_s: int = knob(3, "countdown before a practice race, seconds", 0, 60)
     max_race_s: int = knob(MAX_RACE_S, "longest a race may run, seconds: a race gets 30 s "
                            "plus 0.8 s a character of its text, up to this (the default "

@@ -30,6 +30,7 @@ from server.net import http, ratings, transport
 from server.net.clock import Clock
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
+from server.net.lag import LagProbe
 from server.net.handlers.trust import report_quota
 from server.net.library import TextLibrary
 from server.net.limits import ConnectionLimits, Quota
@@ -72,7 +73,7 @@ class TyperaceServer:
             lobby_wait_s=config.lobby_wait_s, reconnect_grace_s=config.reconnect_grace_s,
             practice_countdown_s=config.practice_countdown_s,
             idle_room_s=config.idle_room_s, max_race_s=config.max_race_s,
-            match_widen_ms=round(config.match_widen_s * 1000),
+            match_widen_ms=round(config.match_widen_s * 1000), lag_cap_ms=config.lag_cap_ms,
         ), new_room_id, new_code)
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
@@ -98,6 +99,7 @@ class TyperaceServer:
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
                              config.tick_interval)
         self.sessions = Sessions(self)
+        self.lag = LagProbe(self)
         self.dispatcher = Dispatcher(self)
         self._run_ticker = run_ticker
         self._ticker_task: asyncio.Task | None = None
@@ -118,6 +120,7 @@ class TyperaceServer:
         self._server = await transport.serve(self.config.transport, self, self.config,
                                              SUBPROTOCOLS)
         self.port = self._server.port
+        self.lag.start()
         if self._run_ticker:
             self._ticker_task = asyncio.create_task(self.ticker.run(), name="ticker")
         log.info("listening on %s:%d", self.config.host, self.port)
@@ -126,6 +129,7 @@ class TyperaceServer:
         """Close every connection with 1001 (waiting up to close_wait_s for the peers'
         answers, or their close timeout), let pending saves finish, close the store."""
         self.stopping = True
+        await self.lag.stop()
         if self._server is not None:
             try:
                 await self._server.close(close_wait_s)

@@ -36,6 +36,7 @@ from picows import (WSAutoPingStrategy, WSListener, WSMsgType, WSUpgradeResponse
 # same way, with a listener factory that sees only the request. picows is pinned <3.
 from picows.picows import WSProtocol as _WSProtocol
 
+from server.net.lag import Delay, link_socket
 from server.net.transport import (CLOSE_GOING_AWAY, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR,
                                   CLOSE_TOO_BIG, HttpResponse, choose_subprotocol,
                                   origin_allowed, peer_ip)
@@ -84,6 +85,7 @@ class _Protocol(_WSProtocol):
         link = self.link
         link.tcp = transport
         link.ip = peer_ip(transport.get_extra_info("peername"))
+        link.delay = Delay(link_socket(transport))        # server/net/lag.py
         link.server.opening.add(link)
         super().connection_made(transport)
 
@@ -96,7 +98,7 @@ class PicowsLink(WSListener):
     """One connection: picows' listener and the port's Link in one object."""
 
     __slots__ = ("server", "transport", "tcp", "session", "ip", "subprotocol",
-                 "keepalive_at", "pong_due", "_parts", "_parts_kind", "_parts_size",
+                 "keepalive_at", "pong_due", "delay", "ping_at", "_parts", "_parts_kind", "_parts_size",
                  "_close_timer")
 
     def __init__(self, server: "PicowsServer"):
@@ -108,6 +110,8 @@ class PicowsLink(WSListener):
         self.subprotocol = None
         self.keepalive_at = 0.0
         self.pong_due = False
+        self.delay = None            # set once the TCP connection is made
+        self.ping_at = 0.0           # the loop's time of the last ping
         self._parts = None           # the fragments of a message not yet whole
         self._parts_kind = BINARY
         self._parts_size = 0
@@ -157,6 +161,8 @@ class PicowsLink(WSListener):
         elif kind == BINARY or kind == TEXT or kind == CONTINUATION:
             self._data(frame)
         elif kind == PONG:
+            if self.pong_due:
+                self.delay.pong((asyncio.get_running_loop().time() - self.ping_at) * 1000)
             self.pong_due = False
         elif kind == CLOSE:
             self._peer_closed(frame)
@@ -277,6 +283,7 @@ class PicowsLink(WSListener):
 
     def ping(self) -> None:
         self.pong_due = True
+        self.ping_at = asyncio.get_running_loop().time()
         self.transport.send_ping()
 
     def fail(self, code: int, reason: str) -> None:

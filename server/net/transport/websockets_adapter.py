@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 from websockets.protocol import State
 
+from server.net.lag import Delay, link_socket
 from server.net.transport import HttpResponse, choose_subprotocol, peer_ip
 from server.net.transport.keepalive import Keepalive
 from server.net.transport.wsconn import Connection, abort_half_open
@@ -32,13 +33,14 @@ _SENDING = object()      # a ping on its way: its pong is due from now on
 class WebsocketsLink:
     """The port's Link over a websockets ServerConnection."""
 
-    __slots__ = ("ws", "ip", "subprotocol", "keepalive_at", "_pong", "_server")
+    __slots__ = ("ws", "ip", "subprotocol", "keepalive_at", "delay", "_pong", "_server")
 
     def __init__(self, ws: Connection, server: "WebsocketsServer"):
         self.ws = ws
         self.ip = peer_ip(ws.remote_address)
         self.subprotocol = ws.subprotocol
         self.keepalive_at = 0.0
+        self.delay = Delay(link_socket(ws.transport))    # server/net/lag.py
         self._pong = None              # the pong future of the last ping
         self._server = server
 
@@ -92,9 +94,15 @@ class WebsocketsLink:
 
     async def _ping(self) -> None:
         try:
-            self._pong = await self.ws.ping()
+            self._pong = pong = await self.ws.ping()
         except ConnectionClosed:
             self._pong = None
+            return
+        pong.add_done_callback(self._ponged)
+
+    def _ponged(self, pong) -> None:
+        if not pong.cancelled() and pong.exception() is None:
+            self.delay.pong(pong.result() * 1000)      # websockets' latency, in seconds
 
     def fail(self, code: int, reason: str) -> None:
         self._server.spawn(self._fail(code, reason))
