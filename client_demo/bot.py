@@ -125,9 +125,13 @@ class Bot:
         else:
             await self.client.request({"type": "quick_race"})
 
-    async def _type(self, body: str) -> None:
+    async def _type(self, body: str, start_server_ms: int | None = None) -> None:
+        """Type `body` from the race's start by the server's clock (estimated from
+        ping/pong, so not half a round trip late), or from now when it is unknown."""
         loop = asyncio.get_running_loop()
         start = loop.time()
+        if start_server_ms is not None:
+            start += (start_server_ms - self.client.server_now_ms()) / 1000
         for send_at, keys in batches(plan_keystrokes(body, self.wpm, self.accuracy, self.rng)):
             await asyncio.sleep(max(0.0, start + send_at / 1000 - loop.time()))
             try:
@@ -140,6 +144,7 @@ class Bot:
         typing: asyncio.Task | None = None
         try:
             await self.client.hello(self.name)
+            await self.client.sync_clock()
             await self._enter()
             body = None
             while len(self.results) < self.races:
@@ -147,11 +152,14 @@ class Bot:
                 kind = message.get("type")
                 if kind == "countdown":
                     body = message["text"]["body"]
+                    if not self.watch and typing is None:
+                        typing = asyncio.create_task(
+                            self._type(body, message.get("start_server_ms")))
                 elif self.watch:
                     pass
                 elif body is not None and typing is None and (
                         kind == "tick" or (kind == "room" and message["room"]["state"] == "racing")):
-                    typing = asyncio.create_task(self._type(body))
+                    typing = asyncio.create_task(self._type(body))     # joined mid-race
                 elif kind == "error":
                     if message.get("code") == "not_racing" and typing is not None:
                         typing.cancel()       # the race ended under us (time limit)
