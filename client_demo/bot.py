@@ -106,7 +106,8 @@ class Bot:
     def __init__(self, url: str, name: str, wpm: float, accuracy: float = 0.97, *,
                  room: str | None = None, watch: str | None = None,
                  practice: int | None = None, codec: str = "json",
-                 races: int = 1, rng: random.Random | None = None, out=print):
+                 races: int = 1, rng: random.Random | None = None, out=print,
+                 sync_clock: bool = True):
         self.url, self.name, self.wpm, self.accuracy = url, name, wpm, accuracy
         self.room, self.watch, self.codec, self.races = room, watch, codec, races
         self.practice = practice            # a text_id to practise alone on
@@ -114,6 +115,9 @@ class Bot:
         self.out = out
         self.client: Client | None = None
         self.results: list[dict] = []       # the `results` messages of its races
+        # False: start typing when the race's start is heard of, half a round trip late
+        # (how clients did before they synced the server's clock; bench/lag.py compares)
+        self.sync_clock = sync_clock
 
     async def _enter(self) -> None:
         if self.watch:
@@ -144,7 +148,8 @@ class Bot:
         typing: asyncio.Task | None = None
         try:
             await self.client.hello(self.name)
-            await self.client.sync_clock()
+            if self.sync_clock:
+                await self.client.sync_clock()
             await self._enter()
             body = None
             while len(self.results) < self.races:
@@ -152,7 +157,7 @@ class Bot:
                 kind = message.get("type")
                 if kind == "countdown":
                     body = message["text"]["body"]
-                    if not self.watch and typing is None:
+                    if not self.watch and typing is None and self.sync_clock:
                         typing = asyncio.create_task(
                             self._type(body, message.get("start_server_ms")))
                 elif self.watch:

@@ -17,8 +17,10 @@ most the credit cap (docs/security.md says why that residual is acceptable).
 
 The race takes the smallest round trip measured while it runs (server/core/race.py
 `lag_credit_ms`); this module only measures and hands the values over, in plain calls.
-Cost: per seated player every PROBE_S, one getsockopt and (when the pongs count) one
-ping; nothing per input.
+Cost: a seated player is measured PROBES_PER_RACE times per race, PROBE_S apart (the
+countdown's first seconds): a getsockopt, and a ping when the pongs count. The smallest
+round trip is what counts, and after a few more samples rarely lower it; the keepalive's
+pings every 20 s are timed too. Nothing per input. `python -m bench.lag` reports it.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ import logging
 import socket
 import struct
 
+from server.core.race import FINISHED
+
 log = logging.getLogger("typerace")
 
 PROBE_S = 2.0           # how often a seated player's delay is read
+PROBES_PER_RACE = 3     # times a player is measured per race (and per wait before one)
 PROXY_HOP_MS = 2.0      # a kernel round trip below this is a hop on this host or LAN
 # struct tcp_info (linux/tcp.h): the u32 fields tcpi_rtt and tcpi_min_rtt, in microseconds.
 TCP_INFO = getattr(socket, "TCP_INFO", 11)
@@ -66,20 +71,25 @@ def link_socket(transport):
 class Delay:
     """One connection's measured round trip (each link has one: `link.delay`)."""
 
-    __slots__ = ("sock", "ping_ms", "kernel_ms")
+    __slots__ = ("sock", "ping_ms", "kernel_ms", "fresh", "race_id", "probes")
 
     def __init__(self, sock=None):
         self.sock = sock
         self.ping_ms: float | None = None      # the last ping's round trip
         self.kernel_ms: float | None = None    # TCP's min rtt, as last read
+        self.fresh = False                     # a sample came since the lobby was told
+        self.race_id = None                    # the race (None: a wait) last measured for
+        self.probes = 0                        # ... and how many times
 
     def pong(self, rtt_ms: float) -> None:
         self.ping_ms = rtt_ms
+        self.fresh = True
 
     def read_kernel(self) -> None:
         measured = kernel_rtt_ms(self.sock)
         if measured is not None:
             self.kernel_ms = measured[1]
+            self.fresh = True
 
     @property
     def wants_ping(self) -> bool:
@@ -121,16 +131,24 @@ class LagProbe:
     def probe(self, now: float) -> None:
         app = self.app
         lobby, conns, observe = app.lobby, app.conns, app.metrics.rtt_seconds.observe
-        for player_id in list(lobby.seated):
+        for player_id, room in list(lobby.seated.items()):
             link = getattr(conns.get(player_id), "link", None)
             delay = getattr(link, "delay", None)
             if delay is None:
                 continue              # not connected here (relayed, or within its grace)
-            delay.read_kernel()
-            if delay.wants_ping and link.open and not link.pong_due:
-                link.keepalive_at = now       # a ping: the keepalive's timeout runs from here
-                link.ping()
-            rtt = delay.rtt_ms()
-            if rtt is not None:
-                lobby.measured(player_id, rtt)
-                observe(rtt / 1000)
+            race = room.race
+            race_id = race.race_id if race is not None and race.state != FINISHED else None
+            if delay.race_id != race_id:
+                delay.race_id, delay.probes = race_id, 0
+            if delay.probes < PROBES_PER_RACE:
+                delay.probes += 1
+                delay.read_kernel()
+                if delay.wants_ping and link.open and not link.pong_due:
+                    link.keepalive_at = now   # a ping: the keepalive's timeout runs from here
+                    link.ping()
+            if delay.fresh:
+                delay.fresh = False
+                rtt = delay.rtt_ms()
+                if rtt is not None:
+                    lobby.measured(player_id, rtt)
+                    observe(rtt / 1000)
