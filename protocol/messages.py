@@ -102,6 +102,9 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "change_password": {"password": (Str(PASSWORD_MAX, 1), True),
                         "new_password": (Str(PASSWORD_MAX, PASSWORD_MIN, "weak_password"), True)},
     "report_text": {"text_id": (Int(1, ID_LIMIT), True), "reason": (Str(REASON_MAX, 1), True)},
+    # Competitions (server/core/competition.py).
+    "daily": {},
+    "points_board": {"window": (Str(8, 1), True)},
 }
 
 
@@ -111,8 +114,16 @@ def _named_ghost_needs_a_text(args: dict) -> None:
         raise ProtocolError("bad_message", f"a \"{args['ghost']}\" ghost needs 'text_id'")
 
 
+POINTS_WINDOWS = ("day", "week", "all")     # day: UTC; week: ISO week, UTC
+
+
+def _known_window(args: dict) -> None:
+    if args["window"] not in POINTS_WINDOWS:
+        raise ProtocolError("bad_message", f"window must be one of {', '.join(POINTS_WINDOWS)}")
+
+
 # Rules across the fields of one message, checked after each field passed.
-RULES = {"practice": _named_ghost_needs_a_text}
+RULES = {"practice": _named_ghost_needs_a_text, "points_board": _known_window}
 
 # Message types whose field errors carry their own code instead of bad_message:
 # protocol/REFERENCE.md promises `text_invalid` for anything wrong with a submitted text.

@@ -28,6 +28,7 @@ from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby, LobbyConfig
 from server.net import http, ratings, transport
 from server.net.clock import Clock
+from server.net.competitions import DailyText
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
 from server.net.lag import LagProbe
@@ -93,9 +94,11 @@ class TyperaceServer:
         self.tasks = Tasks()
         self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
         self.library = TextLibrary(self.store, config.texts, self.clock)
+        self.daily = DailyText(self.store, self.library, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
                                  config.max_wpm, self.flush,
-                                 saved=lambda results: ratings.refresh(self, results))
+                                 saved=lambda results: ratings.refresh(self, results),
+                                 daily=self.daily)
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
                              config.tick_interval)
         self.sessions = Sessions(self)

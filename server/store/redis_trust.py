@@ -55,15 +55,18 @@ redis.call('HSET', KEYS[1], 'pw', ARGV[1])
 return redis.call('HINCRBY', KEYS[1], 'gen', 1)
 """
 
-# KEYS: the player's hash. ARGV: '1' to ban, '0' to unban. Returns the name, or nil.
+# KEYS: the player's hash, the set of banned players. ARGV: '1' to ban, '0' to unban,
+# the player's id. Returns the name, or nil.
 _SET_BANNED = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return false
 end
 if ARGV[1] == '1' then
   redis.call('HSET', KEYS[1], 'banned', '1')
+  redis.call('SADD', KEYS[2], ARGV[2])
 else
   redis.call('HDEL', KEYS[1], 'banned')
+  redis.call('SREM', KEYS[2], ARGV[2])
 end
 return redis.call('HGET', KEYS[1], 'name')
 """
@@ -182,8 +185,9 @@ class RedisTrust:
                                      [password_hash])
 
     async def set_banned(self, player_id, banned):
-        name = await self.redis.eval(_SET_BANNED, [self._k("player:" + player_id)],
-                                     ["1" if banned else "0"])
+        name = await self.redis.eval(
+            _SET_BANNED, [self._k("player:" + player_id), self._k("banned")],
+            ["1" if banned else "0", player_id])
         return decoded(name)
 
     # ---- reports and hidden texts ---------------------------------------------
