@@ -25,7 +25,10 @@ server/net/transport/picows_adapter.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from server.net.lag import Delay
 
 TRANSPORTS = ("websockets", "picows")
 WS_PATH = "/ws"
@@ -61,6 +64,8 @@ class Link(Protocol):
     ip: str                     # the peer's address (behind a reverse proxy: the proxy's)
     close_code: int | None      # how it closed (the peer's code, else ours), for the logs
     close_reason: str
+    delay: "Delay"              # its measured round trip (server/net/lag.py): the adapter
+                                # times the pong of each of its pings into it
 
     @property
     def open(self) -> bool:
