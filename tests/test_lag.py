@@ -29,7 +29,7 @@ async def server(make_server, tmp_path):
     return await make_server(texts=write_texts(tmp_path, PASSAGE), lag_cap_ms=CAP_MS)
 
 
-async def race_bots(server, bots: list[Bot], spectator: Client) -> dict:
+async def race_bots(server, bots: list[Bot], spectator: Client, on_countdown=None) -> dict:
     """A private room that `bots` join by code; a host starts it and leaves in the
     countdown (so only the bots race) while `spectator` watches. Their `results`."""
     host = await Client.connect(f"ws://127.0.0.1:{server.port}/ws")
@@ -41,8 +41,13 @@ async def race_bots(server, bots: list[Bot], spectator: Client) -> dict:
     runs = [asyncio.create_task(bot.run()) for bot in bots]
     await host.expect("room", timeout=60,
                       where=lambda m: len(m["room"]["players"]) == len(bots) + 1)
+    seats = server.lobby.rooms[room["room_id"]].seats.values()
+    await eventually(lambda: all(seat.rtt_ms is not None for seat in seats), timeout=30,
+                     what="every racer measured")
     await host.send({"type": "start"})
     await host.expect("countdown", timeout=30)
+    if on_countdown is not None:
+        on_countdown()
     await host.request({"type": "leave"})
     await host.close()
     done = await asyncio.wait_for(asyncio.gather(*runs), 120)
@@ -72,7 +77,7 @@ async def test_two_equally_fast_racers_at_1_ms_and_300_ms_get_the_same_credited_
 
         # The server saw Far's keys ~150 ms (one way) later; the credit gives that back.
         assert far_["server_race_ms"] - near["server_race_ms"] > 100
-        assert 130 <= far_["lag_credit_ms"] <= 200, far_
+        assert 130 <= far_["lag_credit_ms"] <= 250, far_
         assert near["lag_credit_ms"] <= 10, near
         assert abs(far_["wpm"] - near["wpm"]) / near["wpm"] < 0.005, (near, far_)
         for r in (near, far_, cheater):
@@ -86,8 +91,9 @@ async def test_two_equally_fast_racers_at_1_ms_and_300_ms_get_the_same_credited_
         room = await spectator.expect("room", timeout=30,
                                       where=lambda m: m["room"]["state"] == "finished")
         rtt = {p["name"]: p["rtt_ms"] for p in room["room"]["players"]}
-        assert rtt["Near"] is not None and rtt["Near"] < 50, rtt
-        assert 290 <= rtt["Far"] <= 450, rtt
+        # (generous bounds: a loaded machine's event loop answers late, never early)
+        assert rtt["Near"] is not None and rtt["Near"] < 150, rtt
+        assert 290 <= rtt["Far"] <= 600, rtt
         assert rtt["Cheat"] >= 490, rtt
 
     # /metrics has the delays as a histogram.
@@ -95,6 +101,25 @@ async def test_two_equally_fast_racers_at_1_ms_and_300_ms_get_the_same_credited_
     assert samples[("typerace_rtt_seconds_count", ())] >= 3
     assert samples[("typerace_rtt_seconds_bucket", (("le", "0.05"),))] < \
         samples[("typerace_rtt_seconds_bucket", (("le", "0.5"),))]
+
+
+async def test_a_racer_who_looks_near_and_then_stalls_gains_nothing(server, connect):
+    """Near at first (every probe before the race and in the countdown's first moment),
+    then 300 ms of round trip for the rest of the race: the smallest round trip counts,
+    so the stall is not credited, and its late keys cost it the time they lost."""
+    async with DelayProxy(server.port, rtt_ms=0) as path:
+        url = f"ws://127.0.0.1:{server.port}/ws"
+        bots = [Bot(url, "Near", 90, 1.0, rng=random.Random(7), out=lambda _: None),
+                Bot(path.url, "Staller", 90, 1.0, rng=random.Random(7), out=lambda _: None)]
+
+        def stall() -> None:
+            path.one_way = 0.150
+
+        results = await race_bots(server, bots, await connect("Watcher"), on_countdown=stall)
+    near, staller = entry(results, "Near"), entry(results, "Staller")
+    assert staller["status"] == "finished"
+    assert staller["lag_credit_ms"] <= 10, staller
+    assert staller["race_ms"] > near["race_ms"] + 100, (near, staller)
 
 
 async def test_a_racer_1500_ms_away_joins_a_quick_race_sees_the_countdown_and_is_counted(
