@@ -203,7 +203,8 @@ async def main_async(args) -> None:
                   f"{r['idle_us']:.2f} µs per racer every {PROBE_S:g} s to look: "
                   f"{r['per_racer_s_us']:.2f} µs per racer-second in a {r['race_s']:g} s race;\n"
                   f"an input (sent, handled, ticked, read) costs {r['input_us']:.1f} µs here, "
-                  f"{INPUTS_PER_S} a second per racer: measuring is {100 * r['share']:.1f} % of that")
+                  f"{INPUTS_PER_S} a second per racer: measuring is "
+                  f"{100 * r['share']:.1f} % of that")
 
 
 def main() -> None:

@@ -164,7 +164,8 @@ class Bot:
                     pass
                 elif body is not None and typing is None and (
                         kind == "tick" or (kind == "room" and message["room"]["state"] == "racing")):
-                    typing = asyncio.create_task(self._type(body))     # joined mid-race
+                    # joined mid-race, or a bot that does not sync (typing from now)
+                    typing = asyncio.create_task(self._type(body))
                 elif kind == "error":
                     if message.get("code") == "not_racing" and typing is not None:
                         typing.cancel()       # the race ended under us (time limit)

@@ -24,10 +24,12 @@ COUNTDOWN, RACING, FINISHED = "countdown", "racing", "finished"
 # cap, two hours, lets a 30 WPM typist (400 ms a character) finish the longest text
 # (protocol.messages.BODY_MAX: 10,000 characters, 67 minutes at 30 WPM).
 LIMIT_BASE_MS = 30_000
-# What a racer's measured delay may earn back at most (--lag-cap-ms; see lag_credit_ms).
-LAG_CAP_MS = 250
 LIMIT_PER_CHAR_MS = 800
 MAX_RACE_S = 7200
+# The most a finisher's measured delay earns back (--lag-cap-ms; see lag_credit_ms):
+# half of a 500 ms round trip, so honest players nearly everywhere get all of theirs,
+# and all that faking delay can earn (docs/security.md "Lag credit").
+LAG_CAP_MS = 250
 
 
 def time_limit_ms(chars: int, max_ms: int = MAX_RACE_S * 1000) -> int:
@@ -37,7 +39,7 @@ def time_limit_ms(chars: int, max_ms: int = MAX_RACE_S * 1000) -> int:
 def lag_credit_ms(min_rtt_ms: float | None, server_ms: int, cap_ms: int) -> int:
     """What a finisher's time is credited for its delay: half the smallest round trip
     measured during its race (the one-way trip its last keys took to arrive; the
-    smallest, so a racer who looks slow for a while, or stalls, gains nothing), at most
+    smallest, so a racer whose path slows or who stalls later gains nothing), at most
     `cap_ms`, and never so much that the credited time falls below 1 ms."""
     if min_rtt_ms is None or server_ms <= 1:
         return 0

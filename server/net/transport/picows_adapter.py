@@ -98,8 +98,8 @@ class PicowsLink(WSListener):
     """One connection: picows' listener and the port's Link in one object."""
 
     __slots__ = ("server", "transport", "tcp", "session", "ip", "subprotocol",
-                 "keepalive_at", "pong_due", "delay", "ping_at", "_parts", "_parts_kind", "_parts_size",
-                 "_close_timer")
+                 "keepalive_at", "pong_due", "delay", "ping_at", "_parts", "_parts_kind",
+                 "_parts_size", "_close_timer")
 
     def __init__(self, server: "PicowsServer"):
         self.server = server
