@@ -153,3 +153,23 @@ async def test_rtt_ms_is_null_until_measured_then_the_path_measured(server, conn
     assert joined["room"]["players"][0]["rtt_ms"] is None
     await eventually(lambda: server.lobby.seated[ann.player_id].by_player[ann.player_id]
                      .rtt_ms is not None, what="a measured round trip")
+
+
+async def test_a_ghost_of_a_credited_result_finishes_at_its_credited_time(server, connect):
+    """A result raced 300 ms away is saved with its credited race_ms; raced again as a
+    ghost, it finishes at that time and scores its saved WPM (its keys come earlier by
+    the credit; the log keeps the server's times)."""
+    ann = await connect("Ann")
+    texts = (await ann.request({"type": "list_texts", "limit": 100}))["texts"]
+    text_id = next(t["text_id"] for t in texts if t["title"] == "Lag")
+    async with DelayProxy(server.port, rtt_ms=300) as far:
+        bot = Bot(far.url, "Far", 90, 1.0, practice=text_id, rng=random.Random(5),
+                  out=lambda _: None)
+        [results] = await asyncio.wait_for(bot.run(), 120)
+    [saved] = results["ranking"]
+    assert saved["status"] == "finished" and saved["lag_credit_ms"] >= 130, saved
+    joined = await ann.request({"type": "practice", "ghost": {"race_id": results["race_id"],
+                                                             "slot": saved["slot"]}})
+    ghost_slot = next(p["slot"] for p in joined["room"]["players"] if p.get("ghost"))
+    finish = await ann.expect("finish", timeout=60, where=lambda m: m["slot"] == ghost_slot)
+    assert (finish["race_ms"], finish["wpm"]) == (saved["race_ms"], saved["wpm"])
