@@ -23,16 +23,17 @@ from protocol.codec import SUBPROTOCOLS
 from server.cluster import SingleProcess
 from server.config import Config
 from server.core import tokens
-from server.core.accounts import FailedLogins
+from server.core.accounts import NAME_KEY_VERSION, LoginLimits, name_key
 from server.core.joinguard import FailedJoins
-from server.core.lobby import Lobby, LobbyConfig
+from server.core.lobby import Lobby
 from server.net import http, ratings, transport
 from server.net.clock import Clock
+from server.net.codes import code_maker
 from server.net.competitions import DailyText
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
-from server.net.lag import LagProbe
 from server.net.handlers.trust import report_quota
+from server.net.lag import LagProbe
 from server.net.library import TextLibrary
 from server.net.limits import ConnectionLimits, Quota
 from server.net.logs import event
@@ -46,14 +47,6 @@ from server.net.ticker import Ticker
 from server.store import Store, make_store
 
 log = logging.getLogger("typerace")
-
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"   # no 0/O, no 1/I: read aloud safely
-CODE_LENGTH = 6                                       # 32**6 ~ 1.07e9 codes
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
 
 def new_room_id() -> str:
     # Race ids are "<room_id>.<n>" and key saved results forever; every practice race
@@ -69,18 +62,12 @@ class TyperaceServer:
         self.config = config
         self.store = store or make_store(config)
         self.clock = clock or Clock()
-        self.lobby = Lobby(LobbyConfig(
-            max_players=config.max_players, countdown_s=config.countdown_s,
-            lobby_wait_s=config.lobby_wait_s, reconnect_grace_s=config.reconnect_grace_s,
-            practice_countdown_s=config.practice_countdown_s,
-            idle_room_s=config.idle_room_s, max_race_s=config.max_race_s,
-            match_widen_ms=round(config.match_widen_s * 1000), lag_cap_ms=config.lag_cap_ms,
-        ), new_room_id, new_code)
+        self.lobby = Lobby(config.lobby(), new_room_id, code_maker(config.route_tag))
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
-        self.failed_logins = FailedLogins(config.login_fail_per_min, config.login_fail_burst,
-                                          config.login_fail_ip_burst)
-        self.passwords = PasswordHasher()      # hashing off the loop (handlers/accounts.py)
+        self.login_limits = LoginLimits(config.login_fail_per_min, config.login_fail_burst,
+                                        config.login_fail_ip_burst)   # kept by the store
+        self.passwords = PasswordHasher(self.clock)   # off the loop (handlers/accounts.py)
         self.conns: dict = {}          # player_id -> its live connection (Conn or RemoteConn)
         self.secret = ""
         self.text_quota = TextQuota(config.texts_per_hour)
@@ -113,6 +100,7 @@ class TyperaceServer:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.store.rekey_accounts(NAME_KEY_VERSION, name_key)   # (core/accounts.py)
         self.secret = self.config.secret or await self.store.set_meta_once(
             "token_secret", tokens.new_secret())
         await self.library.load(self.clock.now_ms())
@@ -153,7 +141,7 @@ class TyperaceServer:
         for room in self.lobby.rooms.values():
             states[room.state] = states.get(room.state, 0) + 1
         return {"status": "draining" if self.draining else "ok", "protocol": PROTOCOL_VERSION,
-                "node": self.cluster.node, "connections": len(self.conns),
+                "node": self.cluster.node, "connections": self.limits.total,   # this process's
                 "rooms": len(self.lobby.rooms), "rooms_by_state": states,
                 "players": len(self.lobby.seated), "spectators": len(self.lobby.watching)}
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from server.core.accounts import Allowance
 from server.core.results import Result
 from server.core.texts import Text
 
@@ -209,6 +210,25 @@ class Store(ABC):
     @abstractmethod
     async def set_banned(self, player_id: str, banned: bool) -> str | None:
         """Ban or unban a player; returns its name, or None when no player has that id."""
+
+    @abstractmethod
+    async def rekey_accounts(self, version: str, key) -> int:
+        """Key every account's name with `key` (a function of the name), unless the
+        store's accounts were keyed by this `version` of it already; oldest account
+        first, and one whose new key another account has already keeps the key it had
+        (so it still logs in with that one). Returns how many keys changed. Safe to run
+        by several processes at once."""
+
+    @abstractmethod
+    async def take_allowances(self, allowances: tuple[Allowance, ...], now_ms: int) -> bool:
+        """Take one token from each of these buckets (server/core/accounts.py), or from
+        none when any is empty (then False): atomically, and shared by every process
+        on this store (SQLite keeps them in the process's memory: one process)."""
+
+    @abstractmethod
+    async def give_back_allowances(self, allowances: tuple[Allowance, ...],
+                                   now_ms: int) -> None:
+        """Return one token to each bucket (never above its burst)."""
 
     # ---- reports and hidden texts ---------------------------------------------
 

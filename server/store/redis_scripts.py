@@ -21,6 +21,8 @@ so this needs one Redis, not a Redis Cluster):
   texts:hidden              set   ids of hidden texts
   reports:<text>            hash  player -> JSON {reason, at_ms} (one report per player)
   reported                  zset  text ids by their number of reports
+  allow:<kind>:<key>        hash  t (tokens), s (stamp, ms): a limit's bucket (logins,
+                                  sign-ups), expiring when it would be full again
   race:<race_id>            hash  record (msgpack: the whole race with keystroke logs),
                                   r:<player> (JSON summary of that player's result)
   pstats:<player>           hash  races, wins, clean, wpm_sum, acc_sum, best
