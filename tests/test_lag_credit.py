@@ -43,18 +43,31 @@ def test_the_credit_is_capped_and_never_reaches_zero_time():
 def test_ranking_points_and_wpm_follow_the_credited_time():
     race = make_race()
     race.advance(START)
-    race.measured(1, 400)                  # Bob is 400 ms of round trip away
-    race.input(0, BODY, START + 4000)      # Ann's keys arrive first...
-    race.input(1, BODY, START + 4100)      # ...Bob's 100 ms later, typed 100 ms earlier
-    assert race.state != RACING
+    race.measured(0, 400)                  # Ann is 400 ms of round trip away
+    race.input(0, BODY, START + 4000)      # Ann's keys arrive first: 3800 credited
+    race.input(1, BODY, START + 4100)
     first, second = race.results(max_wpm=300)
     assert (first.player_id, first.race_ms, first.server_race_ms, first.place) == (
-        "pb", 3900, 4100, 1)
-    assert (second.player_id, second.race_ms, second.place) == ("pa", 4000, 2)
+        "pa", 3800, 4000, 1)
     assert first.entry()["lag_credit_ms"] == 200
-    assert first.wpm == round(scoring.wpm(len(BODY), 3900), 2)
+    assert first.wpm == round(scoring.wpm(len(BODY), 3800), 2)
     # The key log keeps the server's times (what the integrity rules read).
-    assert first.log[-1][0] == 4100
+    assert first.log[-1][0] == 4000
+
+
+def test_a_later_arrival_is_credited_at_most_level_with_an_earlier_finisher():
+    """A finish is saved and shown as final with its place: a racer whose keys arrive
+    after another's finish can be credited up to a tie, never past it."""
+    race = make_race()
+    race.advance(START)
+    race.measured(1, 400)                  # Bob is 400 ms of round trip away
+    race.input(0, BODY, START + 4000)      # Ann finishes first, at 4000
+    [bob_finish, *_] = race.input(1, BODY, START + 4100)    # 200 ms of credit would be 3900
+    assert (bob_finish["race_ms"], bob_finish["lag_credit_ms"], bob_finish["place"]) == (
+        4000, 100, 2)
+    ann, bob = race.results(max_wpm=300)
+    assert (ann.player_id, ann.place, bob.player_id, bob.place) == ("pa", 1, "pb", 2)
+    assert ann.race_ms == bob.race_ms == 4000
 
 
 def test_measures_after_finishing_or_of_a_ghost_change_nothing():

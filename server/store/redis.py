@@ -49,6 +49,13 @@ def _digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def _packed(r: Result) -> bytes:
+    """One result as the race's hash keeps it (x:<player>), keystroke log included."""
+    return msgpack.packb([r.player_id, r.name, r.slot, r.place, r.status, r.wpm,
+                          r.accuracy, r.race_ms, r.pos, r.keystrokes, r.correct_keystrokes,
+                          [list(e) for e in r.log], r.flagged], use_bin_type=True)
+
+
 def _average_wpm(summaries: list) -> float | None:
     """The average wpm of result summaries (JSON), None for none."""
     wpms = [json.loads(s)["wpm"] for s in summaries]
@@ -131,13 +138,10 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
     # ---- results and statistics -----------------------------------------------
 
     async def save_race(self, race: RaceRecord) -> None:
-        racers = len(race.results)
+        racers = race.racers
         record = msgpack.packb(
             [race.race_id, race.room_id, race.kind, race.text_id, race.started_ms,
-             race.ended_ms, [[r.player_id, r.name, r.slot, r.place, r.status, r.wpm,
-                              r.accuracy, r.race_ms, r.pos, r.keystrokes,
-                              r.correct_keystrokes, [list(e) for e in r.log], r.flagged]
-                             for r in race.results]], use_bin_type=True)
+             race.ended_ms, [], racers], use_bin_type=True)
         day, week, _ = competition.windows(race.ended_ms)
         daily = competition.daily_board(race.ended_ms, race.text_id) if race.daily else ""
         args: list = [self.prefix, race.race_id, race.text_id, record, race.ended_ms, daily,
@@ -153,16 +157,21 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
             args += [r.player_id, float(r.wpm), float(r.accuracy), "1" if r.clean else "0",
                      "1" if r.won(racers) else "0",
                      f"{race.ended_ms:015d}:{race.race_id}",
-                     json.dumps(summary), json.dumps(entry), r.name, r.points]
+                     json.dumps(summary), json.dumps(entry), r.name, r.points, _packed(r)]
         await self.redis.eval(SAVE_RACE, [], args)
 
     async def get_race(self, race_id):
-        blob = await self.redis.execute("HGET", self._k("race:" + race_id), "record")
+        fields = _hash(await self.redis.execute("HGETALL", self._k("race:" + race_id)))
+        blob = fields.get("record")
         if blob is None:
             return None
-        rid, room_id, kind, text_id, started_ms, ended_ms, results = msgpack.unpackb(
+        rid, room_id, kind, text_id, started_ms, ended_ms, results, *rest = msgpack.unpackb(
             blob, raw=False)
-        record = RaceRecord(rid, room_id, kind, text_id, started_ms, ended_ms)
+        # Races saved whole before results were saved one by one hold them in `record`.
+        results += [msgpack.unpackb(v, raw=False) for k, v in fields.items()
+                    if k.startswith("x:")]
+        record = RaceRecord(rid, room_id, kind, text_id, started_ms, ended_ms,
+                            racers=rest[0] if rest else len(results))
         for r in sorted(results, key=lambda r: r[3]):
             record.results.append(Result(*r[:11], [tuple(e) for e in r[11]], r[12]))
         return record
