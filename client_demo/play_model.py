@@ -284,10 +284,23 @@ class PlayModel:
             return []
         if key == ESCAPE:
             return self._leave()
-        if key == ENTER and self.is_host and not (self.room or {}).get("public"):
+        if key == ENTER and not self.spectator:
+            return self._again()
+        return []
+
+    def _again(self) -> list[dict]:
+        """Enter between races: the host starts a private room or asks for its rematch;
+        after the results, a quick race brings a new quick race, practice a new text."""
+        kind = (self.room or {}).get("kind")
+        finished = self.state == "finished" and self.results is not None
+        if kind == "quick" and finished:
+            return [{"type": "quick_race"}]
+        if kind == "practice" and finished:
+            return [{"type": "practice"}]
+        if self.is_host and kind == "private":
             if self.state == "waiting":
                 return [{"type": "start"}]
-            if self.state == "finished" and self.results is not None:
+            if finished:
                 return [{"type": "rematch"}]
         return []
 

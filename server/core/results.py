@@ -40,6 +40,18 @@ class Result:
         nothing implausible about it."""
         return self.status == FINISHED and self.flagged is None
 
+    def bests(self, text_best: float | None, overall_best: float | None) -> dict:
+        """What `results` says about the player's records, given their best clean WPM
+        on this text and on any text before this race (None: none yet): `new_best` lists
+        "text" and/or "overall" when this clean result is faster (as fast is not new),
+        and `previous_best_wpm` is the text's best before."""
+        new_best = []
+        if self.clean and (text_best is None or self.wpm > text_best):
+            new_best.append("text")
+        if self.clean and (overall_best is None or self.wpm > overall_best):
+            new_best.append("overall")
+        return {"new_best": new_best, "previous_best_wpm": text_best}
+
     @property
     def points(self) -> int:
         """Competition points (protocol/scoring.py): a clean result's, else none."""
