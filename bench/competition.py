@@ -205,13 +205,13 @@ async def main() -> None:
     if "redis" not in args.stores:
         return
     if args.redis_url:
-        await bench("redis", RedisStore(args.redis_url, prefix="bench:"), args)
+        await bench("redis", RedisStore(args.redis_url, prefix="bench:", timeout=30), args)
         return
     from bench.redis_runner import RedisServer        # a private, throw-away redis-server
     server = RedisServer(persistent=False)
     server.start()
     try:
-        await bench("redis", RedisStore(server.url, prefix="bench:"), args)
+        await bench("redis", RedisStore(server.url, prefix="bench:", timeout=30), args)
     finally:
         server.close()
 
