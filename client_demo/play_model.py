@@ -43,6 +43,7 @@ class PlayModel:
         self.slot: int | None = None
         self.spectator = False
         self._offsets: list[int] = []         # samples of server clock - local clock
+        self.clock = None                     # protocol.clocksync.ClockSync, once synced
         self.daily: dict | None = None        # the last `daily`: the text of the day
         self._reset_race()
 
@@ -67,6 +68,10 @@ class PlayModel:
             self._offsets = (self._offsets + [int(server_ms) - now_ms])[-50:]
 
     def server_now(self, now_ms: int) -> int:
+        """The server's clock: NTP-style from ping/pong once synced (play.py hands over
+        the Client's ClockSync), the stamps seen until then."""
+        if self.clock is not None and self.clock.synced:
+            return round(self.clock.server_now(now_ms))
         return now_ms + (max(self._offsets) if self._offsets else 0)
 
     # ---- state questions ------------------------------------------------------

@@ -271,6 +271,16 @@ def test_paragraph_breaks_end_lines_and_every_character_is_shown_once(width):
     assert all(body.find("\n", a, b) in (-1, b - 1) for a, b in lines)
 
 
+def test_once_synced_the_race_opens_at_the_start_by_the_servers_clock():
+    from protocol.clocksync import ClockSync
+    model = racing_model()
+    assert not model.started(START - 1) and model.started(START)    # stamps: offset 0
+    clock = ClockSync()
+    clock.sample(T0, T0 + 150 + 400, T0 + 300)     # the server's clock is 400 ms ahead
+    model.clock = clock
+    assert not model.started(START - 401) and model.started(START - 400)
+
+
 def test_practice_shows_no_codes_and_enter_after_results_races_again():
     model = racing_model(kind="practice")
     model.on_message({"type": "room", "room": room("countdown", kind="practice",

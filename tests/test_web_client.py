@@ -455,3 +455,15 @@ async def test_the_page_works_under_its_own_content_security_policy(browser):
     await type_keys(page, PASSAGE)
     await expect(page.locator("#results")).to_be_visible()
     assert refused == []
+
+
+async def test_once_welcomed_the_page_times_pings_to_learn_the_servers_clock(browser, web):
+    """clock.js's estimate needs round trips (tests/test_clocksync.py runs it against a
+    300 ms path): the page sends its five pings, one after another, once welcomed."""
+    from protocol.clocksync import SYNC_PINGS
+    from tests.rooms import eventually
+    pings = web.metrics.messages_in["ping"]
+    before = pings.value
+    await browser.page("Ann")
+    await eventually(lambda: pings.value - before >= SYNC_PINGS, timeout=20,
+                     what=f"{SYNC_PINGS} pings from the page")

@@ -31,6 +31,18 @@ class Racing(LobbyState):
             raise
         self._race_events(room, events)
 
+    def measured(self, player_id: str, rtt_ms: float) -> None:
+        """A seated player's round trip as the shell measured it just now: shown in the
+        room's `players`, and counted by its race (Race.measured) while it runs."""
+        room = self.seated.get(player_id)
+        if room is None:
+            return
+        seat = room.by_player[player_id]
+        seat.rtt_ms = round(rtt_ms)
+        race = room.race
+        if race is not None and race.state in (COUNTDOWN, RACING):
+            race.measured(seat.slot, rtt_ms)
+
     def racer_state(self, room: Room, slot: int) -> dict | None:
         """A returning racer's own state, so its client can restore the screen."""
         racer = room.race.racers.get(slot) if room.race else None

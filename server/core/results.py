@@ -27,6 +27,12 @@ class Result:
     log: list                   # [(race_ms, keys)]: every input with its server time
     flagged: str | None = None  # why the result is kept off the boards
     ghost: bool = False         # a saved result raced again: shown, never saved again
+    lag_credit_ms: int = 0      # taken off the server's time for the racer's delay
+
+    @property
+    def server_race_ms(self) -> int:
+        """The time the server measured; `race_ms` is the credited time."""
+        return self.race_ms + self.lag_credit_ms
 
     @property
     def clean(self) -> bool:
@@ -59,6 +65,7 @@ class Result:
         """The result as a `results` message ranks it."""
         entry = {"slot": self.slot, "player_id": self.player_id, "name": self.name,
                  "wpm": self.wpm, "accuracy": self.accuracy, "race_ms": self.race_ms,
+                 "server_race_ms": self.server_race_ms, "lag_credit_ms": self.lag_credit_ms,
                  "status": self.status, "pos": self.pos, "place": self.place,
                  "flagged": self.flagged, "points": 0 if self.ghost else self.points}
         if self.ghost:
