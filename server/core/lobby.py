@@ -37,6 +37,11 @@ class Lobby(Seating, HostControls, Racing):
     def is_seated(self, player_id: str) -> bool:
         return player_id in self.seated
 
+    def seated_players(self) -> list[tuple[str, Room]]:
+        """(player_id, room) of every player holding a seat, as a list the caller may
+        keep across an await."""
+        return list(self.seated.items())
+
     def watched_room(self, player_id: str) -> Room | None:
         return self.watching.get(player_id)
 

@@ -34,6 +34,7 @@ import logging
 from protocol.codes import RacerStatus
 from server.core.lobby import Lobby
 from server.core.results import RaceEnded, RacerFinished
+from server.net.bests import BestsBefore
 from server.net.logs import event
 from server.store import RaceRecord, Store, StoreUnavailable
 
@@ -61,6 +62,7 @@ class ResultSaver:
         self._waiting: dict[str, list[Saved]] = {}   # room_id -> events not taken yet
         self._saving: set[str] = set()               # rooms whose queue is being saved
         self._stopping = asyncio.Event()
+        self.bests = BestsBefore(store)      # personal bests, read before each first save
 
     def take(self, events: list[Saved]) -> None:
         """The core's events, in order: each room's are saved and published in turn."""
@@ -99,6 +101,7 @@ class ResultSaver:
         if record.results:
             record.daily = (self.daily is not None and
                             await self.daily.text_id(record.ended_ms) == record.text_id)
+            await self.bests.read(record)
             if not await self._save(record):
                 return False
             if self.saved is not None:
@@ -112,7 +115,8 @@ class ResultSaver:
         return True
 
     def _published(self, ended: RaceEnded) -> None:
-        self.lobby.publish_results(ended, self.clock.now_ms())
+        self.lobby.publish_results(ended, self.clock.now_ms(),
+                                   self.bests.take(ended.race.race_id))
         self.metrics.races_finished.inc()
         race = ended.race
         event(log, "race_finish", race=race.race_id, room=race.room_id, kind=race.kind,
@@ -150,6 +154,7 @@ class ResultSaver:
             raise
 
     def _lose(self, record: RaceRecord, why: str) -> None:
+        self.bests.drop(record.race_id)
         if not record.results:
             return
         # One race lost in two saves (a finisher's, then its end) is one race lost.
