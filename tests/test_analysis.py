@@ -89,3 +89,41 @@ def test_a_race_left_unfinished_counts_what_was_typed_and_the_error_still_standi
     assert result.mistakes == [{"word": "cat", "at": 4, "typed": "cax"}]
     assert result.correction_ms == 0          # the race ended on the mistake
     assert [w["word"] for w in result.slowest_words] == []   # "the" typed in one input
+
+
+# ---- per-key and per-bigram statistics (server/core/keystats.py) ------------------------
+
+from server.core.keystats import BIGRAMS_MAX, KEYS_MAX, entry, tally, weakest  # noqa: E402
+
+
+def test_a_race_tallies_each_key_and_bigram_with_its_mistakes_and_time():
+    keys, bigrams = tally(BODY, LOG)
+    # The first input (reaction to the start) is left out; each key's time runs from the
+    # input before it; "at" in one input at 3500 shares its 200 ms: 100 ms a key.
+    assert keys == {"h": [1, 0, 500], "e": [1, 1, 200], " ": [2, 0, 400],
+                    "c": [1, 0, 300], "a": [2, 1, 300], "t": [2, 0, 300], "s": [1, 0, 300]}
+    assert bigrams == {"th": [1, 0, 500], "he": [1, 1, 200], "e ": [1, 0, 200],
+                       " c": [1, 0, 300], "ca": [1, 0, 200], "at": [2, 0, 300],
+                       "t ": [1, 0, 200], " s": [1, 0, 300], "sa": [1, 1, 100]}
+    assert entry("key", "a", 2, 1, 300) == {"key": "a", "count": 2, "errors": 1,
+                                            "mean_ms": 150.0}
+
+
+def test_a_paragraph_break_counts_as_the_space_that_types_it_and_pauses_are_capped():
+    keys, bigrams = tally("ab\ncd", [(0, "a"), (100, "b"), (200, "\n"), (9000, "c")])
+    assert keys == {"b": [1, 0, 100], " ": [1, 0, 100], "c": [1, 0, 2000]}
+    assert bigrams == {"ab": [1, 0, 100], "b ": [1, 0, 100], " c": [1, 0, 2000]}
+
+
+def test_a_text_of_thousands_of_distinct_characters_hands_over_a_bounded_tally():
+    body = "".join(chr(0x4E00 + i) for i in range(5000))
+    keys, bigrams = tally(body, [(i * 100, ch) for i, ch in enumerate(body)])
+    assert len(keys) == KEYS_MAX and len(bigrams) == BIGRAMS_MAX
+
+
+def test_the_weakest_bigrams_are_the_slowest_with_mistakes_weighing_in():
+    bigrams = {"th": (10, 0, 1500), "qu": (5, 0, 1500), "ck": (10, 1, 2000),
+               "zz": (2, 2, 9000)}              # typed twice: not judged yet
+    # qu: 300 ms; ck: 200 + 1000 * 1/10 = 300 ms (tie: by the bigram); th: 150 ms.
+    assert weakest(bigrams) == ["ck", "qu", "th"]
+    assert weakest(bigrams, 1) == ["ck"]
