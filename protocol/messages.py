@@ -94,6 +94,8 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "text_stats": {"text_id": (Int(1, ID_LIMIT), True)},
     "leaderboard": {"text_id": (Int(1, ID_LIMIT), False)},
     "replay": {"race_id": (Str(64, 1), True)},
+    "race_analysis": {"race_id": (Str(64, 1), True),
+                      "slot": (Int(0, MAX_PLAYERS_LIMIT * 100), True)},
     # Accounts. A password is never echoed in an error message.
     "register": {"name": (Str(256, 0, "invalid_name"), True),
                  "password": (Str(PASSWORD_MAX, PASSWORD_MIN, "weak_password"), True)},

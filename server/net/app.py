@@ -27,6 +27,7 @@ from server.core.accounts import FailedLogins
 from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby, LobbyConfig
 from server.net import http, ratings, transport
+from server.net.analyses import Analyses
 from server.net.clock import Clock
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
@@ -92,6 +93,7 @@ class TyperaceServer:
         self.tasks = Tasks()
         self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
         self.library = TextLibrary(self.store, config.texts, self.clock)
+        self.analyses = Analyses(self.store, self.library, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
                                  config.max_wpm, self.flush,
                                  saved=lambda results: ratings.refresh(self, results))
