@@ -96,6 +96,7 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "replay": {"race_id": (Str(64, 1), True)},
     "race_analysis": {"race_id": (Str(64, 1), True),
                       "slot": (Int(0, MAX_PLAYERS_LIMIT * 100), True)},
+    "key_stats": {"player_id": (Str(64), False)},
     # Accounts. A password is never echoed in an error message.
     "register": {"name": (Str(256, 0, "invalid_name"), True),
                  "password": (Str(PASSWORD_MAX, PASSWORD_MIN, "weak_password"), True)},

@@ -97,3 +97,24 @@ async def test_analyses_computed_are_held_to_a_quota_per_player(make_stepped_ser
     with pytest.raises(ServerError) as missing:
         await ann.request({"type": "race_analysis", "race_id": "later", "slot": 0})
     assert missing.value.code == "race_not_found"
+
+
+async def test_key_stats_show_a_players_keys_and_weakest_bigrams(make_stepped_server, connect):
+    server = await make_stepped_server(practice_countdown_s=0, max_wpm=10_000)
+    ann = await connect("Ann", target=server)
+    none_yet = await ann.request({"type": "key_stats"})
+    assert (none_yet["player_id"], none_yet["keys"], none_yet["bigrams"]) == (
+        ann.player_id, [], [])
+    await race_with_a_typo(server, ann)
+    mine = await ann.request({"type": "key_stats"})
+    keys = {k["key"]: k for k in mine["keys"]}
+    assert keys["l"] == {"key": "l", "count": 1, "errors": 1, "mean_ms": 75.0}  # "x" for "l"
+    assert [k["count"] for k in mine["keys"]] == sorted((k["count"] for k in mine["keys"]),
+                                                        reverse=True)
+    assert all(b["count"] >= 3 for b in mine["bigrams"]) and len(mine["bigrams"]) <= 20
+    bob = await connect("Bob", target=server)
+    theirs = await bob.request({"type": "key_stats", "player_id": ann.player_id})
+    assert theirs["keys"] == mine["keys"]
+    with pytest.raises(ServerError) as unknown:
+        await bob.request({"type": "key_stats", "player_id": "p-nobody"})
+    assert unknown.value.code == "player_not_found"

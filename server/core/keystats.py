@@ -33,7 +33,11 @@ def as_key(ch: str) -> str:
 def tally(body: str, log) -> tuple[dict[str, list], dict[str, list]]:
     """({key: [count, errors, ms]}, {bigram: [count, errors, ms]}) of one racer's log,
     at most KEYS_MAX keys and BIGRAMS_MAX bigrams (the most typed), so a text of
-    thousands of distinct characters hands the store a bounded list."""
+    thousands of distinct characters hands the store a bounded list.
+
+    Runs on every clean save (the stores call it), so the common input, keys that all
+    match the passage where the cursor stands, takes a fast path; anything else goes
+    key by key through the typing model."""
     keys: dict[str, list] = {}
     pairs: dict[str, list] = {}
     state = TypingState(body)
@@ -45,6 +49,25 @@ def tally(body: str, log) -> tuple[dict[str, list], dict[str, list]]:
             continue
         per_key = min(PAUSE_MS, (race_ms - previous_ms) / len(typed))
         previous_ms = race_ms
+        pos = state.pos
+        if not state.wrong and BREAK not in typed and body.startswith(typed, pos):
+            state.feed(typed)
+            before = as_key(body[pos - 1]) if pos else None
+            for ch in typed:
+                entry = keys.get(ch)
+                if entry is None:
+                    entry = keys[ch] = [0, 0, 0]
+                entry[0] += 1
+                entry[2] += per_key
+                if before is not None:
+                    pair = before + ch
+                    entry = pairs.get(pair)
+                    if entry is None:
+                        entry = pairs[pair] = [0, 0, 0]
+                    entry[0] += 1
+                    entry[2] += per_key
+                before = ch
+            continue
         for ch in typed:
             pos, was_wrong = state.pos, bool(state.wrong)
             if state.feed(ch) == 0:

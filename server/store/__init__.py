@@ -92,6 +92,7 @@ class RaceRecord:
     started_ms: int             # server wall clock of the start
     ended_ms: int
     results: list[Result] = field(default_factory=list)   # the core's frozen results
+    passage: str | None = None  # what was raced when it is no stored text (a generated one)
 
 
 class Store(ABC):
@@ -162,6 +163,13 @@ class Store(ABC):
         results; `recent` (newest first, at most 10) shows all; `history` is the last
         HISTORY clean results, oldest first, each {race_id, text_id, wpm, accuracy,
         at_ms} (the WPM chart)."""
+
+    @abstractmethod
+    async def key_stats(self, player_id: str) -> tuple[dict, dict] | None:
+        """The player's per-key and per-bigram statistics, added to by every clean
+        result in the transaction that saves it (server/core/keystats.py: what a race
+        adds, and the caps KEYS_MAX and BIGRAMS_MAX on what is kept): ({key: (count,
+        errors, ms)}, {bigram: (count, errors, ms)}), or None when there are none."""
 
     @abstractmethod
     async def rating(self, player_id: str) -> float | None:

@@ -27,8 +27,12 @@ from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, Text
 from server.store.redis_scripts import (ADD_TEXTS, LEADERBOARD, LIST_TEXTS, PERSONAL_BEST,
                                         PLAYER_STATS, RATING, RENAME_PLAYER, SAVE_RACE,
                                         SET_META_ONCE)
+from server.store.redis_keystats import parsed, tallies_arg
 from server.store.redis_trust import RedisTrust
 from server.core.texts import Text
+
+
+BODIES_KEPT = 1000      # text bodies kept for the key tallies of saves
 
 
 def _hash(flat: list) -> dict[str, bytes]:
@@ -59,6 +63,7 @@ class RedisStore(RedisTrust, Store):
         self.prefix = prefix
         self.timeout = timeout
         self.redis: Redis | None = None
+        self._bodies: dict[int, str] = {}      # text_id -> body, for the key tallies
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -137,6 +142,7 @@ class RedisStore(RedisTrust, Store):
                               r.correct_keystrokes, [list(e) for e in r.log], r.flagged]
                              for r in race.results]], use_bin_type=True)
         args: list = [self.prefix, race.race_id, race.text_id, record, race.ended_ms]
+        body = race.passage or await self._body(race.text_id)
         for r in race.results:
             summary = {"race_id": race.race_id, "kind": race.kind, "text_id": race.text_id,
                        "wpm": r.wpm, "accuracy": r.accuracy, "place": r.place,
@@ -148,8 +154,25 @@ class RedisStore(RedisTrust, Store):
             args += [r.player_id, float(r.wpm), float(r.accuracy), "1" if r.clean else "0",
                      "1" if r.won(racers) else "0",
                      f"{race.ended_ms:015d}:{race.race_id}",
-                     json.dumps(summary), json.dumps(entry), r.name]
+                     json.dumps(summary), json.dumps(entry), r.name,
+                     tallies_arg(body, r)]
         await self.redis.eval(SAVE_RACE, [], args)
+
+    async def _body(self, text_id: int) -> str:
+        """A text's body (they never change: kept once read)."""
+        body = self._bodies.get(text_id)
+        if body is None:
+            raw = await self.redis.execute("HGET", self._k(f"text:{int(text_id)}"), "body")
+            body = decoded(raw) or ""
+            if len(self._bodies) >= BODIES_KEPT:
+                self._bodies.clear()
+            self._bodies[text_id] = body
+        return body
+
+    async def key_stats(self, player_id):
+        keys = await self.redis.execute("HGETALL", self._k("keys:" + player_id))
+        bigrams = await self.redis.execute("HGETALL", self._k("bigrams:" + player_id))
+        return (parsed(keys), parsed(bigrams)) if keys or bigrams else None
 
     async def get_race(self, race_id):
         blob = await self.redis.execute("HGET", self._k("race:" + race_id), "record")

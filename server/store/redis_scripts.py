@@ -31,8 +31,11 @@ so this needs one Redis, not a Redis Cluster):
                                   with <board>:e (player -> JSON entry) and <board>:k
                                   (player -> "at_ms:race_id", to break ties by time)
 
-The scripts of accounts, bans, reports and hidden texts are in redis_trust.py.
+The scripts of accounts, bans, reports and hidden texts are in redis_trust.py; the
+per-key statistics (keys:<player>, bigrams:<player>) in redis_keystats.py.
 """
+
+from server.store.redis_keystats import KEEP_KEY_STATS
 
 SET_META_ONCE = """
 redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
@@ -105,8 +108,9 @@ return out
 
 # ARGV: prefix, race_id, text_id, record, at_ms, then per result: player_id, wpm,
 # accuracy, clean ('1'/'0'), win ('1'/'0'), tie key, summary JSON, board entry JSON,
-# name. Returns 0 when the race was saved already (a retry), 1 when saved now.
-SAVE_RACE = _KEEP_PLAYER + """
+# name, key tallies (redis_keystats.py). Returns 0 when the race was saved already (a
+# retry), 1 when saved now.
+SAVE_RACE = _KEEP_PLAYER + KEEP_KEY_STATS + """
 local p, rid, tid, record, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local rkey = p .. 'race:' .. rid
 if redis.call('EXISTS', rkey) == 1 then
@@ -114,7 +118,7 @@ if redis.call('EXISTS', rkey) == 1 then
 end
 redis.call('HSET', rkey, 'record', record)
 local clean_count = 0
-for i = 6, #ARGV, 9 do
+for i = 6, #ARGV, 10 do
   local pid, wpm, acc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local clean, win, tie = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   local ps = p .. 'pstats:' .. pid
@@ -135,6 +139,7 @@ for i = 6, #ARGV, 9 do
       redis.call('HSET', ps, 'best', wpm)
     end
     redis.call('ZADD', p .. 'pclean:' .. pid, at, rid)
+    keep_key_stats(p, pid, ARGV[i + 9])
     redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
     redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
     for _, board in ipairs({p .. 'lb', p .. 'lb:t:' .. tid}) do

@@ -26,6 +26,7 @@ from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, Text
 from server.store import sqlite_open
 from server.store.sqlite_results import (keep_player, read_best, read_board,
                                          read_rating, rollback, write_race)
+from server.store.sqlite_keystats import read_key_stats
 from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_trust import SqliteTrust
 from server.core.texts import Text
@@ -233,6 +234,9 @@ class SqliteStore(SqliteTrust, Store):
                 "history": [dict(r) for r in reversed(history)],
             }
         return await self._read(work)
+
+    async def key_stats(self, player_id):
+        return await self._read(read_key_stats, player_id)
 
     async def rating(self, player_id):
         return await self._read(read_rating, player_id)

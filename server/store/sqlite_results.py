@@ -10,6 +10,7 @@ import msgpack
 
 from server.core.results import Result
 from server.store import RECENT, RaceRecord
+from server.store.sqlite_keystats import keep_key_stats
 from server.store.sqlite_schema import OVERALL
 
 
@@ -76,6 +77,7 @@ def write_race(db, race: RaceRecord) -> None:
                 keep_best(db, race.text_id, race, r)
         db.execute("UPDATE texts SET completions = completions + ?, wpm_sum = wpm_sum + ?"
                    " WHERE text_id = ?", (clean_count, wpm_sum, race.text_id))
+        keep_key_stats(db, race)
         db.execute("COMMIT")
     except BaseException:
         rollback(db)

@@ -119,4 +119,12 @@ MIGRATIONS = [
     CREATE INDEX results_clean ON results(player_id, at_ms) WHERE clean = 1;
     DROP INDEX results_player_clean;
     """,
+    # 5: per-key and per-bigram statistics of each player (server/core/keystats.py),
+    # added to as clean results are saved; kind 0 a key, 1 a bigram.
+    """
+    CREATE TABLE key_stats (
+        player_id TEXT NOT NULL, kind INTEGER NOT NULL, key TEXT NOT NULL,
+        count INTEGER NOT NULL, errors INTEGER NOT NULL, ms INTEGER NOT NULL,
+        PRIMARY KEY (player_id, kind, key)) WITHOUT ROWID;
+    """,
 ]

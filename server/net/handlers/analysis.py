@@ -27,4 +27,4 @@ async def key_stats(app, conn, req) -> None:
         "bigrams": [entry("bigram", b, *bigrams[b]) for b in weakest(bigrams)]})
 
 
-HANDLERS = {"race_analysis": race_analysis}
+HANDLERS = {"race_analysis": race_analysis, "key_stats": key_stats}

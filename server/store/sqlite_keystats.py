@@ -1,0 +1,56 @@
+"""The SQLite adapter's per-key and per-bigram statistics (migration 5, table
+key_stats): added to in the transaction that saves a race (write_race calls
+keep_key_stats), read for `key_stats`. What a race adds and the caps are the core's
+(server/core/keystats.py)."""
+
+from __future__ import annotations
+
+import json
+
+from server.core.keystats import BIGRAMS_MAX, KEYS_MAX, tally
+
+KEY, BIGRAM = 0, 1          # key_stats.kind
+
+# One statement a kind and player: every entry of the race's tally (a JSON object
+# {key: [count, errors, ms]}) is added to the row of that key; a key the player has no
+# row for yet gets one only while the player has fewer than ?4 rows of this kind (the
+# most typed first), so a hostile text with thousands of characters can't grow it.
+_ADD = """
+INSERT INTO key_stats(player_id, kind, key, count, errors, ms)
+SELECT ?1, ?2, j.key, j.value ->> 0, j.value ->> 1, j.value ->> 2
+FROM json_each(?3) AS j
+LEFT JOIN key_stats AS k ON k.player_id = ?1 AND k.kind = ?2 AND k.key = j.key
+WHERE k.key IS NOT NULL OR j.id IN (
+    SELECT n.id FROM json_each(?3) AS n
+    WHERE NOT EXISTS (SELECT 1 FROM key_stats AS o
+                      WHERE o.player_id = ?1 AND o.kind = ?2 AND o.key = n.key)
+    ORDER BY (n.value ->> 0) + (n.value ->> 1) DESC, n.key
+    LIMIT max(0, ?4 - (SELECT COUNT(*) FROM key_stats WHERE player_id = ?1 AND kind = ?2)))
+ON CONFLICT(player_id, kind, key) DO UPDATE SET count = count + excluded.count,
+    errors = errors + excluded.errors, ms = ms + excluded.ms
+"""
+
+
+def keep_key_stats(db, race) -> None:
+    """Add each clean result's keys and bigrams to its player's rows (inside the
+    caller's transaction)."""
+    body = None
+    for r in race.results:
+        if not r.clean:
+            continue
+        if body is None:
+            body = race.passage or db.execute("SELECT body FROM texts WHERE text_id = ?",
+                                              (race.text_id,)).fetchone()[0]
+        keys, bigrams = tally(body, r.log)
+        db.execute(_ADD, (r.player_id, KEY, json.dumps(keys), KEYS_MAX))
+        db.execute(_ADD, (r.player_id, BIGRAM, json.dumps(bigrams), BIGRAMS_MAX))
+
+
+def read_key_stats(db, player_id: str) -> tuple[dict, dict] | None:
+    """({key: (count, errors, ms)}, {bigram: (...)}), or None when the player has none."""
+    tables: tuple[dict, dict] = ({}, {})
+    for kind, key, count, errors, ms in db.execute(
+            "SELECT kind, key, count, errors, ms FROM key_stats WHERE player_id = ?",
+            (player_id,)):
+        tables[kind][key] = (count, errors, ms)
+    return tables if tables[0] or tables[1] else None
