@@ -96,3 +96,20 @@ async def test_both_stores_hold_the_same_table_after_the_same_saves(tmp_path, re
         tables.append(await store.key_stats("p1"))
         await store.close()
     assert tables[0] == tables[1] and len(tables[0][1]) > 20
+
+
+async def test_a_generated_passage_is_kept_with_its_race_and_on_no_board(open_store):
+    from server.core.texts import GENERATED_ID
+    store = await open_store()
+    body = "quick quiet queens quote quests"
+    saved = race("g1", GENERATED_ID, [clean("p1", typed(body))])
+    saved.passage = body
+    await store.save_race(saved)
+    again = await store.get_race("g1")
+    assert (again.text_id, again.passage) == (GENERATED_ID, body)
+    assert await store.leaderboard(None) == []
+    assert (await store.player_stats("p1"))["races"] == 1
+    assert await store.key_stats("p1") == merged([tally(body, typed(body))])
+    [t0] = await store.add_texts(PASSAGES[:1], T0)
+    await store.save_race(race("g2", t0, [clean("p1", typed(PASSAGES[0]["body"]))]))
+    assert (await store.get_race("g2")).passage is None

@@ -41,7 +41,7 @@ class Analyses:
             self._cache[key] = view
             if len(self._cache) > CACHE_MAX:
                 self._cache.popitem(last=False)
-        if await self.library.text(view["text_id"]) is None:
+        if view["text_id"] is not None and await self.library.text(view["text_id"]) is None:
             # As `replay` shows a hidden text: nothing of its words.
             return {**view, "mistakes": [], "slowest_words": [], "text_hidden": True}
         return view
@@ -55,8 +55,11 @@ class Analyses:
         if result is None:
             raise ProtocolError("race_not_found", "no saved race has that id" if race is None
                                 else f"no one raced in slot {slot} of that race")
-        text = await self.store.get_text(race.text_id)     # hidden ones too (see view)
+        if race.passage is not None:                       # a generated passage
+            body, text_id = race.passage, None
+        else:
+            text = await self.store.get_text(race.text_id)  # hidden ones too (see view)
+            body, text_id = (text.body if text else ""), race.text_id
         return {"race_id": race_id, "slot": slot, "player_id": result.player_id,
-                "name": result.name, "text_id": race.text_id,
-                **analyse(text.body if text else "", result.log).view(),
-                "text_hidden": False}
+                "name": result.name, "text_id": text_id,
+                **analyse(body, result.log).view(), "text_hidden": False}

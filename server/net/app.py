@@ -28,6 +28,7 @@ from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby, LobbyConfig
 from server.net import http, ratings, transport
 from server.net.analyses import Analyses
+from server.net.weakkeys import WeakKeys
 from server.net.clock import Clock
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
@@ -94,6 +95,7 @@ class TyperaceServer:
         self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
         self.library = TextLibrary(self.store, config.texts, self.clock)
         self.analyses = Analyses(self.store, self.library, self.clock)
+        self.weak_keys = WeakKeys(self.store, self.library)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
                                  config.max_wpm, self.flush,
                                  saved=lambda results: ratings.refresh(self, results))

@@ -52,7 +52,7 @@ class ResultSaver:
         if kept:
             if not await self._save(RaceRecord(
                     race.race_id, room.room_id, room.kind, race.text.text_id, race.start_ms,
-                    self.clock.now_ms(), kept)):
+                    self.clock.now_ms(), kept, race.text.body if race.text.generated else None)):
                 return                   # the server stopped first: never shown unsaved
             if self.saved is not None:
                 await self.saved(kept)

@@ -140,7 +140,7 @@ class RedisStore(RedisTrust, Store):
              race.ended_ms, [[r.player_id, r.name, r.slot, r.place, r.status, r.wpm,
                               r.accuracy, r.race_ms, r.pos, r.keystrokes,
                               r.correct_keystrokes, [list(e) for e in r.log], r.flagged]
-                             for r in race.results]], use_bin_type=True)
+                             for r in race.results], race.passage], use_bin_type=True)
         args: list = [self.prefix, race.race_id, race.text_id, record, race.ended_ms]
         body = race.passage or await self._body(race.text_id)
         for r in race.results:
@@ -178,9 +178,10 @@ class RedisStore(RedisTrust, Store):
         blob = await self.redis.execute("HGET", self._k("race:" + race_id), "record")
         if blob is None:
             return None
-        rid, room_id, kind, text_id, started_ms, ended_ms, results = msgpack.unpackb(
-            blob, raw=False)
-        record = RaceRecord(rid, room_id, kind, text_id, started_ms, ended_ms)
+        rid, room_id, kind, text_id, started_ms, ended_ms, results, *passage = msgpack.unpackb(
+            blob, raw=False)          # (a generated passage: saved since migration 5's time)
+        record = RaceRecord(rid, room_id, kind, text_id, started_ms, ended_ms,
+                            passage=passage[0] if passage else None)
         for r in sorted(results, key=lambda r: r[3]):
             record.results.append(Result(*r[:11], [tuple(e) for e in r[11]], r[12]))
         return record

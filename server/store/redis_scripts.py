@@ -142,7 +142,8 @@ for i = 6, #ARGV, 10 do
     keep_key_stats(p, pid, ARGV[i + 9])
     redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
     redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
-    for _, board in ipairs({p .. 'lb', p .. 'lb:t:' .. tid}) do
+    -- (text 0: a generated passage, GENERATED_ID in server/core/texts.py, on no board)
+    for _, board in ipairs(tid == '0' and {} or {p .. 'lb', p .. 'lb:t:' .. tid}) do
       -- Keep the player's best: faster, or as fast but earlier.
       local current = redis.call('ZSCORE', board, pid)
       local better = not current or tonumber(wpm) > tonumber(current)

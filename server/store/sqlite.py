@@ -26,7 +26,7 @@ from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, Text
 from server.store import sqlite_open
 from server.store.sqlite_results import (keep_player, read_best, read_board,
                                          read_rating, rollback, write_race)
-from server.store.sqlite_keystats import read_key_stats
+from server.store.sqlite_keystats import read_key_stats, read_passage
 from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_trust import SqliteTrust
 from server.core.texts import Text
@@ -193,7 +193,8 @@ class SqliteStore(SqliteTrust, Store):
             if race is None:
                 return None
             record = RaceRecord(race["race_id"], race["room_id"], race["kind"], race["text_id"],
-                                race["started_ms"], race["ended_ms"])
+                                race["started_ms"], race["ended_ms"],
+                                passage=read_passage(db, race_id))
             for r in db.execute("SELECT * FROM results WHERE race_id = ? ORDER BY place",
                                 (race_id,)):
                 record.results.append(Result(

@@ -1,6 +1,6 @@
 """The SQLite adapter's per-key and per-bigram statistics (migration 5, table
 key_stats): added to in the transaction that saves a race (write_race calls
-keep_key_stats), read for `key_stats`. What a race adds and the caps are the core's
+keep_typing, which also keeps a generated passage in `passages`), read for `key_stats`. What a race adds and the caps are the core's
 (server/core/keystats.py)."""
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ ON CONFLICT(player_id, kind, key) DO UPDATE SET count = count + excluded.count,
 """
 
 
-def keep_key_stats(db, race) -> None:
-    """Add each clean result's keys and bigrams to its player's rows (inside the
-    caller's transaction)."""
+def keep_typing(db, race) -> None:
+    """Inside the transaction saving `race`: each clean result's keys and bigrams added
+    to its player's rows, and a generated passage kept with the race."""
+    if race.passage is not None:
+        db.execute("INSERT INTO passages VALUES (?, ?)", (race.race_id, race.passage))
     body = None
     for r in race.results:
         if not r.clean:
@@ -44,6 +46,11 @@ def keep_key_stats(db, race) -> None:
         keys, bigrams = tally(body, r.log)
         db.execute(_ADD, (r.player_id, KEY, json.dumps(keys), KEYS_MAX))
         db.execute(_ADD, (r.player_id, BIGRAM, json.dumps(bigrams), BIGRAMS_MAX))
+
+
+def read_passage(db, race_id: str) -> str | None:
+    row = db.execute("SELECT body FROM passages WHERE race_id = ?", (race_id,)).fetchone()
+    return row[0] if row else None
 
 
 def read_key_stats(db, player_id: str) -> tuple[dict, dict] | None:

@@ -10,7 +10,7 @@ import msgpack
 
 from server.core.results import Result
 from server.store import RECENT, RaceRecord
-from server.store.sqlite_keystats import keep_key_stats
+from server.store.sqlite_keystats import keep_typing
 from server.store.sqlite_schema import OVERALL
 
 
@@ -73,11 +73,12 @@ def write_race(db, race: RaceRecord) -> None:
             if r.clean:
                 clean_count += 1
                 wpm_sum += r.wpm
-                keep_best(db, OVERALL, race, r)
-                keep_best(db, race.text_id, race, r)
+                if race.passage is None:      # a generated passage is on no board
+                    keep_best(db, OVERALL, race, r)
+                    keep_best(db, race.text_id, race, r)
         db.execute("UPDATE texts SET completions = completions + ?, wpm_sum = wpm_sum + ?"
                    " WHERE text_id = ?", (clean_count, wpm_sum, race.text_id))
-        keep_key_stats(db, race)
+        keep_typing(db, race)
         db.execute("COMMIT")
     except BaseException:
         rollback(db)
