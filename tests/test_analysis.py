@@ -79,6 +79,15 @@ def test_a_wrong_space_belongs_to_the_word_before_it_and_paragraph_breaks_separa
         ("one", 30.0), ("two", 60.0), ("three", 60.0)]
 
 
+def test_a_wrong_key_and_its_deletion_in_one_input_still_show_what_was_typed():
+    # A client that sends keys in batches: "ov", then "r" (wrong) and its deletion at once.
+    result = analyse("over it", [(100, "ov"), (300, "r\ber it")])
+    assert result.mistakes == [{"word": "over", "at": 0, "typed": "ovr"}]
+    assert result.correction_ms == 0            # corrected within the input: not measurable
+    assert analyse("over it", [(100, "ov"), (300, "rx\b\ber it")]).mistakes == [
+        {"word": "over", "at": 0, "typed": "ovrx"}]
+
+
 def test_an_empty_log_has_nothing_to_show():
     assert analyse(BODY, []).view() == {"seconds": [], "mistakes": [], "slowest_words": [],
                                         "consistency": 0.0, "correction_ms": 0}

@@ -6,6 +6,7 @@
 //   #lanes* (lanes drawn by lanes.js)
 //   #results* #results-text (a.text-link) #results-table* (tbody tr[data-slot] (.ghost):
 //   place, name (a.player-link), wpm, accuracy %, time s, status, flag, button.replay-btn)
+import { showAnalysis } from "./analysis.js";
 import { BREAK, KEYS_MAX } from "./protocol.js";
 import { $, clear, el, flagText, fmt1, ordinal, pct, secs, show } from "./dom.js";
 import { isOpen, send } from "./connection.js";
@@ -150,6 +151,8 @@ export function onResults(m) {
   if (text.text_id != null) on.append("Text: ", pageLink("text", text.text_id, text.title || `#${text.text_id}`));
   show($("results"), true);
   $("countdown").textContent = "Race over";
+  const raced = !state.spectator && (m.ranking || []).some((r) => r.slot === state.slot && !r.ghost);
+  if (raced) showAnalysis($("results-analysis"), m.race_id, state.slot, text.body);   // analysis.js
 }
 
 /** Back in our seat after a reconnect: the server's state supersedes unsent keys. */

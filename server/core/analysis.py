@@ -15,9 +15,9 @@ What each figure means (protocol/REFERENCE.md says the same for clients):
 - `mistakes`: every word where a wrong key was pressed, once, in passage order, with
   `at` its first character's index in the passage and `typed` the word as it stood
   with the most wrong characters of its first error standing (its correct part and the
-  wrong characters after it, e.g. "teh" for "the"; empty when the wrong key was
-  deleted within the same input). A wrong key on the space after a word belongs to
-  that word.
+  wrong characters after it, e.g. "teh" for "the", even when the client sent a
+  wrong key and its deletion in one input). A wrong key on the space after a word
+  belongs to that word.
 - `slowest_words`: up to SLOWEST, slowest first. A word is timed from the input that
   took the cursor past the previous word's space to the input that took it past its
   own space (the last word: to its last character), counting the characters between
@@ -100,6 +100,31 @@ def _per_minute(chars: int, ms: int) -> float:
     return round(chars * 12_000 / ms, 1)          # chars / 5 per (ms / 60,000)
 
 
+def _mistakes_in(probe: TypingState, keys: str, starts: list[int], owner: list[int],
+                 mistakes: dict[int, str], episode: int) -> int:
+    """Feed an input that had a wrong key one key at a time, so a wrong key and its
+    deletion sent together are still seen: a word's first mistake is recorded with
+    what stood at its most wrong. Returns the word whose mistake stands after it, or -1."""
+    body = probe.passage
+    for ch in keys:
+        had = bool(probe.wrong)
+        if probe.feed(ch) == 0:
+            break
+        if not probe.wrong:
+            episode = -1
+            continue
+        if not had:                                 # a new mistake starts here
+            w = owner[min(probe.pos, len(body) - 1)]
+            episode = -1 if w in mistakes else w
+            if episode >= 0:
+                mistakes[w] = ""
+        if episode >= 0:
+            typed = body[starts[episode]:probe.pos] + "".join(probe.wrong)
+            if len(typed) > len(mistakes[episode]):
+                mistakes[episode] = typed
+    return episode
+
+
 def analyse(body: str, log) -> Analysis:
     """The analysis of one racer's log on `body` (see the module's docstring)."""
     if not log or not body:
@@ -127,7 +152,8 @@ def analyse(body: str, log) -> Analysis:
     off_since = -1                 # when the racer left the correct path (-1: on it)
     correction = 0
     for race_ms, keys in log:
-        ks0, ok0 = state.keystrokes, state.correct_keystrokes
+        ks0, ok0, pos0 = state.keystrokes, state.correct_keystrokes, state.pos
+        wrong0 = state.wrong[:] if state.wrong else []
         state.feed(keys)
         pressed = state.keystrokes - ks0
         correct = state.correct_keystrokes - ok0
@@ -139,16 +165,10 @@ def analyse(body: str, log) -> Analysis:
             errs[second] += pressed - correct
             if owner is None:
                 owner = word_index(starts, len(body))
-            w = owner[min(pos, len(body) - 1)]
-            if w not in mistakes:
-                mistakes[w] = ""
-                episode = w
-        if wrong:
-            if episode >= 0:
-                typed = body[starts[episode]:pos] + "".join(wrong)
-                if len(typed) > len(mistakes[episode]):
-                    mistakes[episode] = typed
-        else:
+            probe = TypingState(body)             # the input again, key by key
+            probe.pos, probe.wrong = pos0, wrong0
+            episode = _mistakes_in(probe, keys, starts, owner, mistakes, episode)
+        if not wrong:
             episode = -1
         if pos > reached:
             if mark_ms < 0:
