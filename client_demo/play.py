@@ -105,6 +105,8 @@ class PlayApp:
                     return
                 continue
             self.model.on_message(message, now_ms())
+            if message.get("type") == "results" and (ask := self.model.analysis_request()):
+                self._send(ask)           # shown under the results (play_analysis.py)
             self.app.invalidate()
 
     async def _reconnect(self) -> bool:

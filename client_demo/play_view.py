@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from functools import lru_cache
 
+from client_demo.play_analysis import summary
 from client_demo.play_model import CODE, MENU, PlayModel
 from protocol.typing_model import BREAK
 
@@ -203,6 +204,8 @@ def render(model: PlayModel, now_ms: int, width: int = 80,
         out += _lanes(model, now_ms)
         if model.results is not None:
             out += [("", "\n")] + _results(model)
+            if model.analysis is not None:
+                out += [("", "\n")] + summary(model.analysis, shown)      # play_analysis.py
     hints = ["Esc leave"]
     if model.is_host and not room.get("public"):
         if model.state == "waiting":
