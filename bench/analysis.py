@@ -7,6 +7,7 @@ Prints one line per measure, with the issue's limit beside it:
 - `analysis 10000 chars` / `analysis 300 chars`: CPU (time.process_time) of one
   `analyse` of a race typed one key per input with a mistake every ~30 keys, the
   best of 30 runs (limits 20 ms and 5 ms);
+- `tally`: the CPU of the pure part of the per-key update for one 300-key result;
 - `save sqlite` / `save redis`: CPU per race of `save_race` (3 clean racers, 300-key
   logs) without and with the per-key update, and the difference in per cent (limit
   +10 %). SQLite's is this process (the writer thread included); Redis's adds the
@@ -25,6 +26,7 @@ import time
 from unittest import mock
 
 from server.core.analysis import analyse
+from server.core.keystats import tally
 from server.core.results import Result
 from server.store import RaceRecord
 from server.store.redis import RedisStore
@@ -62,6 +64,18 @@ def analysis_ms(chars: int, rng: random.Random) -> float:
     for _ in range(30):
         start = time.process_time()
         analyse(body, log)
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
+def tally_ms(rng: random.Random) -> float:
+    """CPU of the per-key tally of one 300-key result alone (the pure part of the update)."""
+    body = passage(300, rng)
+    log = typed(body, rng)
+    best = float("inf")
+    for _ in range(30):
+        start = time.process_time()
+        tally(body, log)
         best = min(best, time.process_time() - start)
     return best * 1000
 
@@ -129,10 +143,12 @@ async def main() -> None:
     for chars, limit in ((10_000, 20), (300, 5)):
         print(f"analysis {chars:5} chars  {analysis_ms(chars, rng):7.2f} ms CPU (limit {limit} ms)")
 
+    print(f"tally   300 keys   {tally_ms(rng):7.2f} ms CPU per result (the pure part of the "
+          f"per-key update; a race saves 3)")
     with tempfile.TemporaryDirectory() as tmp:
         print(line("sqlite", *await save_cpu(
             SqliteStore(f"{tmp}/bench.db"), args.races, rng,
-            "server.store.sqlite_results.keep_key_stats", lambda db, race: None)))
+            "server.store.sqlite_results.keep_typing", lambda db, race: None)))
     off = lambda body, result: ""               # noqa: E731 (the script then adds nothing)
     if args.redis_url:
         print(line("redis", *await save_cpu(RedisStore(args.redis_url, prefix="bench:"),
