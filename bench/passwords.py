@@ -17,6 +17,7 @@ import statistics
 import time
 
 from server.core.passwords import LOG2_N, P, R, hash_password, password_matches
+from server.net.clock import Clock
 from server.net.passwords import PasswordHasher
 
 PASSWORD = "correct horse battery staple"
@@ -57,10 +58,11 @@ async def main(args) -> None:
           f"hash median {statistics.median(times) * 1000:.0f} ms, "
           f"max {max(times) * 1000:.0f} ms over {args.hashes}")
     stored = hash_password(PASSWORD, secrets.token_bytes(16))
-    hasher = PasswordHasher()
+    hasher = PasswordHasher(Clock())
 
-    async def on_the_worker():
-        await asyncio.gather(*(hasher.matches(PASSWORD, stored) for _ in range(args.logins)))
+    async def on_the_worker():      # (each from its own address and account: none capped)
+        await asyncio.gather(*(hasher.matches(PASSWORD, stored, f"10.0.{n // 250}.{n % 250}",
+                                              f"account {n}") for n in range(args.logins)))
 
     async def on_the_loop():
         for _ in range(args.logins):

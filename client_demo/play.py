@@ -105,8 +105,8 @@ class PlayApp:
                     return
                 continue
             self.model.on_message(message, now_ms())
-            if message.get("type") == "results" and (ask := self.model.analysis_request()):
-                self._send(ask)           # shown under the results (play_analysis.py)
+            for request in self.model.follow_ups(message):
+                self._send(request)
             self.app.invalidate()
 
     async def _reconnect(self) -> bool:
@@ -154,6 +154,8 @@ class PlayApp:
             await self.client.close()
             return 1
         self.model.on_message(welcome, now_ms())
+        for request in self.model.follow_ups(welcome):
+            self._send(request)
         tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._flush())]
         try:
             await self.app.run_async()

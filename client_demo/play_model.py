@@ -43,6 +43,7 @@ class PlayModel:
         self.slot: int | None = None
         self.spectator = False
         self._offsets: list[int] = []         # samples of server clock - local clock
+        self.daily: dict | None = None        # the last `daily`: the text of the day
         self._reset_race()
 
     def _reset_race(self) -> None:
@@ -109,6 +110,18 @@ class PlayModel:
         handler = getattr(self, "_on_" + str(kind), None)
         if handler is not None:
             handler(msg, now_ms)
+
+    def follow_ups(self, msg: dict) -> list[dict]:
+        """What the client asks on its own after a message: the text of the day and
+        the player's place on it, at the start and again after each race; after a race
+        we raced, its analysis."""
+        asks = [{"type": "daily"}] if msg.get("type") in ("welcome", "results") else []
+        if msg.get("type") == "results" and (analysis := self.analysis_request()):
+            asks.append(analysis)         # shown under the results (play_analysis.py)
+        return asks
+
+    def _on_daily(self, msg, now_ms):
+        self.daily = msg
 
     def _on_welcome(self, msg, now_ms):
         self.player_id = msg.get("player_id")
@@ -250,6 +263,8 @@ class PlayModel:
             return [{"type": "quick_race"}]
         if choice == "p":
             return [{"type": "practice"}]
+        if choice == "d" and self.daily:
+            return [{"type": "practice", "text_id": self.daily["text"]["text_id"]}]
         if choice in ("j", "w"):
             self.mode, self.code_kind, self.code = CODE, "join" if choice == "j" else "watch", ""
         elif choice in ("x", ESCAPE):

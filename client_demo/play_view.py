@@ -131,7 +131,7 @@ def _lanes(model: PlayModel, now_ms: int) -> list[tuple[str, str]]:
 def _results(model: PlayModel) -> list[tuple[str, str]]:
     out = [("class:title", "Results\n"),
            ("class:hint", f"{'#':>2}  {'name':<{NAME_WIDTH}} {'wpm':>6} {'acc':>6} "
-                          f"{'time':>7}  status\n")]
+                          f"{'time':>7} {'pts':>4}  status\n")]
     for r in model.results or []:
         mine = not model.spectator and r.get("slot") == model.slot
         acc = r.get("accuracy")
@@ -139,7 +139,8 @@ def _results(model: PlayModel) -> list[tuple[str, str]]:
         line = (f"{r.get('place', ''):>2}  {shown(r.get('name', ''))[:NAME_WIDTH]:<{NAME_WIDTH}} "
                 f"{r.get('wpm', 0):>6.1f} "
                 f"{(f'{acc * 100:.1f}%' if isinstance(acc, (int, float)) else '-'):>6} "
-                f"{(f'{ms / 1000:.2f}s' if isinstance(ms, (int, float)) else '-'):>7}  "
+                f"{(f'{ms / 1000:.2f}s' if isinstance(ms, (int, float)) else '-'):>7} "
+                f"{r.get('points', 0):>4}  "
                 f"{r.get('status', '')}{'  (flagged)' if r.get('flagged') else ''}\n")
         out.append(("class:mine" if mine else "", line))
     return out
@@ -164,6 +165,18 @@ def _race_status(model: PlayModel, now_ms: int) -> list[tuple[str, str]]:
                                        f"{model.live_accuracy() * 100:.0f}% accuracy")]
 
 
+def _daily(model: PlayModel) -> list[tuple[str, str]]:
+    """The menu's line for the text of the day: its title and the player's place."""
+    if not model.daily:
+        return []
+    daily = model.daily
+    you = daily.get("you")
+    place = (f"you: {ordinal(you['place'])}, "
+             f"{you['best_wpm']:.0f} WPM" if you else "not raced yet")
+    return [("", "  d  text of the day: "), ("class:title", shown(daily["text"]["title"])),
+            ("class:hint", f"  ({place})\n")]
+
+
 def render(model: PlayModel, now_ms: int, width: int = 80,
            height: int | None = None) -> list[tuple[str, str]]:
     who = f"  {shown(model.name)}" + ("  (account)" if model.account else "  (guest)")
@@ -172,7 +185,9 @@ def render(model: PlayModel, now_ms: int, width: int = 80,
         out.append(("class:notice", shown(model.notice) + "\n"))
     out.append(("", "\n"))
     if model.mode == MENU:
-        out += [("", "  r  quick race against anyone\n"), ("", "  p  practice alone\n"),
+        out += [("", "  r  quick race against anyone\n"), ("", "  p  practice alone\n")]
+        out += _daily(model)
+        out += [
                 ("", "  j  join a private room by code\n"), ("", "  w  watch a race by code\n"),
                 ("", "  x  quit\n")]
         return out

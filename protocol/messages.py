@@ -7,6 +7,7 @@ protocol/REFERENCE.md names; the connection lives on.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -111,6 +112,9 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
     "change_password": {"password": (Str(PASSWORD_MAX, 1), True),
                         "new_password": (Str(PASSWORD_MAX, PASSWORD_MIN, "weak_password"), True)},
     "report_text": {"text_id": (Int(1, ID_LIMIT), True), "reason": (Str(REASON_MAX, 1), True)},
+    # Competitions (server/core/competition.py).
+    "daily": {},
+    "points_board": {"window": (Str(8, 1), True)},
 }
 
 
@@ -123,8 +127,16 @@ def _practice_rules(args: dict) -> None:
                             "'weak_keys' takes no 'text_id' or 'ghost'")
 
 
+POINTS_WINDOWS = ("day", "week", "all")     # day: UTC; week: ISO week, UTC
+
+
+def _known_window(args: dict) -> None:
+    if args["window"] not in POINTS_WINDOWS:
+        raise ProtocolError("bad_message", f"window must be one of {', '.join(POINTS_WINDOWS)}")
+
+
 # Rules across the fields of one message, checked after each field passed.
-RULES = {"practice": _practice_rules}
+RULES = {"practice": _practice_rules, "points_board": _known_window}
 
 # Message types whose field errors carry their own code instead of bad_message:
 # protocol/REFERENCE.md promises `text_invalid` for anything wrong with a submitted text.
@@ -248,6 +260,18 @@ def _visible(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "LNPS"
 
 
+# Characters that show nothing, yet are letters, symbols or marks (so isprintable() lets
+# them by): the Hangul fillers, the braille blank, the combining grapheme joiner, the
+# Khmer inherent vowels, the Mongolian variation selectors, and the other
+# Default_Ignorable_Code_Point ranges (Unicode's DerivedCoreProperties.txt) but the emoji
+# variation selectors U+FE00-FE0F (a phone's "❤️"; account names compare without them).
+# "Ann" with any of these after it would read as "Ann" and be another name.
+INVISIBLE_IN_NAMES = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u2800\u3164\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+
+
 def clean_name(name: str) -> str:
     """Trimmed player name, or ProtocolError invalid_name."""
     name = name.strip()
@@ -255,4 +279,7 @@ def clean_name(name: str) -> str:
             map(_visible, name)):
         raise ProtocolError("invalid_name", f"a name is 1-{NAME_MAX} printable characters, "
                             "at least one of them a letter, digit or symbol")
+    if INVISIBLE_IN_NAMES.search(name):
+        raise ProtocolError("invalid_name", "a name can't hold invisible characters "
+                            "(fillers, joiners, blank braille)")
     return name

@@ -5,6 +5,8 @@ client_demo/web/scoring.js mirrors the formulas; tests keep the two in step.
 
 from __future__ import annotations
 
+import math
+
 CHARS_PER_WORD = 5
 STATUS_ORDER = {"finished": 0, "dnf": 1, "left": 2}
 
@@ -25,6 +27,18 @@ def accuracy(correct_keystrokes: int, total_keystrokes: int) -> float:
     if total_keystrokes <= 0:
         return 1.0
     return max(0.0, min(1.0, correct_keystrokes / total_keystrokes))
+
+
+def points(chars: int, wpm_: float, accuracy_: float) -> int:
+    """Competition points of a clean finished result: words x WPM / 60 (TypeRacer's
+    rule, with words counted as 5 characters, so a passage of long words is worth no
+    more than its length) times accuracy, rounded half up. One point is about one
+    second of typing at 60 WPM; a passage twice as long, or typed twice as fast, earns
+    twice as much, and a slower, sloppier race cannot beat a clean fast one.
+    (Rounded with floor(x + 0.5), not round(): JS has no banker's rounding.)"""
+    if chars <= 0 or wpm_ <= 0:
+        return 0
+    return math.floor(chars / CHARS_PER_WORD * wpm_ / 60 * accuracy_ + 0.5)
 
 
 def rank_key(entry: dict):

@@ -21,7 +21,7 @@ import sys
 
 from server.config import ConfigError, load_config
 from server.core.texts import TextInvalid
-from server.net import logs
+from server.net import logs, workers
 from server.net.app import TyperaceServer
 from server.net.saving import LOST_RESULTS_EXIT
 from server.net.shutdown import STOP_SIGNALS, drain_and_stop
@@ -50,6 +50,7 @@ async def serve(config) -> int:
         loop.add_signal_handler(sig, on_signal, sig)
     print(f"Typerace listening on http://{config.host}:{server.port}/ "
           f"(WebSocket ws://{config.host}:{server.port}/ws)", flush=True)
+    workers.listening()
     await stop.wait()
     await drain_and_stop(server, config.drain_s, force)
     return len(server.saver.lost)
@@ -73,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         from server.admin import main as admin
         return admin(argv[1:])
     try:
-        config = load_config(argv)
+        # Only a --workers supervisor's own worker shares its port (server/net/workers.py).
+        config = load_config(argv, reuse_port=workers.is_supervised())
         if config.workers > 1:
             if not config.redis_url:
                 raise ConfigError("--workers above 1 needs --redis-url: the workers share "
@@ -86,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logs.setup(config.log_format, config.log_level)
     if config.workers > 1:
-        from server.net.workers import supervise
-        return supervise(argv, config.workers, config.drain_s)
+        return workers.supervise(argv, config.workers, config.drain_s, config.host,
+                                 config.port)
     try:
         lost = run(serve(config), config.event_loop)
     except (ConfigError, TextInvalid, StoreUnusable) as exc:   # found at start-up, e.g. a bad --texts file

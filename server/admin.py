@@ -5,7 +5,7 @@ on it (SQLite in WAL mode takes a second writer; Redis serves many clients).
     python -m server admin --redis-url URL hide-text 12
 
 Actions: `reports`, `hide-text ID`, `restore-text ID`, `ban PLAYER_ID`,
-`unban PLAYER_ID`. Each prints what it did (one line; `reports` one line per reported
+`unban PLAYER_ID`, `daily-text ID` (today's text of the day, UTC). Each prints what it did (one line; `reports` one line per reported
 text) and exits 0. A mistake (an unknown action, a missing or malformed argument, an
 id nothing has, a database that isn't there) is one line on stderr and exit 1 (2 for
 usage), never a traceback.
@@ -22,13 +22,15 @@ import asyncio
 import os
 import sqlite3
 import sys
+import time
 
 from server.config import Config
+from server.core import competition
 from server.store import Store, StoreError
 
 PROG = "python -m server admin"
 NEEDS_ID = {"hide-text": "a text id", "restore-text": "a text id", "ban": "a player id",
-            "unban": "a player id"}
+            "unban": "a player id", "daily-text": "a text id"}
 ACTIONS = ["reports", *NEEDS_ID]
 REPORTS_SHOWN = 100
 SHOWN_CHARS = 60            # of a title or a reason, on a report line
@@ -50,7 +52,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="The operator's actions on a Typerace store, "
                      "also while the server runs: list reported texts, hide or restore a "
-                     "text, ban or unban a player.")
+                     "text, ban or unban a player, pin today's text of the day.")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--db", help="the server's SQLite file (default: $TYPERACE_DB, "
                        f"else {Config.db})")
@@ -68,9 +70,16 @@ def _shown(value: str | None, limit: int = SHOWN_CHARS) -> str:
 
 
 def _text_id(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) < 2**53:
+    # ASCII digits only: str.isdigit() also takes "²" (int() then fails) and "٣" (3).
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) < 2**53:
         raise Refused(f"{raw!r} is not a text id (a positive integer)", 2)
     return int(raw)
+
+
+def _player_id(raw: str) -> str:
+    if not raw or not raw.isascii() or not raw.isprintable() or " " in raw:
+        raise Refused(f"{raw!r} is not a player id", 2)
+    return raw
 
 
 def _where(args, environ) -> tuple[str, str]:
@@ -118,7 +127,21 @@ async def _hide(store: Store, raw: str, hide: bool) -> list[str]:
             f"text {text_id} (\"{title}\") was not hidden; reports no longer hide it"]
 
 
-async def _ban(store: Store, player_id: str, ban: bool) -> list[str]:
+async def _pin_daily(store: Store, raw: str) -> list[str]:
+    text_id = _text_id(raw)
+    text = await store.get_text(text_id)
+    if text is None:
+        raise Refused(f"no text has id {text_id}")
+    if text.hidden:
+        raise Refused(f"text {text_id} is hidden: restore it first")
+    day = competition.day_of(int(time.time() * 1000)).isoformat()
+    await store.pin_daily_text(day, text_id)
+    return [f"text {text_id} (\"{_shown(text.title)}\") is the text of {day} (UTC) "
+            "from now to midnight"]
+
+
+async def _ban(store: Store, raw: str, ban: bool) -> list[str]:
+    player_id = _player_id(raw)
     was = (await store.check_identity(player_id, "")).banned
     name = await store.set_banned(player_id, ban)
     if name is None:
@@ -144,6 +167,8 @@ async def run(args, flag: str, value: str) -> list[str]:
             return await _reports(store)
         if args.action in ("hide-text", "restore-text"):
             return await _hide(store, args.id, args.action == "hide-text")
+        if args.action == "daily-text":
+            return await _pin_daily(store, args.id)
         return await _ban(store, args.id, args.action == "ban")
     finally:
         await store.close()

@@ -8,16 +8,29 @@ knob is one line here.
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 from dataclasses import dataclass, field, fields
 
 from server.core.matching import BAND
 from server.core.race import MAX_RACE_S
+from server.core.tokens import secret_weakness
 
 
 def knob(default, help: str, minimum=None, maximum=None, choices=None, repeat=False):
     return field(default=default, metadata={"help": help, "min": minimum, "max": maximum,
                                             "choices": choices, "repeat": repeat})
+
+
+def internal(default):
+    """A setting the server gives itself, never a flag or an environment variable."""
+    return field(default=default, metadata={"internal": True})
+
+
+def flags() -> list:
+    """Config's fields that are flags (and TYPERACE_* variables), in order."""
+    return [f for f in fields(Config) if not f.metadata.get("internal")]
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,9 @@ class Config:
                                   0.1, 3600)
     workers: int = knob(1, "processes to run on this host, sharing the port (needs "
                            "--redis-url when above 1)", 1, 256)
-    reuse_port: bool = knob(False, "bind with SO_REUSEPORT (set for each worker by --workers)")
+    # SO_REUSEPORT: only a --workers supervisor's own workers share a port (__main__.py),
+    # so that an unrelated server can't join it and split the players between two stores.
+    reuse_port: bool = internal(False)
     log_level: str = knob("info", "log level", choices=("debug", "info", "warning", "error"))
     # ---- robustness and operations (docs/operations.md) ----
     max_send_buffer: int = knob(262144, "bytes queued for one slow client before it is "
@@ -131,55 +146,83 @@ class ConfigError(ValueError):
     pass
 
 
+# Numbers as an operator types them: ASCII digits, a sign, a point, an exponent. Python's
+# int() and float() would also take "nan", "inf", "1_000" and other scripts' digits ("٣").
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _kind(f) -> str:
+    return (f.type if isinstance(f.type, str) else f.type.__name__).split(" ")[0]
+
+
 def _convert(f, raw: str):
-    kind = f.type if isinstance(f.type, str) else f.type.__name__
-    meta = f.metadata
-    try:
-        if kind.startswith("int"):
-            value = int(raw)
-        elif kind.startswith("float"):
-            value = float(raw)
-        elif kind.startswith("bool"):
-            value = raw.lower() in ("1", "true", "yes", "on")
-        else:
-            value = raw
-    except ValueError:
-        raise ConfigError(f"--{f.name.replace('_', '-')}: expected {kind.split(' ')[0]}, "
-                          f"got {raw!r}") from None
+    kind, meta, name = _kind(f), f.metadata, flag_name(f.name)
+    if kind == "int":
+        if not _INT.fullmatch(raw):
+            raise ConfigError(f"{name}: expected int, got {raw!r}")
+        value = int(raw)
+    elif kind == "float":
+        if not _FLOAT.fullmatch(raw) or not math.isfinite(float(raw)):
+            raise ConfigError(f"{name}: expected a finite number, got {raw!r}")
+        value = float(raw)
+        if value == 0 and raw.startswith("-"):
+            raise ConfigError(f"{name}: expected a number, got {raw!r} (write 0)")
+    elif kind == "bool":
+        if raw.lower() not in _TRUE + _FALSE:
+            raise ConfigError(f"{name}: expected one of {', '.join(_TRUE + _FALSE)}, "
+                              f"got {raw!r}")
+        value = raw.lower() in _TRUE
+    else:
+        value = raw
     if meta.get("min") is not None and value < meta["min"]:
-        raise ConfigError(f"--{f.name.replace('_', '-')}: must be at least {meta['min']}")
+        raise ConfigError(f"{name}: must be at least {meta['min']}")
     if meta.get("max") is not None and value > meta["max"]:
-        raise ConfigError(f"--{f.name.replace('_', '-')}: must be at most {meta['max']}")
+        raise ConfigError(f"{name}: must be at most {meta['max']}")
     if meta.get("choices") and value not in meta["choices"]:
-        raise ConfigError(f"--{f.name.replace('_', '-')}: one of {', '.join(meta['choices'])}")
+        raise ConfigError(f"{name}: one of {', '.join(meta['choices'])}")
     return value
+
+
+def flag_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m server", description="Typerace: a real-time multiplayer typing-race "
         "server. Every flag can also be set as TYPERACE_<FLAG> in the environment.")
-    for f in fields(Config):
-        flag = "--" + f.name.replace("_", "-")
+    for f in flags():
         env = "TYPERACE_" + f.name.upper()
-        parser.add_argument(flag, dest=f.name, default=None, metavar=f.name.upper(),
+        parser.add_argument(flag_name(f.name), dest=f.name, default=None, metavar=f.name.upper(),
                             action="append" if f.metadata["repeat"] else "store",
                             help=f"{f.metadata['help']} (default: {f.default}; env {env})")
     return parser
 
 
 def load_config(argv: list[str] | None = None, environ: dict | None = None, **overrides) -> Config:
-    """Config from flags, then environment, then defaults. Raises ConfigError."""
+    """Config from flags, then environment, then defaults. Raises ConfigError.
+
+    A flag wins over every environment variable, so `--db` beats a TYPERACE_REDIS_URL
+    left in the environment (the store is named once: --db or --redis-url, never both).
+    """
     environ = os.environ if environ is None else environ
     args = build_parser().parse_args(argv or [])
+    given = {f.name: getattr(args, f.name) for f in flags() if getattr(args, f.name) is not None}
+    if "db" in given and "redis_url" in given:
+        raise ConfigError("--db and --redis-url name two stores: a server keeps its data in "
+                          "one, give one of them")
     values = {}
-    for f in fields(Config):
-        raw = getattr(args, f.name)
+    for f in flags():
+        raw = given.get(f.name)
         if isinstance(raw, list):           # a repeatable flag: join its values
             raw = ",".join(raw)
-        if raw is None:
+        if raw is None and not (f.name == "redis_url" and "db" in given):
             raw = environ.get("TYPERACE_" + f.name.upper())
         if raw is not None:
             values[f.name] = _convert(f, raw)
+    if values.get("secret") is not None and (weak := secret_weakness(values["secret"])):
+        raise ConfigError(f"--secret: {weak}")
     values.update(overrides)
     return Config(**values)

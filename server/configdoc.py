@@ -13,7 +13,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from server.config import Config
+from server.config import Config, flags
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 BEGIN = "<!-- flags: made by `python -m server.configdoc --write` from server/config.py -->"
@@ -50,7 +50,7 @@ def _allowed(f) -> str:
 
 def table() -> str:
     rows = ["| flag | environment | default | allowed | meaning |", "|---|---|---|---|---|"]
-    for f in fields(Config):
+    for f in flags():
         meaning = f.metadata["help"].replace("|", "\\|")
         rows.append(f"| `{flag(f.name)}` | `TYPERACE_{f.name.upper()}` | {_default(f.default)} "
                     f"| {_allowed(f)} | {meaning} |")

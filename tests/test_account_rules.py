@@ -8,7 +8,9 @@ import hashlib
 
 import pytest
 
-from server.core.accounts import FailedLogins, name_key
+from server.core.accounts import (REGISTER_BURST, REGISTER_PER_HOUR, AllowanceTable,
+                                  LoginLimits, name_key, registrations)
+from protocol.messages import ProtocolError, clean_name
 from server.core.passwords import decoy, hash_password, password_matches
 
 SALT = bytes(range(16))
@@ -53,14 +55,83 @@ def test_names_that_read_the_same_are_one_name():
 
 
 def test_failed_logins_empty_the_names_and_the_addresses_bucket_then_come_back():
-    guard = FailedLogins(per_min=60, name_burst=2, ip_burst=3)        # one a second back
+    limits = LoginLimits(per_min=60, name_burst=2, ip_burst=3)        # one a second back
+    table = AllowanceTable()
     now = 100.0
     for _ in range(2):
-        assert guard.allowed("ann", "10.0.0.1", now)
-        guard.failed("ann", "10.0.0.1", now)
-    assert not guard.allowed("ann", "10.0.0.2", now)                   # the name, anywhere
-    assert guard.allowed("bob", "10.0.0.2", now)
-    guard.failed("bob", "10.0.0.1", now)
-    assert not guard.allowed("cy", "10.0.0.1", now)                    # the address, any name
-    assert guard.allowed("cy", "10.0.0.9", now)
-    assert guard.allowed("ann", "10.0.0.2", now + 1.0)                 # a second later
+        assert table.take(limits.login("ann", "10.0.0.1"), now)
+    assert not table.take(limits.login("ann", "10.0.0.2"), now)        # the name, anywhere
+    assert table.take(limits.login("bob", "10.0.0.2"), now)
+    assert table.take(limits.login("bob", "10.0.0.1"), now)
+    assert not table.take(limits.login("cy", "10.0.0.1"), now)         # the address, any name
+    assert table.take(limits.login("cy", "10.0.0.9"), now)
+    assert table.take(limits.login("ann", "10.0.0.2"), now + 1.0)      # a second later
+
+
+def test_a_try_is_taken_from_every_bucket_or_from_none_and_given_back_on_success():
+    limits = LoginLimits(per_min=1, name_burst=2, ip_burst=2)
+    table = AllowanceTable()
+    assert table.take(limits.login("ann", "10.0.0.1"), 0)
+    assert table.take(limits.login("bob", "10.0.0.1"), 0)              # the address is empty
+    assert not table.take(limits.login("cy", "10.0.0.1"), 0)
+    assert table.take(limits.login("cy", "10.0.0.2"), 0)               # cy's bucket wasn't charged
+    assert table.take(limits.login("cy", "10.0.0.2"), 0)
+    table.give_back(limits.login("ann", "10.0.0.1"), 0)                # ann's password was right
+    assert table.take(limits.login("dee", "10.0.0.1"), 0)
+    for _ in range(5):                                                 # never above the burst
+        table.give_back(limits.login("eve", "10.0.0.3"), 0)
+    assert [table.take(limits.login("eve", f"10.0.1.{n}"), 0) for n in range(3)] == [
+        True, True, False]
+
+
+def test_an_ipv6_address_is_one_address_with_its_whole_64():
+    limits = LoginLimits(per_min=1, name_burst=100, ip_burst=1)
+    table = AllowanceTable()
+    assert table.take(limits.login("ann", "2001:db8:0:1::1"), 0)
+    assert not table.take(limits.login("bob", "2001:db8:0:1:ffff::2"), 0)
+    assert table.take(limits.login("bob", "2001:db8:0:2::1"), 0)
+
+
+def test_a_password_change_has_its_own_bucket_not_the_names():
+    limits = LoginLimits(per_min=1, name_burst=2, ip_burst=100)
+    table = AllowanceTable()
+    while table.take(limits.login("ann", "10.0.0.1"), 0):
+        pass
+    assert table.take(limits.password_change("p-ann"), 0)
+
+
+def test_sign_ups_are_limited_per_address():
+    table = AllowanceTable()
+    made = 0
+    while table.take(registrations("10.0.0.1"), 0):
+        made += 1
+    assert made == REGISTER_BURST
+    assert table.take(registrations("10.0.0.2"), 0)
+    assert not table.take(registrations("10.0.0.1"), 3600 / REGISTER_PER_HOUR - 1)
+    assert table.take(registrations("10.0.0.1"), 3600 / REGISTER_PER_HOUR + 1)
+
+
+LOOK_ALIKES = ["\u0410nn", "\u0391nn", "ANN", "\uff21nn", "\U0001d400nn", "Ann\ufe0f"]
+
+
+@pytest.mark.parametrize("name", LOOK_ALIKES)
+def test_names_that_look_the_same_are_one_name(name):
+    assert name_key(name) == name_key("Ann")
+
+
+def test_names_that_look_different_stay_apart():
+    assert len({name_key(n) for n in ["Ann", "Anna", "Ana", "Bob", "Zoë", "Zoe", "李雷"]}) == 7
+    assert name_key("Tim") == name_key("Tirn")                        # rn reads as m
+
+
+INVISIBLE = ["\u3164", "\u2800", "\u115f", "\u034f", "\u1160", "\uffa0", "\u17b4",
+             "\u180b", "\u200b", "\u2060", "\ufeff", "\U000e0100", "\u00ad"]
+
+
+@pytest.mark.parametrize("filler", INVISIBLE)
+def test_a_name_with_an_invisible_character_is_refused(filler):
+    for name in (f"Ann{filler}", f"A{filler}nn"):
+        with pytest.raises(ProtocolError) as refused:
+            clean_name(name)
+        assert refused.value.code == "invalid_name"
+    assert clean_name("Ann \u2764\ufe0f") == "Ann \u2764\ufe0f"          # an emoji's selector

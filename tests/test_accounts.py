@@ -332,3 +332,73 @@ async def test_too_many_logins_waiting_for_the_hasher_are_refused_not_queued(
     held.release.set()
     assert busy == "rate_limited"
     assert (await login)["account"] == "Ann"
+
+
+async def test_look_alike_names_are_the_accounts_and_invisible_fillers_are_refused(connect):
+    await register(await connect("Ann"), "Ann")
+    bob = await connect("Bob")
+    for twin in ("\u0410nn", "\u0391nn", "\U0001d400nn", "Ann\ufe0f"):   # Cyrillic, Greek, bold
+        assert (await refused(bob, {"type": "register", "name": twin, "password": PASSWORD}))[
+            "code"] == "name_taken", twin
+        assert (await refused(await connect(None), {"type": "hello", "name": twin}))[
+            "code"] == "name_taken", twin
+    for filler in ("\u3164", "\u2800", "\u115f", "\u034f"):
+        for message in ({"type": "register", "name": "Ann" + filler, "password": PASSWORD},
+                        {"type": "hello", "name": "Ann" + filler}):
+            client = bob if message["type"] == "register" else await connect(None)
+            assert (await refused(client, message))["code"] == "invalid_name", message
+    # The look-alike logs in to the account (it is the same name).
+    assert (await (await connect(None)).login("\u0410NN", PASSWORD))["account"] == "Ann"
+
+
+async def test_a_returning_guest_whose_name_became_an_account_is_renamed_and_told(connect):
+    carol = await connect("Carol")
+    await practise(carol)
+    token = carol.welcome["token"]
+    await carol.close()
+    await register(await connect("Someone"), "Carol")          # another player takes it
+    back = await connect(None)
+    welcome = await back.hello("Carol", token)
+    assert welcome["player_id"] == carol.player_id and welcome["account"] is None
+    assert welcome["renamed_from"] == "Carol"
+    assert welcome["name"] == f"Carol~{carol.player_id[-4:]}"
+    stats = await back.request({"type": "player_stats"})
+    assert stats["races"] == 1 and stats["name"] == welcome["name"]   # her results, not Carol's
+    # The same name each time she comes back; a new guest is refused the name outright.
+    again = await connect(None)
+    assert (await again.hello("Carol", welcome["token"]))["name"] == welcome["name"]
+    assert (await refused(await connect(None), {"type": "hello", "name": "Carol"}))[
+        "code"] == "name_taken"
+
+
+async def test_accounts_made_before_look_alikes_were_one_name_still_log_in(
+        make_server, connect, tmp_path):
+    """A database from before: "Ann" and the Cyrillic "Аnn" were two accounts, "Tim" was
+    keyed "tim". The server keys them again at start: the older "Ann" takes the shared
+    key, the younger keeps its own spelling's, and both log in; "Tirn" is Tim's now."""
+    from server.core.accounts import legacy_name_key
+    from server.core.passwords import hash_password
+    from server.store.sqlite import SqliteStore
+    db = str(tmp_path / "before.db")
+    store = SqliteStore(db)
+    await store.open()
+    for n, name in enumerate(["Ann", "\u0410nn", "Tim"]):
+        await store.create_account(f"p{n}", name, legacy_name_key(name),
+                                   hash_password(f"{PASSWORD} {n}", bytes(16)),
+                                   1_700_000_000_000 + n)
+    await store.close()
+    server = await make_server(db=db)
+    for name, player_id in [("ann", "p0"), ("\u0410nn", "p1"), ("TIM", "p2")]:
+        device = await connect(None, target=server)
+        welcome = await device.login(name, f"{PASSWORD} {player_id[1]}")
+        assert welcome["player_id"] == player_id, name
+        # Its own password is the one checked when it changes it.
+        changed = await device.request({"type": "change_password",
+                                        "password": f"{PASSWORD} {player_id[1]}",
+                                        "new_password": f"new for {player_id}"})
+        assert changed["player_id"] == player_id
+    twin = await connect(None, target=server)
+    assert (await twin.login("\u0410nn", "new for p1"))["player_id"] == "p1"
+    guest = await connect("Guest", target=server)
+    assert (await refused(guest, {"type": "register", "name": "Tirn", "password": PASSWORD}))[
+        "code"] == "name_taken"

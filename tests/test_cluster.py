@@ -151,7 +151,7 @@ async def test_a_dead_process_loses_its_rooms_and_its_players_can_race_elsewhere
         make_server, redis_server, connect, tmp_path, transport):  # noqa: F811
     db = str(tmp_path / "unused.db")        # with --redis-url the store is Redis, shared
     a = await make_server(redis_url=redis_server.url, db=db, lobby_wait_s=30)
-    proc, port = await _start_process("--redis-url", redis_server.url, "--db", db,
+    proc, port = await _start_process("--redis-url", redis_server.url,
                                       "--countdown-s", "1", "--lobby-wait-s", "30",
                                       "--practice-countdown-s", "0", "--transport", transport)
     try:

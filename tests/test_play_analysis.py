@@ -25,7 +25,7 @@ def test_the_analysis_is_asked_for_after_the_results_and_shown_under_them():
         model.on_key(key, START + 2_000)
     assert model.analysis_request() is None                  # no results yet
     model.on_message(RESULTS, START + 3_000)
-    assert model.analysis_request() == {"type": "race_analysis", "race_id": "r1.1", "slot": 0}
+    assert {"type": "race_analysis", "race_id": "r1.1", "slot": 0} in model.follow_ups(RESULTS)
     model.on_message(ANALYSIS, START + 3_100)
     screen = text_of(model, START + 3_100)
     assert "consistency 81.5 % · 2 wrong keys · 0.45 s lost to corrections" in screen
@@ -38,6 +38,7 @@ def test_a_spectator_asks_for_no_analysis_and_another_races_is_ignored():
     model = racing_model(slot=3)
     model.on_message(RESULTS, START + 3_000)
     assert model.analysis_request() is None                  # slot 3 did not race
+    assert [m["type"] for m in model.follow_ups(RESULTS)] == ["daily"]
     model.on_message({**ANALYSIS, "race_id": "r0.9"}, START + 3_100)
     assert model.analysis is None
 

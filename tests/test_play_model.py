@@ -119,15 +119,15 @@ def test_finish_results_and_rematch_for_the_host():
     assert model.on_key(ENTER, START + 2_200) == []            # no rematch before results
     model.on_message({"type": "results", "race_id": "r1.1", "ranking": [
         {"slot": 0, "player_id": "p0", "name": "Ann", "place": 1, "wpm": 102.0,
-         "accuracy": 1.0, "race_ms": 2000, "status": "finished"},
+         "accuracy": 1.0, "race_ms": 2000, "status": "finished", "points": 3},
         {"slot": 1, "player_id": "p1", "name": "Bob", "place": 2, "wpm": 30.5,
-         "accuracy": 0.9, "race_ms": 9000, "status": "dnf"}]}, START + 9_000)
+         "accuracy": 0.9, "race_ms": 9000, "status": "dnf", "points": 0}]}, START + 9_000)
     model.on_message({"type": "room", "room": room("finished")}, START + 9_000)
     screen = text_of(model, START + 9_000)
     assert "Race over" in screen and "Results" in screen
     rows = [line.split() for line in screen.splitlines() if line.strip()[:1].isdigit()]
-    assert rows == [["1", "Ann", "102.0", "100.0%", "2.00s", "finished"],
-                    ["2", "Bob", "30.5", "90.0%", "9.00s", "dnf"]]
+    assert rows == [["1", "Ann", "102.0", "100.0%", "2.00s", "3", "finished"],
+                    ["2", "Bob", "30.5", "90.0%", "9.00s", "0", "dnf"]]
     assert "Enter rematch" in screen
     assert model.on_key(ENTER, START + 9_100) == [{"type": "rematch"}]
     # The rematch's countdown starts a fresh race in the same room.
@@ -269,3 +269,35 @@ def test_paragraph_breaks_end_lines_and_every_character_is_shown_once(width):
     lines = wrap_points(body, width)
     assert "".join(body[a:b] for a, b in lines) == body
     assert all(body.find("\n", a, b) in (-1, b - 1) for a, b in lines)
+
+
+def test_the_menu_shows_the_text_of_the_day_and_d_races_it():
+    model = PlayModel("Ann")
+    welcome = {"type": "welcome", "player_id": "p0", "name": "Ann", "token": "t",
+               "server_ms": T0, "protocol": 1}
+    model.on_message(welcome, T0)
+    assert model.follow_ups(welcome) == [{"type": "daily"}]      # asked at the start
+    assert model.on_key("d", T0) == []                            # nothing known yet
+    daily = {"type": "daily", "date": "2026-12-06", "ends_ms": T0 + 5000, "top": [],
+             "you": None, "history": [],
+             "text": {"text_id": 7, "title": "Fox\x1b[2J", "body": BODY}}
+    model.on_message(daily, T0)
+    screen = text_of(model)
+    assert "d  text of the day: Fox?[2J" in screen and "(not raced yet)" in screen
+    assert model.on_key("d", T0) == [{"type": "practice", "text_id": 7}]
+    model.on_message({**daily, "you": {"best_wpm": 87.4, "place": 3}}, T0)
+    assert "(you: 3rd, 87 WPM)" in text_of(model)
+    assert model.follow_ups({"type": "results", "ranking": []}) == [{"type": "daily"}]
+    assert model.follow_ups({"type": "tick"}) == []
+
+
+def test_results_show_the_points_each_racer_earned():
+    model = racing_model()
+    model.on_message({"type": "results", "race_id": "r1.1", "ranking": [
+        {"slot": 0, "name": "Ann", "place": 1, "wpm": 80.0, "accuracy": 1.0,
+         "race_ms": 9000, "status": "finished", "points": 43},
+        {"slot": 1, "name": "Bob", "place": 2, "wpm": 0.0, "accuracy": 1.0,
+         "race_ms": 9000, "status": "left", "points": 0}]}, START + 9000)
+    lines = text_of(model, START + 9000).splitlines()
+    assert any(line.split()[:2] == ["1", "Ann"] and " 43  finished" in line for line in lines)
+    assert "pts" in text_of(model, START + 9000)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from protocol import scoring
 from protocol.scoring import accuracy, rank, wpm
 
 
@@ -62,3 +63,14 @@ def test_finishers_with_equal_times_keep_the_order_they_finished_in():
     second = dict(entry("second", "finished", 10, 500), place=2)
     first = dict(entry("first", "finished", 10, 500), place=1)
     assert [e["name"] for e in rank([second, first])] == ["first", "second"]
+
+
+def test_points_are_words_times_wpm_over_60_times_accuracy_rounded_half_up():
+    # A 60-word passage (300 characters) at 60 WPM, all correct: 60 points.
+    assert scoring.points(300, 60.0, 1.0) == 60
+    # Twice as long, or twice as fast: twice the points; a sloppy race earns less.
+    assert scoring.points(600, 60.0, 1.0) == scoring.points(300, 120.0, 1.0) == 120
+    assert scoring.points(300, 60.0, 0.9) == 54
+    assert scoring.points(15, 60.0, 0.5) == 2          # 1.5 rounds up, as in JS
+    assert scoring.points(5, 60.0, 0.5) == 1           # 0.5 too (round() would give 0)
+    assert scoring.points(0, 90.0, 1.0) == scoring.points(100, 0.0, 1.0) == 0

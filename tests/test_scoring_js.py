@@ -11,12 +11,13 @@ from .webjs import needs_node, run_module
 
 RUNNER = """
 import { readFileSync } from "node:fs";
-const { wpm, accuracy, CHARS_PER_WORD } = await import(process.argv[1]);
+const { wpm, accuracy, points, CHARS_PER_WORD } = await import(process.argv[1]);
 const cases = JSON.parse(readFileSync(0, "utf8"));
 process.stdout.write(JSON.stringify({
   chars_per_word: CHARS_PER_WORD,
   wpm: cases.wpm.map(([c, ms]) => wpm(c, ms)),
   accuracy: cases.accuracy.map(([c, t]) => accuracy(c, t)),
+  points: cases.points.map(([c, w, a]) => points(c, w, a)),
 }));
 """
 
@@ -30,6 +31,11 @@ def vectors() -> dict:
         "wpm": edge_wpm + [[rng.randint(0, 2000), rng.randint(1, 600_000)] for _ in range(300)],
         "accuracy": edge_acc + [[c, c + rng.randint(0, 500)]
                                 for c in (rng.randint(0, 2000) for _ in range(300))],
+        # Half-way cases too: 15 chars at 60 WPM and 0.5 accuracy is exactly 1.5 points.
+        "points": [[0, 80, 1], [100, 0, 1], [15, 60, 0.5], [5, 60, 0.5], [300, 60, 1],
+                   [-5, 60, 1]] + [
+            [rng.randint(20, 10000), rng.uniform(1, 300), rng.uniform(0.5, 1)]
+            for _ in range(300)],
     }
 
 
@@ -41,3 +47,4 @@ def test_scoring_js_matches_the_python_scoring_module_exactly(tmp_path):
     # Same IEEE-754 operations in the same order: equal to the last bit, not approximately.
     assert js["wpm"] == [scoring.wpm(c, ms) for c, ms in cases["wpm"]]
     assert js["accuracy"] == [scoring.accuracy(c, t) for c, t in cases["accuracy"]]
+    assert js["points"] == [scoring.points(c, w, a) for c, w, a in cases["points"]]

@@ -30,6 +30,27 @@ async def run_server(*args, env=None):
     (["--countdown-s", "-1"], "--countdown-s: must be at least 0"),
     (["--log-level", "loud"], "--log-level: one of debug, info, warning, error"),
     (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    # Not a finite number: nan removed the message rate limit, made --drain-s fail at
+    # SIGTERM (the race was not drained) and --match-widen-s a traceback at start.
+    (["--msg-rate", "nan"], "--msg-rate: expected a finite number, got 'nan'"),
+    (["--login-fail-per-min", "NaN"], "--login-fail-per-min: expected a finite number"),
+    (["--room-rate", "nan"], "--room-rate: expected a finite number"),
+    (["--texts-per-hour", "nan"], "--texts-per-hour: expected a finite number"),
+    (["--match-widen-s", "nan"], "--match-widen-s: expected a finite number"),
+    (["--drain-s", "nan"], "--drain-s: expected a finite number"),
+    (["--drain-s", "inf"], "--drain-s: expected a finite number, got 'inf'"),
+    (["--drain-s", "-0"], "--drain-s: expected a number, got '-0' (write 0)"),
+    (["--max-players", "٣"], "--max-players: expected int, got '٣'"),
+    (["--max-players", "1_0"], "--max-players: expected int, got '1_0'"),
+    (["--log-format", "json", "--tick-hz", "1e400"], "--tick-hz: expected int"),
+    # Only a --workers supervisor's own workers share a port (server/net/workers.py).
+    (["--reuse-port", "1"], "unrecognized arguments: --reuse-port 1"),
+    # One store: --db and --redis-url both on the command line is a contradiction.
+    (["--db", "a.db", "--redis-url", "redis://127.0.0.1:1"],
+     "--db and --redis-url name two stores"),
+    # A guessable secret lets anyone forge any player's token.
+    (["--secret", "changeme"], "--secret: too weak: a secret needs at least 32 characters"),
+    (["--secret", "changeme" * 8], "10 of them different"),
 ])
 async def test_bad_flags_fail_with_a_clear_message(args, message):
     proc = await run_server(*args)
@@ -75,6 +96,32 @@ async def test_a_texts_file_passage_over_the_limit_fails_with_one_line_naming_it
         f"characters after whitespace is normalized (it has {BODY_MAX + 4})"]
 
 
+async def test_a_weak_secret_in_the_environment_is_refused_too(tmp_path):
+    proc = await run_server("--port", "0", "--db", str(tmp_path / "t.db"),
+                            env={**os.environ, "TYPERACE_SECRET": "hunter2"})
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert err.decode().strip().splitlines() == [
+        "python -m server: error: --secret: too weak: a secret needs at least 32 characters, "
+        "10 of them different (make one with python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(32))')"]
+
+
+async def test_db_on_the_command_line_wins_over_a_redis_url_in_the_environment(tmp_path):
+    # The environment names a Redis nobody runs: before, it silently won over --db and
+    # the server failed to start (or, with a live Redis, used the other store).
+    env = {**os.environ, "TYPERACE_REDIS_URL": "redis://127.0.0.1:1/0"}
+    db = tmp_path / "mine.db"
+    proc = await run_server("--port", "0", "--db", str(db), env=env)
+    try:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert line.startswith("Typerace listening on"), line
+        assert db.exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.communicate(), 30)
+
+
 def test_flags_win_over_environment_which_wins_over_defaults():
     env = {"TYPERACE_TICK_HZ": "20", "TYPERACE_MAX_PLAYERS": "4"}
     config = load_config(["--tick-hz", "30"], environ=env)
@@ -82,6 +129,9 @@ def test_flags_win_over_environment_which_wins_over_defaults():
     assert load_config([], environ={}).port == 8765
     with pytest.raises(ConfigError, match="TYPERACE|--lobby-wait-s"):
         load_config([], environ={"TYPERACE_LOBBY_WAIT_S": "soon"})
+    redis_env = {"TYPERACE_REDIS_URL": "redis://127.0.0.1:1"}
+    assert load_config(["--db", "x.db"], environ=redis_env).redis_url is None
+    assert load_config([], environ=redis_env).redis_url == "redis://127.0.0.1:1"
 
 
 async def test_the_server_runs_from_the_command_line_with_its_own_texts(tmp_path, transport):

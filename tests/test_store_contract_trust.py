@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from server.core.accounts import name_key
+from server.core.accounts import LoginLimits, legacy_name_key, name_key
 from server.store import AlreadyRegistered, NameTaken
 from tests.test_store_contract import (PASSAGES, T0, open_store, race,  # noqa: F401
                                        result, store)
@@ -199,3 +199,84 @@ async def test_reported_texts_list_the_most_reported_first(store):
     assert (top.title, top.author, top.author_name, top.hidden, top.last_reason,
             top.last_ms) == ("Mine 2", "p9", "P9", False, "spam, really", T0 + 30)
     assert len(await store.reported_texts(limit=1)) == 1
+
+
+# ---- limits on logins and sign-ups (allowances) ------------------------------------
+
+LIMITS = LoginLimits(per_min=1.0, name_burst=3, ip_burst=5)        # one a minute back
+
+
+async def test_allowances_are_taken_from_every_bucket_or_none_and_come_back_in_time(store):
+    ann = LIMITS.login("ann", "10.0.0.1")
+    assert [await store.take_allowances(ann, T0) for _ in range(4)] == [True] * 3 + [False]
+    # The address's bucket paid for ann's three, and nothing for the refusal.
+    assert await store.take_allowances(LIMITS.login("bob", "10.0.0.1"), T0)
+    assert await store.take_allowances(LIMITS.login("cy", "10.0.0.1"), T0)
+    assert not await store.take_allowances(LIMITS.login("dee", "10.0.0.1"), T0)
+    # dee's name bucket was not charged by the refusal: three from another address.
+    dee = LIMITS.login("dee", "10.0.0.2")
+    assert [await store.take_allowances(dee, T0) for _ in range(4)] == [True] * 3 + [False]
+    # A minute brings one back, to each bucket.
+    assert not await store.take_allowances(ann, T0 + 59_000)
+    assert await store.take_allowances(LIMITS.login("ann", "10.0.0.3"), T0 + 60_000)
+    assert not await store.take_allowances(LIMITS.login("ann", "10.0.0.3"), T0 + 60_000)
+
+
+async def test_an_allowance_given_back_is_there_again_never_above_its_burst(store):
+    ann = LIMITS.login("ann", "10.0.0.1")
+    for _ in range(3):
+        assert await store.take_allowances(ann, T0)
+        await store.give_back_allowances(ann, T0)          # the password was right
+    for _ in range(4):
+        await store.give_back_allowances(LIMITS.password_change("p1"), T0)
+    taken = [await store.take_allowances(LIMITS.password_change("p1"), T0) for _ in range(4)]
+    assert taken == [True] * 3 + [False]
+    # ann's bucket is full again after three right passwords: three more tries.
+    ann_elsewhere = LIMITS.login("ann", "10.0.0.9")
+    assert [await store.take_allowances(ann_elsewhere, T0) for _ in range(4)] == [
+        True] * 3 + [False]
+
+
+async def test_allowances_are_shared_by_every_store_instance_on_the_same_storage(
+        open_store, request):
+    """Two processes on one Redis share one limit; SQLite (one process) keeps them in
+    the process, so a second instance starts afresh."""
+    first, second = await open_store(), await open_store()
+    ann = LIMITS.login("ann", "10.0.0.1")
+    for _ in range(3):
+        assert await first.take_allowances(ann, T0)
+    shared = not await second.take_allowances(ann, T0)
+    assert shared == (request.node.callspec.params["open_store"] == "redis")
+
+
+async def test_allowances_take_concurrent_tries_one_at_a_time(store):
+    tries = await asyncio.gather(*[store.take_allowances(LIMITS.login("ann", "10.0.0.1"), T0)
+                                   for _ in range(20)])
+    assert tries.count(True) == 3
+
+
+# ---- keying account names again (look-alikes became one name) ---------------------
+
+def old_key(name: str) -> str:
+    return legacy_name_key(name)
+
+
+async def test_rekeying_moves_accounts_to_the_new_key_oldest_first_once_per_version(
+        open_store):
+    store = await open_store()
+    await store.create_account("p1", "Ann", old_key("Ann"), HASH, T0)
+    await store.create_account("p2", "\u0410nn", old_key("\u0410nn"), HASH, T0 + 1)  # Cyrillic
+    await store.create_account("p3", "Tim", old_key("Tim"), HASH, T0 + 2)
+    assert await store.rekey_accounts("v2", name_key) == 1        # Tim; Ann is "ann" either way
+    assert (await store.get_account(name_key("Ann"))).player_id == "p1"
+    # The later look-alike keeps its older key, and logs in with it.
+    assert (await store.get_account(old_key("\u0410nn"))).player_id == "p2"
+    assert (await store.get_account(name_key("Tim"))).player_id == "p3"
+    assert await store.get_account(old_key("Tim")) is None
+    assert (await store.check_identity(None, name_key("Tirn"))).name_owner == "p3"
+    assert await store.rekey_accounts("v2", name_key) == 0        # done for this version
+    await store.close()
+    again = await open_store()
+    assert await again.rekey_accounts("v2", name_key) == 0
+    assert await again.rekey_accounts("v3", old_key) == 1         # Tim back; Ann's twin stays
+    assert (await again.get_account(old_key("Tim"))).player_id == "p3"

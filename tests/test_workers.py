@@ -53,8 +53,7 @@ async def test_workers_share_one_port_and_act_as_one_server(
     port = _free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "server", "--workers", "2", "--port", str(port),
-        "--redis-url", redis_server.url, "--db", str(tmp_path / "t.db"),
-        "--countdown-s", "1", "--transport", transport, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+        "--redis-url", redis_server.url, "--countdown-s", "1", "--transport", transport, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL)
     try:
         await _both_workers_listen(port)      # new connections land on either worker
@@ -102,9 +101,11 @@ async def test_sighup_to_the_supervisor_drains_every_worker(redis_server, tmp_pa
     port = _free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "server", "--workers", "2", "--port", str(port),
-        "--redis-url", redis_server.url, "--db", str(tmp_path / "t.db"), cwd=ROOT,
+        "--redis-url", redis_server.url, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-    line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+    line = ""
+    while "workers (pids" not in line:      # after each worker's own "listening" line
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
     pids = [int(p) for p in line.split("pids ", 1)[1].rstrip(")\n").split(", ")]
     try:
         await _both_workers_listen(port)
@@ -124,3 +125,56 @@ async def test_sighup_to_the_supervisor_drains_every_worker(redis_server, tmp_pa
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def _refused(*args, env=None) -> tuple[int, list[str]]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", *args, cwd=ROOT, env=env,
+        stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode, err.decode().strip().splitlines()
+
+
+async def test_a_worker_that_fails_to_start_stops_the_supervisor_with_its_status(
+        redis_server, tmp_path):  # noqa: F811
+    # Before: an unreachable Redis (or a missing --texts file) made the supervisor
+    # restart the worker every second, forever.
+    status, lines = await _refused(
+        "--workers", "2", "--port", str(_free_port()),
+        "--redis-url", f"redis://127.0.0.1:{_free_port()}/0")
+    errors = [line for line in lines if "error" in line]
+    assert status == 1 and "Traceback" not in "\n".join(lines)
+    assert len(errors) == 1 and "cannot connect to redis" in errors[0], lines
+    status, lines = await _refused(
+        "--workers", "2", "--port", str(_free_port()), "--redis-url", redis_server.url,
+        "--texts", str(tmp_path / "missing.txt"))
+    errors = [line for line in lines if "error" in line]
+    assert status == 2 and "Traceback" not in "\n".join(lines)
+    assert len(errors) == 1 and "--texts" in errors[0] and "No such file" in errors[0], lines
+
+
+async def test_no_other_server_can_join_the_port_of_a_deployments_workers(
+        redis_server, tmp_path):  # noqa: F811
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--workers", "2", "--port", str(port),
+        "--redis-url", redis_server.url, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await _both_workers_listen(port)
+        # A second deployment (another Redis database) on the same port is refused...
+        status, lines = await _refused(
+            "--workers", "2", "--port", str(port), "--redis-url",
+            redis_server.url.rsplit("/", 1)[0] + "/1")
+        assert status == 1 and len(lines) == 1 and f"--port {port}: already in use" in lines[0]
+        # ...and so is a lone server on another store, even one that claims to be a
+        # worker: only a worker whose parent is the supervisor shares the port.
+        env = {**os.environ, "TYPERACE_WORKER": f"{proc.pid}:0"}
+        status, lines = await _refused("--port", str(port), "--db", str(tmp_path / "o.db"),
+                                       env=env)
+        assert status == 1 and len(lines) == 1 and "address already in use" in lines[0].lower()
+        health = await _healthz(port)
+        assert health is not None and health["status"] == "ok"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0

@@ -16,7 +16,8 @@
 //   textpage     a text's page (#text=ID)                           playerpage  a player's (#player=ID)
 //   replay       a saved race played back (#replay=RACE_ID)         lanes  racers' lanes (race, replay)
 //   passage      a passage with the caret (race, replay)
-//   chart        the WPM chart                                      scoring  wpm and accuracy
+//   chart        the WPM chart                                      scoring  wpm, accuracy, points
+//   today        the text of the day and the points boards
 // The pages ask for their own data: their replies go to them (connection.send's onReply).
 // Each module lists the element ids it owns (data-testid mirrors the id where marked *).
 import * as account from "./account.js";
@@ -33,10 +34,14 @@ import * as room from "./room.js";
 import * as router from "./router.js";
 import * as stats from "./stats.js";
 import * as textpage from "./textpage.js";
+import * as today from "./today.js";
 import { state } from "./state.js";
 
 const handlers = {
-  welcome: identity.onWelcome,
+  welcome(m) {
+    identity.onWelcome(m);
+    today.refresh();
+  },
   account: account.onAccount,
   joined: room.onJoined,
   watching: room.onWatching,
@@ -49,6 +54,7 @@ const handlers = {
   results(m) {
     race.onResults(m);
     if (state.room) room.updateRoom(state.room);     // the host's Rematch button
+    today.refresh();                                  // the day's board and points moved
   },
   resume: race.onResume,
   races: lobby.onRaces,
@@ -56,6 +62,8 @@ const handlers = {
   text_created: library.onTextCreated,
   stats: stats.onStats,
   leaderboard: stats.onLeaderboard,
+  daily: today.onDaily,
+  points_board: today.onPointsBoard,
   error: onError,
 };
 
@@ -81,7 +89,7 @@ connection.init({
   },
 });
 for (const module of [notice, identity, account, lobby, library, stats, room, race, keyboard,
-  textpage, playerpage, replay, router]) {
+  textpage, playerpage, replay, today, router]) {
   module.init();
 }
 identity.start();

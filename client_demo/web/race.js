@@ -144,6 +144,7 @@ export function onResults(m) {
     el("td", {}, pageLink("player", r.player_id, r.name ?? ""), r.ghost ? " (ghost)" : ""),
     el("td", {}, fmt1(r.wpm)), el("td", {}, pct(r.accuracy)), el("td", {}, secs(r.race_ms)),
     el("td", {}, r.status ?? ""), el("td", { className: "flag" }, r.flagged ? flagText(r.flagged) : ""),
+    el("td", { className: "points" }, r.ghost ? "" : (r.points ?? "")),
     el("td", {}, r.ghost ? "" : replayButton(m.race_id, { slot: r.slot }))));
   }
   const text = state.race.text || {};

@@ -16,3 +16,9 @@ export function accuracy(correct, total) {
   if (total <= 0) return 1;
   return Math.max(0, Math.min(1, correct / total));
 }
+
+/** Competition points: words x WPM / 60 x accuracy, rounded half up (protocol/scoring.py). */
+export function points(chars, wpm_, accuracy_) {
+  if (chars <= 0 || wpm_ <= 0) return 0;
+  return Math.floor(chars / CHARS_PER_WORD * wpm_ / 60 * accuracy_ + 0.5);
+}

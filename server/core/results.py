@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from protocol import scoring
+
 FINISHED = "finished"
 
 
@@ -32,6 +34,11 @@ class Result:
         nothing implausible about it."""
         return self.status == FINISHED and self.flagged is None
 
+    @property
+    def points(self) -> int:
+        """Competition points (protocol/scoring.py): a clean result's, else none."""
+        return scoring.points(self.pos, self.wpm, self.accuracy) if self.clean else 0
+
     def won(self, racers: int) -> bool:
         """A win: a clean first place against at least one other racer."""
         return self.clean and self.place == 1 and racers > 1
@@ -41,7 +48,7 @@ class Result:
         entry = {"slot": self.slot, "player_id": self.player_id, "name": self.name,
                  "wpm": self.wpm, "accuracy": self.accuracy, "race_ms": self.race_ms,
                  "status": self.status, "pos": self.pos, "place": self.place,
-                 "flagged": self.flagged}
+                 "flagged": self.flagged, "points": 0 if self.ghost else self.points}
         if self.ghost:
             entry["ghost"] = True
         return entry

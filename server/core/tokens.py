@@ -27,8 +27,24 @@ def new_player_id() -> str:
     return "p" + secrets.token_hex(8)
 
 
+# A secret an operator gives (--secret) must be at least this long and this varied: a
+# short or repetitive one ("changeme") falls to a word list from one guest token, and
+# then any token can be forged. new_secret's 43 characters of 64 kinds pass easily.
+SECRET_MIN_CHARS = 32
+SECRET_MIN_DISTINCT = 10
+SECRET_HOWTO = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def secret_weakness(secret: str) -> str | None:
+    """Why an operator's secret is too weak to sign tokens with, or None."""
+    if len(secret) < SECRET_MIN_CHARS or len(set(secret)) < SECRET_MIN_DISTINCT:
+        return (f"too weak: a secret needs at least {SECRET_MIN_CHARS} characters, "
+                f"{SECRET_MIN_DISTINCT} of them different (make one with {SECRET_HOWTO})")
+    return None
 
 
 def _signature(secret: str, payload: str) -> str:

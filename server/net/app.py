@@ -23,13 +23,14 @@ from protocol.codec import SUBPROTOCOLS
 from server.cluster import SingleProcess
 from server.config import Config
 from server.core import tokens
-from server.core.accounts import FailedLogins
+from server.core.accounts import NAME_KEY_VERSION, LoginLimits, name_key
 from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby, LobbyConfig
 from server.net import http, ratings, transport
 from server.net.analyses import Analyses
 from server.net.weakkeys import WeakKeys
 from server.net.clock import Clock
+from server.net.competitions import DailyText
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
 from server.net.handlers.trust import report_quota
@@ -78,9 +79,9 @@ class TyperaceServer:
         ), new_room_id, new_code)
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
-        self.failed_logins = FailedLogins(config.login_fail_per_min, config.login_fail_burst,
-                                          config.login_fail_ip_burst)
-        self.passwords = PasswordHasher()      # hashing off the loop (handlers/accounts.py)
+        self.login_limits = LoginLimits(config.login_fail_per_min, config.login_fail_burst,
+                                        config.login_fail_ip_burst)   # kept by the store
+        self.passwords = PasswordHasher(self.clock)   # off the loop (handlers/accounts.py)
         self.conns: dict = {}          # player_id -> its live connection (Conn or RemoteConn)
         self.secret = ""
         self.text_quota = TextQuota(config.texts_per_hour)
@@ -96,9 +97,11 @@ class TyperaceServer:
         self.library = TextLibrary(self.store, config.texts, self.clock)
         self.analyses = Analyses(self.store, self.library, self.clock)
         self.weak_keys = WeakKeys(self.store, self.library)
+        self.daily = DailyText(self.store, self.library, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
                                  config.max_wpm, self.flush,
-                                 saved=lambda results: ratings.refresh(self, results))
+                                 saved=lambda results: ratings.refresh(self, results),
+                                 daily=self.daily)
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
                              config.tick_interval)
         self.sessions = Sessions(self)
@@ -112,6 +115,7 @@ class TyperaceServer:
 
     async def start(self) -> None:
         await self.store.open()
+        await self.store.rekey_accounts(NAME_KEY_VERSION, name_key)   # (core/accounts.py)
         self.secret = self.config.secret or await self.store.set_meta_once(
             "token_secret", tokens.new_secret())
         await self.library.load(self.clock.now_ms())

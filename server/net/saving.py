@@ -34,7 +34,7 @@ LOST_RESULTS_EXIT = 3     # the process stopped with results it could not save
 
 class ResultSaver:
     def __init__(self, store: Store, lobby: Lobby, clock, metrics, max_wpm: float,
-                 announced, saved=None):
+                 announced, saved=None, daily=None):
         self.store = store
         self.lobby = lobby
         self.clock = clock
@@ -42,6 +42,7 @@ class ResultSaver:
         self.max_wpm = max_wpm
         self.announced = announced       # called once results are out: deliver them
         self.saved = saved               # awaited with the results once they are saved
+        self.daily = daily               # the text of the day (server/net/competitions.py)
         self.lost: list[RaceRecord] = []     # races given up at stop
         self._stopping = asyncio.Event()
 
@@ -50,9 +51,13 @@ class ResultSaver:
         results = race.results(self.max_wpm)
         kept = [r for r in results if not r.ghost]
         if kept:
+            ended_ms = self.clock.now_ms()
+            daily = (self.daily is not None
+                     and await self.daily.text_id(ended_ms) == race.text.text_id)
             if not await self._save(RaceRecord(
                     race.race_id, room.room_id, room.kind, race.text.text_id, race.start_ms,
-                    self.clock.now_ms(), kept, race.text.body if race.text.generated else None)):
+                    ended_ms, kept, daily,
+                    passage=race.text.body if race.text.generated else None)):
                 return                   # the server stopped first: never shown unsaved
             if self.saved is not None:
                 await self.saved(kept)

@@ -1,19 +1,35 @@
 """`--workers N`: N server processes on one host, sharing the port and Redis.
 
-Each worker is `python -m server` with the same flags plus `--workers 1 --reuse-port 1`:
-the kernel (SO_REUSEPORT) spreads new connections over the workers, and the workers
-act as one server through Redis (server.cluster.node). The supervisor passes SIGINT, SIGTERM
-and SIGHUP on to the workers as SIGTERM (each drains; a second signal ends them at once),
-and restarts a worker that dies (its rooms are lost, its players reconnect). The workers
-run in a process group of their own: a Ctrl-C or a closed terminal signals the whole
-foreground group, and a worker that got the signal itself and then the supervisor's
-would take the second for "end at once".
+Each worker is `python -m server` with the same flags plus `--workers 1`, and
+TYPERACE_WORKER in its environment: the supervisor's pid and a pipe. Only such a worker
+binds with SO_REUSEPORT (server/__main__.py checks that its parent is the pid named), so
+no unrelated server can join the port and split the players between two stores; the
+supervisor refuses to start when anything already holds the port. The kernel spreads new
+connections over the workers, which act as one server through Redis
+(server.cluster.node).
+
+A worker writes one byte to the pipe once it listens. The workers start one after
+another; one that exits before it listens (an unreachable Redis, a bad --texts file)
+stops the supervisor: the others are stopped and the supervisor exits with that worker's
+status (the worker has printed its one line). A worker that dies later is restarted (its
+rooms are lost, its players reconnect), backing off while it keeps failing to start;
+after RESTARTS_GIVEN_UP failed starts in a row the supervisor stops the others and exits
+with the worker's status.
+
+The supervisor passes SIGINT, SIGTERM and SIGHUP on to the workers as SIGTERM (each
+drains; a second signal ends them at once). The workers run in a process group of their
+own: a Ctrl-C or a closed terminal signals the whole foreground group, and a worker that
+got the signal itself and then the supervisor's would take the second for "end at once".
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -24,44 +40,159 @@ from server.net.shutdown import SAVE_WAIT_S, STOP_SIGNALS
 
 log = logging.getLogger("typerace.workers")
 
-RESTART_DELAY_S = 1.0
-CLOSE_WAIT_S = 30.0     # after its saves, a worker's connections get this long to close
+WORKER_ENV = "TYPERACE_WORKER"      # "<supervisor pid>:<fd of the ready pipe>"
+FIRST_RESTART_S = 1.0
+LAST_RESTART_S = 30.0
+RESTARTS_GIVEN_UP = 5       # failed starts in a row of one worker before the supervisor stops
+POLL_S = 0.2                # the supervisor's poll interval
+CLOSE_WAIT_S = 30.0         # after its saves, a worker's connections get this long to close
 
 
-def supervise(argv: list[str], n: int, drain_s: float) -> int:
-    command = [sys.executable, "-m", "server", *argv, "--workers", "1", "--reuse-port", "1"]
+class StartFailed(Exception):
+    def __init__(self, status: int):
+        super().__init__(status)
+        self.status = status
+
+
+def is_supervised(environ=os.environ) -> bool:
+    """Whether this process is a worker its own supervisor started (then, and only then,
+    it may share the port): the variable must name the parent process."""
+    value = environ.get(WORKER_ENV, "")
+    return value.split(":", 1)[0] == str(os.getppid())
+
+
+def listening(environ=os.environ) -> None:
+    """A worker tells its supervisor that it listens (nothing for a lone server)."""
+    value = environ.get(WORKER_ENV)
+    if value and is_supervised(environ):
+        fd = int(value.split(":", 1)[1])
+        try:
+            os.write(fd, b"1")
+            os.close(fd)
+        except OSError:
+            pass                      # the supervisor is gone; it will be noticed
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether anything holds the port (a plain bind, without SO_REUSEPORT, fails then)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+class Worker:
+    """One worker process, started and waited for until it listens."""
+
+    def __init__(self, command: list[str]):
+        self.command = command
+        self.proc: subprocess.Popen | None = None
+        self.failed_starts = 0
+
+    def start(self) -> None:
+        """Start the worker and wait until it listens; StartFailed if it exits first."""
+        ready_r, ready_w = os.pipe()
+        env = {**os.environ, WORKER_ENV: f"{os.getpid()}:{ready_w}"}
+        self.proc = subprocess.Popen(self.command, process_group=0, env=env,
+                                     pass_fds=(ready_w,))
+        os.close(ready_w)
+        try:
+            while True:
+                readable, _, _ = select.select([ready_r], [], [], POLL_S)
+                if readable:
+                    if os.read(ready_r, 1):
+                        self.failed_starts = 0
+                        return
+                    break                 # EOF: the worker closed it without a word
+                if self.proc.poll() is not None:
+                    break
+        finally:
+            os.close(ready_r)
+        status = self.proc.wait()
+        self.failed_starts += 1
+        raise StartFailed(status or 1)
+
+    def exited(self) -> bool:
+        return self.proc is not None and self.proc.poll() is not None
+
+
+def supervise(argv: list[str], n: int, drain_s: float, host: str, port: int) -> int:
+    if port_in_use(host, port):
+        print(f"python -m server: error: --port {port}: already in use on {host} (another "
+              "server? only one deployment's own workers may share a port)", file=sys.stderr)
+        return 1
+    workers = [Worker([sys.executable, "-m", "server", *argv, "--workers", "1"])
+               for _ in range(n)]
     stopping = False
 
-    def stop(signum, _frame):
+    def stop_all():
         nonlocal stopping
-        event(log, "shutdown_requested", signal=signal.Signals(signum).name, workers=n)
         stopping = True
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+        for worker in workers:
+            if worker.proc is not None and worker.proc.poll() is None:
+                worker.proc.send_signal(signal.SIGTERM)
 
-    def start():
-        return subprocess.Popen(command, process_group=0)
+    def stop(signum, _frame):
+        event(log, "shutdown_requested", signal=signal.Signals(signum).name, workers=n)
+        stop_all()
 
-    procs = [start() for _ in range(n)]
     for signum in STOP_SIGNALS:
         signal.signal(signum, stop)
-    print(f"Typerace: {n} workers (pids {', '.join(str(p.pid) for p in procs)})", flush=True)
-    while not stopping:
-        for i, proc in enumerate(procs):
-            if proc.poll() is not None and not stopping:
-                log.error("worker %d exited with %s; restarting it", proc.pid, proc.returncode)
-                time.sleep(RESTART_DELAY_S)
-                if not stopping:
-                    procs[i] = start()
-        time.sleep(0.2)     # the supervisor's poll interval
+    status = 0
+    try:
+        for worker in workers:
+            if not stopping:
+                worker.start()
+        print(f"Typerace: {n} workers (pids {', '.join(str(w.proc.pid) for w in workers)})",
+              flush=True)
+        while not stopping:
+            for worker in workers:
+                if worker.exited() and not stopping:
+                    _restart(worker, lambda: stopping)
+            time.sleep(POLL_S)
+    except StartFailed as failed:
+        if not stopping:
+            stop_all()
+            status = failed.status if failed.status > 0 else 128 - failed.status
     # A worker drains for up to drain_s, then waits for its saves: give it that long.
     deadline = time.monotonic() + drain_s + SAVE_WAIT_S + CLOSE_WAIT_S
-    for proc in procs:
+    for worker in workers:
+        if worker.proc is None:
+            continue
         try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            worker.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            worker.proc.kill()
+            worker.proc.wait()
+    if status:
+        return status
     # A worker that stopped with results unsaved (it named them in the log) says so.
-    return LOST_RESULTS_EXIT if any(p.returncode == LOST_RESULTS_EXIT for p in procs) else 0
+    lost = any(w.proc is not None and w.proc.returncode == LOST_RESULTS_EXIT for w in workers)
+    return LOST_RESULTS_EXIT if lost else 0
+
+
+def _restart(worker: Worker, stopping) -> None:
+    """Start a dead worker again, backing off while it fails to start; StartFailed after
+    RESTARTS_GIVEN_UP failures in a row."""
+    log.error("worker %d exited with %s; restarting it", worker.proc.pid, worker.proc.returncode)
+    while not stopping():
+        wait_until = time.monotonic() + min(LAST_RESTART_S,
+                                            FIRST_RESTART_S * 2 ** worker.failed_starts)
+        while time.monotonic() < wait_until:
+            if stopping():
+                return
+            time.sleep(POLL_S)
+        try:
+            worker.start()
+            return
+        except StartFailed:
+            if worker.failed_starts >= RESTARTS_GIVEN_UP:
+                log.error("worker failed to start %d times in a row; stopping",
+                          worker.failed_starts)
+                raise

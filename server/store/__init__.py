@@ -7,6 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from server.core.accounts import Allowance
 from server.core.results import Result
 from server.core.texts import Text
 
@@ -92,6 +93,7 @@ class RaceRecord:
     started_ms: int             # server wall clock of the start
     ended_ms: int
     results: list[Result] = field(default_factory=list)   # the core's frozen results
+    daily: bool = False         # raced on the text of the UTC day of ended_ms
     passage: str | None = None  # what was raced when it is no stored text (a generated one)
 
 
@@ -217,6 +219,25 @@ class Store(ABC):
     async def set_banned(self, player_id: str, banned: bool) -> str | None:
         """Ban or unban a player; returns its name, or None when no player has that id."""
 
+    @abstractmethod
+    async def rekey_accounts(self, version: str, key) -> int:
+        """Key every account's name with `key` (a function of the name), unless the
+        store's accounts were keyed by this `version` of it already; oldest account
+        first, and one whose new key another account has already keeps the key it had
+        (so it still logs in with that one). Returns how many keys changed. Safe to run
+        by several processes at once."""
+
+    @abstractmethod
+    async def take_allowances(self, allowances: tuple[Allowance, ...], now_ms: int) -> bool:
+        """Take one token from each of these buckets (server/core/accounts.py), or from
+        none when any is empty (then False): atomically, and shared by every process
+        on this store (SQLite keeps them in the process's memory: one process)."""
+
+    @abstractmethod
+    async def give_back_allowances(self, allowances: tuple[Allowance, ...],
+                                   now_ms: int) -> None:
+        """Return one token to each bucket (never above its burst)."""
+
     # ---- reports and hidden texts ---------------------------------------------
 
     @abstractmethod
@@ -238,6 +259,42 @@ class Store(ABC):
     @abstractmethod
     async def reported_texts(self, limit: int = 50) -> list[ReportedText]:
         """Texts with reports, most reports first (then the latest report first)."""
+
+
+    # ---- competitions (server/core/competition.py) -------------------------------
+    # save_race adds each clean result's points (Result.points) to its day, week and
+    # all-time periods, and, for a race with `daily`, the result to its day's board.
+
+    @abstractmethod
+    async def points_board(self, period: str, limit: int = 20) -> list[dict]:
+        """The top of a period's points ("day:2026-12-06", "week:2026-W49", "all"):
+        [{player_id, name, points, races}], most points first, ties to the player who
+        reached the total first; banned players left out, under current names."""
+
+    @abstractmethod
+    async def points_place(self, period: str, player_id: str) -> dict | None:
+        """{points, place} of the player in the period (place among players not
+        banned), or None without points there."""
+
+    @abstractmethod
+    async def day_board(self, board: int, limit: int = 20) -> list[dict]:
+        """The board of one day's text (competition.daily_board), as `leaderboard`."""
+
+    @abstractmethod
+    async def day_board_place(self, board: int, player_id: str) -> dict | None:
+        """{best_wpm, place} of the player on a day's board, or None."""
+
+    @abstractmethod
+    async def daily_texts(self, days: list[str]) -> dict[str, list[int]]:
+        """For each UTC day ("2026-12-06"), the texts raced on it as its text of the
+        day (two when the first was hidden during the day), in id order."""
+
+    @abstractmethod
+    async def pin_daily_text(self, day: str, text_id: int) -> None:
+        """The operator's choice of the day's text (replaces an earlier pin)."""
+
+    @abstractmethod
+    async def daily_pin(self, day: str) -> int | None: ...
 
 
 def no_stats(player_id: str, name: str) -> dict:

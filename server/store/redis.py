@@ -22,12 +22,14 @@ import json
 import msgpack
 
 from server.store.redis_adapter import Redis, decoded
+from server.core import competition
 from server.core.results import Result
 from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, TextExists
 from server.store.redis_scripts import (ADD_TEXTS, LEADERBOARD, LIST_TEXTS, PERSONAL_BEST,
                                         PLAYER_STATS, RATING, RENAME_PLAYER, SAVE_RACE,
                                         SET_META_ONCE)
 from server.store.redis_keystats import parsed, tallies_arg
+from server.store.redis_competition import RedisCompetition
 from server.store.redis_trust import RedisTrust
 from server.core.texts import Text
 
@@ -57,7 +59,7 @@ def _average_wpm(summaries: list) -> float | None:
     return sum(wpms) / len(wpms) if wpms else None
 
 
-class RedisStore(RedisTrust, Store):
+class RedisStore(RedisTrust, RedisCompetition, Store):
     def __init__(self, url: str, prefix: str = "tr:", timeout: float = 2.0):
         self.url = url
         self.prefix = prefix
@@ -141,7 +143,10 @@ class RedisStore(RedisTrust, Store):
                               r.accuracy, r.race_ms, r.pos, r.keystrokes,
                               r.correct_keystrokes, [list(e) for e in r.log], r.flagged]
                              for r in race.results], race.passage], use_bin_type=True)
-        args: list = [self.prefix, race.race_id, race.text_id, record, race.ended_ms]
+        day, week, _ = competition.windows(race.ended_ms)
+        daily = competition.daily_board(race.ended_ms, race.text_id) if race.daily else ""
+        args: list = [self.prefix, race.race_id, race.text_id, record, race.ended_ms, daily,
+                      competition.day_of(race.ended_ms).isoformat(), day.key, week.key]
         body = race.passage or await self._body(race.text_id)
         for r in race.results:
             summary = {"race_id": race.race_id, "kind": race.kind, "text_id": race.text_id,
@@ -154,7 +159,7 @@ class RedisStore(RedisTrust, Store):
             args += [r.player_id, float(r.wpm), float(r.accuracy), "1" if r.clean else "0",
                      "1" if r.won(racers) else "0",
                      f"{race.ended_ms:015d}:{race.race_id}",
-                     json.dumps(summary), json.dumps(entry), r.name,
+                     json.dumps(summary), json.dumps(entry), r.name, r.points,
                      tallies_arg(body, r)]
         await self.redis.eval(SAVE_RACE, [], args)
 

@@ -21,6 +21,8 @@ so this needs one Redis, not a Redis Cluster):
   texts:hidden              set   ids of hidden texts
   reports:<text>            hash  player -> JSON {reason, at_ms} (one report per player)
   reported                  zset  text ids by their number of reports
+  allow:<kind>:<key>        hash  t (tokens), s (stamp, ms): a limit's bucket (logins,
+                                  sign-ups), expiring when it would be full again
   race:<race_id>            hash  record (msgpack: the whole race with keystroke logs),
                                   r:<player> (JSON summary of that player's result)
   pstats:<player>           hash  races, wins, clean, wpm_sum, acc_sum, best
@@ -30,6 +32,16 @@ so this needs one Redis, not a Redis Cluster):
   lb, lb:t:<text>           zsets best clean wpm per player, overall and per text;
                                   with <board>:e (player -> JSON entry) and <board>:k
                                   (player -> "at_ms:race_id", to break ties by time)
+  lb:t:<-n>                 the board of a day's text (competition.daily_board); kept
+                                  DAY_KEEP_S after its day
+  daily:<day>               set   texts raced as the text of that UTC day (DAY_KEEP_S)
+  daily:pins                hash  day -> the operator's text of the day
+  pts:<period>              zset  points per player in a period ("day:2026-12-06",
+                                  "week:2026-W49", "all"), with :e (player -> JSON
+                                  {player_id, name, points, races, reached_ms}) and :k
+                                  (player -> "reached_ms:player_id", ties by time); a
+                                  day's kept DAY_KEEP_S after it, a week's WEEK_KEEP_S
+  banned                    set   banned players (a place is counted without them)
 
 The scripts of accounts, bans, reports and hidden texts are in redis_trust.py; the
 per-key statistics (keys:<player>, bigrams:<player>) in redis_keystats.py.
@@ -106,19 +118,65 @@ end
 return out
 """
 
-# ARGV: prefix, race_id, text_id, record, at_ms, then per result: player_id, wpm,
+# Competition keys outlive their period this long (yesterday's board and a week of
+# daily winners stay readable), then Redis drops them.
+DAY_KEEP_S = 40 * 86400
+WEEK_KEEP_S = 12 * 7 * 86400
+
+# (Lua shared by SAVE_RACE: keep a player's best on a board: faster, or as fast but
+# earlier.)
+_KEEP_BEST = """
+local function keep_best(board, pid, wpm, tie, entry)
+  local current = redis.call('ZSCORE', board, pid)
+  local better = not current or tonumber(wpm) > tonumber(current)
+  if not better and tonumber(wpm) == tonumber(current) then
+    better = tie < redis.call('HGET', board .. ':k', pid)
+  end
+  if better then
+    redis.call('ZADD', board, wpm, pid)
+    redis.call('HSET', board .. ':k', pid, tie)
+    redis.call('HSET', board .. ':e', pid, entry)
+  end
+end
+local function expire(board, seconds)
+  if seconds ~= '' then
+    for _, key in ipairs({board, board .. ':k', board .. ':e'}) do
+      redis.call('EXPIRE', key, seconds)
+    end
+  end
+end
+-- A clean result's points added to a period's board.
+local function add_points(board, pid, name, points, at, seconds)
+  local total = redis.call('ZINCRBY', board, points, pid)
+  local races = 1
+  local old = redis.call('HGET', board .. ':e', pid)
+  if old then
+    races = cjson.decode(old)['races'] + 1
+  end
+  redis.call('HSET', board .. ':e', pid, cjson.encode({player_id = pid, name = name,
+    points = tonumber(total), races = races, reached_ms = tonumber(at)}))
+  redis.call('HSET', board .. ':k', pid, string.format('%015d:%s', tonumber(at), pid))
+  expire(board, seconds)
+end
+"""
+
+# ARGV: prefix, race_id, text_id, record, at_ms, daily board ('' when the race was not
+# on the day's text), day, day period, week period, then per result: player_id, wpm,
 # accuracy, clean ('1'/'0'), win ('1'/'0'), tie key, summary JSON, board entry JSON,
-# name, key tallies (redis_keystats.py). Returns 0 when the race was saved already (a
-# retry), 1 when saved now.
-SAVE_RACE = _KEEP_PLAYER + KEEP_KEY_STATS + """
+# name, points, key tallies (redis_keystats.py). Returns 0 when the race was saved
+# already (a retry), 1 when saved now.
+SAVE_RACE = _KEEP_PLAYER + _KEEP_BEST + KEEP_KEY_STATS + f"""
+local day_keep, week_keep = '{DAY_KEEP_S}', '{WEEK_KEEP_S}'
+""" + """
 local p, rid, tid, record, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local daily, day, day_period, week_period = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local rkey = p .. 'race:' .. rid
 if redis.call('EXISTS', rkey) == 1 then
   return 0
 end
 redis.call('HSET', rkey, 'record', record)
 local clean_count = 0
-for i = 6, #ARGV, 10 do
+for i = 10, #ARGV, 11 do
   local pid, wpm, acc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local clean, win, tie = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   local ps = p .. 'pstats:' .. pid
@@ -139,22 +197,22 @@ for i = 6, #ARGV, 10 do
       redis.call('HSET', ps, 'best', wpm)
     end
     redis.call('ZADD', p .. 'pclean:' .. pid, at, rid)
-    keep_key_stats(p, pid, ARGV[i + 9])
+    keep_key_stats(p, pid, ARGV[i + 10])
     redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
     redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
-    -- (text 0: a generated passage, GENERATED_ID in server/core/texts.py, on no board)
-    for _, board in ipairs(tid == '0' and {} or {p .. 'lb', p .. 'lb:t:' .. tid}) do
-      -- Keep the player's best: faster, or as fast but earlier.
-      local current = redis.call('ZSCORE', board, pid)
-      local better = not current or tonumber(wpm) > tonumber(current)
-      if not better and tonumber(wpm) == tonumber(current) then
-        better = tie < redis.call('HGET', board .. ':k', pid)
-      end
-      if better then
-        redis.call('ZADD', board, wpm, pid)
-        redis.call('HSET', board .. ':k', pid, tie)
-        redis.call('HSET', board .. ':e', pid, ARGV[i + 7])
-      end
+    if tid ~= '0' then      -- (text 0: a generated passage, GENERATED_ID: on no board)
+      keep_best(p .. 'lb', pid, wpm, tie, ARGV[i + 7])
+      keep_best(p .. 'lb:t:' .. tid, pid, wpm, tie, ARGV[i + 7])
+    end
+    local points, name = ARGV[i + 9], ARGV[i + 8]
+    add_points(p .. 'pts:' .. day_period, pid, name, points, at, day_keep)
+    add_points(p .. 'pts:' .. week_period, pid, name, points, at, week_keep)
+    add_points(p .. 'pts:all', pid, name, points, at, '')
+    if daily ~= '' then
+      keep_best(p .. 'lb:t:' .. daily, pid, wpm, tie, ARGV[i + 7])
+      expire(p .. 'lb:t:' .. daily, day_keep)
+      redis.call('SADD', p .. 'daily:' .. day, tid)
+      redis.call('EXPIRE', p .. 'daily:' .. day, day_keep)
     end
   end
 end
@@ -205,6 +263,38 @@ PERSONAL_BEST = """
 local entry = redis.call('HGET', ARGV[1] .. 'lb:t:' .. ARGV[2] .. ':e', ARGV[3])
 if not entry then return false end
 return {entry, redis.call('HGET', ARGV[1] .. 'player:' .. ARGV[3], 'name') or false}
+"""
+
+# ARGV: prefix, board, player. Returns nil when the player is not on the board, else
+# {score, how many players not banned are ahead}: ahead is a higher score, or the same
+# and an earlier tie key (<board>:k).
+BOARD_PLACE = """
+local p, board, pid = ARGV[1], ARGV[1] .. ARGV[2], ARGV[3]
+local score = redis.call('ZSCORE', board, pid)
+if not score then
+  return false
+end
+local mine = redis.call('HGET', board .. ':k', pid)
+local function ahead(m)
+  local s = redis.call('ZSCORE', board, m)
+  if not s or m == pid then
+    return false
+  end
+  s = tonumber(s)
+  return s > tonumber(score) or (s == tonumber(score) and redis.call('HGET', board .. ':k', m) < mine)
+end
+local count = redis.call('ZCOUNT', board, '(' .. score, '+inf')
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', board, score, score)) do
+  if ahead(m) then
+    count = count + 1
+  end
+end
+for _, m in ipairs(redis.call('SMEMBERS', p .. 'banned')) do
+  if ahead(m) then
+    count = count - 1
+  end
+end
+return {score, count}
 """
 
 # ARGV: prefix, board, limit. Returns {entry, current name, ...} for the top `limit`

@@ -55,17 +55,71 @@ redis.call('HSET', KEYS[1], 'pw', ARGV[1])
 return redis.call('HINCRBY', KEYS[1], 'gen', 1)
 """
 
-# KEYS: the player's hash. ARGV: '1' to ban, '0' to unban. Returns the name, or nil.
+# KEYS: the player's hash, the set of banned players. ARGV: '1' to ban, '0' to unban,
+# the player's id. Returns the name, or nil.
 _SET_BANNED = """
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return false
 end
 if ARGV[1] == '1' then
   redis.call('HSET', KEYS[1], 'banned', '1')
+  redis.call('SADD', KEYS[2], ARGV[2])
 else
   redis.call('HDEL', KEYS[1], 'banned')
+  redis.call('SREM', KEYS[2], ARGV[2])
 end
 return redis.call('HGET', KEYS[1], 'name')
+"""
+
+# ARGV: prefix, version, then old key, new key, player id for each account, oldest
+# first. Moves each account to its new key unless that is another's, then records the
+# version. Returns how many moved.
+_REKEY_ACCOUNTS = """
+local p = ARGV[1]
+local moved = 0
+for i = 3, #ARGV, 3 do
+  local old, new, pid = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if redis.call('HGET', p .. 'accounts', old) == pid
+      and redis.call('HSETNX', p .. 'accounts', new, pid) == 1 then
+    redis.call('HDEL', p .. 'accounts', old)
+    moved = moved + 1
+  end
+end
+redis.call('HSET', p .. 'meta', 'account_name_keys', ARGV[2])
+return moved
+"""
+
+# KEYS: the buckets (allow:<key>). ARGV: now_ms, 1 to take a token from each (all or
+# none) or -1 to give one back, then each bucket's burst and tokens per ms. A bucket is
+# a hash {t: tokens, s: stamp_ms} that expires when it would be full again (a full
+# bucket and none are the same). The sums are AllowanceTable's (server/core/accounts.py).
+# Returns 1, or 0 when a bucket was empty (nothing taken).
+_ALLOWANCES = """
+local now, way = tonumber(ARGV[1]), tonumber(ARGV[2])
+local level = {}
+for i, key in ipairs(KEYS) do
+  local burst, rate = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  local b = redis.call('HMGET', key, 't', 's')
+  local tokens = burst
+  if b[1] then
+    tokens = math.min(burst, tonumber(b[1]) + math.max(0, now - tonumber(b[2])) * rate)
+  end
+  if way > 0 and tokens < 1 then
+    return 0
+  end
+  level[i] = tokens
+end
+for i, key in ipairs(KEYS) do
+  local burst, rate = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  local tokens = math.min(burst, level[i] - way)
+  if tokens >= burst then
+    redis.call('DEL', key)
+  else
+    redis.call('HSET', key, 't', string.format('%.6f', tokens), 's', ARGV[1])
+    redis.call('PEXPIRE', key, math.ceil((burst - tokens) / rate) + 1000)
+  end
+end
+return 1
 """
 
 # Hiding takes a text out of the listing zsets; restoring puts it back at its place.
@@ -182,9 +236,40 @@ class RedisTrust:
                                      [password_hash])
 
     async def set_banned(self, player_id, banned):
-        name = await self.redis.eval(_SET_BANNED, [self._k("player:" + player_id)],
-                                     ["1" if banned else "0"])
+        name = await self.redis.eval(
+            _SET_BANNED, [self._k("player:" + player_id), self._k("banned")],
+            ["1" if banned else "0", player_id])
         return decoded(name)
+
+    async def rekey_accounts(self, version, key):
+        if await self.redis.execute("HGET", self._k("meta"), "account_name_keys") == (
+                version.encode()):
+            return 0
+        accounts = []
+        owners = await self.redis.execute("HGETALL", self._k("accounts"))
+        for old, pid in zip(owners[::2], owners[1::2]):
+            name, created = await self.redis.execute(
+                "HMGET", self._k("player:" + pid.decode()), "account", "created_ms")
+            if name is not None and key(name.decode()) != old.decode():
+                accounts.append((int(created or 0), pid.decode(), old.decode(),
+                                 key(name.decode())))
+        args = [self.prefix, version]
+        for _, pid, old, new in sorted(accounts):
+            args += [old, new, pid]
+        return await self.redis.eval(_REKEY_ACCOUNTS, [], args)
+
+    async def _allowances(self, allowances, now_ms, way):
+        rules = []
+        for a in allowances:
+            rules += [a.burst, repr(a.per_min / 60_000)]
+        return await self.redis.eval(_ALLOWANCES, [self._k("allow:" + a.key) for a in allowances],
+                                     [now_ms, way, *rules])
+
+    async def take_allowances(self, allowances, now_ms):
+        return await self._allowances(allowances, now_ms, 1) == 1
+
+    async def give_back_allowances(self, allowances, now_ms):
+        await self._allowances(allowances, now_ms, -1)
 
     # ---- reports and hidden texts ---------------------------------------------
 

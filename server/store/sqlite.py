@@ -28,13 +28,14 @@ from server.store.sqlite_results import (keep_player, read_best, read_board,
                                          read_rating, rollback, write_race)
 from server.store.sqlite_keystats import read_key_stats, read_passage
 from server.store.sqlite_schema import OVERALL
+from server.store.sqlite_competition import SqliteCompetition
 from server.store.sqlite_trust import SqliteTrust
 from server.core.texts import Text
 
 READERS = 2     # read connections, each on its own thread
 
 
-class SqliteStore(SqliteTrust, Store):
+class SqliteStore(SqliteTrust, SqliteCompetition, Store):
     def __init__(self, path: str, readers: int = READERS):
         self.path = path
         self._writer: sqlite3.Connection | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import msgpack
 
+from server.core import competition
 from server.core.results import Result
 from server.store import RECENT, RaceRecord
 from server.store.sqlite_keystats import keep_typing
@@ -49,6 +50,23 @@ def keep_best(db, board: int, race: RaceRecord, r: Result) -> None:
          race.text_id, race.race_id))
 
 
+def keep_competition(db, race: RaceRecord, r: Result) -> None:
+    """Add a clean result's points to its periods, and the result to its day's board
+    when the race was on the text of the day."""
+    rows = [(w.key, r.player_id, r.name, r.points, race.ended_ms)
+            for w in competition.windows(race.ended_ms)]
+    db.execute(
+        "INSERT INTO points VALUES (?, ?, ?, ?, 1, ?), (?, ?, ?, ?, 1, ?), (?, ?, ?, ?, 1, ?)"
+        " ON CONFLICT(period, player_id) DO UPDATE SET name = excluded.name,"
+        " points = points + excluded.points, races = races + 1,"
+        " reached_ms = excluded.reached_ms", [v for row in rows for v in row])
+    if race.daily:
+        db.execute("INSERT OR IGNORE INTO daily_texts VALUES (?, ?)",
+                   (competition.day_of(race.ended_ms).isoformat(), race.text_id))
+        keep_best(db, competition.daily_board(race.ended_ms, race.text_id), race, r)
+
+
+
 def write_race(db, race: RaceRecord) -> None:
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -76,6 +94,7 @@ def write_race(db, race: RaceRecord) -> None:
                 if race.passage is None:      # a generated passage is on no board
                     keep_best(db, OVERALL, race, r)
                     keep_best(db, race.text_id, race, r)
+                keep_competition(db, race, r)
         db.execute("UPDATE texts SET completions = completions + ?, wpm_sum = wpm_sum + ?"
                    " WHERE text_id = ?", (clean_count, wpm_sum, race.text_id))
         keep_typing(db, race)

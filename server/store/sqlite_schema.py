@@ -119,7 +119,23 @@ MIGRATIONS = [
     CREATE INDEX results_clean ON results(player_id, at_ms) WHERE clean = 1;
     DROP INDEX results_player_clean;
     """,
-    # 5: per-key and per-bigram statistics of each player (server/core/keystats.py),
+    # 5: competitions (server/core/competition.py). Points per period ("day:2026-12-06",
+    # "week:2026-W49", "all"), read in rank order from points_rank; the texts each UTC day
+    # raced as its text of the day (their boards are rows of `bests`, negative board
+    # numbers); the operator's pins; banned players indexed, so a place is counted
+    # without them.
+    """
+    CREATE TABLE points (
+        period TEXT NOT NULL, player_id TEXT NOT NULL, name TEXT NOT NULL,
+        points INTEGER NOT NULL, races INTEGER NOT NULL, reached_ms INTEGER NOT NULL,
+        PRIMARY KEY (period, player_id));
+    CREATE INDEX points_rank ON points(period, points DESC, reached_ms, player_id);
+    CREATE TABLE daily_texts (
+        day TEXT NOT NULL, text_id INTEGER NOT NULL, PRIMARY KEY (day, text_id));
+    CREATE TABLE daily_pins (day TEXT PRIMARY KEY, text_id INTEGER NOT NULL);
+    CREATE INDEX players_banned ON players(player_id) WHERE banned = 1;
+    """,
+    # 6: per-key and per-bigram statistics of each player (server/core/keystats.py),
     # added to as clean results are saved; kind 0 a key, 1 a bigram. The passage of a
     # race on a generated text (weak-key practice: no stored text), for its replay.
     """

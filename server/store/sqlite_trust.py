@@ -2,10 +2,12 @@
 tables of migration 3 (server/store/sqlite_schema.py). Reads run on the reader
 threads, changes on the writer thread (server/store/sqlite.py); every change is one
 transaction, so two players can't both register one name, and the report that
-reaches the threshold hides the text exactly once."""
+reaches the threshold hides the text exactly once. The limits on logins and sign-ups
+(allowances) are kept in the process's memory: an SQLite file has one server."""
 
 from __future__ import annotations
 
+from server.core.accounts import AllowanceTable
 from server.store import (Account, AlreadyRegistered, Identity, NameTaken, ReportedText,
                           ReportOutcome)
 
@@ -83,6 +85,35 @@ class SqliteTrust:
                              " RETURNING name", (int(banned), player_id)).fetchone()
             return row[0] if row else None
         return await self._write(work)
+
+    async def rekey_accounts(self, version, key):
+        @_transaction
+        def work(db):
+            if db.execute("SELECT value FROM meta WHERE key = 'account_name_keys'"
+                          ).fetchone() == (version,):
+                return 0
+            changed = 0
+            for player_id, name, old in db.execute(
+                    "SELECT player_id, name, name_key FROM accounts"
+                    " ORDER BY created_ms, player_id").fetchall():
+                new = key(name)
+                if new != old and db.execute("UPDATE OR IGNORE accounts SET name_key = ?"
+                                             " WHERE player_id = ?",
+                                             (new, player_id)).rowcount:
+                    changed += 1
+            db.execute("INSERT OR REPLACE INTO meta(key, value)"
+                       " VALUES ('account_name_keys', ?)", (version,))
+            return changed
+        return await self._write(work)
+
+    def _allowance_table(self) -> AllowanceTable:
+        return self.__dict__.setdefault("_allowances", AllowanceTable())
+
+    async def take_allowances(self, allowances, now_ms):
+        return self._allowance_table().take(allowances, now_ms / 1000)
+
+    async def give_back_allowances(self, allowances, now_ms):
+        self._allowance_table().give_back(allowances, now_ms / 1000)
 
     # ---- reports and hidden texts ---------------------------------------------
 

@@ -2,9 +2,10 @@
 player_id and everything saved under it stay), `login` says who a connection is from
 any device, `change_password` revokes every older token (server/core/tokens.py).
 
-Passwords are hashed off the loop (server/net/passwords.py), compared in constant time
-and never logged; failed logins are limited per name and per address
-(server/core/accounts.py) before any hash is computed.
+Passwords are hashed off the loop (server/net/passwords.py, a fair share per address
+and account), compared in constant time and never logged. Every password check first
+takes a try from the store's shared limits (server/core/accounts.py), before any hash,
+and gives it back when the password was right; sign-ups are limited per address.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 
 from protocol.messages import ProtocolError, clean_name
 from server.core import tokens
-from server.core.accounts import name_key
+from server.core.accounts import Allowance, legacy_name_key, name_key, registrations
 from server.net.handlers.identity import admit, banned, name_taken
 from server.net.logs import event
 from server.store import AlreadyRegistered, NameTaken
@@ -35,14 +36,22 @@ async def register(app, conn, req) -> None:
         raise _already()
     if known.name_owner is not None:
         raise name_taken(name)
-    password_hash = await app.passwords.hash(req.args["password"])
+    allowances = registrations(conn.ip)
+    await _take(app, allowances, "too many accounts were made from your address; "
+                "try again later")
     try:
+        password_hash = await app.passwords.hash(req.args["password"], conn.ip, key)
         await app.store.create_account(conn.player_id, name, key, password_hash,
                                        app.clock.now_ms())
     except NameTaken:                 # another process took it meanwhile
+        await _give_back(app, allowances)
         raise name_taken(name) from None
     except AlreadyRegistered:
+        await _give_back(app, allowances)
         raise _already() from None
+    except ProtocolError:             # the hasher is busy: nothing was made
+        await _give_back(app, allowances)
+        raise
     conn.name = conn.account = name
     event(log, "account_registered", player=conn.player_id, ip=conn.ip)
     _send_account(app, conn, req)
@@ -51,12 +60,14 @@ async def register(app, conn, req) -> None:
 async def login(app, conn, req) -> None:
     if conn.player_id is not None and _in_room(app, conn):
         raise ProtocolError("in_room", "leave your room (or stop watching) before logging in")
-    key = name_key(clean_name(req.args["name"]))
-    _check_limit(app, conn, key)
-    account = await app.store.get_account(key)
+    name = clean_name(req.args["name"])
+    key = name_key(name)
+    account = await _find_account(app, name, key)
     stored = account.password_hash if account is not None else None
-    if not await app.passwords.matches(req.args["password"], stored):
-        app.failed_logins.failed(key, conn.ip, app.clock.monotonic())
+    if not await _password_checked(app, conn, app.login_limits.login(key, conn.ip),
+                                   "too many wrong passwords for this name or from your "
+                                   "address; wait a minute", key, req.args["password"],
+                                   stored):
         # (Not the name: people type their password into the name field.)
         event(log, "login_failed", player=conn.player_id, ip=conn.ip)
         raise ProtocolError("bad_credentials", "wrong name or password")
@@ -73,21 +84,53 @@ async def change_password(app, conn, req) -> None:
     if conn.account is None:
         raise ProtocolError("no_account", "a guest has no password: register first")
     key = name_key(conn.account)
-    _check_limit(app, conn, key)
-    account = await app.store.get_account(key)
-    if not await app.passwords.matches(req.args["password"], account.password_hash):
-        app.failed_logins.failed(key, conn.ip, app.clock.monotonic())
+    account = await _find_account(app, conn.account, key)
+    # Charged to this account's own limit, not the name's: strangers' wrong logins
+    # must not keep its owner from changing the password (server/core/accounts.py).
+    if not await _password_checked(app, conn, app.login_limits.password_change(
+            conn.player_id), "too many wrong passwords for this account; wait a minute",
+            key, req.args["password"], account.password_hash):
         raise ProtocolError("bad_credentials", "wrong password")
-    password_hash = await app.passwords.hash(req.args["new_password"])
+    password_hash = await app.passwords.hash(req.args["new_password"], conn.ip, key)
     conn.generation = await app.store.set_password(conn.player_id, password_hash)
     event(log, "password_changed", player=conn.player_id, ip=conn.ip)
     _send_account(app, conn, req)
 
 
-def _check_limit(app, conn, key: str) -> None:
-    if not app.failed_logins.allowed(key, conn.ip, app.clock.monotonic()):
-        raise ProtocolError("rate_limited", "too many wrong passwords for this name or from "
-                            "your address; wait a minute")
+async def _find_account(app, name: str, key: str):
+    account = None
+    if legacy_name_key(name) != key:
+        # An account made before look-alikes were one name, whose look-alike was made
+        # first, kept the key of its own spelling (Store.rekey_accounts): that spelling
+        # is its. (Every other account moved to its new key.)
+        account = await app.store.get_account(legacy_name_key(name))
+    return account if account is not None else await app.store.get_account(key)
+
+
+async def _password_checked(app, conn, allowances: tuple[Allowance, ...], refusal: str,
+                            key: str, password: str, stored: str | None) -> bool:
+    """Is the password right? A try is taken from the limits before the hash (so
+    requests sent at once can't all be checked; `rate_limited` with `refusal` when
+    there is none) and given back when it was right, or when the hasher refused it
+    unchecked."""
+    await _take(app, allowances, refusal)
+    try:
+        right = await app.passwords.matches(password, stored, conn.ip, key)
+    except ProtocolError:
+        await _give_back(app, allowances)
+        raise
+    if right:
+        await _give_back(app, allowances)
+    return right
+
+
+async def _take(app, allowances: tuple[Allowance, ...], refusal: str) -> None:
+    if not await app.store.take_allowances(allowances, app.clock.now_ms()):
+        raise ProtocolError("rate_limited", refusal)
+
+
+async def _give_back(app, allowances: tuple[Allowance, ...]) -> None:
+    await app.store.give_back_allowances(allowances, app.clock.now_ms())
 
 
 def _in_room(app, conn) -> bool:

@@ -1,6 +1,6 @@
 """Saying hello: who the player is (a guest, or a token), and getting back to a seat
-after a reconnection. A revoked token, a banned player and a guest taking an account's
-name are refused here; the store is read once per hello for that, never per message.
+after a reconnection. A revoked token, a banned player and a new guest taking an
+account's name are refused here (a returning guest is renamed); the store is read once per hello for that, never per message.
 (Accounts themselves: handlers/accounts.py.)"""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import logging
 from protocol import CLOSE_REPLACED, PROTOCOL_VERSION
 from protocol.messages import ProtocolError, clean_name
 from server.core import tokens
-from server.core.accounts import name_key
+from server.core.accounts import guest_name, name_key
 from server.net.logs import event
 from server.store import StoreUnavailable
 
@@ -47,16 +47,24 @@ async def hello(app, conn, req) -> None:
                             "log in with your name and password")
     if known.banned:
         raise banned()
+    renamed_from = None
     if known.account is not None:
         name = known.account              # an account races under its own name
     elif known.name_owner is not None:
-        raise name_taken(name)
-    await admit(app, conn, req, player_id, name, known.account, generation)
+        if not token:                     # a new guest: another name, please
+            raise name_taken(name)
+        # A returning guest whose name became an account's since: she keeps who she
+        # is (results, seat) under a name of her own, and is told (docs/accounts.md).
+        renamed_from, name = name, guest_name(name, player_id)
+        if (await app.store.check_identity(None, name_key(name))).name_owner is not None:
+            raise name_taken(renamed_from)
+    await admit(app, conn, req, player_id, name, known.account, generation, renamed_from)
 
 
 async def admit(app, conn, req, player_id: str, name: str, account: str | None,
-                generation: int) -> None:
-    """The connection is this player now: `welcome`, and its seat back if one is held."""
+                generation: int, renamed_from: str | None = None) -> None:
+    """The connection is this player now: `welcome`, and its seat back if one is held.
+    `renamed_from`: the name the player asked for, when an account has it."""
     now = app.clock.now_ms()
     if req.args.get("token"):
         # A returning player's kept row (if any) takes the name it uses now; a guest
@@ -79,10 +87,12 @@ async def admit(app, conn, req, player_id: str, name: str, account: str | None,
     app.conns[player_id] = conn
     if old is not None and old is not conn:
         old.link.close(CLOSE_REPLACED, "replaced by a newer connection")
-    app.delivery.reply(conn, req, {"type": "welcome", "player_id": player_id, "name": name,
-                                   "token": tokens.sign(app.secret, player_id, generation),
-                                   "server_ms": now, "protocol": PROTOCOL_VERSION,
-                                   "account": account})
+    welcome = {"type": "welcome", "player_id": player_id, "name": name,
+               "token": tokens.sign(app.secret, player_id, generation),
+               "server_ms": now, "protocol": PROTOCOL_VERSION, "account": account}
+    if renamed_from is not None:
+        welcome["renamed_from"] = renamed_from
+    app.delivery.reply(conn, req, welcome)
     resume_seat(app, conn, now)
 
 

@@ -1,0 +1,87 @@
+"""Competitions in SQLite: points per period and the boards of the text of the day, on
+the tables of migration 5 (server/store/sqlite_schema.py). Points are added in the
+transaction that saves the race (sqlite_results.keep_competition), so
+a crash never counts points without their result or the reverse. Every read is an index
+range: a board reads the top of points_rank (or bests_rank), a place counts the index
+entries ahead of the player and takes away the banned players among them."""
+
+from __future__ import annotations
+
+from server.store.sqlite_results import read_best, read_board
+
+
+def read_points_board(db, period: str, limit: int) -> list[dict]:
+    rows = db.execute(
+        "SELECT t.player_id, COALESCE(p.name, t.name) AS name, t.points, t.races FROM points t"
+        " LEFT JOIN players p ON p.player_id = t.player_id"
+        " WHERE t.period = ? AND COALESCE(p.banned, 0) = 0"
+        " ORDER BY t.points DESC, t.reached_ms, t.player_id LIMIT ?",
+        (period, max(0, limit))).fetchall()
+    return [dict(r) for r in rows]
+
+
+def read_points_place(db, period: str, player_id: str) -> dict | None:
+    me = db.execute("SELECT points, reached_ms FROM points WHERE period = ? AND player_id = ?",
+                    (period, player_id)).fetchone()
+    if me is None:
+        return None
+    ahead = ("t.period = ? AND (t.points > ? OR (t.points = ? AND (t.reached_ms, t.player_id)"
+             " < (?, ?)))")
+    args = (period, me["points"], me["points"], me["reached_ms"], player_id)
+    count = db.execute(f"SELECT COUNT(*) FROM points t WHERE {ahead}", args).fetchone()[0]
+    banned = db.execute(
+        f"SELECT COUNT(*) FROM players p JOIN points t ON t.player_id = p.player_id"
+        f" WHERE p.banned = 1 AND {ahead}", args).fetchone()[0]
+    return {"points": me["points"], "place": count - banned + 1}
+
+
+def read_board_place(db, board: int, player_id: str) -> dict | None:
+    """The player's best on a board (a day's) and place among players not banned."""
+    me = read_best(db, board, player_id)
+    if me is None:
+        return None
+    ahead = ("b.board = ? AND (b.wpm > ? OR (b.wpm = ? AND (b.at_ms, b.race_id) < (?, ?)))")
+    args = (board, me["wpm"], me["wpm"], me["at_ms"], me["race_id"])
+    count = db.execute(f"SELECT COUNT(*) FROM bests b WHERE {ahead}", args).fetchone()[0]
+    banned = db.execute(
+        f"SELECT COUNT(*) FROM players p JOIN bests b ON b.player_id = p.player_id"
+        f" WHERE p.banned = 1 AND {ahead}", args).fetchone()[0]
+    return {"best_wpm": me["wpm"], "place": count - banned + 1}
+
+
+class SqliteCompetition:
+    """Mixed into SqliteStore: uses its `_read` and `_write`."""
+
+    async def points_board(self, period, limit=20):
+        return await self._read(read_points_board, period, limit)
+
+    async def points_place(self, period, player_id):
+        return await self._read(read_points_place, period, player_id)
+
+    async def day_board(self, board, limit=20):
+        return await self._read(read_board, board, limit)
+
+    async def day_board_place(self, board, player_id):
+        return await self._read(read_board_place, board, player_id)
+
+    async def daily_texts(self, days):
+        def work(db):
+            found = {day: [] for day in days}
+            for day in days:
+                for row in db.execute("SELECT text_id FROM daily_texts WHERE day = ?"
+                                      " ORDER BY text_id", (day,)):
+                    found[day].append(row[0])
+            return found
+        return await self._read(work)
+
+    async def pin_daily_text(self, day, text_id):
+        def work(db):
+            db.execute("INSERT INTO daily_pins VALUES (?, ?) ON CONFLICT(day)"
+                       " DO UPDATE SET text_id = excluded.text_id", (day, text_id))
+        await self._write(work)
+
+    async def daily_pin(self, day):
+        def work(db):
+            row = db.execute("SELECT text_id FROM daily_pins WHERE day = ?", (day,)).fetchone()
+            return row[0] if row else None
+        return await self._read(work)
