@@ -113,3 +113,9 @@ async def test_a_generated_passage_is_kept_with_its_race_and_on_no_board(open_st
     [t0] = await store.add_texts(PASSAGES[:1], T0)
     await store.save_race(race("g2", t0, [clean("p1", typed(PASSAGES[0]["body"]))]))
     assert (await store.get_race("g2")).passage is None
+
+
+async def test_a_race_on_a_text_the_store_does_not_have_is_saved_with_no_key_stats(store):
+    await store.save_race(race("n1", 999, [clean("p1", typed("Nobody stored this text."))]))
+    assert (await store.get_race("n1")).results[0].player_id == "p1"
+    assert await store.key_stats("p1") is None

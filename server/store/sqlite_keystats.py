@@ -51,8 +51,9 @@ def keep_typing(db, race) -> None:
         if not r.clean:
             continue
         if body is None:
-            body = race.passage or db.execute("SELECT body FROM texts WHERE text_id = ?",
-                                              (race.text_id,)).fetchone()[0]
+            row = db.execute("SELECT body FROM texts WHERE text_id = ?",
+                             (race.text_id,)).fetchone()
+            body = race.passage or (row[0] if row else "")    # no text: nothing to tally
         keys, bigrams = tally(body, r.log)
         for kind, table, cap in ((KEY, keys, KEYS_MAX), (BIGRAM, bigrams, BIGRAMS_MAX)):
             have = db.execute("SELECT COUNT(*) FROM key_stats WHERE player_id = ? AND kind = ?",
