@@ -72,3 +72,11 @@ async def test_a_finished_race_shows_its_chart_and_the_mistyped_word(browser, tm
     await expect(page.locator("#player-heatmap-caption")).to_contain_text("Layout drawn: Dvorak")
     await page.select_option("#player-heatmap-layout", "QWERTY (US)")
     save_screenshot(await page.locator("#player-view").screenshot(), tmp_path, "heatmap.png")
+
+    # Your own page offers a race on a passage composed for your weak keys.
+    await page.click("#player-heatmap-practice")
+    await expect(page.locator("#room-view")).to_be_visible()
+    await expect(page.locator("#race-title")).to_have_text("Your weak keys")
+    weakest = await page.locator("#player-heatmap-slow li.bigram").first.get_attribute(
+        "data-bigram")
+    await expect(page.locator("#passage")).to_contain_text(weakest.strip() or " ")

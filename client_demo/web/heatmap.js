@@ -5,10 +5,16 @@
 // lists every character the layout has no key for. A letter's key counts both cases.
 // Colour: by mean time or by error rate (picked), from green (best of this player's
 // keys) to red (worst); a key never typed is grey.
+// On your own page, a button races a passage composed for your weak keys (`practice`
+// {weak_keys: true}); when there is nothing to compose from, the server's reason shows.
 // Ids (inside the container, prefixed by its id): -layout (select) -colour (select)
 //   -caption* -keys* (.heatmap-key[data-key][data-count]) -other* -slow* -missed*
+//   -practice* (button)
 import { clear, el, fmt1 } from "./dom.js";
 import { send } from "./connection.js";
+import { notice } from "./notice.js";
+import { onJoined } from "./room.js";
+import { state } from "./state.js";
 
 export const LAYOUTS = {
   "QWERTY (US)": ["`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./"],
@@ -58,6 +64,12 @@ function draw(box, m) {
   const colour = el("select", { id: `${id}-colour` },
     el("option", { value: "ms" }, "mean time"), el("option", { value: "errors" }, "error rate"));
   const board = el("div");
+  const practise = m.player_id === state.me?.player_id && el("button", {
+    type: "button", id: `${id}-practice`, className: "primary", dataset: { testid: `${id}-practice` },
+    onclick: () => send("practice", { weak_keys: true }, (reply) => {
+      if (reply.type === "joined") onJoined(reply);         // then the countdown, as ever
+      if (reply.notice || reply.type === "error") notice(String(reply.notice || reply.message), "weak_keys");
+    }) }, "Practise your weak keys");
   const paint = () => {
     try { localStorage.setItem(STORED, layout.value); } catch { /* storage off */ }
     clear(board).append(...keyboard(id, keys, layout.value, colour.value));
@@ -66,7 +78,8 @@ function draw(box, m) {
   colour.addEventListener("change", paint);
   clear(box).append(
     el("div", { className: "row wrap" }, el("label", { htmlFor: `${id}-layout`, className: "inline" }, "Layout"),
-      layout, el("label", { htmlFor: `${id}-colour`, className: "inline" }, "Colour by"), colour),
+      layout, el("label", { htmlFor: `${id}-colour`, className: "inline" }, "Colour by"), colour,
+      practise),
     board,
     el("div", { className: "analysis-lists" },
       el("div", {}, el("h4", {}, "Slowest bigrams"), bigramList(`${id}-slow`, bigrams.slice()
