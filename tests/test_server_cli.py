@@ -30,10 +30,11 @@ async def run_server(*args, env=None):
     (["--countdown-s", "-1"], "--countdown-s: must be at least 0"),
     (["--log-level", "loud"], "--log-level: one of debug, info, warning, error"),
     (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
-    # Not a finite number: nan removed the message rate limit, made --drain-s fail at
+    # Not a finite number: nan removed the message rate limit (and, when they were flags,
+    # the failed-login limits), made --drain-s fail at
     # SIGTERM (the race was not drained) and --match-widen-s a traceback at start.
     (["--msg-rate", "nan"], "--msg-rate: expected a finite number, got 'nan'"),
-    (["--login-fail-per-min", "NaN"], "--login-fail-per-min: expected a finite number"),
+    (["--ping-interval-s", "NaN"], "--ping-interval-s: expected a finite number"),
     (["--room-rate", "nan"], "--room-rate: expected a finite number"),
     (["--texts-per-hour", "nan"], "--texts-per-hour: expected a finite number"),
     (["--match-widen-s", "nan"], "--match-widen-s: expected a finite number"),

@@ -43,8 +43,8 @@ REGISTER_BURST = 30             # accounts one address may make in a row
 REGISTER_PER_HOUR = 10.0        # and then this many an hour
 
 
-# Unicode TR39's skeleton, from ICU (PyICU): the reference implementation, kept in step
-# with Unicode's confusables.txt. (confusable-homoglyphs ships that table without the
+# Unicode TR39's skeleton, from ICU (PyICU's API, installed as pyicu-wheels): the
+# reference implementation, kept in step with Unicode's confusables.txt. (confusable-homoglyphs ships that table without the
 # direction to its prototypes, so no skeleton; disarm is a beta that adds folds of its
 # own; a table of ours would be one more thing to keep up with each Unicode release.)
 _SPOOF = icu.SpoofChecker()

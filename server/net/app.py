@@ -25,7 +25,7 @@ from server.config import Config
 from server.core import tokens
 from server.core.accounts import NAME_KEY_VERSION, LoginLimits, name_key
 from server.core.joinguard import FailedJoins
-from server.core.lobby import Lobby, LobbyConfig
+from server.core.lobby import Lobby
 from server.net import http, ratings, transport
 from server.net.analyses import Analyses
 from server.net.weakkeys import WeakKeys
@@ -70,13 +70,7 @@ class TyperaceServer:
         self.config = config
         self.store = store or make_store(config)
         self.clock = clock or Clock()
-        self.lobby = Lobby(LobbyConfig(
-            max_players=config.max_players, countdown_s=config.countdown_s,
-            lobby_wait_s=config.lobby_wait_s, reconnect_grace_s=config.reconnect_grace_s,
-            practice_countdown_s=config.practice_countdown_s,
-            idle_room_s=config.idle_room_s, max_race_s=config.max_race_s,
-            match_widen_ms=round(config.match_widen_s * 1000),
-        ), new_room_id, new_code)
+        self.lobby = Lobby(config.lobby(), new_room_id, new_code)
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
         self.login_limits = LoginLimits(config.login_fail_per_min, config.login_fail_burst,
