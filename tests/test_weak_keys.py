@@ -40,9 +40,11 @@ async def test_a_new_player_gets_an_ordinary_passage_and_is_told_why(make_steppe
     countdown = await ann.expect("countdown")
     assert countdown["text"]["text_id"] in await server.store.library_text_ids()
     assert "generated" not in countdown["text"]
-    with pytest.raises(ServerError) as both:
-        await ann.request({"type": "practice", "weak_keys": True, "text_id": 1})
-    assert both.value.code == "bad_message"
+    for wrong in ({"weak_keys": True, "text_id": 1}, {"weak_keys": True, "ghost": "top"},
+                  {"weak_keys": "yes"}, {"weak_keys": 1}):
+        with pytest.raises(ServerError) as refused:
+            await ann.request({"type": "practice", **wrong})
+        assert refused.value.code == "bad_message"
 
 
 async def test_a_weak_key_passage_drills_the_weakest_bigram_and_is_saved_off_the_boards(
