@@ -20,17 +20,24 @@ from server.core.keystats import BIGRAMS_MAX, KEYS_MAX, tally
 # a key without an entry yet gets one only while the hash has fewer than its cap.
 KEEP_KEY_STATS = """
 local function add_tally(key, cap, entries)
+  if #entries == 0 then return end
+  local fields = {}
+  for i, e in ipairs(entries) do fields[i] = e[1] end
+  local old = redis.call('HMGET', key, unpack(fields))     -- one call, not one a key
   local have = redis.call('HLEN', key)
-  for _, e in ipairs(entries) do
-    local old = redis.call('HGET', key, e[1])
-    if old then
-      local c, er, ms = string.match(old, '(%d+) (%d+) (%d+)')
-      redis.call('HSET', key, e[1], string.format('%d %d %d', c + e[2], er + e[3], ms + e[4]))
+  local out = {}
+  for i, e in ipairs(entries) do
+    if old[i] then
+      local c, er, ms = string.match(old[i], '(%d+) (%d+) (%d+)')
+      out[#out + 1] = e[1]
+      out[#out + 1] = string.format('%d %d %d', c + e[2], er + e[3], ms + e[4])
     elseif have < cap then
-      redis.call('HSET', key, e[1], string.format('%d %d %d', e[2], e[3], e[4]))
+      out[#out + 1] = e[1]
+      out[#out + 1] = string.format('%d %d %d', e[2], e[3], e[4])
       have = have + 1
     end
   end
+  if #out > 0 then redis.call('HSET', key, unpack(out)) end
 end
 local function keep_key_stats(p, pid, tallies)
   if tallies == '' then return end
