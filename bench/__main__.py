@@ -124,8 +124,10 @@ def code_version() -> str:
 def start_target(kind: str, transport: str, loop: str, workdir: str, tag: str,
                  extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
     if kind == "server":
-        cmd = [sys.executable, "-m", "server", "--port", "0", "--db",
-               os.path.join(workdir, f"{tag}.db"), "--texts", os.path.join(workdir, "texts.txt"),
+        # A server keeps its data in one store: its own SQLite file, or the Redis in extra.
+        store = () if "--redis-url" in extra else ("--db", os.path.join(workdir, f"{tag}.db"))
+        cmd = [sys.executable, "-m", "server", "--port", "0", *store,
+               "--texts", os.path.join(workdir, "texts.txt"),
                "--log-level", "warning", "--transport", transport, "--loop", loop,
                # every racer comes from 127.0.0.1: lift the per-address limits
                "--max-conns-per-ip", "0", "--room-rate", "1000000", *extra]

@@ -37,9 +37,7 @@ from datetime import datetime, timezone
 from bench.__main__ import (HERE, ROOT, code_copy, code_version, default_loop, drive,
                             make_texts, rss_kib, start_target, stop_target)
 from bench.loadgen import GROUP
-
-sys.path.insert(0, ROOT)
-from tests.redis_fixture import RedisServer  # noqa: E402
+from bench.redis_runner import RedisServer
 
 PERIOD_US = 10_000            # a short period: a throttled process waits at most ~7 ms
 TICKS_MIN = 9.5               # per racer-second, of the 10 the server sends

@@ -36,7 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from bench.__main__ import cpu_seconds  # noqa: E402
-from tests.redis_fixture import RedisServer  # noqa: E402
+from bench.redis_runner import RedisServer  # noqa: E402
 
 MSGPACK = "typerace.v1.msgpack"
 
@@ -49,8 +49,9 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def start_server(tmp: str, name: str, *args: str) -> tuple[asyncio.subprocess.Process, int]:
+    store = () if "--redis-url" in args else ("--db", os.path.join(tmp, name + ".db"))
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "--port", "0", "--db", os.path.join(tmp, name + ".db"),
+        sys.executable, "-m", "server", "--port", "0", *store,
         "--countdown-s", "1", "--lobby-wait-s", "1", "--log-level", "warning",
         "--msg-rate", "1000", "--msg-burst", "1000", *args,
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)

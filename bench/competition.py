@@ -201,7 +201,7 @@ async def main() -> None:
     if args.redis_url:
         await bench("redis", RedisStore(args.redis_url, prefix="bench:"), args)
         return
-    from tests.redis_fixture import RedisServer       # a private, throw-away redis-server
+    from bench.redis_runner import RedisServer        # a private, throw-away redis-server
     server = RedisServer(persistent=False)
     server.start()
     try:

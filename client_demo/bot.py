@@ -16,7 +16,7 @@ import sys
 
 from websockets.exceptions import ConnectionClosed
 
-from client_demo.client import Client, ServerError
+from client_demo.client import Client, ServerError, room_url
 from protocol import scoring
 from protocol.typing_model import BACKSPACE, BREAK, BREAK_KEYS
 
@@ -136,7 +136,7 @@ class Bot:
                 return                        # the main loop reports the closed connection
 
     async def run(self) -> list[dict]:
-        self.client = await Client.connect(self.url, self.codec)
+        self.client = await Client.connect(room_url(self.url, self.watch or self.room), self.codec)
         typing: asyncio.Task | None = None
         try:
             await self.client.hello(self.name)

@@ -5,10 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import connect
 
 from protocol.codec import JSON, MSGPACK
+
+
+def room_url(url: str, code: str | None) -> str:
+    """The WebSocket URL for joining or watching the room with `code`: the code rides in
+    the query (`/ws?room=CODE`), so a load balancer can send the connection to the
+    process that owns the room (deploy/haproxy.cfg). The server itself ignores it."""
+    if not code:
+        return url
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "room"] + [("room", code)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 class ServerError(Exception):

@@ -21,7 +21,7 @@ from prompt_toolkit.layout.controls import FormattedTextControl
 from prompt_toolkit.styles import Style
 from websockets.exceptions import ConnectionClosed
 
-from client_demo.client import Client
+from client_demo.client import Client, room_url
 from client_demo.play_model import BACKSPACE_KEY, ENTER, ESCAPE, QUIT, PlayModel
 from client_demo.play_view import STYLE, render
 from protocol import CLOSE_REPLACED
@@ -37,8 +37,9 @@ def now_ms() -> int:
 
 class PlayApp:
     def __init__(self, url: str, name: str, codec: str = "json", input=None, output=None,
-                 password: str | None = None):
+                 password: str | None = None, first: dict | None = None):
         self.url = url
+        self._first = first           # a join_room or watch to send once welcomed
         self.codec = codec
         self.model = PlayModel(name)
         self._password = password     # log in to the account `name` (once: then the token)
@@ -156,6 +157,8 @@ class PlayApp:
         self.model.on_message(welcome, now_ms())
         for request in self.model.follow_ups(welcome):
             self._send(request)
+        if self._first is not None:
+            self._send(self._first)
         tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._flush())]
         try:
             await self.app.run_async()
@@ -181,6 +184,10 @@ def add_parser(subparsers) -> None:
                    "without echo)")
     p.add_argument("--codec", choices=("json", "msgpack"), default="msgpack",
                    help="wire codec (default: %(default)s)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--join", metavar="CODE", help="join this private room at once (the "
+                       "code rides in the URL, for a load balancer to route by)")
+    where.add_argument("--watch", metavar="CODE", help="watch this room at once")
     p.set_defaults(run=main)
 
 
@@ -199,8 +206,12 @@ def main(args: argparse.Namespace) -> int:
         except (EOFError, KeyboardInterrupt):
             print(file=sys.stderr)
             return 130
-    tui = PlayApp(args.url, args.login or args.name or default_name(), args.codec,
-                  password=password)
+    code = args.join or args.watch
+    first = None
+    if code:
+        first = {"type": "join_room" if args.join else "watch", "code": code}
+    tui = PlayApp(room_url(args.url, code), args.login or args.name or default_name(),
+                  args.codec, password=password, first=first)
     try:
         code = asyncio.run(tui.run())
     except KeyboardInterrupt:

@@ -37,7 +37,10 @@ EXPORTS = {
     "MAX_WRONG": typing_model.MAX_WRONG,
     "BREAK": typing_model.BREAK,
     "BREAK_KEYS": list(typing_model.BREAK_KEYS),
-    "FOLDS": typeable.FOLDS,
+    "FOLDS": {**typeable.FOLDS, **typeable.CANONICAL_FOLDS},
+    "IGNORABLE": typeable.IGNORABLE,
+    "NON_STARTERS": typeable.NON_STARTERS,
+    "MARKS_MAX": typeable.MARKS_MAX,
     "CHARS_PER_WORD": scoring.CHARS_PER_WORD,
 }
 

@@ -11,6 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from protocol.typeable import IGNORABLE, JOINERS
+
+EMOJI_VARIATIONS = (0xFE00, 0xFE0F)     # a phone's "❤️": names compare without them
+
 NAME_MAX = 24
 TOKEN_MAX = 512
 CODE_MAX = 32
@@ -261,15 +265,14 @@ def _visible(ch: str) -> bool:
 
 
 # Characters that show nothing, yet are letters, symbols or marks (so isprintable() lets
-# them by): the Hangul fillers, the braille blank, the combining grapheme joiner, the
-# Khmer inherent vowels, the Mongolian variation selectors, and the other
-# Default_Ignorable_Code_Point ranges (Unicode's DerivedCoreProperties.txt) but the emoji
-# variation selectors U+FE00-FE0F (a phone's "❤️"; account names compare without them).
-# "Ann" with any of these after it would read as "Ann" and be another name.
-INVISIBLE_IN_NAMES = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
-    "\u202a-\u202e\u2060-\u206f\u2800\u3164\ufeff\uffa0\ufff0-\ufff8"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+# them by): the Hangul fillers, the combining grapheme joiner, the Khmer inherent vowels,
+# the Mongolian variation selectors and the other Default_Ignorable_Code_Points (the
+# texts' IGNORABLE, protocol/typeable.py) but the emoji variation selectors; in a name
+# the zero-width joiners and the braille blank too. "Ann" with any of these after it
+# would read as "Ann" and be another name.
+INVISIBLE_IN_NAMES = re.compile("[" + "".join(
+    f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in IGNORABLE if (lo, hi) != EMOJI_VARIATIONS)
+    + JOINERS + "\u2800]")
 
 
 def clean_name(name: str) -> str:

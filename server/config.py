@@ -58,6 +58,11 @@ class Config:
                                        "rooms, codes and matchmaking are shared through it")
     secret: str | None = knob(None, "secret that signs player tokens (default: generated "
                                     "once and kept in the database)")
+    route_tag: int | None = knob(None, "this process's tag for a load balancer: every room "
+                                       "code it makes starts with the tag's character, so "
+                                       "the balancer sends a room's players to it "
+                                       "(deploy/haproxy.cfg; each process its own, 0-31)",
+                                 0, 31)
     reconnect_grace_s: int = knob(30, "how long a dropped racer's seat is held, seconds",
                                   0, 3600)
     idle_room_s: int = knob(300, "a private room with nobody connected closes after this, "

@@ -36,3 +36,40 @@ def test_long_pauses_and_long_inputs_come_back_exactly():
         log.append(race_ms, keys)
     assert log.entries() == entries
     assert len(log) == len(entries)
+
+
+def test_a_racers_log_is_bounded_by_what_the_passage_can_need():
+    """A flood of typo-and-delete keeps at most key_budget(chars) keys: the racer is out
+    (dnf) at the bound, told so on its next input, and the others race on."""
+    import pytest
+
+    from server.core.keylog import key_budget
+    from server.core.race import RaceError
+
+    race = Race("r1", TEXT, [(0, "p0", "Ann"), (1, "p1", "Bob")], start_ms=1000, countdown_s=0)
+    race.advance(1000)
+    budget = key_budget(TEXT.chars)
+    assert budget == 4 * TEXT.chars + 1000
+    flood = "x\b" * 1000
+    for n in range(budget // len(flood) + 1):
+        race.input(0, flood, 1100 + n)
+    ann = race.racers[0]
+    assert ann.keylog.key_count == budget and sum(len(k) for _, k in ann.log) == budget
+    assert ann.status == "dnf" and race.state == "racing"
+    with pytest.raises(RaceError, match=f"the {budget} keys this passage allows"):
+        race.input(0, flood, 1200)
+    assert ann.keylog.key_count == budget
+    race.input(1, TEXT.body, 1300)              # Bob finishes; the race ends with him
+    assert race.racers[1].status == "finished" and race.state == "finished"
+    assert [r.status for r in race.results(300)] == ["finished", "dnf"]
+
+
+def test_a_typist_who_makes_many_typos_stays_within_the_budget():
+    from server.core.keylog import key_budget
+
+    race = Race("r1", TEXT, [(0, "p0", "Ann")], start_ms=1000, countdown_s=0)
+    race.advance(1000)
+    for n, ch in enumerate(TEXT.body):            # every character mistyped twice first
+        race.input(0, "qq\b\b" + ch, 1100 + n)
+    assert race.racers[0].status == "finished"
+    assert race.racers[0].keylog.key_count == 5 * TEXT.chars < key_budget(TEXT.chars)

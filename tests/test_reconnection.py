@@ -210,3 +210,17 @@ async def test_a_racer_back_after_the_race_ended_gets_the_results(connect, serve
     assert rejoined["room"]["state"] == "finished"
     assert (await again.expect("results")) == results
     assert not any(m.get("type") == "resume" for m in again.seen)
+
+
+async def test_back_during_the_countdown_resume_says_the_race_has_not_started(connect, server):
+    ann = await connect("Ann")
+    await ann.request({"type": "practice"})
+    countdown = await ann.expect("countdown")
+    drop(ann)
+    again = await connect("Ann", token=ann.welcome["token"])
+    resume = await again.expect("resume")
+    assert resume["status"] == "countdown" and resume["pos"] == 0   # not "racing" yet
+    await step_past(server, countdown["start_server_ms"])
+    await again.expect("room", where=lambda m: m["room"]["state"] == "racing")
+    await again.send({"type": "input", "keys": countdown["text"]["body"]})
+    assert (await again.expect("results"))["ranking"][0]["status"] == "finished"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from client_demo.client import ServerError
-from server.net.app import CODE_ALPHABET, CODE_LENGTH
+from server.net.codes import CODE_ALPHABET, CODE_LENGTH
 
 
 async def refused(client, message: dict) -> str:

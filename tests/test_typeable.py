@@ -8,9 +8,10 @@ import unicodedata
 
 import pytest
 
-from protocol.typeable import FOLDS, fold
+from protocol.typeable import FOLDS, MARKS_MAX, fold, typeable
 from protocol.typing_model import BACKSPACE, TypingState, as_typed
-from server.core.texts import Text, TextInvalid, count_words, normalize_body, validate_text
+from server.core.texts import (Text, TextInvalid, count_words, normalize_body,
+                               parse_texts_file, validate_text)
 
 
 @pytest.mark.parametrize("typographic, keyboard", [
@@ -88,9 +89,12 @@ def test_joiners_are_allowed_inside_words_and_dropped_at_their_edges():
     assert edges == "edge joiners do nothing here at all"
 
 
-def test_other_invisible_characters_are_still_refused_by_name():
-    with pytest.raises(TextInvalid, match="U\\+2063"):
-        validate_text("T", "an invisible\u2063separator that cannot be typed")
+def test_other_unprintable_characters_are_still_refused_by_name():
+    # (U+2063, an invisible separator, was the example here: it is default-ignorable,
+    # so it is now dropped like the other invisible characters.)
+    for ch in ("\u0007", "\ue000", "\U000F0000", "\u0378"):   # bell, private use, unassigned
+        with pytest.raises(TextInvalid, match=f"U\\+{ord(ch):04X}"):
+            validate_text("T", f"an unprintable{ch}character that cannot be typed")
 
 
 def test_a_paragraph_break_is_typed_with_space_or_enter_and_nothing_else():
@@ -128,3 +132,98 @@ def test_a_text_stored_before_folding_is_folded_when_read():
     assert old.body == "It's an old text -- typed as Caf\u00e9."
     assert old.chars == len(old.body) and old.words == 7
     assert old.race_view()["body"] == old.body
+
+
+UNICODE_SPACES = ["\u00a0", "\u202f", "\u2009", "\u3000", "\u2002", "\u2003", "\u205f",
+                  "\u1680", "\u2800"]
+
+
+@pytest.mark.parametrize("space", UNICODE_SPACES)
+def test_every_unicode_space_typed_as_a_key_types_a_space(space):
+    """A Mac's Option+Space, a French keyboard's narrow no-break space, a Japanese IME's
+    full-width space: each is the space bar (and a paragraph break, which a space types)."""
+    assert as_typed(space) == " "
+    typing = TypingState("one two\nthree")
+    typing.feed(as_typed(f"one{space}two{space}three"))
+    assert typing.finished and typing.wrong == []
+
+
+def test_the_fold_table_maps_every_unicode_space_to_a_space():
+    spaces = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Zs"]
+    assert [FOLDS.get(ch) for ch in spaces if ch != " "] == [" "] * (len(spaces) - 1)
+
+
+INVISIBLE = ["\u034f", "\ufe0f", "\U000e0100", "\u3164", "\u180b", "\u115f", "\uffa0",
+             "\u17b4", "\u2063", "\U000e0041"]
+
+
+@pytest.mark.parametrize("invisible", INVISIBLE)
+def test_invisible_characters_are_dropped_so_a_typist_who_types_what_she_sees_finishes(
+        invisible):
+    stored = validate_text(f"A{invisible}title", f"Words{invisible} with an invisible{invisible}"
+                           f" character {invisible} inside", f"a {invisible}source")
+    assert stored == {"title": "Atitle", "body": "Words with an invisible character inside",
+                      "source": "a source"}
+    typing = TypingState(stored["body"])
+    typing.feed(as_typed(f"Words{invisible} with an invisible"))   # a key of it: nothing
+    assert typing.pos == len("Words with an invisible") and typing.wrong == []
+
+
+def test_an_emoji_keeps_its_picture_without_its_variation_selector():
+    stored = validate_text("Emoji", "I \u2764\ufe0f typing and \U0001F468\u200d\U0001F469"
+                           "\u200d\U0001F467 too")["body"]
+    assert stored == "I \u2764 typing and \U0001F468\u200d\U0001F469\u200d\U0001F467 too"
+
+
+def test_a_character_canonically_equal_to_a_folded_one_folds_like_it():
+    # U+1FFD (Greek oxia) is U+00B4 (an acute accent) after NFC: both fold to '.
+    assert fold("it\u1ffds") == fold("it\u00b4s") == "it's"
+
+
+def test_a_run_of_combining_marks_is_cut_to_the_stream_safe_limit():
+    marks = "\u0346\u0316" * 40                     # out of order: NFC must sort them
+    folded = fold("a" + marks + " e\u0301")
+    assert folded.endswith(" \u00e9")
+    assert len(folded) == 1 + MARKS_MAX + 2
+    assert fold("a" + "\u0301" * MARKS_MAX) == "\u00e1" + "\u0301" * (MARKS_MAX - 1)
+
+
+PLANE = 0x10000
+
+
+@pytest.mark.parametrize("plane", range(0x110000 // PLANE))
+def test_every_stored_character_is_typeable_over_all_code_points(plane):
+    """A property over ALL of Unicode (range(0x110000), a plane of 65,536 code points
+    a test): whatever character a text holds (inside a word, at a word's edge, alone;
+    in the title and the source), what is stored, by submit_text or from a --texts
+    file, holds only characters a keyboard types or a fold produces, and paragraph
+    breaks."""
+    untypeable, accepted = {}, []
+    for code in range(plane * PLANE, (plane + 1) * PLANE):
+        if 0xD800 <= code <= 0xDFFF:
+            continue                       # lone surrogates never get past the codec
+        ch = chr(code)
+        try:
+            text = validate_text(f"T{ch}", f"A wo{ch}rd, an edge{ch} and {ch} alone.", f"s{ch}")
+        except TextInvalid:
+            continue                       # refused: nothing stored
+        accepted.append(ch)
+        bad = {c for c in "".join(text.values()) if c != "\n" and not typeable(c)}
+        if bad:
+            untypeable[f"U+{code:04X}"] = sorted(f"U+{ord(c):04X}" for c in bad)
+    assert untypeable == {}
+    # A --texts file stores what validate_text does: the accepted ones, 1,000 a file
+    # (but line breaks, which shape the file itself).
+    in_files = [ch for ch in accepted if len(f"a{ch}b".splitlines()) == 1]
+    for at in range(0, len(in_files), 1000):
+        chunk = in_files[at:at + 1000]
+        passages = parse_texts_file("\n\n".join(
+            f"# T{ch}\nA wo{ch}rd, an edge{ch}\nand {ch} alone." for ch in chunk), "f.txt")
+        assert len(passages) == len(chunk)
+        stored = "".join("".join(p.values()) for p in passages)
+        assert all(c == "\n" or typeable(c) for c in set(stored))
+    if plane in (0, 1, 2):                 # letters of every script, symbols, emoji, CJK
+        assert len(accepted) > 20_000
+    for ch in INVISIBLE + UNICODE_SPACES[:-1] + ["\u2800"]:
+        if ord(ch) // PLANE == plane:
+            assert not typeable(ch)

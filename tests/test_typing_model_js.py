@@ -119,3 +119,19 @@ def test_typing_js_folds_keys_like_the_server(tmp_path):
     got = run_module(tmp_path, "typing.js", AS_TYPED, keys)
     assert got == [as_typed(k) for k in keys]
     assert got[1] == "Caf\u00e9" and got[2] == "caf\u00e9" and got[3] == "It's \"good\" -- ok..."
+
+
+@needs_node
+def test_typing_js_folds_unicode_spaces_and_drops_invisible_keys_like_the_server(tmp_path):
+    """A Mac's Option+Space, a narrow no-break space, a thin space, a full-width space (and
+    every other space of the fold table) type a space in the page as on the server; keys
+    that nobody sees are dropped; a long run of marks is cut where the server cuts it."""
+    spaces = [ch for ch, to in FOLDS.items() if to == " "]
+    keys = ([f"a{space}b" for space in spaces]
+            + ["\u2764\ufe0f", "x\u034fy\U000e0100\u3164\u180b\u115f\uffa0\u17b4z",
+               "it\u1ffds", "a" + "\u0346\u0316" * 40, "q" + "\u0301\U0001d165" * 20])
+    got = run_module(tmp_path, "typing.js", AS_TYPED, keys)
+    assert got == [as_typed(k) for k in keys]
+    assert got[:len(spaces)] == ["a b"] * len(spaces)
+    assert {"\u00a0", "\u202f", "\u2009", "\u3000"} <= set(spaces)
+    assert got[len(spaces):len(spaces) + 3] == ["\u2764", "xyz", "it's"]

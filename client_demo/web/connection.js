@@ -23,10 +23,17 @@ export function init(handlers) {
   setInterval(() => { if (state.welcomed) send("ping"); }, PING_MS);
 }
 
+/** The WebSocket URL; the code of the room we are going to (an invite or spectator
+ *  link) or are in rides in it (?room=CODE) so that a load balancer sends us to the
+ *  process that owns the room (deploy/haproxy.cfg). The server ignores it. */
 function wsUrl() {
   const override = new URLSearchParams(location.search).get("server");
-  if (override) return override;
-  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+  const base = override || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+  const room = state.inviteCode || (state.room && state.room.code) || state.watchCode;
+  if (!room) return base;
+  const url = new URL(base, location.href);
+  url.searchParams.set("room", room);
+  return url.href;
 }
 
 export function connect() {

@@ -162,7 +162,7 @@ export function onResume(m) {
   state.slot = m.slot;
   outbox = "";
   state.typing.restore(m.pos, m.wrong);
-  state.race.finished = m.status ? m.status !== "racing" : state.typing.finished;
+  state.race.finished = m.status ? m.status === "finished" : state.typing.finished;
   renderTyping();
 }
 

@@ -62,6 +62,7 @@ function readHash() {
     let code;
     try { code = decodeURIComponent(invite[2]); } catch { return; }
     hashAction = { kind: invite[1], code };
+    state.inviteCode = code;          // the connection's URL names the room (connection.js)
     history.replaceState(null, "", location.pathname + location.search);
     return;
   }

@@ -8,6 +8,7 @@ export const state = {
   slot: null,
   spectator: false,
   watchCode: null,             // the code we watch by (sent again after a reconnect)
+  inviteCode: null,            // the code of the invite link the page was opened with
   race: null,                  // {race_id, roomId, text, chars, start, results, finished, doneAt}
   typing: null,                // TypingState: the local prediction of our typed text
 };

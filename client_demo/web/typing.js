@@ -6,16 +6,25 @@
 // wrong characters standing after it. Positions count code points, like Python strings,
 // so the passage is given as an array of code points (Array.from(body)). A paragraph
 // break (BREAK) is typed by any of BREAK_KEYS: a space or Enter.
-import { BACKSPACE, BREAK, BREAK_KEYS, FOLDS, MAX_WRONG } from "./protocol.js";
+import {
+  BACKSPACE, BREAK, BREAK_KEYS, FOLDS, IGNORABLE, MARKS_MAX, MAX_WRONG, NON_STARTERS,
+} from "./protocol.js";
 
-const FOLDABLE = new RegExp(`[${Object.keys(FOLDS).join("")}]`, "gu");
+const span = ([lo, hi]) => `\\u{${lo.toString(16)}}-\\u{${hi.toString(16)}}`;
+// The fold table's characters and the invisible ones it drops (IGNORABLE ranges).
+const FOLDABLE = new RegExp(`[${Object.keys(FOLDS).join("")}${IGNORABLE.map(span).join("")}]`, "gu");
+const MARK = `[${NON_STARTERS.map(span).join("")}]`;
+// A run of more than MARKS_MAX combining marks keeps its first MARKS_MAX (the server's cut).
+const LONG_MARK_RUN = new RegExp(`(?<!${MARK})(${MARK}{${MARKS_MAX}})${MARK}+`, "gu");
 const ASCII = /^[\x00-\x7f]*$/;
 
 /** Keys as the passage spells them: protocol/typing_model.py `as_typed` (the fold table of
- *  protocol/typeable.py, then NFC), so the page judges a key as the server will. */
+ *  protocol/typeable.py: typographic characters and Unicode spaces folded, invisible ones
+ *  dropped, long runs of marks cut, then NFC), so the page judges a key as the server will. */
 export function asTyped(keys) {
   if (ASCII.test(keys)) return keys;
-  return keys.replace(FOLDABLE, (ch) => FOLDS[ch]).normalize("NFC");
+  return keys.replace(FOLDABLE, (ch) => FOLDS[ch] ?? "").replace(LONG_MARK_RUN, "$1")
+    .normalize("NFC");
 }
 
 export class TypingState {

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import icu
 
-from protocol.messages import NAME_MAX
+from protocol.messages import EMOJI_VARIATIONS, NAME_MAX
 from server.core.joinguard import ip_key
 from server.core.ratelimit import BucketTable
 
@@ -51,7 +51,7 @@ _SPOOF = icu.SpoofChecker()
 # Names are keyed again when this changes (Store.rekey_accounts): ICU's data may
 # make two names one that were two, or the other way round.
 NAME_KEY_VERSION = f"tr39-icu-{icu.ICU_VERSION}"
-_EMOJI_VARIATIONS = dict.fromkeys(range(0xFE00, 0xFE10))     # (deleted by translate)
+_EMOJI_VARIATIONS = dict.fromkeys(range(EMOJI_VARIATIONS[0], EMOJI_VARIATIONS[1] + 1))
 
 
 def legacy_name_key(name: str) -> str:

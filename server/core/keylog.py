@@ -8,6 +8,21 @@ from __future__ import annotations
 
 from array import array
 
+# A racer's log is bounded by what its passage can need: KEYS_PER_CHAR keys a character
+# (a typist at 50 % accuracy types each character about twice and deletes the misses:
+# ~3 a character) plus KEYS_SPARE. A racer whose keys reach the budget stops there: the
+# keys that reach it are applied and logged, the racer is out of the race (`dnf`), and
+# nothing more is taken. So a flood of "x\b" keeps at most ~4 keys a character, not
+# every key it sends (protocol/REFERENCE.md, `input`; docs/security.md).
+KEYS_PER_CHAR = 4
+KEYS_SPARE = 1000
+
+
+def key_budget(chars: int) -> int:
+    """The most keys a racer may type on a passage of `chars` characters."""
+    return KEYS_PER_CHAR * chars + KEYS_SPARE
+
+
 GAP_MAX = 0xFFFF        # a gap is 2 bytes: longer pauses take spacer entries
 BIG = 0xFF              # a size of 1 byte: this one means "see `big`"
 
@@ -20,7 +35,7 @@ class KeyLog:
     size 0 (a real input always has keys); an input of 255 bytes or more keeps its size
     in `big` (pastes: rare)."""
 
-    __slots__ = ("gaps", "sizes", "keys", "big", "last_ms", "count")
+    __slots__ = ("gaps", "sizes", "keys", "big", "last_ms", "count", "key_count")
 
     def __init__(self):
         self.gaps = array("H")
@@ -29,6 +44,7 @@ class KeyLog:
         self.big: dict[int, int] | None = None     # entry index -> size, sizes >= 255
         self.last_ms = 0
         self.count = 0
+        self.key_count = 0      # keys (characters) logged, backspaces included
 
     @classmethod
     def of(cls, entries) -> "KeyLog":
@@ -56,6 +72,7 @@ class KeyLog:
         self.sizes.append(size)
         self.keys += data
         self.count += 1
+        self.key_count += len(keys)
 
     def __len__(self) -> int:
         return self.count

@@ -13,7 +13,7 @@ from protocol import scoring
 from protocol.messages import ProtocolError
 from protocol.typing_model import TypingState, as_typed
 from server.core import integrity
-from server.core.keylog import KeyLog, Playback
+from server.core.keylog import KeyLog, Playback, key_budget
 from server.core.results import Result
 from server.core.texts import Text
 
@@ -92,6 +92,7 @@ class Race:
         self.start_ms = start_ms
         self.countdown_s = countdown_s
         self.limit_ms = time_limit_ms(text.chars, max_ms)
+        self.key_budget = key_budget(text.chars)     # keys a racer may log (keylog.py)
         self.state = COUNTDOWN
         self.racers = {slot: Racer(slot, pid, name, TypingState(text.body))
                        for slot, pid, name in racers}
@@ -195,8 +196,12 @@ class Race:
             raise RaceError("not_racing", f"can't type: the race is {self.state}")
         racer = self.racers[slot]
         if racer.status != "racing":
+            if racer.keylog.key_count >= self.key_budget:
+                raise RaceError("not_racing", f"can't type: you typed the {self.key_budget} "
+                                "keys this passage allows (you are out: dnf)")
             raise RaceError("not_racing", f"can't type: you have {racer.status}")
         keys = as_typed(keys)           # logged as applied: a replay feeds the same keys
+        keys = keys[:self.key_budget - racer.keylog.key_count]
         race_ms = now_ms - self.start_ms     # racing: now_ms >= start_ms
         if self._ghost_due is not None:
             # A ghost input due before this one goes first: finish order is time order.
@@ -210,6 +215,10 @@ class Race:
             self.changed = True
         if typing.finished:
             events.append(self._finish(racer, race_ms))
+            events.extend(self.advance(now_ms))
+        elif racer.keylog.key_count >= self.key_budget:
+            racer.status = "dnf"         # out of keys: out of the race
+            self.changed = self.roster_changed = True
             events.extend(self.advance(now_ms))
         return events
 

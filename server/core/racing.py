@@ -34,9 +34,12 @@ class Racing(LobbyState):
         racer = room.race.racers.get(slot) if room.race else None
         if racer is None or room.state == FINISHED:
             return None
+        # Before the start the racer is not racing yet: a client that trusted "racing"
+        # would type into `not_racing`.
+        status = COUNTDOWN if room.race.state == COUNTDOWN else racer.status
         return {"type": "resume", "race_id": room.race.race_id, "slot": slot,
                 "pos": racer.typing.pos, "wrong": racer.typing.wrong_text,
-                "status": racer.status}
+                "status": status}
 
     def publish_results(self, room: Room, results: list[Result], now_ms: int) -> None:
         """After the results were saved: tell the room."""

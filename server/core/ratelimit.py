@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 
-class TokenBucket:
-    __slots__ = ("rate", "burst", "tokens", "stamp")
+# A backlog: messages that arrive together after at least STALL_S of silence (a stalled
+# server or network holding what the client sent at its pace) may use the tokens the
+# silence earned, up to backlog_s of them, not only the burst; within BACKLOG_WINDOW_S of
+# the gap's end, then the bucket is back to its burst.
+STALL_S = 1.0
+BACKLOG_WINDOW_S = 1.0
 
-    def __init__(self, rate: float, burst: float, now: float):
+
+class TokenBucket:
+    __slots__ = ("rate", "burst", "tokens", "stamp", "backlog_s", "_backlog_until")
+
+    def __init__(self, rate: float, burst: float, now: float, backlog_s: float = 0.0):
+        """`backlog_s`: how much silence a backlog may be credited for (0: none)."""
         self.rate = rate
         self.burst = burst
         self.tokens = float(burst)
         self.stamp = now
+        self.backlog_s = backlog_s
+        self._backlog_until = float("-inf")
 
     def take(self, now: float, cost: float = 1.0) -> bool:
         """Spend `cost` tokens if there are enough; refills at `rate` per second."""
@@ -23,8 +34,16 @@ class TokenBucket:
         """Whether `cost` tokens are there now (spends nothing)."""
         elapsed = now - self.stamp
         if elapsed > 0:
-            self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
+            ceiling = self.burst
+            if self.backlog_s and elapsed >= STALL_S:          # a backlog may follow
+                ceiling += self.rate * min(elapsed, self.backlog_s)
+                self._backlog_until = now + BACKLOG_WINDOW_S
+            elif now < self._backlog_until:                      # the backlog goes on
+                ceiling = max(ceiling, self.tokens)
+            self.tokens = min(ceiling, self.tokens + elapsed * self.rate)
             self.stamp = now
+        elif self.tokens > self.burst and now >= self._backlog_until:
+            self.tokens = float(self.burst)
         return self.tokens >= cost
 
 

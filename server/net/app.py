@@ -30,6 +30,7 @@ from server.net import http, ratings, transport
 from server.net.analyses import Analyses
 from server.net.weakkeys import WeakKeys
 from server.net.clock import Clock
+from server.net.codes import code_maker
 from server.net.competitions import DailyText
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
@@ -48,14 +49,6 @@ from server.store import Store, make_store
 
 log = logging.getLogger("typerace")
 
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"   # no 0/O, no 1/I: read aloud safely
-CODE_LENGTH = 6                                       # 32**6 ~ 1.07e9 codes
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
 def new_room_id() -> str:
     # Race ids are "<room_id>.<n>" and key saved results forever; every practice race
     # is a room, so 40 random bits would collide after about a million rooms.
@@ -70,7 +63,7 @@ class TyperaceServer:
         self.config = config
         self.store = store or make_store(config)
         self.clock = clock or Clock()
-        self.lobby = Lobby(config.lobby(), new_room_id, new_code)
+        self.lobby = Lobby(config.lobby(), new_room_id, code_maker(config.route_tag))
         self.failed_joins = FailedJoins(config.join_fail_per_min, config.join_fail_burst,
                                         config.join_fail_ip_burst)
         self.login_limits = LoginLimits(config.login_fail_per_min, config.login_fail_burst,
@@ -148,7 +141,7 @@ class TyperaceServer:
         for room in self.lobby.rooms.values():
             states[room.state] = states.get(room.state, 0) + 1
         return {"status": "draining" if self.draining else "ok", "protocol": PROTOCOL_VERSION,
-                "node": self.cluster.node, "connections": len(self.conns),
+                "node": self.cluster.node, "connections": self.limits.total,   # this process's
                 "rooms": len(self.lobby.rooms), "rooms_by_state": states,
                 "players": len(self.lobby.seated), "spectators": len(self.lobby.watching)}
 

@@ -31,6 +31,13 @@ from server.net.transport import CLOSE_POLICY, Link
 log = logging.getLogger("typerace")
 
 
+# A stall of the server or the network (a frozen process, a GC pause, a hiccup) delivers
+# what a client sent meanwhile all at once: messages that follow a silence of up to this
+# long may use the rate the silence allowed, not only the burst (ratelimit.TokenBucket),
+# so a client that kept to the rate loses no keystroke to it. A real flood has no
+# silence before it and is refused as before.
+BACKLOG_S = 12.0
+
 class Sessions:
     def __init__(self, app):
         self.app = app
@@ -53,7 +60,8 @@ class Sessions:
     def opened(self, link: Link) -> Conn:
         app = self.app
         now = app.clock.monotonic()
-        conn = Conn(self, link, TokenBucket(app.config.msg_rate, app.config.msg_burst, now),
+        conn = Conn(self, link, TokenBucket(app.config.msg_rate, app.config.msg_burst, now,
+                                            BACKLOG_S),
                     app.failed_joins.conn_bucket(now))
         # Counted here, where connections really open; the HTTP route only pre-checks,
         # so concurrent handshakes that all passed it are still held to the limit.

@@ -1,0 +1,25 @@
+"""Room codes (join and watch codes), and the process tag a balancer routes them by.
+
+A code is CODE_LENGTH characters of CODE_ALPHABET. With `--route-tag N` the first one is
+CODE_ALPHABET[N], the same for every code this process makes: a load balancer in front
+of several processes (deploy/haproxy.cfg, docs/scaling.md) then sends every connection
+that names a room (`/ws?room=CODE`, as invite and spectator links do) to the process that
+owns it, so the room's traffic never crosses Redis. A tag takes 5 of a code's 30 bits;
+the failed-join limits make the rest unguessable all the same.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"   # no 0/O, no 1/I: read aloud safely
+CODE_LENGTH = 6                                       # 32**6 ~ 1.07e9 codes
+ROUTE_TAGS = len(CODE_ALPHABET)                       # processes a balancer can tell apart
+
+
+def code_maker(route_tag: int | None):
+    """A function making new codes; tagged with `route_tag` when given."""
+    if route_tag is None:
+        return lambda: "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    tag = CODE_ALPHABET[route_tag]
+    return lambda: tag + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH - 1))
