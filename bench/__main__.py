@@ -160,14 +160,16 @@ def stop_target(proc: subprocess.Popen) -> None:
 # ---- one measurement ----------------------------------------------------------------
 
 def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passage: str,
-          rss_idle: dict[int, int], spread: bool = False) -> dict:
+          rss_idle: dict[int, int], spread: bool = False, routed: bool = False) -> dict:
     """Ramp up `racers` against `urls`, measure, tear down. Rooms go round-robin to the
-    URLs; with `spread` each room's racers alternate between them instead."""
+    URLs; with `spread` each room's racers alternate between them instead; `routed`: one
+    URL (a load balancer), each room's guests connecting with its code in the URL."""
     n = len(urls)
     if spread:
-        groups = [(g, tuple(urls[(g + i) % n] for i in range(n))) for g in range(racers // GROUP)]
+        groups = [(g, tuple(urls[(g + i) % n] for i in range(n)), False)
+                  for g in range(racers // GROUP)]
     else:
-        groups = [(g, (urls[g % n],)) for g in range(racers // GROUP)]
+        groups = [(g, (urls[g % n],), routed) for g in range(racers // GROUP)]
     procs = max(1, min(args.procs, len(groups)))
     ctx = mp.get_context("fork")
     workers = []
@@ -402,6 +404,10 @@ def cmd_load(args) -> int:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["soak"]:                 # faults on a schedule: bench/soak.py
+        from bench.soak import main as soak
+        return soak(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("run", "load"):

@@ -1,6 +1,6 @@
 """Capacity at saturation: how many racers 1 and 2 server processes carry on equal CPU.
 
-    python -m bench.capacity                   # one, two, two-spread; 35 % of a core each
+    python -m bench.capacity                   # one, two, two-spread, two-haproxy; 35 % of a core each
     python -m bench.capacity --share 0.3 --configs one,two --window 8
     python -m bench.capacity --transport picows --configs one     # picows on uvloop
 
@@ -20,7 +20,12 @@ Configurations:
               room's racers connect to the process of its room, as a load balancer that
               routes by invite code would have them;
 - two-spread: the same 2 processes, but each room's racers alternate between them (a
-              random load balancer): about half of every room's frames cross Redis.
+              random load balancer): about half of every room's frames cross Redis;
+- two-haproxy: the same 2 processes (--route-tag 0 and 1) behind a real haproxy running
+              deploy/haproxy.cfg, every racer connecting to haproxy as real traffic
+              does: a room's host first (leastconn picks the process), its guests once
+              they have the code, with it in the URL (/ws?room=CODE). haproxy's own CPU
+              is outside the shares (it is the balancer any deployment has).
 Needs root (cgroups) and `redis-server` on PATH. Writes bench/results/capacity-<date>.json
 and .md.
 """
@@ -30,14 +35,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 from datetime import datetime, timezone
 
 from bench.__main__ import (HERE, ROOT, code_copy, code_version, default_loop, drive,
                             make_texts, rss_kib, start_target, stop_target)
 from bench.loadgen import GROUP
-from bench.redis_runner import RedisServer
+from bench.redis_runner import RedisServer, free_port
 
 PERIOD_US = 10_000            # a short period: a throttled process waits at most ~7 ms
 TICKS_MIN = 9.5               # per racer-second, of the 10 the server sends
@@ -88,25 +96,33 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
     extra = () if config == "one" else ("--redis-url", redis.url)
     if redis is not None:
         redis.restart()                    # nothing left over from the last trial
-    servers, shares = [], []
+    servers, shares, balancer = [], [], None
     try:
         for i in range(procs):
+            tag = ("--route-tag", str(i)) if config == "two-haproxy" else ()
             proc, port = start_target("server", args.transport, args.loop, workdir,
-                                      f"cap-{config}-{n}-{i}", extra)
+                                      f"cap-{config}-{n}-{i}", extra + tag)
             share = CpuShare(f"typerace-bench-{os.getpid()}-{n}-{i}", args.share)
             share.add(proc.pid)
             servers.append((proc, port))
             shares.append(share)
         pids = [p.pid for p, _ in servers]
         idle = {pid: rss_kib(pid) for pid in pids}
+        urls = [f"ws://127.0.0.1:{port}/ws" for _, port in servers]
+        if config == "two-haproxy":
+            balancer, front = start_haproxy([port for _, port in servers])
+            urls = [f"ws://127.0.0.1:{front}/ws"]
         throttled0 = sum(s.throttled_s() for s in shares)
         try:
-            result = drive([f"ws://127.0.0.1:{port}/ws" for _, port in servers], pids, racers,
-                           "server", args, passage, idle, spread=config == "two-spread")
+            result = drive(urls, pids, racers, "server", args, passage, idle,
+                           spread=config == "two-spread", routed=config == "two-haproxy")
         except RuntimeError as exc:          # the ramp never finished: far past capacity
             result = {"racers": racers, "racing": 0, "notes": [str(exc)[:200]]}
         result["throttled_s"] = round(sum(s.throttled_s() for s in shares) - throttled0, 2)
     finally:
+        if balancer is not None:
+            balancer.terminate()
+            balancer.wait()
         for proc, _ in servers:
             stop_target(proc)
         for share in shares:
@@ -116,6 +132,24 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
     result["loop"] = args.loop
     result["passed"] = passes(result)
     return result
+
+
+def start_haproxy(ports: list[int]) -> tuple[subprocess.Popen, int]:
+    """haproxy with the shipped deploy/haproxy.cfg in front of the processes on `ports`."""
+    front = free_port()
+    env = {**os.environ, "TYPERACE_FRONT": f"127.0.0.1:{front}",
+           **{f"TYPERACE_P{i}": f"127.0.0.1:{port}" for i, port in enumerate(ports)}}
+    proc = subprocess.Popen(["haproxy", "-db", "-f", os.path.join(ROOT, "deploy", "haproxy.cfg")],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", front), timeout=0.5).close()
+            return proc, front
+        except OSError:
+            time.sleep(0.05)               # polling while haproxy starts
+    proc.kill()
+    raise RuntimeError("haproxy did not start")
 
 
 def passes(r: dict) -> bool:
@@ -155,7 +189,7 @@ def search(config: str, args, workdir: str, passage: str, redis, log: list) -> i
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.capacity",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("--configs", default="one,two,two-spread")
+    parser.add_argument("--configs", default="one,two,two-spread,two-haproxy")
     parser.add_argument("--share", type=float, default=0.35,
                         help="of one core, per server process")
     parser.add_argument("--start", type=int, default=800, help="racers per process to start at")

@@ -10,7 +10,7 @@ import logging
 from picows import WSListener, WSMsgType, ws_create_server
 
 from bench.floor import SUBPROTOCOL
-from server.net.transport.picows_adapter import READ_BUFFER
+from server.net.transport.picows_protocol import READ_BUFFER
 
 BINARY, CLOSE = WSMsgType.BINARY, WSMsgType.CLOSE
 

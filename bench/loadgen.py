@@ -224,25 +224,36 @@ class Racer(asyncio.Protocol):
 
 class Group:
     """Five racers in one private room: hello, create, join with the code, start.
-    Racer i connects to urls[i % len(urls)] (several: a room spread over servers)."""
+    Racer i connects to urls[i % len(urls)] (several: a room spread over servers).
+    `routed`: as real invitations go through a load balancer, the host connects first,
+    and the others connect once the code is known, with it in the URL (/ws?room=CODE)."""
 
-    def __init__(self, worker: "Worker", gid: int, urls: tuple[str, ...]):
+    def __init__(self, worker: "Worker", gid: int, urls: tuple[str, ...], routed: bool = False):
         self.w = worker
         self.gid = gid
+        self.routed = routed
         self.racers = [Racer(worker, self, i, urls[i % len(urls)]) for i in range(GROUP)]
         self.welcomed = 0
         self.joined = 0
+        self.code: str | None = None
 
     def on_message(self, racer: Racer, kind: str, msg: dict) -> None:
         host = self.racers[0]
         if kind == "welcome":
             self.welcomed += 1
-            if self.welcomed == GROUP:
+            if self.routed and racer is not host:
+                racer.send({"type": "join_room", "id": 3, "code": self.code})
+            elif self.welcomed == (1 if self.routed else GROUP):
                 host.send({"type": "create_room", "id": 2,
                            "settings": {"countdown_s": 0, "max_players": GROUP}})
         elif kind == "joined":
             racer.slot = msg["slot"]
-            if racer is host:
+            if racer is host and self.routed:
+                self.code = msg["room"]["code"]
+                for other in self.racers[1:]:
+                    other.path += f"?room={self.code}"
+                    self.w.connect_later(other)
+            elif racer is host:
                 code = msg["room"]["code"]
                 for other in self.racers[1:]:
                     other.send({"type": "join_room", "id": 3, "code": code})
@@ -255,13 +266,13 @@ class Group:
 
 
 class Worker:
-    def __init__(self, wid: int, groups: list[tuple[int, tuple[str, ...]]], mode: str,
+    def __init__(self, wid: int, groups: list[tuple[int, tuple[str, ...], bool]], mode: str,
                  passage: str):
         self.wid = wid
         self.mode = mode                   # "server" or "floor"
         self.track_inputs = mode == "server"
         self.passage = passage
-        self.groups = [Group(self, gid, urls) for gid, urls in groups]
+        self.groups = [Group(self, gid, urls, routed) for gid, urls, routed in groups]
         self.racers = [r for g in self.groups for r in g.racers]
         self.t0 = self.t1 = math.inf
         self.tick_lat = array("d")
@@ -290,18 +301,24 @@ class Worker:
         if self.racing >= len(self.racers):
             self.all_racing.set()
 
+    async def connect(self, racer: Racer) -> None:
+        try:
+            await asyncio.get_running_loop().create_connection(lambda: racer, racer.host,
+                                                               racer.port)
+        except OSError as exc:
+            self.fail(f"connect: {exc}")
+
+    def connect_later(self, racer: Racer) -> None:
+        """A routed guest, once its room's code is known."""
+        task = asyncio.get_running_loop().create_task(self.connect(racer))
+        self._connecting.add(task)
+        task.add_done_callback(self._connecting.discard)
+
     async def connect_all(self, batch: int = 20) -> None:
-        loop = asyncio.get_running_loop()
-
-        async def connect(racer: Racer) -> None:
-            try:
-                await loop.create_connection(lambda: racer, racer.host, racer.port)
-            except OSError as exc:
-                self.fail(f"connect: {exc}")
-
+        self._connecting: set = set()
         for i in range(0, len(self.groups), batch):
-            await asyncio.gather(*(connect(r) for g in self.groups[i:i + batch]
-                                   for r in g.racers))
+            await asyncio.gather(*(self.connect(r) for g in self.groups[i:i + batch]
+                                   for r in (g.racers[:1] if g.routed else g.racers)))
 
     async def send_loop(self) -> None:
         """Every racer sends every 100 ms, racers spread evenly over the interval."""

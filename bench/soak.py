@@ -10,7 +10,7 @@ Each process is `python -m server` on a port of its own with `--route-tag` and t
 Redis (with an append-only file, as a production Redis keeping results must have). The
 players (asyncio tasks of this process) connect to the processes in turn, say hello
 with their token after any drop, and race quick races over and over, typing like people
-(3 characters every 100 ms). Every `--fault-every` seconds the next fault of `--faults`
+(2 characters every 250 ms). Every `--fault-every` seconds the next fault of `--faults`
 happens: `kill` (SIGKILL a process, start it again at once on its port), `redis`
 (restart Redis), `stop` (SIGSTOP a process for --stop-s, then SIGCONT).
 
@@ -44,6 +44,8 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
+from websockets.exceptions import WebSocketException
+
 from client_demo.client import Client, ServerError
 from bench.redis_runner import RedisServer, free_port
 
@@ -55,8 +57,11 @@ PASSAGES = [
     "How vexingly quick daft zebras jump when the sun comes up over the quiet green hills.",
     "Sphinx of black quartz, judge my vow, and tell the patient travellers what you saw.",
 ]
-CHUNK, PAUSE_S = 3, 0.1          # 3 characters every 100 ms: about 36 WPM... per racer
+CHUNK, PAUSE_S = 2, 0.25         # 2 characters every 250 ms: 96 WPM, like a fast person
 RSS_EVERY_S = 10.0
+# What a fault does to a player's connection (a process gone, frozen or refusing it):
+# the player connects again; anything else is a bug in the soak and ends it.
+FAULTS = (WebSocketException, OSError, TimeoutError, ServerError)
 
 
 class Process:
@@ -73,6 +78,7 @@ class Process:
         cmd = [sys.executable, "-m", "server", "--port", str(self.port), "--route-tag",
                str(self.index), "--redis-url", self.redis_url, "--texts", self.texts,
                "--countdown-s", "2", "--lobby-wait-s", "2", "--log-level", "warning",
+               "--drain-s", "5",
                "--secret", "a soak's shared secret, long enough to sign tokens",
                "--max-conns-per-ip", "0", "--room-rate", "1000000"]
         log = open(self.log_path, "a")
@@ -114,77 +120,72 @@ class Player:
         while time.monotonic() < until:
             try:
                 client = await Client.connect(self.url, "msgpack")
-            except OSError:
+            except FAULTS:
                 await asyncio.sleep(0.5)             # the process is down: try again
                 continue
             try:
                 welcome = await client.hello(self.name, self.token)
                 self.token, self.player_id = welcome["token"], welcome["player_id"]
                 await self._race(client, until)
-            except (ConnectionError, OSError, ServerError, asyncio.TimeoutError, Exception) as exc:
-                if not _closed(exc):
-                    raise
-                self.drops += 1
+            except FAULTS:
+                self.drops += 1                     # a fault ended it: connect again
             finally:
                 await client.close()
 
     async def _race(self, client: Client, until: float) -> None:
+        """Race quick races until `until`. Typing starts when the room says racing after
+        a countdown, or from a `resume`'s position after a reconnect."""
         typing: asyncio.Task | None = None
-        seated = False
+        seated, body = False, None
+
+        def type_from(pos: int, wrong: str = "") -> asyncio.Task:
+            if typing is not None:
+                typing.cancel()
+            return asyncio.create_task(self._type(client, "\b" * len(wrong) + body[pos:]))
+
         try:
             while time.monotonic() < until:
                 if not seated:
                     await client.send({"type": "quick_race"})
                     seated = True
                 message = await client.recv(timeout=30)
+                client.seen.clear()                 # (the client keeps everything otherwise)
                 kind = message.get("type")
                 if kind == "tick":
                     self.ticks.append(time.monotonic())
                 elif kind == "countdown":
-                    if typing is not None:
-                        typing.cancel()
-                    typing = asyncio.create_task(self._type(client, message))
-                elif kind == "resume" and typing is None:
+                    body = message["text"]["body"]
+                elif kind == "room" and message["room"].get("state") == "racing" \
+                        and body is not None and typing is None:
+                    typing = type_from(0)
+                elif kind == "resume" and body is not None:
                     seated = True
-                elif kind == "finish" and message.get("player_id", self.player_id) == self.player_id \
-                        and message.get("slot") is not None and "race_id" in message:
-                    self._shown(message["race_id"], message)
+                    if message.get("status") == "racing":
+                        typing = type_from(message["pos"], message.get("wrong", ""))
                 elif kind == "results":
                     for entry in message.get("ranking", []):
                         if entry.get("player_id") == self.player_id and not entry.get("ghost"):
                             self._shown(message["race_id"], entry)
-                    seated = False                  # race again
-                elif kind == "error" and message.get("code") in ("room_lost", "not_racing"):
-                    if message.get("code") == "room_lost":
-                        seated = False
-                elif kind == "left":
-                    seated = False
+                    seated, body = False, None
+                    if typing is not None:
+                        typing.cancel()
+                        typing = None
+                elif kind in ("left", "kicked") or (kind == "error"
+                                                    and message.get("code") == "room_lost"):
+                    seated, body = False, None
         finally:
             if typing is not None:
                 typing.cancel()
 
     def _shown(self, race_id: str, result: dict) -> None:
-        if result.get("status", "finished") == "finished":
+        if result.get("status") == "finished":
             self.seen[(race_id, self.player_id)] = {"wpm": result.get("wpm"),
                                                     "place": result.get("place")}
 
-    async def _type(self, client: Client, countdown: dict) -> None:
-        body = countdown["text"]["body"]
-        start = countdown["start_server_ms"] - countdown.get("server_ms", countdown["start_server_ms"])
-        await asyncio.sleep(max(0.0, start / 1000) + 0.05)
-        for i in range(0, len(body), CHUNK):
-            await client.send({"type": "input", "keys": body[i:i + CHUNK]})
+    async def _type(self, client: Client, keys: str) -> None:
+        for i in range(0, len(keys), CHUNK):
+            await client.send({"type": "input", "keys": keys[i:i + CHUNK]})
             await asyncio.sleep(PAUSE_S * self.rng.uniform(0.8, 1.2))
-
-
-def _closed(exc: BaseException) -> bool:
-    """A connection that ended (a fault), as opposed to a bug in the soak."""
-    name = type(exc).__name__
-    return name in ("ConnectionClosed", "ConnectionClosedError", "ConnectionClosedOK",
-                    "ConnectionRefusedError", "ConnectionResetError", "TimeoutError",
-                    "InvalidMessage", "InvalidStatus", "ServerError", "EOFError",
-                    "IncompleteReadError", "OSError") or isinstance(exc, (OSError,
-                                                                           ServerError))
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -356,10 +357,14 @@ def main(argv=None) -> int:
     parser.add_argument("--stop-s", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--json", help="also write the report to this file")
     args = parser.parse_args(argv)
     report = asyncio.run(soak(args))
     text = markdown(report)
     print(text)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
     if not args.no_save:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d-%H%M")
         base = os.path.join(HERE, "results", f"soak-{stamp}")

@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field, fields
 
+from server.core.integrity import MAX_WPM
 from server.core.lobby_state import LobbyConfig
 from server.core.matching import BAND
 from server.core.race import MAX_RACE_S
@@ -83,7 +84,7 @@ class Config:
     login_fail_per_min: float = internal(1.0)   # regained per minute, per name and per IP
     report_threshold: int = knob(3, "different players whose reports hide a player-written "
                                     "text", 1, 1_000_000)
-    max_wpm: int = knob(300, "sustained speed above which a result is flagged", 50, 10000)
+    max_wpm: int = knob(MAX_WPM, "sustained speed above which a result is flagged", 50, 10000)
     practice_countdown_s: int = knob(3, "countdown before a practice race, seconds (0: the "
                                      "race starts at once)", 0, 60)
     max_race_s: int = knob(MAX_RACE_S, "longest a race may run, seconds: a race gets 30 s "
@@ -137,7 +138,8 @@ class Config:
             max_players=self.max_players, countdown_s=self.countdown_s,
             lobby_wait_s=self.lobby_wait_s, reconnect_grace_s=self.reconnect_grace_s,
             practice_countdown_s=self.practice_countdown_s, idle_room_s=self.idle_room_s,
-            max_race_s=self.max_race_s, match_widen_ms=round(self.match_widen_s * 1000))
+            max_race_s=self.max_race_s, match_widen_ms=round(self.match_widen_s * 1000),
+            max_wpm=self.max_wpm)
 
     @property
     def tick_interval(self) -> float:

@@ -49,7 +49,7 @@ def pytest_configure(config):
 # The longest tests (seconds each, however loaded the machine) start first: pytest-xdist
 # hands each worker a run of tests in this order and the idle ones take over the rest,
 # so these never start last and leave the other workers waiting for them.
-LONGEST_FIRST = ("tests/test_fuzz.py", "tests/test_web_")
+LONGEST_FIRST = ("tests/test_soak.py", "tests/test_fuzz.py", "tests/test_web_")
 
 
 def pytest_collection_modifyitems(items):

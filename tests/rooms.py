@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from server.core.results import RaceEnded
 from tests.helpers import holds
 
 SHORT_TEXTS = """# Cat
@@ -65,3 +66,14 @@ async def eventually(check, timeout: float = 10.0, what: str = "condition"):
         if loop.time() > deadline:
             raise TimeoutError(f"{what} not reached within {timeout}s")
         await asyncio.sleep(0.05)
+
+
+def ended(lobby) -> list:
+    """The races the lobby handed out to be saved (RaceEnded events), by room id."""
+    return [e.race.room_id for e in lobby.to_save if isinstance(e, RaceEnded)]
+
+
+def ended_event(lobby, room):
+    """The room's RaceEnded event, as the shell gets it to save and publish."""
+    return next(e for e in lobby.to_save if isinstance(e, RaceEnded)
+                and e.race.room_id == room.room_id)

@@ -7,6 +7,8 @@ import pytest
 from protocol.messages import ProtocolError
 from server.core.lobby import ALL, Lobby, LobbyConfig
 from server.core.texts import Text
+from tests.rooms import ended, ended_event
+
 
 TEXT = Text(1, "Short", "test", "tiny text")
 
@@ -124,8 +126,8 @@ def test_a_race_ended_by_its_time_limit_inside_input_is_still_published():
     with pytest.raises(ProtocolError) as err:
         lobby.input("a", "tiny", late)               # arrives before the tick noticed
     assert err.value.code == "not_racing"
-    assert lobby.ended == [room]
-    lobby.publish_results(room, room.race.results(max_wpm=250), late)
+    assert ended(lobby) == [room.room_id]
+    lobby.publish_results(ended_event(lobby, room), late)
     results = [m for _, m in sent(lobby, "results")]
     assert [r["status"] for r in results[0]["ranking"]] == ["dnf", "dnf"]
 

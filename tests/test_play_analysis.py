@@ -16,7 +16,7 @@ ANALYSIS = {"type": "race_analysis", "race_id": "r1.1", "slot": 0, "player_id": 
                         {"t": 3, "wpm": 90.0, "raw_wpm": 90.0, "errors": 1}],
             "mistakes": [{"word": "hello", "at": 0, "typed": "hwl"},
                          {"word": "again", "at": 12, "typed": "\x1b[31magx"}],
-            "slowest_words": [{"word": "hello", "at": 0, "wpm": 41.2}], "text_hidden": False}
+            "slowest_words": [{"word": "hello", "at": 0, "wpm": 41.2}]}
 
 
 def test_the_analysis_is_asked_for_after_the_results_and_shown_under_them():

@@ -162,6 +162,9 @@ def test_tick_positions_places_and_wpm():
     race.input(0, BODY, START + 6000)                 # 13 chars in 6 s = 26 wpm
     race.input(1, "the ", START + 6000)
     tick = race.tick(START + 6000)
+    assert tick["p"] == [[0, 13, 26, 0], [1, 4, 8, 0]]     # Ann's place: once saved
+    race.finish_shown(0)                                 # her finish was saved and sent
+    tick = race.tick(START + 6100)
     assert tick["p"] == [[0, 13, 26, 1], [1, 4, 8, 0]]
 
 

@@ -68,19 +68,20 @@ async def test_an_unknown_race_or_slot_is_a_clear_error_and_the_connection_lives
                                "slot": 0}))["slot"] == 0
 
 
-async def test_a_hidden_text_shows_none_of_its_words(make_stepped_server, connect):
+async def test_a_race_on_a_hidden_text_is_refused_as_replay_refuses_it(make_stepped_server,
+                                                                        connect):
     server = await make_stepped_server(practice_countdown_s=0, max_wpm=10_000)
     ann = await connect("Ann", target=server)
     results = await race_with_a_typo(server, ann)
     request = {"type": "race_analysis", "race_id": results["race_id"], "slot": 0}
-    assert (await ann.request(request))["text_hidden"] is False       # cached now
+    assert (await ann.request(request))["mistakes"]              # cached now
     race = await server.store.get_race(results["race_id"])
     await server.store.set_text_hidden(race.text_id, True)
     server.library.hidden_now(race.text_id)
-    hidden = await ann.request(request)
-    assert (hidden["text_hidden"], hidden["mistakes"], hidden["slowest_words"]) == (
-        True, [], [])
-    assert len(hidden["seconds"]) == 3 and hidden["correction_ms"] == 150
+    for asked in (request, {"type": "replay", "race_id": results["race_id"]}):
+        with pytest.raises(ServerError) as refused:
+            await ann.request(asked)
+        assert refused.value.code == "text_not_found"
 
 
 async def test_analyses_computed_are_held_to_a_quota_per_player(make_stepped_server, connect):

@@ -110,7 +110,7 @@ def test_a_server_that_cannot_reach_its_redis_says_so_and_exits(url, says, statu
     # must collect the same test names.
     url = url.format(free_port=_free_port())
     run = subprocess.run([sys.executable, "-m", "server", "--port", "0", "--redis-url", url],
-                         capture_output=True, text=True, timeout=60, cwd=tmp_path)
+                         capture_output=True, text=True, timeout=60)
     assert run.returncode == status
     assert f"python -m server: error: {says}" in run.stderr
     assert "Traceback" not in run.stderr

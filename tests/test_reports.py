@@ -60,8 +60,10 @@ async def test_a_text_three_players_report_is_hidden_everywhere_and_results_stay
                     {"type": "create_room", "settings": {"text_id": text_id}},
                     {"type": "report_text", "text_id": text_id, "reason": "again"}]:
         assert (await refused(ann, message))["code"] == "text_not_found", message
-    # What was raced on it stays: the race, and the racer's statistics.
-    assert (await bob.request({"type": "replay", "race_id": race_id}))["race"]["results"]
+    # What was raced on it stays: the racer's statistics; its replay is refused (the
+    # keystroke logs would rebuild the hidden body).
+    assert (await refused(bob, {"type": "replay", "race_id": race_id}))[
+        "code"] == "text_not_found"
     recent = (await bob.request({"type": "player_stats"}))["recent"]
     assert [r["race_id"] for r in recent] == [race_id]
     # Its body is still taken: a copy is not a way around the hiding.

@@ -11,6 +11,8 @@ from server.core.joinguard import FailedJoins, ip_key
 from server.core.lobby import PLAYERS, SPECTATORS, Lobby, LobbyConfig
 from server.core.race import Race
 from server.core.texts import Text
+from tests.rooms import ended, ended_event
+
 
 TEXT = Text(1, "Cat", "test", "the cat sat on the mat")
 OTHER = Text(2, "Dog", "test", "a dog ran in the park")
@@ -178,9 +180,9 @@ def test_configure_while_waiting_and_rematch_only_after_results():
     assert error_of(lobby.configure, "p0", {"countdown_s": 3}, None, 0) == "race_in_progress"
     lobby.input("p0", TEXT.body, 100)
     lobby.input("p1", TEXT.body, 200)
-    assert lobby.ended == [room]
+    assert ended(lobby) == [room.room_id]
     assert error_of(lobby.rematch, "p0", OTHER, 300) == "race_in_progress"  # not saved yet
-    lobby.publish_results(room, room.race.results(max_wpm=250), 300)
+    lobby.publish_results(ended_event(lobby, room), 300)
     seats = {s.slot: s.player_id for s in room.seats.values()}
     lobby.rematch("p0", OTHER, 400)
     assert room.state == "countdown" and room.text is OTHER
@@ -195,7 +197,7 @@ def test_a_race_started_while_a_seat_is_held_does_not_wait_for_it():
     lobby.start("p0", 20)
     lobby.advance(20)
     lobby.input("p0", TEXT.body, 500)
-    assert room.state == "finished" and lobby.ended == [room]
+    assert room.state == "finished" and ended(lobby) == [room.room_id]
     statuses = {r["name"]: r["status"] for r in room.race.ranking()}
     assert statuses == {"Ann": "finished", "Bob": "left"}
 
@@ -203,9 +205,10 @@ def test_a_race_started_while_a_seat_is_held_does_not_wait_for_it():
 def test_grace_idle_and_join_limits_are_flags_wired_into_the_server(tmp_path):
     from server.net.app import TyperaceServer
     from server.config import load_config
+    # (The per-connection burst is no flag: a promise to players, set here as tests do.)
     config = load_config(["--reconnect-grace-s", "7", "--idle-room-s", "9",
-                          "--join-fail-burst", "2", "--db", str(tmp_path / "x.db")],
-                         environ={"TYPERACE_JOIN_FAIL_IP_BURST": "4"})
+                          "--db", str(tmp_path / "x.db")],
+                         environ={"TYPERACE_JOIN_FAIL_IP_BURST": "4"}, join_fail_burst=2)
     server = TyperaceServer(config)
     assert (server.lobby.config.reconnect_grace_s, server.lobby.config.idle_room_s) == (7, 9)
     assert (server.failed_joins.conn_burst, server.failed_joins.by_ip.burst) == (2, 4)
@@ -220,8 +223,8 @@ def test_a_finished_race_goes_out_to_be_saved_once_however_late_inputs_come():
     lobby.advance(0)
     lobby.input("p0", TEXT.body, 100)
     lobby.input("p1", TEXT.body, 200)
-    assert lobby.ended == [room]
-    lobby.ended = []                     # the shell took it and saves it (app.flush)
+    assert ended(lobby) == [room.room_id]
+    lobby.to_save = []                   # the shell took it and saves it (app.flush)
     for player_id in ("p0", "p1", "p0"):
         assert error_of(lobby.input, player_id, "x", 250) == "not_racing"
-    assert lobby.ended == []             # not handed out again while it is being saved
+    assert ended(lobby) == []            # not handed out again while it is being saved

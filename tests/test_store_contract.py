@@ -215,6 +215,46 @@ async def test_saving_a_race_twice_changes_nothing(store):
     assert len(await store.leaderboard(text_id)) == 2
 
 
+async def test_a_race_saved_in_steps_counts_each_result_once(open_store):
+    """A finisher is saved at its finish (the race still runs), then the race's end
+    carries every result again: the later results are added, the earlier one is kept
+    as it was and nothing is counted twice; the win needs the race's racers, not the
+    results saved so far."""
+    store = await open_store()
+    [text_id] = await store.add_texts([PASSAGES[0]], T0)
+    first = RaceRecord("a.1", "ra", "private", text_id, T0, T0 + 20_000,
+                       [result("p1", 1, wpm=80.0)], racers=3)
+    await store.save_race(first)
+    stats = await store.player_stats("p1")
+    assert (stats["races"], stats["wins"], stats["best_wpm"]) == (1, 1, 80.0)
+    assert (await store.get_text(text_id)).completions == 1
+    assert [r.player_id for r in (await store.get_race("a.1")).results] == ["p1"]
+
+    # The end: p1 again (as the core froze it at its finish), p2 finished, p3 dnf.
+    end = RaceRecord("a.1", "ra", "private", text_id, T0, T0 + 45_000,
+                     [result("p1", 1, wpm=80.0), result("p2", 2, wpm=50.0),
+                      result("p3", 3, "dnf")], racers=3)
+    await store.save_race(end)
+    await store.save_race(end)                   # a retry whose first attempt landed
+    await store.close()
+    store = await open_store()
+    stats = await store.player_stats("p1")
+    assert (stats["races"], stats["wins"], stats["avg_wpm"]) == (1, 1, 80.0)
+    assert [r["race_id"] for r in stats["recent"]] == ["a.1"]
+    assert stats["recent"][0]["at_ms"] == T0 + 20_000       # when it was saved: kept
+    assert (await store.player_stats("p2"))["races"] == 1
+    assert (await store.player_stats("p3"))["races"] == 1
+    assert (await store.get_text(text_id)).completions == 2
+    board = await store.leaderboard(text_id)
+    assert [(e["player_id"], e["wpm"]) for e in board] == [("p1", 80.0), ("p2", 50.0)]
+    saved = await store.get_race("a.1")
+    assert [r.player_id for r in saved.results] == ["p1", "p2", "p3"]
+    assert (saved.racers, saved.started_ms, saved.ended_ms) == (3, T0, T0 + 45_000)
+    points = {e["player_id"]: (e["points"], e["races"]) for e in await store.points_board("all")}
+    assert points == {"p1": (result("p1", 1, wpm=80.0).points, 1),
+                      "p2": (result("p2", 2, wpm=50.0).points, 1)}     # counted once each
+
+
 async def test_completions_count_clean_finishes(store):
     [text_id, other] = await store.add_texts(PASSAGES[:2], T0)
     await store.save_race(race("a.1", text_id, [

@@ -45,6 +45,8 @@ async def test_clean_results_add_their_keys_and_bigrams_once(open_store):
     body0, body1 = PASSAGES[0]["body"], PASSAGES[1]["body"]
     log0, log1 = typed(body0), typed(body1, every_ms=150)
     assert await store.key_stats("p1") is None
+    # A race is saved in steps: p1 at its finish, then everyone at the end; and retried.
+    await store.save_race(race("k1", t0, [clean("p1", log0)]))
     await store.save_race(race("k1", t0, [clean("p1", log0), clean("p2", log0, slot=1)]))
     await store.save_race(race("k1", t0, [clean("p1", log0)]))     # a retry adds nothing
     await store.save_race(race("k2", t1, [clean("p1", log1),

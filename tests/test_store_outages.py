@@ -52,13 +52,22 @@ async def logged(server: ServerProcess, name: str, count: int = 1, timeout: floa
 
 
 async def finish_practice(client, text_id: int) -> str:
-    """A practice race typed to its end; returns its race id (results not awaited)."""
+    """A practice race typed to its end; returns its race id (neither `finish` nor
+    `results` awaited: both wait for the save)."""
     await client.request({"type": "practice", "text_id": text_id})
     countdown = await client.expect("countdown")
     await client.expect("room", where=lambda m: m["room"]["state"] == "racing")
     await type_passage(client, countdown["text"]["body"])
-    await client.expect("finish")
     return countdown["race_id"]
+
+
+async def nothing_final_shown(client) -> None:
+    """Everything the server sent the client so far carries no result: no `finish`,
+    no `results`, no place in a tick (what the server sent before its answer to a
+    `ping` has arrived before it)."""
+    await client.request({"type": "ping"})
+    assert not [m for m in client.seen if m["type"] in ("finish", "results")]
+    assert not [p for m in client.seen if m["type"] == "tick" for p in m["p"] if p[3]]
 
 
 @pytest.fixture
@@ -105,8 +114,10 @@ async def test_a_full_disk_says_unavailable_and_results_wait_for_space(on_small_
     assert all("disk is full" in f["error"] and "exception" not in f for f in failures)
     assert "Traceback" not in server.log_path.read_text()
     assert not [e for e in log_events(server) if e["level"] == "error"]
+    await nothing_final_shown(ann)                     # not even the finish: unsaved
 
     (server.disk / "filler").unlink()                  # space again: the retry lands
+    assert (await ann.expect("finish", timeout=30))["place"] == 1
     results = await ann.expect("results", timeout=30)
     assert results["race_id"] == race_id
     stats = await bob.request({"type": "player_stats", "player_id": ann.player_id})
@@ -124,6 +135,7 @@ async def test_a_result_unsaved_at_exit_is_named_and_the_exit_status_says_so(on_
                    and race_id in json.dumps(e)]:
             await asyncio.sleep(0.05)
 
+    await nothing_final_shown(ann)
     server.signal()
     await logged(server, "shutdown_drain")
     server.signal()                    # the second SIGTERM: no more waiting for the disk
@@ -176,7 +188,9 @@ async def test_reads_are_not_held_behind_a_save_waiting_for_a_lock(
         assert page["texts"][0]["text_id"] == text_id
         # ...before the save's first attempt gave up: no failure logged yet.
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        await nothing_final_shown(ann)
     finally:
         other.execute("ROLLBACK")
         other.close()
+    assert (await ann.expect("finish", timeout=30))["place"] == 1
     assert (await ann.expect("results", timeout=30))["race_id"] == race_id

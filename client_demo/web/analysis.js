@@ -50,7 +50,7 @@ function render(box, m, body) {
       el("strong", {}, w.word ?? ""), " typed as ", el("code", {}, w.typed ?? "")));
   }
   if (!mistakes.length) mistakeList.append(el("li", { className: "hint" },
-    m.text_hidden ? "The text is hidden: its words are not shown." : "No mistyped words."));
+    "No mistyped words."));
   const slowList = el("ol", { id: `${id}-slowest`, className: "list", dataset: { testid: `${id}-slowest` } });
   for (const w of slowest) {
     slowList.append(el("li", { className: "slow", dataset: { at: String(w.at) } },

@@ -35,6 +35,7 @@ PASTE_CHARS = 24
 BURST_CHARS = 100
 BURST_MS = 1000
 SUSTAIN_MS = 10_000
+MAX_WPM = 300              # the default of --max-wpm (server/config.py)
 
 
 def fastest_ms(chars: int, max_wpm: float) -> float:

@@ -21,4 +21,4 @@ __all__ = ["ALL", "PLAYERS", "SPECTATORS", "Lobby", "LobbyConfig"]
 
 
 class Lobby(Seating, HostControls, Racing):
-    """Every room of one process; the I/O layer drains `outbox`, `direct` and `ended`."""
+    """Every room of one process; the I/O layer drains `outbox`, `direct` and `to_save`."""

@@ -5,9 +5,12 @@ countdown, pass a race's events on). Pure.
 Time comes in as `now_ms`; ids and codes come from injected functions. Messages
 for rooms go to `outbox` as (room, audience, message): the I/O layer encodes each
 once per codec and hands the same frame to every member of that audience.
-Messages for one player go to `direct` as (player_id, message). Races that ended
-go to `ended`: the I/O layer saves their results, then calls `publish_results`,
-so no player ever sees a result that was not saved.
+Messages for one player go to `direct` as (player_id, message). What must be saved
+before anyone sees it goes to `to_save`, in order, as typed events: a racer that
+finished (`RacerFinished`: its final result and the `finish` message that reveals it)
+and a race that ended (`RaceEnded`: every result, frozen). The I/O layer saves each,
+then hands it back (`publish_finish`, `publish_results`), so no player ever sees a
+result that was not saved, and never needs to look inside a Room or a Race.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from protocol.messages import ProtocolError
+from server.core.integrity import MAX_WPM
 from server.core.race import COUNTDOWN, FINISHED, MAX_RACE_S, RACING, Race
+from server.core.results import RaceEnded, RaceInfo, RacerFinished
 from server.core.room import QUICK, Room
 from server.core.texts import Text
 
@@ -36,6 +41,7 @@ class LobbyConfig:
     max_race_s: int = MAX_RACE_S    # no race runs longer (server/core/race.py time_limit_ms)
     match_widen_ms: int = 5000      # the rating band of a quick race widens each time this
                                     # passes in a room (see server/core/matching.py)
+    max_wpm: float = MAX_WPM        # a result faster than this is flagged (integrity.py)
 
 
 class LobbyState:
@@ -52,7 +58,7 @@ class LobbyState:
         self.watching: dict[str, Room] = {}      # player_id -> the room it watches
         self.outbox: list[tuple[Room, str, dict]] = []
         self.direct: list[tuple[str, dict]] = []
-        self.ended: list[Room] = []
+        self.to_save: list[RacerFinished | RaceEnded] = []
         self.draining = False        # the server is shutting down: no race starts any more
 
     def _announce(self, room: Room) -> None:
@@ -137,17 +143,38 @@ class LobbyState:
         return room
 
     def _race_events(self, room: Room, events: list[dict]) -> None:
-        if not events and room.race.state == room.announced_state:
+        race = room.race
+        if not events and race.state == room.announced_state:
             return      # a race that only moved on (most inputs): nothing to pass on
-        self._broadcast(room, events)
-        if room.race.state == FINISHED:
+        for message in events:          # finishes: shown once saved (publish_finish)
+            self.to_save.append(RacerFinished(
+                self._race_info(room), race.start_ms + message["race_ms"],
+                race.finisher_result(message["slot"], self.config.max_wpm), message))
+        if race.state == FINISHED:
             # `finished` is announced with the results, once they are saved; the race
             # goes out to be saved once, whatever comes after its end (late inputs).
             if not room.saving:
                 room.saving = True
-                self.ended.append(room)
+                self.to_save.append(RaceEnded(
+                    self._race_info(room), race.ended_ms, race.final_race_ms,
+                    tuple(race.results(self.config.max_wpm))))
         elif room.state != room.announced_state:
             self._announce(room)
+
+    @staticmethod
+    def _race_info(room: Room) -> RaceInfo:
+        race = room.race
+        return RaceInfo(race.race_id, room.room_id, room.kind, race.text.text_id,
+                        race.start_ms, race.kept_racers(),
+                        race.text.body if race.text.generated else None)
+
+    def _saved_race(self, info: RaceInfo) -> Room | None:
+        """The room still running the race of a saved event, if any (a room closed
+        meanwhile has nobody left to tell)."""
+        room = self.rooms.get(info.room_id)
+        if room is None or room.race is None or room.race.race_id != info.race_id:
+            return None
+        return room
 
     def _close(self, room: Room, reason: str) -> None:
         for player_id in list(room.spectators):

@@ -47,6 +47,7 @@ class Racer:
     finish_ms: int | None = None         # race_ms at finish
     gone_ms: int | None = None           # race_ms when it left or lost its connection
     place: int = 0
+    shown_place: int = 0                 # the place ticks show: once its finish is out
     keylog: KeyLog = field(default_factory=lambda: KeyLog())   # enough to replay
 
     @property
@@ -100,6 +101,8 @@ class Race:
         self.changed = True              # a tick is due
         self.roster_changed = True       # who races or is connected: are all done now?
         self.final_race_ms = 0           # race_ms when the race ended
+        self.ended_ms = 0                # now_ms when the race ended
+        self._finished: dict[int, Result] = {}   # slot -> a finisher's result, final
         self.ghosts: list[Ghost] = []
         self._ghost_due: int | None = None   # race_ms of the next ghost input, if any
 
@@ -230,6 +233,14 @@ class Race:
                 "wpm": round(racer.wpm(race_ms), 2), "accuracy": round(racer.accuracy(), 4),
                 "race_ms": race_ms}
 
+    def finish_shown(self, slot: int) -> None:
+        """The racer's finish was saved and shown: ticks show its place from now on
+        (until then a tick must not reveal a result the store may not have)."""
+        racer = self.racers.get(slot)
+        if racer is not None and racer.shown_place != racer.place:
+            racer.shown_place = racer.place
+            self.changed = True
+
     def set_connected(self, slot: int, connected: bool, now_ms: int) -> list[dict]:
         racer = self.racers.get(slot)
         if racer is None:
@@ -266,7 +277,7 @@ class Race:
         """A tick of everyone's current state, for a spectator or a returning racer."""
         race_ms = self.race_ms(now_ms)
         return {"type": "tick", "race_ms": race_ms,
-                "p": [[r.slot, r.typing.pos, round(r.wpm(race_ms)), r.place]
+                "p": [[r.slot, r.typing.pos, round(r.wpm(race_ms)), r.shown_place]
                       for r in self.racers.values()]}
 
     def end(self, now_ms: int) -> list[dict]:
@@ -277,6 +288,7 @@ class Race:
         if self.state == FINISHED:
             return []
         self.state = FINISHED
+        self.ended_ms = now_ms
         # The tick loop notices the limit up to one tick late; nobody raced past it.
         self.final_race_ms = min(self.race_ms(now_ms), self.limit_ms)
         for racer in self.racers.values():
@@ -285,32 +297,44 @@ class Race:
                 racer.status = "dnf" if racer.connected else "left"
         return []
 
-    def ranking(self) -> list[dict]:
-        """The final ranking (protocol/REFERENCE.md, "The race"), one entry per racer."""
-        entries = []
-        for r in self.racers.values():
-            race_ms = r.stop_ms(self.final_race_ms)
-            entries.append({
-                "slot": r.slot, "player_id": r.player_id, "name": r.name,
+    def _entry(self, r: Racer) -> dict:
+        race_ms = r.stop_ms(self.final_race_ms)
+        return {"slot": r.slot, "player_id": r.player_id, "name": r.name,
                 "wpm": round(r.wpm(race_ms), 2), "accuracy": round(r.accuracy(), 4),
                 "race_ms": race_ms, "status": r.status, "pos": r.typing.pos,
-                "place": r.place,        # finish order: breaks ties of equal time
-            })
-        return scoring.rank(entries)
+                "place": r.place}        # finish order: breaks ties of equal time
+
+    def ranking(self) -> list[dict]:
+        """The final ranking (protocol/REFERENCE.md, "The race"), one entry per racer."""
+        return scoring.rank([self._entry(r) for r in self.racers.values()])
 
     def results(self, max_wpm: float) -> list[Result]:
         """The final results in ranking order, each with its integrity verdict: an
         implausible result is kept with the reason, shown to the room and kept off the
         boards (see server/core/integrity.py)."""
-        results = []
-        for entry in self.ranking():
-            racer = self.racers[entry["slot"]]
-            log = racer.log
-            flagged = None if racer.ghost else integrity.check(self.text.body, log,
-                                                                entry["wpm"], max_wpm)
-            results.append(Result(
-                entry["player_id"], entry["name"], entry["slot"], entry["place"],
-                entry["status"], entry["wpm"], entry["accuracy"], entry["race_ms"],
-                entry["pos"], racer.typing.keystrokes, racer.typing.correct_keystrokes, log,
-                flagged, racer.ghost))
-        return results
+        return [self._finished.get(entry["slot"]) or self._result(entry, max_wpm)
+                for entry in self.ranking()]
+
+    def finisher_result(self, slot: int, max_wpm: float) -> Result:
+        """A finished racer's result, final from its finish on: its time, and its place
+        (finish order is time order, so the ranking gives it the same place)."""
+        result = self._finished.get(slot)
+        if result is None:
+            result = self._finished[slot] = self._result(self._entry(self.racers[slot]),
+                                                         max_wpm)
+        return result
+
+    def kept_racers(self) -> int:
+        """Racers whose results are kept (a ghost's never is); fixed once racing."""
+        return sum(not r.ghost for r in self.racers.values())
+
+    def _result(self, entry: dict, max_wpm: float) -> Result:
+        racer = self.racers[entry["slot"]]
+        log = racer.log
+        flagged = None if racer.ghost else integrity.check(self.text.body, log,
+                                                            entry["wpm"], max_wpm)
+        return Result(
+            entry["player_id"], entry["name"], entry["slot"], entry["place"],
+            entry["status"], entry["wpm"], entry["accuracy"], entry["race_ms"],
+            entry["pos"], racer.typing.keystrokes, racer.typing.correct_keystrokes, log,
+            flagged, racer.ghost)

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from protocol.messages import ProtocolError
 from server.core.lobby_state import ALL, LobbyState
 from server.core.race import COUNTDOWN, FINISHED, RACING
-from server.core.results import Result
+from server.core.results import RaceEnded, RacerFinished
 from server.core.room import PRIVATE, Room
 
 
@@ -41,44 +43,71 @@ class Racing(LobbyState):
                 "pos": racer.typing.pos, "wrong": racer.typing.wrong_text,
                 "status": status}
 
-    def publish_results(self, room: Room, results: list[Result], now_ms: int) -> None:
+    def publish_finish(self, finished: RacerFinished) -> None:
+        """After a finisher's result was saved: its `finish`, and its place in ticks."""
+        room = self._saved_race(finished.race)
+        if room is None:
+            return
+        room.race.finish_shown(finished.result.slot)
+        self._broadcast(room, [finished.message])
+
+    def publish_results(self, ended: RaceEnded, now_ms: int) -> None:
         """After the results were saved: tell the room."""
-        if room.results_out:
+        room = self._saved_race(ended.race)
+        if room is None or room.results_out:
             return
         room.results_out = True
         room.touched_ms = now_ms
-        room.last_results = {"type": "results", "race_id": room.race.race_id,
-                             "ranking": [r.entry() for r in results]}
+        room.last_results = {"type": "results", "race_id": ended.race.race_id,
+                             "ranking": [r.entry() for r in ended.results]}
         self._broadcast(room, [room.last_results])
-        if room.room_id in self.rooms:
-            if not room.seats:
-                self._close(room, "empty")
-            else:
-                self._announce(room)
+        if not room.seats:
+            self._close(room, "empty")
+        else:
+            self._announce(room)
 
     def end_race(self, room: Room, now_ms: int) -> None:
         """Cut a running race short (shutdown): it ends now and is saved like any other."""
         if room.race is not None and room.race.state == RACING:
             self._race_events(room, room.race.end(now_ms))
 
-    def advance(self, now_ms: int) -> None:
-        """All timers of all rooms: countdowns, time limits, grace periods, idle rooms."""
+    def advance(self, now_ms: int, failed: Callable[[Room], None] | None = None) -> None:
+        """All timers of all rooms: countdowns, time limits, grace periods, idle rooms.
+        With `failed`, a room whose move raises (a bug) is handed to it, inside the
+        `except`, and the other rooms go on (the ticker logs it and calls `abort`)."""
+        for room in list(self.rooms.values()):
+            try:
+                self._advance_room(room, now_ms)
+            except Exception:
+                if failed is None:
+                    raise
+                failed(room)
+
+    def _advance_room(self, room: Room, now_ms: int) -> None:
+        if room.room_id not in self.rooms:
+            return                       # closed by an earlier room's move
         cfg = self.config
         grace_ms = cfg.reconnect_grace_s * 1000
-        for room in list(self.rooms.values()):
-            gone = [seat.player_id for seat in room.seats.values()
-                    if not seat.connected and now_ms - seat.disconnected_ms >= grace_ms]
-            for player_id in gone:
-                self.leave(player_id, now_ms)
-            if gone and room.room_id not in self.rooms:
-                continue
-            if room.race is None and room.public and room.seats and not self.draining:
-                lone_since = min(s.seated_ms for s in room.seats.values())
-                if len(room.seats) >= 2 or now_ms - lone_since >= cfg.lobby_wait_s * 1000:
-                    self._start_countdown(room, cfg.countdown_s, now_ms)
-            elif room.race is not None and room.race.state in (COUNTDOWN, RACING):
-                self._race_events(room, room.race.advance(now_ms))
-            self._close_if_idle(room, now_ms)
+        gone = [seat.player_id for seat in room.seats.values()
+                if not seat.connected and now_ms - seat.disconnected_ms >= grace_ms]
+        for player_id in gone:
+            self.leave(player_id, now_ms)
+        if gone and room.room_id not in self.rooms:
+            return
+        if room.race is None and room.public and room.seats and not self.draining:
+            lone_since = min(s.seated_ms for s in room.seats.values())
+            if len(room.seats) >= 2 or now_ms - lone_since >= cfg.lobby_wait_s * 1000:
+                self._start_countdown(room, cfg.countdown_s, now_ms)
+        elif room.race is not None and room.race.state in (COUNTDOWN, RACING):
+            self._race_events(room, room.race.advance(now_ms))
+        self._close_if_idle(room, now_ms)
+
+    def abort(self, room: Room) -> None:
+        """A room whose move failed (a bug): its members are told it closed and it is
+        gone, so it fails once and every other room goes on. A race running in it is
+        not saved (its state is not to be trusted)."""
+        self.to_save = [e for e in self.to_save if e.race.room_id != room.room_id]
+        self._close(room, "error")
 
     def _close_if_idle(self, room: Room, now_ms: int) -> None:
         if room.race is not None and not room.results_out:
@@ -91,22 +120,29 @@ class Racing(LobbyState):
         elif room.results_out and now_ms - room.touched_ms >= self.config.finished_room_s * 1000:
             self._close(room, "finished")
 
-    def ticks(self, now_ms: int, phase: int = 0, phases: int = 1) -> None:
+    def ticks(self, now_ms: int, phase: int = 0, phases: int = 1,
+              failed: Callable[[Room], None] | None = None) -> None:
         """One progress tick per racing room that changed; with `phases` > 1 only the
         rooms of one phase (room.phase % phases), so the caller can spread the rooms'
         ticks over the interval instead of writing every frame in one burst. A race's
-        first tick goes out at once, whatever its phase: short races get seen."""
-        for room in self.rooms.values():
+        first tick goes out at once, whatever its phase: short races get seen.
+        `failed`: as in `advance`."""
+        for room in list(self.rooms.values()):
             race = room.race
             if race is None or race.state != RACING:
                 continue
             if phases > 1 and room.phase % phases != phase and room.ticked is race:
                 continue
-            room.ticked = race
-            if race.ghosts_due(now_ms):  # a ghost's moves are due at its saved times
-                self._race_events(room, race.advance(now_ms))
-                if race.state != RACING:
-                    continue
-            tick = race.tick(now_ms)
-            if tick is not None:
-                self.outbox.append((room, ALL, tick))
+            try:
+                room.ticked = race
+                if race.ghosts_due(now_ms):      # a ghost's moves are due at their times
+                    self._race_events(room, race.advance(now_ms))
+                    if race.state != RACING:
+                        continue
+                tick = race.tick(now_ms)
+                if tick is not None:
+                    self.outbox.append((room, ALL, tick))
+            except Exception:
+                if failed is None:
+                    raise
+                failed(room)

@@ -9,6 +9,13 @@ from __future__ import annotations
 # the gap's end, then the bucket is back to its burst.
 STALL_S = 1.0
 BACKLOG_WINDOW_S = 1.0
+# A stall of the server or the network (a frozen process, a GC pause, a hiccup) delivers
+# what a client sent meanwhile all at once: messages that follow a silence of up to this
+# long may use the rate the silence allowed, not only the burst (a connection's message
+# bucket, server/net/session.py; its frame budget allows for it too, server/net/transport),
+# so a client that kept to the rate loses no keystroke to it. A real flood has no
+# silence before it and is refused as before.
+BACKLOG_S = 12.0
 
 
 class TokenBucket:

@@ -52,3 +52,40 @@ class Result:
         if self.ghost:
             entry["ghost"] = True
         return entry
+
+
+@dataclass(frozen=True, slots=True)
+class RaceInfo:
+    """What every saved result of one race shares."""
+    race_id: str
+    room_id: str
+    kind: str                   # quick | private | practice
+    text_id: int
+    started_ms: int             # server wall clock of the start
+    racers: int                 # racers whose results are kept (ghosts are not)
+    passage: str | None = None  # the passage, when it is no stored text (a generated one)
+
+
+@dataclass(frozen=True, slots=True)
+class RacerFinished:
+    """A racer reached the end: its result is final (place, time, integrity verdict)
+    and is saved now, before its `finish` message, which reveals it, goes out."""
+    race: RaceInfo
+    at_ms: int                  # server wall clock of the finish
+    result: Result
+    message: dict               # the `finish` message, published once saved
+
+
+@dataclass(frozen=True, slots=True)
+class RaceEnded:
+    """A race ended: every racer's frozen result in ranking order (ghosts included:
+    shown, never saved), saved before `results` goes out."""
+    race: RaceInfo
+    at_ms: int                  # server wall clock of the end
+    race_ms: int                # how long it ran
+    results: tuple[Result, ...]
+
+    @property
+    def kept(self) -> list[Result]:
+        """The results the stores keep."""
+        return [r for r in self.results if not r.ghost]

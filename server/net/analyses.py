@@ -1,6 +1,7 @@
 """Race analyses for `race_analysis`: computed from the store's saved key log by the
 pure core (server/core/analysis.py), kept in a small cache (a saved result never
 changes, and a race's players ask for theirs together), and held to a quota per player.
+A race on a hidden text is refused as `replay` refuses it (`text_not_found`).
 
 An analysis is CPU (about 10 ms for a 10,000-character race, bench/analysis.py) on the
 event loop, so the message rate alone (30/s) would let one connection spend a third of
@@ -41,9 +42,9 @@ class Analyses:
             self._cache[key] = view
             if len(self._cache) > CACHE_MAX:
                 self._cache.popitem(last=False)
-        if view["text_id"] is not None and await self.library.text(view["text_id"]) is None:
-            # As `replay` shows a hidden text: nothing of its words.
-            return {**view, "mistakes": [], "slowest_words": [], "text_hidden": True}
+        if view["text_id"] is not None and view["text_id"] in await self.library.hidden():
+            # As `replay` refuses it: the words and the logs would rebuild the body.
+            raise ProtocolError("text_not_found", "the text of that race is hidden")
         return view
 
     async def _computed(self, race_id: str, slot: int, player_id: str) -> dict:
@@ -62,4 +63,4 @@ class Analyses:
             body, text_id = (text.body if text else ""), race.text_id
         return {"race_id": race_id, "slot": slot, "player_id": result.player_id,
                 "name": result.name, "text_id": text_id,
-                **analyse(body, result.log).view(), "text_hidden": False}
+                **analyse(body, result.log).view()}

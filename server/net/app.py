@@ -86,7 +86,7 @@ class TyperaceServer:
         self.weak_keys = WeakKeys(self.store, self.library)
         self.daily = DailyText(self.store, self.library, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
-                                 config.max_wpm, self.flush,
+                                 self.tasks.spawn, self.flush,
                                  saved=lambda results: ratings.refresh(self, results),
                                  daily=self.daily)
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
@@ -148,9 +148,10 @@ class TyperaceServer:
     # ---- the core's events out --------------------------------------------------
 
     def flush(self) -> None:
-        """Deliver everything the lobby emitted; start saving races that ended."""
+        """Deliver everything the lobby emitted; start saving results (finishers, races
+        that ended), which are published once saved."""
         lobby, delivery = self.lobby, self.delivery
-        while lobby.outbox or lobby.direct or lobby.ended:
+        while lobby.outbox or lobby.direct or lobby.to_save:
             outbox, lobby.outbox = lobby.outbox, []
             for room, audience, message in outbox:
                 delivery.publish(room, audience, message)
@@ -163,11 +164,10 @@ class TyperaceServer:
                 conn = self.conns.get(player_id)
                 if conn is not None:
                     delivery.send(conn, message)
-            ended, lobby.ended = lobby.ended, []
+            to_save, lobby.to_save = lobby.to_save, []
             if self.stopping:
                 continue        # races cut by the closing connections themselves: not results
-            for room in ended:
-                self.tasks.spawn(self.saver.save_and_publish(room))
+            self.saver.take(to_save)
 
     # Shortcuts the HTTP routes, shutdown and tests use.
     def send(self, conn, message: dict) -> None:

@@ -15,7 +15,7 @@ import logging
 from server.core.lobby import PLAYERS, SPECTATORS
 from server.core.room import Room
 from server.net.conn import Conn
-from server.net.logs import event
+from server.net.logs import ClientErrorLog, event
 from server.net.transport import ready_frame
 
 log = logging.getLogger("typerace")
@@ -27,6 +27,7 @@ class Delivery:
         self.cluster = cluster             # remote members' frames go to their process
         self.metrics = metrics
         self.max_send_buffer = max_send_buffer
+        self.client_errors = ClientErrorLog(log)   # a line each for the first few only
 
     def send(self, conn: Conn, message: dict) -> None:
         self.deliver([conn], conn.codec, conn.codec.encode(message))
@@ -39,9 +40,11 @@ class Delivery:
     def send_error(self, conn: Conn, code: str, message: str, rid: int | None) -> None:
         self.metrics.error(code).inc()
         # rate_limited errors come in floods; the counter tells their story.
-        if code != "rate_limited":
-            event(log, "error", level=logging.INFO if code != "internal" else logging.ERROR,
-                  code=code, player=conn.player_id, ip=conn.ip)
+        if code == "internal":
+            event(log, "error", level=logging.ERROR, code=code, player=conn.player_id,
+                  ip=conn.ip)
+        elif code != "rate_limited":
+            self.client_errors.error(conn, code)
         error = {"type": "error", "code": code, "message": message}
         if rid is not None:
             error["id"] = rid

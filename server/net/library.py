@@ -5,10 +5,18 @@ Hidden texts (reported, or hidden by the operator's `python -m server admin` fro
 another process) are left out of every look-up and draw. Their ids are read again
 from the store when a text is looked up or drawn and the copy is over HIDDEN_REFRESH_S
 old: a hide or a restore takes effect here within a second. (Listings and text
-statistics ask the store, and see it at once.)"""
+statistics ask the store, and see it at once.)
+
+A draw whose text the store no longer has (a Redis restarted without persistence
+starts empty) reloads the library: the starter set is seeded again into an empty
+store, as on a first start, the --texts file imported again, and the cache of texts by
+id dropped (ids may now name other texts). The draw is then made from what the store
+now holds; if that fails too the player is told `unavailable`, never seated without
+a text."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 
@@ -16,7 +24,7 @@ from protocol.messages import ProtocolError
 from server.config import ConfigError
 from server.core.texts import Text, parse_texts_file
 from server.net.starter import starter_texts
-from server.store import Store, StoreError
+from server.store import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger("typerace")
 
@@ -33,6 +41,8 @@ class TextLibrary:
         self._cache: dict[int, Text] = {}
         self._hidden: set[int] = set()
         self._hidden_read = float("-inf")      # clock.monotonic() of the last read
+        self._reloading = asyncio.Lock()        # many draws may miss at once: one reload
+        self.reloads = 0                        # how many times the store was found emptied
 
     async def load(self, now_ms: int) -> None:
         """The starter set once, on the first start (a crash in between only repeats
@@ -86,6 +96,17 @@ class TextLibrary:
         return text
 
     async def random_text(self, other_than: int | None = None) -> Text:
+        """A race text drawn at random; never None (see the module's docstring)."""
+        drawn_from = self.race_text_ids
+        text = await self._draw(other_than)
+        if text is None:
+            await self._reload(drawn_from)
+            text = await self._draw(other_than)
+        if text is None:
+            raise StoreUnavailable("the store has lost its race texts")
+        return text
+
+    async def _draw(self, other_than: int | None) -> Text | None:
         hidden = await self.hidden()
         shown = [t for t in self.race_text_ids if t not in hidden]
         choices = [t for t in shown if t != other_than] or shown
@@ -93,6 +114,19 @@ class TextLibrary:
             raise ProtocolError("text_not_found", "every race text is hidden; ask the "
                                 "operator to restore some")
         return await self.text(random.choice(choices))
+
+    async def _reload(self, drawn_from: list[int]) -> None:
+        """The store lost a race text: load the library again, once for every draw that
+        missed with the same list."""
+        async with self._reloading:
+            if self.race_text_ids is not drawn_from:
+                return                   # another draw reloaded it meanwhile
+            self.reloads += 1
+            log.warning("a race text is missing from the store (restarted empty?): "
+                        "loading the library again")
+            self._cache.clear()
+            self._hidden_read = float("-inf")
+            await self.load(self.clock.now_ms())
 
     async def chosen(self, text_id: int | None, other_than: int | None = None) -> Text:
         """The text a player asked for, or a random one when none was named."""

@@ -1,18 +1,29 @@
-"""Saving results: a race's results are committed to the store BEFORE anyone sees them.
+"""Saving results: every result is committed to the store BEFORE anyone sees it.
 
-When a race ends, its results (frozen values the core made, integrity verdicts
-included) are saved, retrying until the store takes them, and only then handed back to
-the lobby to announce. A ghost's result is shown, never saved again.
+The core emits what must be saved as typed events (server/core/results.py), in order:
+`RacerFinished` when a racer reaches the end (its result is final then: time, place,
+integrity verdict; its `finish` message reveals it) and `RaceEnded` when the race ends
+(everyone's frozen results; `results` reveals them). The saver saves each event's
+results, retrying until the store takes them, and only then hands the event back to
+the lobby to publish (`publish_finish`, `publish_results`). So a finisher's result is
+in the store before its `finish` is sent, and a process killed after it loses nothing
+anyone saw. The saver never looks inside a Room or a Race.
+
+Events are saved and published in the order the core made them, one room at a time:
+each room's events wait in its queue while an earlier save of that room runs, and what
+waited is saved together (one transaction: every finisher of a burst, or the race's end
+with the finishers just before it). The stores key results by (race_id, player_id), so
+the race's end, which carries every result again, counts nothing twice. A ghost's
+result is shown, never saved.
 
 A save that fails (Redis away, a full disk, the database locked by another process)
-is retried, backing off from 0.1 s to 5 s; saves are idempotent by race id, so a
-retry whose first attempt did land counts nothing twice. Each failure is one log line
-(`save_failed`: race, attempt, error); a traceback is logged at most once per race,
-and only for an error that is not the store being unavailable (that would be a bug).
+is retried, backing off from 0.1 s to 5 s; each failure is one log line (`save_failed`:
+race, attempt, error); a traceback is logged at most once per save, and only for an
+error that is not the store being unavailable (that would be a bug).
 
-At stop, a save still failing gets one last attempt; a race still unsaved then is
-logged as `results_not_saved` with its players (its results are never shown), and
-counted in `lost`, so that `python -m server` exits with LOST_RESULTS_EXIT, not 0.
+At stop, a save still failing gets one last attempt; results still unsaved then are
+logged as `results_not_saved` with their players (they are never shown), and counted in
+`lost`, so that `python -m server` exits with LOST_RESULTS_EXIT, not 0.
 """
 
 from __future__ import annotations
@@ -21,7 +32,7 @@ import asyncio
 import logging
 
 from server.core.lobby import Lobby
-from server.core.room import Room
+from server.core.results import RaceEnded, RacerFinished
 from server.net.logs import event
 from server.store import RaceRecord, Store, StoreUnavailable
 
@@ -31,49 +42,89 @@ FIRST_RETRY_S = 0.1
 LAST_RETRY_S = 5.0
 LOST_RESULTS_EXIT = 3     # the process stopped with results it could not save
 
+Saved = RacerFinished | RaceEnded
+
 
 class ResultSaver:
-    def __init__(self, store: Store, lobby: Lobby, clock, metrics, max_wpm: float,
-                 announced, saved=None, daily=None):
+    def __init__(self, store: Store, lobby: Lobby, clock, metrics, spawn, announced,
+                 saved=None, daily=None):
         self.store = store
         self.lobby = lobby
         self.clock = clock
         self.metrics = metrics
-        self.max_wpm = max_wpm
+        self.spawn = spawn               # runs a coroutine as a task the server waits for
         self.announced = announced       # called once results are out: deliver them
         self.saved = saved               # awaited with the results once they are saved
         self.daily = daily               # the text of the day (server/net/competitions.py)
-        self.lost: list[RaceRecord] = []     # races given up at stop
+        self.lost: list[RaceRecord] = []     # results given up at stop
+        self._waiting: dict[str, list[Saved]] = {}   # room_id -> events not taken yet
+        self._saving: set[str] = set()               # rooms whose queue is being saved
         self._stopping = asyncio.Event()
 
-    async def save_and_publish(self, room: Room) -> None:
-        race = room.race
-        results = race.results(self.max_wpm)
-        kept = [r for r in results if not r.ghost]
-        if kept:
-            ended_ms = self.clock.now_ms()
-            daily = (self.daily is not None
-                     and await self.daily.text_id(ended_ms) == race.text.text_id)
-            if not await self._save(RaceRecord(
-                    race.race_id, room.room_id, room.kind, race.text.text_id, race.start_ms,
-                    ended_ms, kept, daily,
-                    passage=race.text.body if race.text.generated else None)):
-                return                   # the server stopped first: never shown unsaved
+    def take(self, events: list[Saved]) -> None:
+        """The core's events, in order: each room's are saved and published in turn."""
+        for saved in events:
+            room_id = saved.race.room_id
+            self._waiting.setdefault(room_id, []).append(saved)
+            if room_id not in self._saving:
+                self._saving.add(room_id)
+                self.spawn(self._room_queue(room_id))
+
+    async def _room_queue(self, room_id: str) -> None:
+        races: list[list[Saved]] = []
+        try:
+            while batch := self._waiting.pop(room_id, None):
+                races = _by_race(batch)
+                while races:
+                    if not await self._save_and_publish(races.pop(0)):
+                        # The server stopped first: never shown unsaved, and what waits
+                        # behind it in this room is given up with it.
+                        self._lose_waiting(room_id, races)
+                        return
+        except asyncio.CancelledError:
+            self._lose_waiting(room_id, races)
+            raise
+        finally:
+            self._saving.discard(room_id)
+
+    def _lose_waiting(self, room_id: str, races: list[list[Saved]]) -> None:
+        for race in races + _by_race(self._waiting.pop(room_id, [])):
+            self._lose(_record(race), "the process stopped before it was saved")
+
+    async def _save_and_publish(self, events: list[Saved]) -> bool:
+        """Save the results of one race's events, then publish each in order; False
+        when the server stopped before they were saved."""
+        record = _record(events)
+        if record.results:
+            record.daily = (self.daily is not None and
+                            await self.daily.text_id(record.ended_ms) == record.text_id)
+            if not await self._save(record):
+                return False
             if self.saved is not None:
-                await self.saved(kept)
-        self.lobby.publish_results(room, results, self.clock.now_ms())
+                await self.saved(record.results)
+        for saved in events:
+            if isinstance(saved, RacerFinished):
+                self.lobby.publish_finish(saved)
+            else:
+                self._published(saved)
         self.announced()
+        return True
+
+    def _published(self, ended: RaceEnded) -> None:
+        self.lobby.publish_results(ended, self.clock.now_ms())
         self.metrics.races_finished.inc()
-        event(log, "race_finish", race=race.race_id, room=room.room_id, kind=room.kind,
-              racers=len(results), finished=sum(r.status == "finished" for r in results),
-              race_ms=race.final_race_ms)
+        race = ended.race
+        event(log, "race_finish", race=race.race_id, room=race.room_id, kind=race.kind,
+              racers=len(ended.results),
+              finished=sum(r.status == "finished" for r in ended.results),
+              race_ms=ended.race_ms)
 
     def stop(self) -> None:
         """Saves still failing make one more attempt, then give up."""
         self._stopping.set()
 
     async def _save(self, record: RaceRecord) -> bool:
-        """True once the store has the race; False when the server stopped first."""
+        """True once the store has the results; False when the server stopped first."""
         attempt, delay = 0, FIRST_RETRY_S
         try:
             while True:
@@ -98,11 +149,40 @@ class ResultSaver:
             raise
 
     def _lose(self, record: RaceRecord, why: str) -> None:
-        self.lost.append(record)
+        if not record.results:
+            return
+        # One race lost in two saves (a finisher's, then its end) is one race lost.
+        earlier = next((r for r in self.lost if r.race_id == record.race_id), None)
+        if earlier is None:
+            self.lost.append(record)
+        else:
+            known = {r.player_id for r in earlier.results}
+            earlier.results += [r for r in record.results if r.player_id not in known]
         event(log, "results_not_saved", level=logging.ERROR, race=record.race_id,
               room=record.room_id, kind=record.kind, text=record.text_id,
               players=[f"{r.player_id} {r.name!r} {r.status} {r.wpm} wpm"
                        for r in record.results], error=why)
+
+
+def _by_race(events: list[Saved]) -> list[list[Saved]]:
+    """Consecutive events of the same race together (a room runs one race at a time)."""
+    races: list[list[Saved]] = []
+    for saved in events:
+        if races and races[-1][0].race.race_id == saved.race.race_id:
+            races[-1].append(saved)
+        else:
+            races.append([saved])
+    return races
+
+
+def _record(events: list[Saved]) -> RaceRecord:
+    """What one race's events save: the race's end carries every result; finishers
+    alone, theirs (a ghost's is never saved)."""
+    ended = next((e for e in events if isinstance(e, RaceEnded)), None)
+    if ended is not None:
+        return RaceRecord.of(ended.race, ended.at_ms, ended.kept)
+    return RaceRecord.of(events[-1].race, events[-1].at_ms,
+                         [e.result for e in events if not e.result.ghost])
 
 
 def _error(exc: BaseException) -> str:

@@ -21,7 +21,7 @@ import time
 
 from protocol.codec import DecodeError
 from protocol.messages import ProtocolError, plain_input, request_id
-from server.core.ratelimit import TokenBucket
+from server.core.ratelimit import BACKLOG_S, TokenBucket
 from server.net.conn import Conn
 from server.net.limits import ConnectionLimits
 from server.net.logs import event
@@ -29,14 +29,6 @@ from server.net.metrics import INVALID
 from server.net.transport import CLOSE_POLICY, Link
 
 log = logging.getLogger("typerace")
-
-
-# A stall of the server or the network (a frozen process, a GC pause, a hiccup) delivers
-# what a client sent meanwhile all at once: messages that follow a silence of up to this
-# long may use the rate the silence allowed, not only the burst (ratelimit.TokenBucket),
-# so a client that kept to the rate loses no keystroke to it. A real flood has no
-# silence before it and is refused as before.
-BACKLOG_S = 12.0
 
 class Sessions:
     def __init__(self, app):

@@ -8,7 +8,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 from server.core.accounts import Allowance
-from server.core.results import Result
+from server.core.results import RaceInfo, Result
 from server.core.texts import Text
 
 
@@ -86,15 +86,30 @@ class ReportedText:
 
 @dataclass
 class RaceRecord:
+    """Results of one race to save, or a saved race. A race is saved in steps: each
+    finisher's result when it finishes, then the race's end with everyone's."""
     race_id: str
     room_id: str
     kind: str                   # quick | private | practice
     text_id: int
     started_ms: int             # server wall clock of the start
-    ended_ms: int
+    ended_ms: int               # when these results were made: the race's end, or a
+                                # finish; a saved race keeps the latest
     results: list[Result] = field(default_factory=list)   # the core's frozen results
     daily: bool = False         # raced on the text of the UTC day of ended_ms
+    racers: int | None = None   # racers in the race, what a win needs more than one of
+                                # (ghosts excluded); not given: len(results)
     passage: str | None = None  # what was raced when it is no stored text (a generated one)
+
+    @classmethod
+    def of(cls, race: RaceInfo, at_ms: int, results: list[Result],
+           daily: bool = False) -> RaceRecord:
+        return cls(race.race_id, race.room_id, race.kind, race.text_id, race.started_ms,
+                   at_ms, list(results), daily, race.racers, race.passage)
+
+    def __post_init__(self):
+        if self.racers is None:
+            self.racers = len(self.results)
 
 
 class Store(ABC):
@@ -147,8 +162,12 @@ class Store(ABC):
 
     @abstractmethod
     async def save_race(self, race: RaceRecord) -> None:
-        """Commit a race's results durably (before anyone is told them). Saving the
-        same race again changes nothing. A text's `completions` counts its finished,
+        """Commit results of a race durably (before anyone is told them), in one
+        transaction. A race may be saved in several steps (a finisher's result at its
+        finish, then everyone's at the end): each result is keyed by (race_id,
+        player_id), and one the store has already is kept as it was and counted once,
+        so saving the same results again (a retry) changes nothing. The race's
+        `ended_ms` becomes the latest saved. A text's `completions` counts its finished,
         unflagged results. Keeps every racer as a player, under its name in the race."""
 
     @abstractmethod

@@ -53,6 +53,13 @@ def _digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+def _packed(r: Result) -> bytes:
+    """One result as the race's hash keeps it (x:<player>), keystroke log included."""
+    return msgpack.packb([r.player_id, r.name, r.slot, r.place, r.status, r.wpm,
+                          r.accuracy, r.race_ms, r.pos, r.keystrokes, r.correct_keystrokes,
+                          [list(e) for e in r.log], r.flagged], use_bin_type=True)
+
+
 def _average_wpm(summaries: list) -> float | None:
     """The average wpm of result summaries (JSON), None for none."""
     wpms = [json.loads(s)["wpm"] for s in summaries]
@@ -136,13 +143,10 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
     # ---- results and statistics -----------------------------------------------
 
     async def save_race(self, race: RaceRecord) -> None:
-        racers = len(race.results)
+        racers = race.racers
         record = msgpack.packb(
             [race.race_id, race.room_id, race.kind, race.text_id, race.started_ms,
-             race.ended_ms, [[r.player_id, r.name, r.slot, r.place, r.status, r.wpm,
-                              r.accuracy, r.race_ms, r.pos, r.keystrokes,
-                              r.correct_keystrokes, [list(e) for e in r.log], r.flagged]
-                             for r in race.results], race.passage], use_bin_type=True)
+             race.ended_ms, [], racers, race.passage], use_bin_type=True)
         day, week, _ = competition.windows(race.ended_ms)
         daily = competition.daily_board(race.ended_ms, race.text_id) if race.daily else ""
         args: list = [self.prefix, race.race_id, race.text_id, record, race.ended_ms, daily,
@@ -159,7 +163,7 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
             args += [r.player_id, float(r.wpm), float(r.accuracy), "1" if r.clean else "0",
                      "1" if r.won(racers) else "0",
                      f"{race.ended_ms:015d}:{race.race_id}",
-                     json.dumps(summary), json.dumps(entry), r.name, r.points,
+                     json.dumps(summary), json.dumps(entry), r.name, r.points, _packed(r),
                      tallies_arg(body, r)]
         await self.redis.eval(SAVE_RACE, [], args)
 
@@ -180,13 +184,18 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
         return (parsed(keys), parsed(bigrams)) if keys or bigrams else None
 
     async def get_race(self, race_id):
-        blob = await self.redis.execute("HGET", self._k("race:" + race_id), "record")
+        fields = _hash(await self.redis.execute("HGETALL", self._k("race:" + race_id)))
+        blob = fields.get("record")
         if blob is None:
             return None
-        rid, room_id, kind, text_id, started_ms, ended_ms, results, *passage = msgpack.unpackb(
-            blob, raw=False)          # (a generated passage: saved since migration 5's time)
+        rid, room_id, kind, text_id, started_ms, ended_ms, results, *rest = msgpack.unpackb(
+            blob, raw=False)
+        # Races saved whole before results were saved one by one hold them in `record`.
+        results += [msgpack.unpackb(v, raw=False) for k, v in fields.items()
+                    if k.startswith("x:")]
         record = RaceRecord(rid, room_id, kind, text_id, started_ms, ended_ms,
-                            passage=passage[0] if passage else None)
+                            racers=rest[0] if rest else len(results),
+                            passage=rest[1] if len(rest) > 1 else None)   # a generated one
         for r in sorted(results, key=lambda r: r[3]):
             record.results.append(Result(*r[:11], [tuple(e) for e in r[11]], r[12]))
         return record

@@ -23,7 +23,12 @@ so this needs one Redis, not a Redis Cluster):
   reported                  zset  text ids by their number of reports
   allow:<kind>:<key>        hash  t (tokens), s (stamp, ms): a limit's bucket (logins,
                                   sign-ups), expiring when it would be full again
-  race:<race_id>            hash  record (msgpack: the whole race with keystroke logs),
+  race:<race_id>            hash  record (msgpack: the race [id, room, kind, text,
+                                  started, ended, []]; races saved before results
+                                  were saved one by one hold them in that list),
+                                  ended (ms of the latest save),
+                                  x:<player> (msgpack: that player's whole result,
+                                  with its keystroke log),
                                   r:<player> (JSON summary of that player's result)
   pstats:<player>           hash  races, wins, clean, wpm_sum, acc_sum, best
   presults:<player>         zset  race ids by time (recent results)
@@ -163,63 +168,78 @@ end
 # ARGV: prefix, race_id, text_id, record, at_ms, daily board ('' when the race was not
 # on the day's text), day, day period, week period, then per result: player_id, wpm,
 # accuracy, clean ('1'/'0'), win ('1'/'0'), tie key, summary JSON, board entry JSON,
-# name, points, key tallies (redis_keystats.py). Returns 0 when the race was saved
-# already (a retry), 1 when saved now.
+# name, points, result (msgpack), key tallies (redis_keystats.py). A race is saved in steps (a finisher at its finish,
+# everyone at the end): a result the race has already (r:<player>) is skipped, so
+# nothing is counted twice. Returns how many results were new.
 SAVE_RACE = _KEEP_PLAYER + _KEEP_BEST + KEEP_KEY_STATS + f"""
 local day_keep, week_keep = '{DAY_KEEP_S}', '{WEEK_KEEP_S}'
 """ + """
 local p, rid, tid, record, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local daily, day, day_period, week_period = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local rkey = p .. 'race:' .. rid
-if redis.call('EXISTS', rkey) == 1 then
-  return 0
+local ended = redis.call('HGET', rkey, 'ended')
+if not ended or tonumber(at) > tonumber(ended) then
+  redis.call('HSET', rkey, 'record', record, 'ended', at)
 end
-redis.call('HSET', rkey, 'record', record)
-local clean_count = 0
-for i = 10, #ARGV, 11 do
+
+-- THE place one result is written (its arguments start at ARGV[i]): the result, its
+-- player's totals, its bests and its competition points.
+local function save_result(i)
   local pid, wpm, acc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local clean, win, tie = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   local ps = p .. 'pstats:' .. pid
   keep_player(p .. 'player:' .. pid, ARGV[i + 8], at)
-  redis.call('HSET', rkey, 'r:' .. pid, ARGV[i + 6])
+  redis.call('HSET', rkey, 'r:' .. pid, ARGV[i + 6], 'x:' .. pid, ARGV[i + 10])
   redis.call('HINCRBY', ps, 'races', 1)
   redis.call('ZADD', p .. 'presults:' .. pid, at, rid)
   if win == '1' then
     redis.call('HINCRBY', ps, 'wins', 1)
   end
-  if clean == '1' then
-    clean_count = clean_count + 1
-    redis.call('HINCRBY', ps, 'clean', 1)
-    redis.call('HINCRBYFLOAT', ps, 'wpm_sum', wpm)
-    redis.call('HINCRBYFLOAT', ps, 'acc_sum', acc)
-    local best = redis.call('HGET', ps, 'best')
-    if not best or tonumber(wpm) > tonumber(best) then
-      redis.call('HSET', ps, 'best', wpm)
-    end
-    redis.call('ZADD', p .. 'pclean:' .. pid, at, rid)
-    keep_key_stats(p, pid, ARGV[i + 10])
-    redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
-    redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
-    if tid ~= '0' then      -- (text 0: a generated passage, GENERATED_ID: on no board)
-      keep_best(p .. 'lb', pid, wpm, tie, ARGV[i + 7])
-      keep_best(p .. 'lb:t:' .. tid, pid, wpm, tie, ARGV[i + 7])
-    end
-    local points, name = ARGV[i + 9], ARGV[i + 8]
-    add_points(p .. 'pts:' .. day_period, pid, name, points, at, day_keep)
-    add_points(p .. 'pts:' .. week_period, pid, name, points, at, week_keep)
-    add_points(p .. 'pts:all', pid, name, points, at, '')
-    if daily ~= '' then
-      keep_best(p .. 'lb:t:' .. daily, pid, wpm, tie, ARGV[i + 7])
-      expire(p .. 'lb:t:' .. daily, day_keep)
-      redis.call('SADD', p .. 'daily:' .. day, tid)
-      redis.call('EXPIRE', p .. 'daily:' .. day, day_keep)
+  if clean ~= '1' then
+    return
+  end
+  redis.call('HINCRBY', ps, 'clean', 1)
+  redis.call('HINCRBYFLOAT', ps, 'wpm_sum', wpm)
+  redis.call('HINCRBYFLOAT', ps, 'acc_sum', acc)
+  local best = redis.call('HGET', ps, 'best')
+  if not best or tonumber(wpm) > tonumber(best) then
+    redis.call('HSET', ps, 'best', wpm)
+  end
+  redis.call('ZADD', p .. 'pclean:' .. pid, at, rid)
+  keep_key_stats(p, pid, ARGV[i + 11])
+  redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
+  redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
+  if tid ~= '0' then      -- (text 0: a generated passage, GENERATED_ID: on no board)
+    keep_best(p .. 'lb', pid, wpm, tie, ARGV[i + 7])
+    keep_best(p .. 'lb:t:' .. tid, pid, wpm, tie, ARGV[i + 7])
+  end
+  local points, name = ARGV[i + 9], ARGV[i + 8]
+  add_points(p .. 'pts:' .. day_period, pid, name, points, at, day_keep)
+  add_points(p .. 'pts:' .. week_period, pid, name, points, at, week_keep)
+  add_points(p .. 'pts:all', pid, name, points, at, '')
+  if daily ~= '' then
+    keep_best(p .. 'lb:t:' .. daily, pid, wpm, tie, ARGV[i + 7])
+    expire(p .. 'lb:t:' .. daily, day_keep)
+    redis.call('SADD', p .. 'daily:' .. day, tid)
+    redis.call('EXPIRE', p .. 'daily:' .. day, day_keep)
+  end
+end
+
+local new, clean_count = 0, 0
+for i = 10, #ARGV, 12 do
+  -- A result the race has already is kept as it was: counted once.
+  if redis.call('HEXISTS', rkey, 'r:' .. ARGV[i]) == 0 then
+    save_result(i)
+    new = new + 1
+    if ARGV[i + 3] == '1' then
+      clean_count = clean_count + 1
     end
   end
 end
 if clean_count > 0 and redis.call('EXISTS', p .. 'text:' .. tid) == 1 then
   redis.call('HINCRBY', p .. 'text:' .. tid, 'completions', clean_count)
 end
-return 1
+return new
 """
 
 # The summaries of the player's last `n` clean results, newest first (p, pid, n set).

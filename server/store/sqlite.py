@@ -194,7 +194,7 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
             if race is None:
                 return None
             record = RaceRecord(race["race_id"], race["room_id"], race["kind"], race["text_id"],
-                                race["started_ms"], race["ended_ms"],
+                                race["started_ms"], race["ended_ms"], racers=race["racers"],
                                 passage=read_passage(db, race_id))
             for r in db.execute("SELECT * FROM results WHERE race_id = ? ORDER BY place",
                                 (race_id,)):

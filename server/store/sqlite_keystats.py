@@ -1,6 +1,7 @@
 """The SQLite adapter's per-key and per-bigram statistics (migration 5, table
-key_stats): added to in the transaction that saves a race (write_race calls
-keep_typing, which also keeps a generated passage in `passages`), read for `key_stats`. What a race adds and the caps are the core's
+key_stats): added to in the transaction that writes a result (write_result calls
+keep_key_stats for a clean result new to the store; write_race keeps a generated
+passage in `passages` with keep_passage), read for `key_stats`. What a race adds and the caps are the core's
 (server/core/keystats.py)."""
 
 from __future__ import annotations
@@ -41,26 +42,25 @@ ON CONFLICT(player_id, kind, key) DO UPDATE SET count = count + excluded.count,
 """
 
 
-def keep_typing(db, race) -> None:
-    """Inside the transaction saving `race`: each clean result's keys and bigrams added
-    to its player's rows, and a generated passage kept with the race."""
+def keep_passage(db, race) -> None:
+    """A generated passage kept with its race (a race is saved in steps: once)."""
     if race.passage is not None:
-        db.execute("INSERT INTO passages VALUES (?, ?)", (race.race_id, race.passage))
-    body = None
-    for r in race.results:
-        if not r.clean:
-            continue
-        if body is None:
-            row = db.execute("SELECT body FROM texts WHERE text_id = ?",
-                             (race.text_id,)).fetchone()
-            body = race.passage or (row[0] if row else "")    # no text: nothing to tally
-        keys, bigrams = tally(body, r.log)
-        for kind, table, cap in ((KEY, keys, KEYS_MAX), (BIGRAM, bigrams, BIGRAMS_MAX)):
-            have = db.execute("SELECT COUNT(*) FROM key_stats WHERE player_id = ? AND kind = ?",
-                              (r.player_id, kind)).fetchone()[0]
-            # Room for every entry (nearly always): the plain upsert, at half the cost.
-            add = _ADD_ALL if have + len(table) <= cap else _ADD
-            db.execute(add, (r.player_id, kind, json.dumps(table), cap))
+        db.execute("INSERT OR IGNORE INTO passages VALUES (?, ?)", (race.race_id, race.passage))
+
+
+def keep_key_stats(db, race, r) -> None:
+    """Add a clean result's keys and bigrams to its player's rows (inside the transaction
+    that writes the result, once: write_result calls it for a result new to the store)."""
+    row = None if race.passage is not None else db.execute(
+        "SELECT body FROM texts WHERE text_id = ?", (race.text_id,)).fetchone()
+    body = race.passage or (row[0] if row else "")      # no text: nothing to tally
+    keys, bigrams = tally(body, r.log)
+    for kind, table, cap in ((KEY, keys, KEYS_MAX), (BIGRAM, bigrams, BIGRAMS_MAX)):
+        have = db.execute("SELECT COUNT(*) FROM key_stats WHERE player_id = ? AND kind = ?",
+                          (r.player_id, kind)).fetchone()[0]
+        # Room for every entry (nearly always): the plain upsert, at half the cost.
+        add = _ADD_ALL if have + len(table) <= cap else _ADD
+        db.execute(add, (r.player_id, kind, json.dumps(table), cap))
 
 
 def read_passage(db, race_id: str) -> str | None:

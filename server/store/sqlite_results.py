@@ -11,7 +11,7 @@ import msgpack
 from server.core import competition
 from server.core.results import Result
 from server.store import RECENT, RaceRecord
-from server.store.sqlite_keystats import keep_typing
+from server.store.sqlite_keystats import keep_key_stats, keep_passage
 from server.store.sqlite_schema import OVERALL
 
 
@@ -66,42 +66,55 @@ def keep_competition(db, race: RaceRecord, r: Result) -> None:
         keep_best(db, competition.daily_board(race.ended_ms, race.text_id), race, r)
 
 
-
 def write_race(db, race: RaceRecord) -> None:
+    """The results of `race` the store does not have yet, with everything they count
+    for, in one transaction (see Store.save_race: a race is saved in steps)."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        if db.execute("SELECT 1 FROM races WHERE race_id = ?", (race.race_id,)).fetchone():
-            db.execute("ROLLBACK")          # saved already (a retry): keep counts
-            return
-        racers = len(race.results)
-        db.execute("INSERT INTO races VALUES (?, ?, ?, ?, ?, ?, ?)",
+        racers = race.racers
+        db.execute("INSERT INTO races VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(race_id)"
+                   " DO UPDATE SET ended_ms = MAX(ended_ms, excluded.ended_ms)",
                    (race.race_id, race.room_id, race.kind, race.text_id,
                     race.started_ms, race.ended_ms, racers))
+        keep_passage(db, race)
         clean_count, wpm_sum = 0, 0.0
         for r in race.results:
-            db.execute(
-                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (race.race_id, r.player_id, r.name, race.text_id, r.slot, r.place, racers,
-                 r.status, r.wpm, r.accuracy, r.race_ms, r.pos, r.keystrokes,
-                 r.correct_keystrokes, r.flagged, race.ended_ms,
-                 msgpack.packb([list(e) for e in r.log], use_bin_type=True), int(r.clean)))
-            keep_player(db, r.player_id, r.name, race.ended_ms, races=1,
-                         wins=int(r.won(racers)), clean=int(r.clean), wpm=r.wpm,
-                         accuracy=r.accuracy)
-            if r.clean:
+            if write_result(db, race, r, racers) and r.clean:
                 clean_count += 1
                 wpm_sum += r.wpm
-                if race.passage is None:      # a generated passage is on no board
-                    keep_best(db, OVERALL, race, r)
-                    keep_best(db, race.text_id, race, r)
-                keep_competition(db, race, r)
-        db.execute("UPDATE texts SET completions = completions + ?, wpm_sum = wpm_sum + ?"
-                   " WHERE text_id = ?", (clean_count, wpm_sum, race.text_id))
-        keep_typing(db, race)
+        if clean_count:
+            db.execute("UPDATE texts SET completions = completions + ?,"
+                       " wpm_sum = wpm_sum + ? WHERE text_id = ?",
+                       (clean_count, wpm_sum, race.text_id))
         db.execute("COMMIT")
     except BaseException:
         rollback(db)
         raise
+
+
+def write_result(db, race: RaceRecord, r: Result, racers: int) -> bool:
+    """THE place one result is written: its row, its player's totals, its bests and its
+    competition points.
+    False when the store has it already (a retry, or the race's end after the finish
+    saved it): nothing is counted twice."""
+    if db.execute(
+            "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(race_id, player_id) DO NOTHING",
+            (race.race_id, r.player_id, r.name, race.text_id, r.slot, r.place, racers,
+             r.status, r.wpm, r.accuracy, r.race_ms, r.pos, r.keystrokes,
+             r.correct_keystrokes, r.flagged, race.ended_ms,
+             msgpack.packb([list(e) for e in r.log], use_bin_type=True),
+             int(r.clean))).rowcount == 0:
+        return False
+    keep_player(db, r.player_id, r.name, race.ended_ms, races=1,
+                wins=int(r.won(racers)), clean=int(r.clean), wpm=r.wpm, accuracy=r.accuracy)
+    if r.clean:
+        if race.passage is None:            # a generated passage is on no board
+            keep_best(db, OVERALL, race, r)
+            keep_best(db, race.text_id, race, r)
+        keep_competition(db, race, r)
+        keep_key_stats(db, race, r)
+    return True
 
 
 def read_rating(db, player_id) -> float | None:

@@ -80,6 +80,11 @@ async def leave(app, conn, req) -> None:
 
 
 async def start(app, conn, req) -> None:
+    room, _ = app.lobby._host_only(conn.player_id)     # fail before any store look-up
+    if await app.library.text(room.text.text_id) is None:
+        # Hidden since the room chose it: its countdown would send the whole body.
+        raise ProtocolError("text_not_found", "this room's text has been hidden; choose "
+                            "another (configure) before starting")
     app.lobby.start(conn.player_id, app.clock.now_ms())
 
 

@@ -64,6 +64,9 @@ async def replay(app, conn, req) -> None:
     race = await app.store.get_race(req.args["race_id"])
     if race is None:
         raise ProtocolError("race_not_found", "no saved race has that id")
+    if race.text_id in await app.library.hidden():
+        # Hidden everywhere: the logs would rebuild the body, keystroke by keystroke.
+        raise ProtocolError("text_not_found", "the text of that race is hidden")
     text = await app.library.text(race.text_id)
     app.delivery.reply(conn, req, {"type": "replay", "race": _replay_view(race, text)})
 

@@ -7,19 +7,25 @@ of what websockets does for the other adapter is here, in a few lines each:
   before it, the subprotocol;
 - messages from frames: fragments joined (a message over --max-frame closes with
   1009; picows itself closes a single frame over it), text checked as UTF-8 (1007),
-  a misplaced continuation or data frame closes with 1002;
+  a misplaced continuation or data frame, or one with a reserved bit set, closes with
+  1002 (picows passes those on);
+- every frame held to the frame budget (transport.FrameBudget; over it: 1008), pings
+  too: so we answer them, not picows;
+- what picows lets through in the handshake: Sec-WebSocket-Version 8 and 7 (400 here,
+  as websockets answers), and a request whose lines end in LF alone (400 at once:
+  server/net/transport/picows_protocol.py);
 - the closing handshake: ours (close frame, wait for the peer's, drop it when it does
   not come within --ping-timeout-s) and the peer's (answered with its code).
 
 Memory per connection (picows' own floor measured 29 KiB per racer): picows reads into
 a buffer per connection, 16 KiB unless told (it grows when a frame needs it; a racer's
-frames are ~40 bytes), so READ_BUFFER asks for its minimum; given a Logger it makes a
-child Logger per connection, so it gets one LoggerAdapter for all; ws_create_server
-would run on aiofastnet's transport (installed with picows; ~5.5 KiB more per
-connection than uvloop's own), so the server is made with the loop's create_server;
-the handshake's headers are dropped once the connection is open. One object per
-connection, the listener, is also the app's Link. (A bare connection, handshake and
-one frame: 28.7 KiB of RSS with picows' defaults, 8.6 KiB so.)
+frames are ~40 bytes), so READ_BUFFER (picows_protocol.py) asks for its minimum; given
+a Logger it makes a child Logger per connection, so it gets one LoggerAdapter for all;
+ws_create_server would run on aiofastnet's transport (installed with picows; ~5.5 KiB
+more per connection than uvloop's own), so the server is made with the loop's
+create_server; the handshake's headers are dropped once the connection is open. One
+object per connection, the listener, is also the app's Link. (A bare connection,
+handshake and one frame: 28.7 KiB of RSS with picows' defaults, 8.6 KiB so.)
 """
 
 from __future__ import annotations
@@ -29,35 +35,20 @@ import logging
 from http import HTTPStatus
 
 from multidict import CIMultiDict
-from picows import (WSAutoPingStrategy, WSListener, WSMsgType, WSUpgradeResponse,
-                    WSUpgradeResponseWithListener)
-# Not exported by picows, but the only way to know a peer's address before the
-# handshake (for per-address limits): ws_create_server builds its WSProtocols the
-# same way, with a listener factory that sees only the request. picows is pinned <3.
-from picows.picows import WSProtocol as _WSProtocol
+from picows import WSListener, WSMsgType, WSUpgradeResponse, WSUpgradeResponseWithListener
 
-from server.net.transport import (CLOSE_GOING_AWAY, CLOSE_INVALID_DATA, CLOSE_PROTOCOL_ERROR,
-                                  CLOSE_TOO_BIG, HttpResponse, choose_subprotocol,
-                                  origin_allowed, peer_ip)
+from server.net.transport import (CLOSE_GOING_AWAY, CLOSE_INVALID_DATA, CLOSE_POLICY,
+                                  CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, FRAME_FLOOD,
+                                  RESERVED_BITS, FrameBudget, HttpResponse,
+                                  choose_subprotocol, origin_allowed, ws_version_refusal)
 from server.net.transport.keepalive import Keepalive
+from server.net.transport.picows_protocol import Log, PicowsProtocol
 
-READ_BUFFER = 2048            # picows' smallest read buffer (its default is 16 KiB)
-HANDSHAKE_TIMEOUT_S = 10.0    # for the HTTP request to arrive (websockets' open_timeout)
 NO_STATUS = 1005              # a close frame without a code (RFC 6455 7.1.5)
 ABNORMAL = 1006               # the connection ended without a close frame from the peer
 BINARY, TEXT, CONTINUATION = WSMsgType.BINARY, WSMsgType.TEXT, WSMsgType.CONTINUATION
-PONG, CLOSE = WSMsgType.PONG, WSMsgType.CLOSE
+PING, PONG, CLOSE = WSMsgType.PING, WSMsgType.PONG, WSMsgType.CLOSE
 NO_HEADERS: CIMultiDict = CIMultiDict()   # the handshake's headers once it is done (never written)
-
-
-class _Log(logging.LoggerAdapter):
-    """picows' logger. A peer's protocol error is the client's fault, not an error of
-    the server: picows logs those at ERROR; here they are INFO."""
-
-    def log(self, level, msg, *args, **kwargs):
-        if level >= logging.ERROR and isinstance(msg, str) and msg.startswith("WS parser error"):
-            level = logging.INFO
-        super().log(level, msg, *args, **kwargs)
 
 
 def _response(answer: HttpResponse) -> WSUpgradeResponse:
@@ -74,30 +65,12 @@ def _refusal(status: int, text: str) -> WSUpgradeResponseWithListener:
         _response(HttpResponse(status, text.encode() + b"\n", "text/plain; charset=utf-8")), None)
 
 
-class _Protocol(_WSProtocol):
-    """picows' protocol, telling the connection's link its peer before the request
-    comes (and the server which connections are still in their handshake)."""
-
-    __slots__ = ("link",)
-
-    def connection_made(self, transport) -> None:
-        link = self.link
-        link.tcp = transport
-        link.ip = peer_ip(transport.get_extra_info("peername"))
-        link.server.opening.add(link)
-        super().connection_made(transport)
-
-    def connection_lost(self, exc) -> None:
-        self.link.server.opening.discard(self.link)
-        super().connection_lost(exc)
-
-
 class PicowsLink(WSListener):
     """One connection: picows' listener and the port's Link in one object."""
 
     __slots__ = ("server", "transport", "tcp", "session", "ip", "subprotocol",
-                 "keepalive_at", "pong_due", "_parts", "_parts_kind", "_parts_size",
-                 "_close_timer")
+                 "keepalive_at", "pong_due", "frames", "_parts", "_parts_kind",
+                 "_parts_size", "_close_timer")
 
     def __init__(self, server: "PicowsServer"):
         self.server = server
@@ -108,6 +81,7 @@ class PicowsLink(WSListener):
         self.subprotocol = None
         self.keepalive_at = 0.0
         self.pong_due = False
+        self.frames = None           # the frame budget, once open
         self._parts = None           # the fragments of a message not yet whole
         self._parts_kind = BINARY
         self._parts_size = 0
@@ -128,6 +102,9 @@ class PicowsLink(WSListener):
         headers = request.headers
         if not origin_allowed(headers.get("Origin"), server.origins):
             return _refusal(403, "this web origin may not connect")
+        refusal = ws_version_refusal(headers.get("Sec-WebSocket-Version"))
+        if refusal is not None:               # picows takes 8 and 7 too
+            return _refusal(400, refusal)
         # Firefox asks with "Connection: keep-alive, Upgrade"; picows takes only "Upgrade".
         tokens = [t.strip().lower() for t in headers.get("Connection", "").split(",")]
         if "upgrade" in tokens:
@@ -140,6 +117,7 @@ class PicowsLink(WSListener):
 
     def on_ws_connected(self, transport) -> None:
         self.transport = transport
+        self.frames = FrameBudget(self.server.config, self.server.loop.time())
         transport.request.headers = NO_HEADERS
         transport.response.headers = NO_HEADERS
         server = self.server
@@ -151,15 +129,34 @@ class PicowsLink(WSListener):
     # ---- frames in ----
 
     def on_ws_frame(self, transport, frame) -> None:
+        if not self.frames.spend(self.server.loop.time) or frame.rsv1 or frame.rsv2 \
+                or frame.rsv3 or transport.is_close_frame_sent:
+            self._refuse_frame(frame)
+            return
         kind = frame.msg_type
         if kind == BINARY and frame.fin and self._parts is None:
             self.session.frame(frame.get_payload_as_bytes())     # an input, mostly
         elif kind == BINARY or kind == TEXT or kind == CONTINUATION:
             self._data(frame)
+        elif kind == PING:
+            transport.send_pong(frame.get_payload_as_bytes())
         elif kind == PONG:
             self.pong_due = False
         elif kind == CLOSE:
             self._peer_closed(frame)
+
+    def _refuse_frame(self, frame) -> None:
+        """A frame after our close frame (picows goes on handing us the frames it has
+        already read): ignored, but the peer's close. Else a frame over the budget, or
+        with a reserved bit set (no extension is ever agreed): fail the connection."""
+        if self.transport.is_close_frame_sent:
+            if frame.msg_type == CLOSE:
+                self._peer_closed(frame)
+            return
+        if frame.rsv1 or frame.rsv2 or frame.rsv3:
+            self._drop(CLOSE_PROTOCOL_ERROR, RESERVED_BITS)
+        else:
+            self._drop(CLOSE_POLICY, FRAME_FLOOD)
 
     def _data(self, frame) -> None:
         """A text frame, or a frame of a fragmented message (RFC 6455 5.4)."""
@@ -302,22 +299,14 @@ class PicowsServer:
         self.drained = asyncio.Event()
         self.port = 0
         self._server = None
-        self._log = _Log(logging.getLogger("picows.server"), {})
+        self._log = Log(logging.getLogger("picows.server"), {})
+        self.loop = asyncio.get_running_loop()
 
-    def _protocol(self) -> _Protocol:
+    def _protocol(self) -> PicowsProtocol:
         """What ws_create_server makes for each connection, with this connection's own
         listener factory (so the listener can read the peer's address in it)."""
         link = PicowsLink(self)
-        protocol = _Protocol(
-            None, None, False,                   # host:port and path (client side only), is_client
-            link.upgrade, self._log,
-            True,                                # an exception in a callback closes with 1011
-            HANDSHAKE_TIMEOUT_S,
-            False, 20, 20, WSAutoPingStrategy.PING_WHEN_IDLE,   # our Keepalive pings instead
-            True,                                # answer pings
-            self.max_frame, None, READ_BUFFER)
-        protocol.link = link
-        return protocol
+        return PicowsProtocol(link, self._log, self.max_frame)
 
     async def start(self) -> None:
         config = self.config

@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 from websockets.protocol import State
 
-from server.net.transport import HttpResponse, choose_subprotocol, peer_ip
+from server.net.transport import FrameBudget, HttpResponse, choose_subprotocol, peer_ip
 from server.net.transport.keepalive import Keepalive
 from server.net.transport.wsconn import Connection, abort_half_open
 
@@ -170,7 +170,10 @@ class WebsocketsServer:
     def _process_request(self, connection, request):
         answer = self.app.route(request.method, request.path.split("?", 1)[0],
                                 peer_ip(connection.remote_address))
-        return None if answer is None else _response(answer)
+        if answer is None:        # the handshake goes on: from now on, frames count
+            connection.frames = FrameBudget(self.config, connection.loop.time())
+            return None
+        return _response(answer)
 
     async def _handler(self, ws: Connection) -> None:
         link = WebsocketsLink(ws, self)

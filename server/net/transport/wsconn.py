@@ -15,11 +15,16 @@ an optional 2-byte length, the 4-byte mask, the payload):
   (pings, close, errors, limits, ordering).
 A frame longer than that, a 64-bit length, an unmasked frame or a closing
 connection sends the rest of the stream to websockets as it came.
+Every frame, ours or websockets', costs one token of the connection's frame budget
+(transport.FrameBudget); a connection over it is failed with 1008 (`process_event`
+sees each frame websockets parsed, `data_received` each one split off here).
 Before that, during the opening handshake, websockets gets the HTTP request and nothing
 after it until the request is answered: it would parse pipelined bytes (a second GET)
 as frames, fail, and then trip over its own assertion when the answer went out. Bytes
 behind the request are held (up to EARLY_MAX) and handed over once the connection is
-open, or dropped with the connection when the answer was plain HTTP. Only frame
+open, or dropped with the connection when the answer was plain HTTP. A request whose
+lines end in LF alone is answered 400 here (websockets would drop it without a word;
+picows would wait for a CRLF: transport.bare_line_feed). Only frame
 boundaries are ours; what a frame means is still decided by websockets or the app.
 (Reads websockets internals -- the parser's position and the receive queue -- so
 websockets is pinned below 18; when they change, the check fails safe: websockets
@@ -34,6 +39,9 @@ from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
 from websockets.streams import StreamReader
 
+from server.net.transport import (BAD_LINE_ENDS, CLOSE_POLICY, FRAME_FLOOD, bare_line_feed,
+                                  http_refusal)
+
 try:
     from websockets.speedups import apply_mask
 except ImportError:                 # websockets built without its C extension
@@ -46,6 +54,7 @@ _AT_EOF = StreamReader.at_eof.__code__    # where websockets' parser waits betwe
 BINARY_FIN = 0x82         # FIN, no RSV bits, opcode 2
 REQUEST_END = b"\r\n\r\n"  # a handshake request has no body: its head ends here
 EARLY_MAX = 64 * 1024     # bytes held behind a request until it is answered
+FLOOD_DROP_S = 1.0        # a frame flooder's close frame has had time to arrive
 
 
 _opening: weakref.WeakSet = weakref.WeakSet()      # connections whose handshake runs
@@ -63,6 +72,8 @@ class Connection(ServerConnection):
     def __init__(self, *args, **kwargs):
         # Set at construction, so that setting them later never grows the __dict__.
         self.on_frame = None      # the session's frame(payload), once the connection is open
+        self.frames = None        # the FrameBudget, set before the connection opens
+        self._flooded_out = None   # failed for going over it (the timer that drops it)
         self._own = False         # we split the stream into frames (see the module docstring)
         self._rest = b""          # the start of a frame not yet whole
         self._fast_max = FAST_MAX     # ... and never above the connection's max_size
@@ -126,10 +137,14 @@ class Connection(ServerConnection):
             return b""
         seen = self._tail + data
         end = seen.find(REQUEST_END)
+        cut = len(data) if end < 0 else end + len(REQUEST_END) - len(self._tail)
+        if bare_line_feed((b"\r" if self._tail.endswith(b"\r") else b"") + data[:cut]):
+            self.transport.write(http_refusal(400, BAD_LINE_ENDS))
+            self.transport.close()
+            return b""
         if end < 0:
             self._tail = seen[-(len(REQUEST_END) - 1):]
             return data
-        cut = end + len(REQUEST_END) - len(self._tail)
         self._early = bytearray(data[cut:])
         return data[:cut]
 
@@ -166,6 +181,10 @@ class Connection(ServerConnection):
             # (current_size: a fragmented message is open, so this frame is an error
             # websockets must report)
             if head == BINARY_FIN and self.protocol.current_size is None and self._idle():
+                if not self.frames.spend(self.loop.time):
+                    self._flooded()
+                    self._hand_over(buf, end)        # websockets discards the rest
+                    return
                 self.on_frame(apply_mask(buf[at + 4:stop], buf[at:at + 4]))
                 pos = stop
                 continue
@@ -175,6 +194,34 @@ class Connection(ServerConnection):
                 self._hand_over(buf, pos)
                 return
         self._rest = buf[pos:] if pos < end else b""
+
+    def process_event(self, event) -> None:
+        """Each frame websockets parsed (and, in the handshake, the request)."""
+        if self._flooded_out is not None:
+            return           # parsed in the same read as the frame over the budget
+        frames = self.frames
+        if frames is not None and self.protocol.state is OPEN \
+                and not frames.spend(self.loop.time):
+            self._flooded()
+            return
+        super().process_event(event)
+
+    def _flooded(self) -> None:
+        """Fail the connection (RFC 6455 7.1.7): our close frame and the end of our side
+        of TCP now; nothing more is read, and FLOOD_DROP_S later the connection is
+        dropped. (Closing at once would reset it while the flooder's frames are unread,
+        and the reset can overtake the close frame; reading on, as websockets does after
+        its own failures, cost a third of a core for the close timeout, bench.frame_flood.)"""
+        self.protocol.fail(CLOSE_POLICY, FRAME_FLOOD)
+        self.send_data()
+        self.transport.pause_reading()
+        self._flooded_out = self.loop.call_later(min(FLOOD_DROP_S, self.close_timeout or 0),
+                                                 self.transport.abort)
+
+    def connection_lost(self, exc) -> None:
+        if self._flooded_out is not None:
+            self._flooded_out.cancel()        # (it keeps the connection alive till then)
+        super().connection_lost(exc)
 
     def _hand_over(self, buf: bytes, pos: int) -> None:
         """websockets parses from here on (until it again stands between frames)."""
