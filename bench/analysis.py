@@ -148,7 +148,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print(line("sqlite", *await save_cpu(
             SqliteStore(f"{tmp}/bench.db"), args.races, rng,
-            "server.store.sqlite_results.keep_typing", lambda db, race: None)))
+            "server.store.sqlite_results.keep_key_stats", lambda db, race, result: None)))
     off = lambda body, result: ""               # noqa: E731 (the script then adds nothing)
     if args.redis_url:
         print(line("redis", *await save_cpu(RedisStore(args.redis_url, prefix="bench:"),
