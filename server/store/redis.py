@@ -246,7 +246,10 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
             entry["name"] = found[1].decode()
         return entry
 
-    async def _board(self, board: str, limit: int) -> list[dict]:
+    async def _board(self, board: str, limit: int,
+                     order=lambda e: (-e["wpm"], e["at_ms"], e["race_id"])) -> list[dict]:
+        """The top `limit` entries of a board (ties put in `order`: Redis would order
+        them by member), under the players' current names."""
         if limit <= 0:
             return []
         reply = await self.redis.eval(LEADERBOARD, [], [self.prefix, board, limit])
@@ -256,7 +259,7 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
             if reply[i + 1] is not None:       # shown under the player's current name
                 entry["name"] = reply[i + 1].decode()
             entries.append(entry)
-        entries.sort(key=lambda e: (-e["wpm"], e["at_ms"], e["race_id"]))
+        entries.sort(key=order)
         return entries[:limit]
 
     async def text_stats(self, text_id):

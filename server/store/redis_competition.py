@@ -6,28 +6,18 @@ ahead (the same rule as the SQLite adapter: tests/test_store_contract_competitio
 
 from __future__ import annotations
 
-import json
-
 from server.store.redis_adapter import decoded
-from server.store.redis_scripts import BOARD_PLACE, LEADERBOARD
+from server.store.redis_scripts import BOARD_PLACE
 
 
 class RedisCompetition:
     """Mixed into RedisStore: uses its `redis`, `prefix`, `_k` and `_board`."""
 
     async def points_board(self, period, limit=20):
-        if limit <= 0:
-            return []
-        reply = await self.redis.eval(LEADERBOARD, [], [self.prefix, f"pts:{period}", limit])
-        entries = []
-        for i in range(0, len(reply), 2):
-            entry = json.loads(reply[i])
-            if reply[i + 1] is not None:       # shown under the player's current name
-                entry["name"] = reply[i + 1].decode()
-            entries.append(entry)
-        entries.sort(key=lambda e: (-e["points"], e["reached_ms"], e["player_id"]))
+        entries = await self._board(f"pts:{period}", limit, order=lambda e: (
+            -e["points"], e["reached_ms"], e["player_id"]))
         return [{"player_id": e["player_id"], "name": e["name"], "points": e["points"],
-                 "races": e["races"]} for e in entries[:limit]]
+                 "races": e["races"]} for e in entries]
 
     async def points_place(self, period, player_id):
         found = await self.redis.eval(BOARD_PLACE, [], [self.prefix, f"pts:{period}",
