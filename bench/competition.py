@@ -10,7 +10,8 @@ Fills each store through the port (save_race, races of --per-race results from
 one call at a time (mean and p99, and this process's CPU per call): `points_board`
 for the day, the week and all time, `points_place` of random players, `day_board` and
 `day_board_place`. Last, `save_race` of 1,000 more races of 5 results (not on the day's
-text), with the competition writes and without them (the same adapter with its points step left out),
+text; each result with a 300-character race's key log, as bench.store saves), with the
+competition writes and without them (the same adapter with its points step left out),
 interleaved in blocks, so the difference is what points add to a save.
 
 Without --redis-url it starts a private redis-server without persistence (the fill is
@@ -40,12 +41,17 @@ TEXTS = 40
 CALLS = 2000
 
 
-def make_race(n: int, players: int, per_race: int, at_ms: int, rng: random.Random) -> RaceRecord:
+# A 300-character race's key log, as bench.store saves it: what a saved result carries.
+RACE_LOG = [(120 * i, "abcd") for i in range(75)]
+
+
+def make_race(n: int, players: int, per_race: int, at_ms: int, rng: random.Random,
+              log=((200, "abcd"),)) -> RaceRecord:
     results = []
     for place, p in enumerate(rng.sample(range(players), per_race), start=1):
         results.append(Result(f"p{p}", f"Player {p}", place - 1, place, "finished",
                               rng.uniform(30, 140), rng.uniform(0.85, 1.0), 20_000, 300,
-                              310, 300, [(200, "abcd")]))
+                              310, 300, list(log)))
     text_id = 1 + n % TEXTS
     daily = text_id == 1 + (at_ms // DAY) % TEXTS         # each day, one text is the day's
     return RaceRecord(f"race{n}", f"room{n}", "quick", text_id, at_ms - 20_000, at_ms,
@@ -149,7 +155,7 @@ async def saves(name: str, store, players: int, now: int) -> None:
             races = []
             for _ in range(100):
                 n += 1
-                races.append(make_race(n, players, 5, now + n, rng))
+                races.append(make_race(n, players, 5, now + n, rng, RACE_LOG))
             calls = [lambda r=replace(r, daily=False): store.save_race(r) for r in races]
             cpu = time.process_time()
             if label == "without":
@@ -199,13 +205,13 @@ async def main() -> None:
     if "redis" not in args.stores:
         return
     if args.redis_url:
-        await bench("redis", RedisStore(args.redis_url, prefix="bench:"), args)
+        await bench("redis", RedisStore(args.redis_url, prefix="bench:", timeout=30), args)
         return
     from bench.redis_runner import RedisServer        # a private, throw-away redis-server
     server = RedisServer(persistent=False)
     server.start()
     try:
-        await bench("redis", RedisStore(server.url, prefix="bench:"), args)
+        await bench("redis", RedisStore(server.url, prefix="bench:", timeout=30), args)
     finally:
         server.close()
 

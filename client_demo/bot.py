@@ -106,7 +106,8 @@ class Bot:
     def __init__(self, url: str, name: str, wpm: float, accuracy: float = 0.97, *,
                  room: str | None = None, watch: str | None = None,
                  practice: int | None = None, codec: str = "json",
-                 races: int = 1, rng: random.Random | None = None, out=print):
+                 races: int = 1, rng: random.Random | None = None, out=print,
+                 sync_clock: bool = True):
         self.url, self.name, self.wpm, self.accuracy = url, name, wpm, accuracy
         self.room, self.watch, self.codec, self.races = room, watch, codec, races
         self.practice = practice            # a text_id to practise alone on
@@ -114,6 +115,9 @@ class Bot:
         self.out = out
         self.client: Client | None = None
         self.results: list[dict] = []       # the `results` messages of its races
+        # False: start typing when the race's start is heard of, half a round trip late
+        # (how clients did before they synced the server's clock; bench/lag.py compares)
+        self.sync_clock = sync_clock
 
     async def _enter(self) -> None:
         if self.watch:
@@ -125,9 +129,13 @@ class Bot:
         else:
             await self.client.request({"type": "quick_race"})
 
-    async def _type(self, body: str) -> None:
+    async def _type(self, body: str, start_server_ms: int | None = None) -> None:
+        """Type `body` from the race's start by the server's clock (estimated from
+        ping/pong, so not half a round trip late), or from now when it is unknown."""
         loop = asyncio.get_running_loop()
         start = loop.time()
+        if start_server_ms is not None:
+            start += (start_server_ms - self.client.server_now_ms()) / 1000
         for send_at, keys in batches(plan_keystrokes(body, self.wpm, self.accuracy, self.rng)):
             await asyncio.sleep(max(0.0, start + send_at / 1000 - loop.time()))
             try:
@@ -140,6 +148,8 @@ class Bot:
         typing: asyncio.Task | None = None
         try:
             await self.client.hello(self.name)
+            if self.sync_clock:
+                await self.client.sync_clock()
             await self._enter()
             body = None
             while len(self.results) < self.races:
@@ -147,10 +157,14 @@ class Bot:
                 kind = message.get("type")
                 if kind == "countdown":
                     body = message["text"]["body"]
+                    if not self.watch and typing is None and self.sync_clock:
+                        typing = asyncio.create_task(
+                            self._type(body, message.get("start_server_ms")))
                 elif self.watch:
                     pass
                 elif body is not None and typing is None and (
                         kind == "tick" or (kind == "room" and message["room"]["state"] == "racing")):
+                    # joined mid-race, or a bot that does not sync (typing from now)
                     typing = asyncio.create_task(self._type(body))
                 elif kind == "error":
                     if message.get("code") == "not_racing" and typing is not None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import connect
 
+from protocol.clocksync import SYNC_PINGS, ClockSync
 from protocol.codec import JSON, MSGPACK
 
 
@@ -38,6 +40,7 @@ class Client:
         self._unread: list[dict] = []
         self._ids = itertools.count(1)
         self.welcome: dict | None = None
+        self.clock = ClockSync()         # the server's clock, from ping/pong (sync_clock)
 
     @classmethod
     async def connect(cls, url: str, codec: str | None = "json", **kwargs) -> "Client":
@@ -116,6 +119,19 @@ class Client:
         self.welcome = await self.request({"type": "login", "name": name,
                                            "password": password})
         return self.welcome
+
+    async def sync_clock(self, pings: int = SYNC_PINGS, timeout: float = 10.0) -> ClockSync:
+        """Estimate the server's clock NTP-style from `pings` ping/pong round trips
+        (protocol/clocksync.py); the pings go one after another."""
+        for _ in range(pings):
+            sent = time.time() * 1000
+            pong = await self.request({"type": "ping"}, timeout)
+            self.clock.sample(sent, pong["server_ms"], time.time() * 1000)
+        return self.clock
+
+    def server_now_ms(self) -> float:
+        """The server's clock now, as estimated (the local clock until synced)."""
+        return self.clock.server_now(time.time() * 1000)
 
     async def close(self) -> None:
         # Unread frames past websockets' queue limit pause reading, and then the

@@ -121,6 +121,7 @@ class PlayApp:
             try:
                 client = await Client.connect(self.url, self.codec)
                 welcome = await client.hello(self.model.name, token)
+                self.model.clock = await client.sync_clock()
             except (OSError, ConnectionClosed, TimeoutError):
                 continue
             self.client = client
@@ -147,6 +148,7 @@ class PlayApp:
                 welcome = await self.client.login(self.model.name, password)
             else:
                 welcome = await self.client.hello(self.model.name)
+            self.model.clock = await self.client.sync_clock()
         except (OSError, ConnectionClosed, TimeoutError) as exc:
             self.error = f"cannot connect to {self.url}: {exc}"
             return 1

@@ -43,6 +43,7 @@ class PlayModel:
         self.slot: int | None = None
         self.spectator = False
         self._offsets: list[int] = []         # samples of server clock - local clock
+        self.clock = None                     # protocol.clocksync.ClockSync, once synced
         self.daily: dict | None = None        # the last `daily`: the text of the day
         self._reset_race()
 
@@ -68,6 +69,10 @@ class PlayModel:
             self._offsets = (self._offsets + [int(server_ms) - now_ms])[-50:]
 
     def server_now(self, now_ms: int) -> int:
+        """The server's clock: NTP-style from ping/pong once synced (play.py hands over
+        the Client's ClockSync), the stamps seen until then."""
+        if self.clock is not None and self.clock.synced:
+            return round(self.clock.server_now(now_ms))
         return now_ms + (max(self._offsets) if self._offsets else 0)
 
     # ---- state questions ------------------------------------------------------
@@ -296,10 +301,23 @@ class PlayModel:
             return []
         if key == ESCAPE:
             return self._leave()
-        if key == ENTER and self.is_host and not (self.room or {}).get("public"):
+        if key == ENTER and not self.spectator:
+            return self._again()
+        return []
+
+    def _again(self) -> list[dict]:
+        """Enter between races: the host starts a private room or asks for its rematch;
+        after the results, a quick race brings a new quick race, practice a new text."""
+        kind = (self.room or {}).get("kind")
+        finished = self.state == "finished" and self.results is not None
+        if kind == "quick" and finished:
+            return [{"type": "quick_race"}]
+        if kind == "practice" and finished:
+            return [{"type": "practice"}]
+        if self.is_host and kind == "private":
             if self.state == "waiting":
                 return [{"type": "start"}]
-            if self.state == "finished" and self.results is not None:
+            if finished:
                 return [{"type": "rematch"}]
         return []
 

@@ -8,6 +8,7 @@ with the caret; text from the server is made safe to print first (`shown`).
 from __future__ import annotations
 
 from bisect import bisect_right
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
 from client_demo.play_analysis import summary
@@ -143,7 +144,33 @@ def _results(model: PlayModel) -> list[tuple[str, str]]:
                 f"{r.get('points', 0):>4}  "
                 f"{r.get('status', '')}{'  (flagged)' if r.get('flagged') else ''}\n")
         out.append(("class:mine" if mine else "", line))
+        if mine and best_line(r):
+            out.append(("class:finished", best_line(r) + "\n"))
     return out
+
+
+def fixed_1(x: float) -> str:
+    """x to one decimal as the web page's toFixed(1) does (half up on the exact binary
+    value: 0.25 -> "0.3", where format() gives "0.2"), so both clients say the same."""
+    return str(Decimal(x).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+def best_line(entry: dict) -> str:
+    """What the results say about a personal best (the server's `new_best` and
+    `previous_best_wpm`), in the web page's words; "" when nothing is new."""
+    new = entry.get("new_best") or []
+    if not new:
+        return ""
+    before = entry.get("previous_best_wpm")
+    overall = ", and your best on any text!" if "overall" in new else "."
+    if "text" in new and isinstance(before, (int, float)):
+        margin = entry.get("wpm", 0) - before
+        return (f"New personal best on this text: +{fixed_1(margin)} WPM (was {fixed_1(before)})"
+                f"{overall}")
+    if "text" in new:
+        return ("Your first finish on this text is your best on any text!" if "overall" in new
+                else "Your first clean finish on this text: a personal best to beat.")
+    return "Your best on any text!"
 
 
 def _race_status(model: PlayModel, now_ms: int) -> list[tuple[str, str]]:
@@ -204,10 +231,11 @@ def render(model: PlayModel, now_ms: int, width: int = 80,
     out.append(("", f"  {model.state}"))
     if model.spectator:
         out.append(("class:hint", "  (watching)"))
-    if room.get("code"):
+    solo = room.get("kind") == "practice"      # practice and ghost races: nobody to invite
+    if room.get("code") and not solo:
         out += [("", "  join code "), ("class:code", shown(room["code"])),
                 ("", "  watch code "), ("class:code", shown(room.get("watch_code", "")))]
-    out.append(("", f"  {room.get('spectators', 0)} watching\n"))
+    out.append(("", "\n" if solo else f"  {room.get('spectators', 0)} watching\n"))
     if model.text is None:
         names = ", ".join(shown(p.get("name", "")) for p in room.get("players") or [])
         out += [("", f"Players: {names}\n\n")]
@@ -222,10 +250,13 @@ def render(model: PlayModel, now_ms: int, width: int = 80,
             if model.analysis is not None:
                 out += [("", "\n")] + summary(model.analysis, shown)      # play_analysis.py
     hints = ["Esc leave"]
-    if model.is_host and not room.get("public"):
+    finished = model.state == "finished" and model.results is not None
+    if finished and room.get("kind") in ("quick", "practice") and not model.spectator:
+        hints.insert(0, "Enter race again" if room.get("kind") == "quick" else "Enter next text")
+    elif model.is_host and room.get("kind") == "private":
         if model.state == "waiting":
             hints.insert(0, "Enter start the race")
-        elif model.results is not None:
+        elif finished:
             hints.insert(0, "Enter rematch")
     out.append(("class:hint", "\n" + " · ".join(hints) + "\n"))
     return out

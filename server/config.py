@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from server.core.integrity import MAX_WPM
 from server.core.lobby_state import LobbyConfig
 from server.core.matching import BAND
-from server.core.race import MAX_RACE_S
+from server.core.race import LAG_CAP_MS, MAX_RACE_S
 from server.core.tokens import secret_weakness
 
 
@@ -85,6 +85,9 @@ class Config:
     report_threshold: int = knob(3, "different players whose reports hide a player-written "
                                     "text", 1, 1_000_000)
     max_wpm: int = knob(MAX_WPM, "sustained speed above which a result is flagged", 50, 10000)
+    lag_cap_ms: int = knob(LAG_CAP_MS, "most a finisher's time is credited for its measured "
+                           "delay (half its round trip), ms: covers honest round trips up to "
+                           "500 ms, and is all a client faking delay can gain", 0, 5000)
     practice_countdown_s: int = knob(3, "countdown before a practice race, seconds (0: the "
                                      "race starts at once)", 0, 60)
     max_race_s: int = knob(MAX_RACE_S, "longest a race may run, seconds: a race gets 30 s "
@@ -139,7 +142,7 @@ class Config:
             lobby_wait_s=self.lobby_wait_s, reconnect_grace_s=self.reconnect_grace_s,
             practice_countdown_s=self.practice_countdown_s, idle_room_s=self.idle_room_s,
             max_race_s=self.max_race_s, match_widen_ms=round(self.match_widen_s * 1000),
-            max_wpm=self.max_wpm)
+            max_wpm=self.max_wpm, lag_cap_ms=self.lag_cap_ms)
 
     @property
     def tick_interval(self) -> float:

@@ -57,7 +57,8 @@ def test_a_ghost_moves_at_its_saved_moments_and_finishes_at_its_saved_time():
     events = race.advance(START + 6070)
     assert events == [{"type": "finish", "slot": 1, "place": 1,
                        "wpm": round(scoring.wpm(len(BODY), 6000), 2),
-                       "accuracy": round(scoring.accuracy(25, 26), 4), "race_ms": 6000}]
+                       "accuracy": round(scoring.accuracy(25, 26), 4), "race_ms": 6000,
+                       "server_race_ms": 6000, "lag_credit_ms": 0}]
     assert race.state == RACING               # Ann still types
 
 
@@ -125,8 +126,9 @@ def test_a_practice_with_a_ghost_seats_it_ticks_it_and_ranks_it_like_a_racer():
     assert seat.slot == 0
     view = room.view(True)
     assert view["players"] == [
-        {"slot": 0, "player_id": "pa", "name": "Ann", "connected": True},
-        {"slot": 1, "player_id": "pg", "name": "Fast Ghost", "connected": True, "ghost": True}]
+        {"slot": 0, "player_id": "pa", "name": "Ann", "connected": True, "rtt_ms": None},
+        {"slot": 1, "player_id": "pg", "name": "Fast Ghost", "connected": True, "rtt_ms": None,
+         "ghost": True}]
     start = room.race.start_ms
     lobby.advance(start)
     lobby.outbox.clear()
@@ -142,7 +144,8 @@ def test_a_practice_with_a_ghost_seats_it_ticks_it_and_ranks_it_like_a_racer():
     finishes = [e.message for e in lobby.to_save if isinstance(e, RacerFinished)]
     assert finishes == [{"type": "finish", "slot": 1, "place": 2,
                          "wpm": pytest.approx(scoring.wpm(len(BODY), 6000), abs=0.01),
-                         "accuracy": pytest.approx(25 / 26, abs=1e-4), "race_ms": 6000}]
+                         "accuracy": pytest.approx(25 / 26, abs=1e-4), "race_ms": 6000,
+                         "server_race_ms": 6000, "lag_credit_ms": 0}]
     assert ended(lobby) == [room.room_id]
 
 

@@ -59,9 +59,10 @@ async def test_a_players_best_is_raced_again_keystroke_by_keystroke_and_not_save
         ann, {"type": "practice", "text_id": text_id, "ghost": "best"})
     assert joined["slot"] == 0
     assert joined["room"]["players"] == [
-        {"slot": 0, "player_id": ann.player_id, "name": "Ann", "connected": True},
+        {"slot": 0, "player_id": ann.player_id, "name": "Ann", "connected": True,
+         "rtt_ms": None},
         {"slot": 1, "player_id": ann.player_id, "name": "Ann", "connected": True,
-         "ghost": True}]
+         "rtt_ms": None, "ghost": True}]
     # The ghost moved through the passage in ticks, as a racer does, and finished at
     # its saved time with its saved score.
     ghost_positions = [p[1] for t in ticks for p in t["p"] if p[0] == 1]

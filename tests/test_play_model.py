@@ -7,7 +7,7 @@ import pytest
 
 from client_demo.play_model import (BACKSPACE_KEY, CODE, ENTER, ESCAPE, MENU, QUIT, ROOM,
                                     PlayModel)
-from client_demo.play_view import render, wrap_points
+from client_demo.play_view import best_line, render, wrap_points
 
 BODY = "hello world again"
 T0 = 1_000_000          # local clock at the start of each test
@@ -269,6 +269,57 @@ def test_paragraph_breaks_end_lines_and_every_character_is_shown_once(width):
     lines = wrap_points(body, width)
     assert "".join(body[a:b] for a, b in lines) == body
     assert all(body.find("\n", a, b) in (-1, b - 1) for a, b in lines)
+
+
+def test_once_synced_the_race_opens_at_the_start_by_the_servers_clock():
+    from protocol.clocksync import ClockSync
+    model = racing_model()
+    assert not model.started(START - 1) and model.started(START)    # stamps: offset 0
+    clock = ClockSync()
+    clock.sample(T0, T0 + 150 + 400, T0 + 300)     # the server's clock is 400 ms ahead
+    model.clock = clock
+    assert not model.started(START - 401) and model.started(START - 400)
+
+
+def test_practice_shows_no_codes_and_enter_after_results_races_again():
+    model = racing_model(kind="practice")
+    model.on_message({"type": "room", "room": room("countdown", kind="practice",
+                                                   players=("Ann",), code="ABC234",
+                                                   watch_code="WXY789")}, T0)
+    screen = text_of(model, T0)
+    assert "Practice" in screen
+    assert "ABC234" not in screen and "WXY789" not in screen and "code" not in screen
+    assert "watching" not in screen
+    for key in BODY:
+        model.on_key(key, START + 2_000)
+    model.on_message({"type": "results", "race_id": "r1.1", "ranking": [
+        {"slot": 0, "player_id": "p0", "name": "Ann", "place": 1, "wpm": 102.0,
+         "accuracy": 1.0, "race_ms": 2000, "status": "finished", "new_best": ["text"],
+         "previous_best_wpm": 60.5}]}, START + 2_100)
+    model.on_message({"type": "room", "room": room("finished", kind="practice",
+                                                   players=("Ann",), code="ABC234")}, START)
+    screen = text_of(model, START + 2_200)
+    assert "New personal best on this text: +41.5 WPM (was 60.5)." in screen
+    assert "Enter next text" in screen and "ABC234" not in screen
+    assert model.on_key(ENTER, START + 2_300) == [{"type": "practice"}]
+
+
+def test_the_best_margin_rounds_as_the_web_page_does():
+    # 60.25 - 60.0 is exactly 0.25: toFixed(1) says 0.3 (format() would say 0.2).
+    line = best_line({"wpm": 60.25, "new_best": ["text"], "previous_best_wpm": 60.0})
+    assert line == "New personal best on this text: +0.3 WPM (was 60.0)."
+
+
+def test_enter_after_a_quick_race_asks_for_another():
+    model = racing_model(kind="quick")
+    model.on_message({"type": "results", "race_id": "r1.1", "ranking": [
+        {"slot": 0, "player_id": "p0", "name": "Ann", "place": 1, "wpm": 80.0,
+         "accuracy": 1.0, "race_ms": 2000, "status": "finished", "new_best": [],
+         "previous_best_wpm": 90.0}]}, START + 2_100)
+    model.on_message({"type": "room", "room": room("finished", kind="quick")}, START)
+    screen = text_of(model, START + 2_200)
+    assert "Enter race again" in screen and "personal best" not in screen
+    assert model.on_key(ENTER, START + 2_300) == [{"type": "quick_race"}]
 
 
 def test_the_menu_shows_the_text_of_the_day_and_d_races_it():

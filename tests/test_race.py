@@ -48,7 +48,8 @@ def test_finish_places_and_times_are_the_servers():
     race.advance(START)
     events = race.input(1, BODY, START + 4000)
     assert events == [{"type": "finish", "slot": 1, "place": 1, "wpm": pytest.approx(39.0),
-                       "accuracy": 1.0, "race_ms": 4000}]
+                       "accuracy": 1.0, "race_ms": 4000, "server_race_ms": 4000,
+                       "lag_credit_ms": 0}]
     events = race.input(0, BODY, START + 5200)
     assert events[0]["place"] == 2 and events[0]["race_ms"] == 5200
     assert race.state == RACING          # Cy is still typing

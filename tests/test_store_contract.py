@@ -16,7 +16,7 @@ import contextlib
 import pytest
 
 from server.core.results import Result
-from server.store import RaceRecord, Store, TextExists, no_stats
+from server.store import Bests, RaceRecord, Store, TextExists, no_stats
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteStore
 from tests.redis_fixture import redis_server  # noqa: F401
@@ -393,3 +393,22 @@ async def test_a_players_best_on_a_text_is_their_fastest_clean_result_there(stor
     assert (best["race_id"], best["wpm"], best["name"], best["text_id"]) == ("a", 70.0, "Ann", t1)
     assert (await store.personal_best("p2", t1))["race_id"] == "a"
     assert await store.personal_best("p2", t2) is None
+
+
+async def test_bests_of_reads_each_players_best_clean_wpm_on_the_text_and_overall(store):
+    [t1, t2] = await store.add_texts(PASSAGES[:2], T0)
+    assert await store.bests_of(["p1"], t1) == {"p1": Bests(None, None)}
+    await store.save_race(race("a", t1, [result("p1", 1, wpm=70.25), result("p2", 2, wpm=60.0)],
+                               ended_ms=T0 + 1000))
+    await store.save_race(race("b", t1, [result("p1", 1, wpm=90.0, flagged="pasted"),
+                                         result("p2", 2, status="dnf", wpm=95.0)],
+                               ended_ms=T0 + 2000))
+    await store.save_race(race("c", t2, [result("p1", 1, wpm=99.5)], ended_ms=T0 + 3000))
+    # Flagged and unfinished results are no bests; p3 has none; ids keep their order.
+    assert await store.bests_of(["p2", "p1", "p3"], t1) == {
+        "p2": Bests(60.0, 60.0), "p1": Bests(70.25, 99.5), "p3": Bests(None, None)}
+    assert await store.bests_of(["p1", "p2"], t2) == {
+        "p1": Bests(99.5, 99.5), "p2": Bests(None, 60.0)}
+    # A passage that is no text (generated): only the overall best.
+    assert await store.bests_of(["p1"], None) == {"p1": Bests(None, 99.5)}
+    assert await store.bests_of([], t1) == {}

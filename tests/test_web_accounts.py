@@ -4,7 +4,7 @@ out; a guest keeps playing and can't take the account's name."""
 
 from __future__ import annotations
 
-from .test_web_client import (PASSAGE, browser, expect, say_hello, type_keys,  # noqa: F401
+from .test_web_client import (PASSAGE, browser, expect, goto_section, say_hello, type_keys,  # noqa: F401
                               wait_racing, web)
 
 PASSWORD = "open sesame 42"
@@ -30,8 +30,11 @@ async def test_sign_up_log_in_elsewhere_change_password_and_log_out(browser):
     await expect(laptop.locator("#results")).to_be_visible()
     await laptop.click("#leave-btn")
 
-    # Sign up: visible Name and Password fields; the name at the top says "account".
+    # Sign up: visible Name and Password fields, and the password rule said before
+    # anyone trips on it; the name at the top says "account".
+    await goto_section(laptop, "account")
     await expect(laptop.locator("#register-form")).to_be_visible()
+    await expect(laptop.locator("#register-password-rule")).to_have_text("At least 8 characters.")
     await expect(laptop.locator("#register-name-input")).to_have_value("Ann")
     await laptop.fill("#register-password-input", PASSWORD)
     await laptop.click("#register-btn")
@@ -43,7 +46,10 @@ async def test_sign_up_log_in_elsewhere_change_password_and_log_out(browser):
     # A new device: no name, no token; a wrong password first, then the right one.
     phone = await browser.page()
     await log_in(phone, "ANN", "not the password")
-    await expect(phone.locator("#login-msg")).to_contain_text("bad_credentials")
+    # Said in words beside the form; the code only in its title.
+    await expect(phone.locator("#login-msg")).to_have_text("That name and password don't match an account.")
+    await expect(phone.locator("#login-msg")).to_have_attribute("data-code", "bad_credentials")
+    await expect(phone.locator("#error-banner")).to_be_hidden()
     await log_in(phone, "ANN", PASSWORD)
     await expect(phone.locator("#me")).to_have_text("Ann")
     await expect(phone.locator("#account-name")).to_have_text("account: Ann")
@@ -53,13 +59,14 @@ async def test_sign_up_log_in_elsewhere_change_password_and_log_out(browser):
     assert await phone.input_value("#login-password-input") == ""
 
     # Change the password on the phone: the laptop's token no longer works.
+    await goto_section(phone, "account")
     await phone.fill("#current-password-input", PASSWORD)
     await phone.fill("#new-password-input", PASSWORD + "!")
     await phone.click("#change-password-btn")
     await expect(phone.locator("#change-password-msg")).to_contain_text("Password changed")
     await laptop.reload()
     await expect(laptop.locator("#name-view")).to_be_visible()
-    await expect(laptop.locator("#error-banner")).to_contain_text("log in")
+    await expect(laptop.locator("#name-msg")).to_contain_text("log in")
     await expect(laptop.locator("#login-name-input")).to_have_value("Ann")
     await log_in(laptop, "Ann", PASSWORD + "!")
     await expect(laptop.locator("#account-name")).to_have_text("account: Ann")
@@ -76,6 +83,7 @@ async def test_sign_up_log_in_elsewhere_change_password_and_log_out(browser):
 
 async def test_a_guest_keeps_playing_and_cannot_take_an_accounts_name(browser):
     ann = await browser.page("Ann")
+    await goto_section(ann, "account")
     await ann.fill("#register-password-input", PASSWORD)
     await ann.click("#register-btn")
     await expect(ann.locator("#account-name")).to_have_text("account: Ann")
@@ -83,12 +91,16 @@ async def test_a_guest_keeps_playing_and_cannot_take_an_accounts_name(browser):
     guest = await browser.page()
     await guest.fill("#name-input", "ann")
     await guest.click("#hello-btn")
-    await expect(guest.locator("#error-banner")).to_have_attribute("data-code", "name_taken")
-    await expect(guest.locator("#error-banner")).to_contain_text("log in with its password")
+    # Beside the form it is about, in words; no banner.
+    await expect(guest.locator("#name-msg")).to_have_attribute("data-code", "name_taken")
+    await expect(guest.locator("#name-msg")).to_contain_text("log in with its password")
+    await expect(guest.locator("#error-banner")).to_be_hidden()
     await expect(guest.locator("#login-name-input")).to_have_value("ann")
     await say_hello(guest, "Bob")
     await expect(guest.locator("#account-name")).to_be_hidden()
     await expect(guest.locator("#login-link-btn")).to_be_visible()
+    await expect(guest.locator("#name-msg")).to_be_hidden()       # cleared by the success
+    await goto_section(guest, "account")
     # A too-short password is refused before it is sent; a taken name by the server.
     await guest.fill("#register-name-input", "ANN")
     await guest.fill("#register-password-input", "short")
@@ -96,8 +108,10 @@ async def test_a_guest_keeps_playing_and_cannot_take_an_accounts_name(browser):
     await expect(guest.locator("#register-msg")).to_have_text("")
     await guest.fill("#register-password-input", PASSWORD)
     await guest.click("#register-btn")
-    await expect(guest.locator("#register-msg")).to_contain_text("name_taken")
-    # The guest races as before.
+    await expect(guest.locator("#register-msg")).to_have_attribute("data-code", "name_taken")
+    # A change of view clears it. The guest races as before.
+    await goto_section(guest, "race")
+    await expect(guest.locator("#register-msg")).to_be_hidden()
     await guest.click("#practice-btn")
     await wait_racing(guest)
     await type_keys(guest, PASSAGE)

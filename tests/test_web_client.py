@@ -66,13 +66,15 @@ class Browser:
         self.errors: list[str] = []
         self.contexts = []
 
-    async def page(self, name: str | None = None, path: str = "/", phone: bool = False):
+    async def page(self, name: str | None = None, path: str = "/", phone: bool = False,
+                   size: dict | None = None, color_scheme: str = "light"):
         # bypass_csp: Playwright's wait_for_function evaluates strings, which the server's
         # strict CSP forbids. It also makes the markup test stricter: injected inline
         # handlers WOULD run here, so only escaping keeps them inert.
-        size = {"width": 360, "height": 740} if phone else {"width": 1000, "height": 900}
+        size = size or ({"width": 360, "height": 740} if phone else {"width": 1000, "height": 900})
         context = await self.browser.new_context(bypass_csp=True, viewport=size,
-                                                 is_mobile=phone, has_touch=phone)
+                                                 is_mobile=phone, has_touch=phone,
+                                                 color_scheme=color_scheme)
         context.set_default_timeout(WAIT_MS)
         self.contexts.append(context)
         page = await context.new_page()
@@ -81,6 +83,12 @@ class Browser:
         if name is not None:
             await say_hello(page, name)
         return page
+
+
+async def goto_section(page, section: str) -> None:
+    """Home's section (race, texts, stats, leaderboards, account) by its link in the nav."""
+    await page.click(f'#home-nav a[data-section="{section}"]')
+    await expect(page.locator(f'#home-view .card[data-section="{section}"]').first).to_be_visible()
 
 
 async def say_hello(page, name: str) -> None:
@@ -154,6 +162,9 @@ async def test_two_pages_race_while_a_third_watches(browser, tmp_path):
     await wait_racing(ann)
     await wait_racing(bob)
     await expect(eve.locator("#typing-input")).to_be_disabled()
+    # A spectator types nothing: no typing box and no live WPM of their own.
+    await expect(eve.locator("#typing-input")).to_be_hidden()
+    await expect(eve.locator("#live-stats")).to_be_hidden()
 
     # Ann makes a typo, sees it marked, and corrects it; Bob is slower.
     half = len(PASSAGE) // 2
@@ -282,8 +293,10 @@ async def test_a_reload_mid_race_restores_the_race(browser, web):
         assert [(r[1], r[5]) for r in rows] == [("Bob", "finished"), ("Ann", "finished")]
 
     # Only the host gets the rematch button; a rematch races the same room again.
-    await expect(bob.locator("#rematch-btn")).to_be_hidden()
-    await ann.click("#rematch-btn")
+    await expect(bob.locator("#again-btn")).to_be_hidden()
+    await expect(bob.locator("#results-wait")).to_have_text("Waiting for the host to start a rematch.")
+    await expect(ann.locator("#again-btn")).to_have_text("Rematch")
+    await ann.click("#again-btn")
     for page in (ann, bob):
         await expect(page.locator("#results")).to_be_hidden()
         await expect(page.locator("#passage .done")).to_have_text("")
@@ -299,6 +312,7 @@ async def test_player_text_is_never_markup(browser):
     body = 'Look <img src=x onerror="PW=4"> at <b>this</b> <script>PW=5</script> now.'
 
     mallory = await browser.page(img_name)
+    await goto_section(mallory, "texts")
     await mallory.fill("#text-title-input", title)
     await mallory.fill("#text-body-input", body)
     await mallory.click("#submit-text-btn")
@@ -307,6 +321,7 @@ async def test_player_text_is_never_markup(browser):
     await expect(mallory.locator(f'#texts-list li.text[data-text-id="{text_id}"]')
                  ).to_contain_text(title)
 
+    await goto_section(mallory, "race")
     await mallory.fill("#create-text-id", text_id)
     code, _ = await create_private_room(mallory)
     scripty = await browser.page(script_name)
@@ -440,3 +455,15 @@ async def test_the_page_works_under_its_own_content_security_policy(browser):
     await type_keys(page, PASSAGE)
     await expect(page.locator("#results")).to_be_visible()
     assert refused == []
+
+
+async def test_once_welcomed_the_page_times_pings_to_learn_the_servers_clock(browser, web):
+    """clock.js's estimate needs round trips (tests/test_clocksync.py runs it against a
+    300 ms path): the page sends its five pings, one after another, once welcomed."""
+    from protocol.clocksync import SYNC_PINGS
+    from tests.rooms import eventually
+    pings = web.metrics.messages_in["ping"]
+    before = pings.value
+    await browser.page("Ann")
+    await eventually(lambda: pings.value - before >= SYNC_PINGS, timeout=20,
+                     what=f"{SYNC_PINGS} pings from the page")

@@ -11,12 +11,16 @@ import pytest
 from client_demo.client import Client
 from protocol.messages import BODY_MAX
 from tests.passages import PARAGRAPHS, TYPOGRAPHIC
-from tests.test_web_client import chromium_pages, expect, results_rows, wait_racing
+from tests.test_web_client import chromium_pages, expect, goto_section, results_rows, wait_racing
 
+# The caret, or once the passage is all typed (no caret then) the end of what was typed.
 CARET_IN_VIEW = """() => {
   const box = document.getElementById("passage").getBoundingClientRect();
-  const caret = document.querySelector("#passage .caret").getBoundingClientRect();
-  return caret.height > 0 && caret.top >= box.top && caret.bottom <= box.bottom;
+  const caretSpan = document.querySelector("#passage .caret");
+  const rects = caretSpan.textContent ? caretSpan.getClientRects()
+    : document.querySelector("#passage .done").getClientRects();
+  const caret = rects[rects.length - 1];
+  return !!caret && caret.height > 0 && caret.top >= box.top && caret.bottom <= box.bottom;
 }"""
 
 
@@ -41,6 +45,7 @@ async def newest_text(server) -> dict:
 
 
 async def submit(page, title: str, body: str) -> None:
+    await goto_section(page, "texts")
     await page.fill("#text-title-input", title)
     await page.fill("#text-body-input", body)
     await page.click("#submit-text-btn")

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 
 from protocol.typing_model import TypingState
-from tests.test_web_client import (browser, chromium_pages, say_hello,  # noqa: F401
+from tests.test_web_client import (browser, chromium_pages, goto_section, say_hello,  # noqa: F401
                                    type_keys, wait_racing, web)
 from tests.typist import practise
 
@@ -127,10 +127,13 @@ async def test_a_player_page_and_a_saved_race_played_back(browser, web, connect)
     await page.click("#replay-back-btn")
     await expect(page.locator("#home-view")).to_be_visible()
     assert not re.search(r"#(replay|player|text)=", page.url)
-    link = page.locator(f'#texts-list li.text[data-text-id="{text_id}"] a.text-link')
-    await expect(link).to_have_attribute("href", f"#text={text_id}")
+    await goto_section(page, "leaderboards")
     await expect(page.locator("#leaderboard-table a.text-link").first
                  ).to_have_attribute("href", f"#text={text_id}")
+    await expect(page.locator("#leaderboard-table a.text-link").first).to_have_text("Bob's record")
+    await goto_section(page, "texts")
+    link = page.locator(f'#texts-list li.text[data-text-id="{text_id}"] a.text-link')
+    await expect(link).to_have_attribute("href", f"#text={text_id}")
     await link.click()
     await expect(page.locator("#text-view")).to_be_visible()
     await expect(page.locator("#text-title")).to_have_text("Bob's record")

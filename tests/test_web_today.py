@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_web_client import (PASSAGE, browser, chromium_pages,  # noqa: F401
-                                   save_screenshot, type_keys, wait_racing, web)
+                                   goto_section, save_screenshot, type_keys, wait_racing, web)
 
 playwright_api = pytest.importorskip("playwright.async_api")
 from playwright.async_api import expect  # noqa: E402
@@ -20,6 +20,7 @@ async def test_the_text_of_the_day_is_raced_from_today_and_its_points_are_shown(
     assert board["entries"] == []
 
     ann = await browser.page("Ann")
+    await goto_section(ann, "today")
     today = ann.locator("#today-view")
     await expect(today.locator("#daily-title")).to_have_text("Foxes")
     await expect(today.locator("#daily-ends")).to_contain_text("left")
@@ -60,6 +61,7 @@ async def test_the_text_of_the_day_is_raced_from_today_and_its_points_are_shown(
 async def test_today_fits_a_phone(web, tmp_path):  # noqa: F811
     async with chromium_pages(web) as pages:
         page = await pages.page("Ann", phone=True)
+        await goto_section(page, "today")
         await expect(page.locator("#daily-title")).to_have_text("Foxes")
         overflow = await page.evaluate(
             "document.getElementById('today-view').scrollWidth"

@@ -9,7 +9,7 @@
 import { NAME_MAX, PASSWORD_MAX, PASSWORD_MIN } from "./protocol.js";
 import { $, onSubmit, show } from "./dom.js";
 import { disconnect, send } from "./connection.js";
-import { hideNotice } from "./notice.js";
+import { hideNotice, say } from "./notice.js";
 import { forget, rememberName, rememberToken } from "./identity.js";
 import { setView } from "./router.js";
 import { state } from "./state.js";
@@ -38,11 +38,11 @@ export function onAccount(m, request) {
     $(id).value = "";
   }
   if (request && request.type === "change_password") {
-    $("change-password-msg").textContent = "Password changed. Other devices must log in again.";
+    say("change-password-msg", "Password changed. Other devices must log in again.");
   } else {
-    $("register-msg").textContent = "";
-    $("change-password-msg").textContent =
-      `Signed up as ${m.name}: log in with this name and password on any device.`;
+    say("register-msg", "");
+    say("change-password-msg",
+      `Signed up as ${m.name}: log in with this name and password on any device.`);
   }
 }
 
@@ -50,7 +50,7 @@ export function onAccount(m, request) {
 export function onAccountError(code, text, request) {
   const where = { register: "register-msg", change_password: "change-password-msg" }[request.type];
   if (!where) return false;
-  $(where).textContent = `${text} (${code})`;
+  say(where, text, code);
   return true;
 }
 
@@ -68,13 +68,17 @@ export function init() {
     $(id).maxLength = PASSWORD_MAX;
   }
   $("current-password-input").maxLength = PASSWORD_MAX;
+  // The rule said before anyone trips on it (the browser's bubble alone is easy to miss).
+  const rule = `At least ${PASSWORD_MIN} characters.`;
+  $("register-password-rule").textContent = rule;
+  $("new-password-rule").textContent = rule;
   onSubmit("register-form", () => {
-    $("register-msg").textContent = "signing up…";
+    say("register-msg", "signing up…");
     send("register", { name: $("register-name-input").value.trim(),
       password: $("register-password-input").value });
   });
   onSubmit("change-password-form", () => {
-    $("change-password-msg").textContent = "changing…";
+    say("change-password-msg", "changing…");
     send("change_password", { password: $("current-password-input").value,
       new_password: $("new-password-input").value });
   });

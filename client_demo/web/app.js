@@ -14,6 +14,7 @@
 //   keyboard     keys into the race                                 typing the typing model
 //   library      texts: list, practice, submit                      stats  statistics, leaderboard
 //   textpage     a text's page (#text=ID)                           playerpage  a player's (#player=ID)
+//   loop         the end of a race: race again, keys (Enter, Tab+Enter, Esc)   theme  light/dark
 //   replay       a saved race played back (#replay=RACE_ID)         lanes  racers' lanes (race, replay)
 //   passage      a passage with the caret (race, replay)
 //   chart        the WPM chart                                      scoring  wpm, accuracy, points
@@ -26,6 +27,7 @@ import * as identity from "./identity.js";
 import * as keyboard from "./keyboard.js";
 import * as library from "./library.js";
 import * as lobby from "./lobby.js";
+import * as loop from "./loop.js";
 import * as notice from "./notice.js";
 import * as playerpage from "./playerpage.js";
 import * as race from "./race.js";
@@ -34,6 +36,7 @@ import * as room from "./room.js";
 import * as router from "./router.js";
 import * as stats from "./stats.js";
 import * as textpage from "./textpage.js";
+import * as theme from "./theme.js";
 import * as today from "./today.js";
 import { state } from "./state.js";
 
@@ -53,7 +56,8 @@ const handlers = {
   finish: race.onFinish,
   results(m) {
     race.onResults(m);
-    if (state.room) room.updateRoom(state.room);     // the host's Rematch button
+    if (state.room) room.updateRoom(state.room);
+    loop.onResults();                                // into view, the primary action focused
     today.refresh();                                  // the day's board and points moved
   },
   resume: race.onResume,
@@ -73,12 +77,18 @@ function onError(m, request) {
   const req = request || {};
   if (identity.onHelloError(code, text, req)) return;
   if (account.onAccountError(code, text, req)) return;
-  if (req.type === "submit_text" || code === "text_invalid") library.showSubmitMessage(text);
+  if (req.type === "submit_text" || code === "text_invalid") {
+    library.showSubmitMessage(text, code);
+    return;
+  }
   if (code === "not_racing" && req.type === "input") return;    // race just ended: harmless
   if (req.type === "watch" && state.spectator && code === "room_not_found") room.leaveLocally();
+  // Said beside what the player is looking at: the home's race card, the room, a page.
+  const where = { room: "room-msg", text: "text-msg", player: "player-msg", name: "name-msg",
+    replay: "replay-info" }[state.view] || "home-msg";
+  notice.say(where, text, code);
   const joinCode = req.type === "join_room" ? req.code : null;
-  const offerWatch = joinCode && (code === "race_in_progress" || code === "room_full");
-  notice.notice(`${text} (${code})`, code, offerWatch ? joinCode : null);
+  if (joinCode && (code === "race_in_progress" || code === "room_full")) lobby.offerWatch(joinCode);
 }
 
 connection.init({
@@ -88,8 +98,8 @@ connection.init({
     if (handler) handler(msg, request);
   },
 });
-for (const module of [notice, identity, account, lobby, library, stats, room, race, keyboard,
-  textpage, playerpage, replay, today, router]) {
+for (const module of [theme, notice, identity, account, lobby, library, stats, room, race, keyboard,
+  loop, textpage, playerpage, replay, today, router]) {
   module.init();
 }
 identity.start();

@@ -2,7 +2,7 @@
 // replies, a keepalive ping, and reconnection with backoff. Messages go to one handler
 // (app.js) together with the request they answer, if any.
 import { CLOSE_REPLACED, JSON_SUBPROTOCOL } from "./protocol.js";
-import { clockSample } from "./clock.js";
+import { SYNC_PINGS, clockSample, pingSample } from "./clock.js";
 import { notice, setStatus } from "./notice.js";
 import { state } from "./state.js";
 
@@ -20,7 +20,16 @@ let hooks = { onOpen() {}, onMessage() {} };
 /** onOpen(): the socket is open (say hello); onMessage(msg, request): every message. */
 export function init(handlers) {
   hooks = handlers;
-  setInterval(() => { if (state.welcomed) send("ping"); }, PING_MS);
+  setInterval(() => { if (state.welcomed) syncClock(1); }, PING_MS);
+}
+
+/** `count` pings one after another, each timed for the clock estimate (clock.js). */
+function syncClock(count) {
+  const sent = Date.now();
+  send("ping", {}, (msg) => {
+    if (msg.type === "pong") pingSample(sent, msg.server_ms, Date.now());
+    if (count > 1 && isOpen()) syncClock(count - 1);
+  });
 }
 
 /** The WebSocket URL; the code of the room we are going to (an invite or spectator
@@ -110,7 +119,7 @@ export function hasSocket() { return !!ws; }
 export function isOpen() { return !!ws && ws.readyState === WebSocket.OPEN; }
 
 /** The server welcomed us: the next drop starts the backoff from the beginning. */
-export function welcomed() { backoff = 0; }
+export function welcomed() { backoff = 0; syncClock(SYNC_PINGS); }
 
 /** Whether a dropped connection is retried (not after the server refused our name). */
 export function keepConnected(yes) { wanted = yes; }

@@ -41,6 +41,11 @@ export const secs = (ms) => (typeof ms === "number" ? (ms / 1000).toFixed(2) : "
 export const when = (ms) => (typeof ms === "number" ? new Date(ms).toLocaleString() : "");
 export const flagText = (f) => (typeof f === "string" ? f : "yes");
 
+/** "1 race", "2 races": a count and its noun. */
+export function plural(n, noun, nouns = noun + "s") {
+  return `${n} ${n === 1 ? noun : nouns}`;
+}
+
 export function ordinal(n) {
   const s = ["th", "st", "nd", "rd"], v = n % 100;
   return n + (s[(v - 20) % 10] || s[v] || s[0]);

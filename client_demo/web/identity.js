@@ -5,7 +5,7 @@
 import { NAME_MAX, PASSWORD_MAX } from "./protocol.js";
 import { $, onSubmit, show } from "./dom.js";
 import { connect, hasSocket, isOpen, keepConnected, reconnectNow, send, welcomed } from "./connection.js";
-import { hideNotice, notice, setStatus } from "./notice.js";
+import { clearNotice, hideNotice, notice, say, setStatus } from "./notice.js";
 import { showAccount } from "./account.js";
 import { expectReseat } from "./room.js";
 import { runHashAction, setView } from "./router.js";
@@ -57,7 +57,10 @@ export function onWelcome(m) {
   rememberToken(m.token);
   rememberName(m.name);
   $("login-password-input").value = "";
-  $("login-msg").textContent = "";
+  say("login-msg", "");
+  say("name-msg", "");
+  clearNotice("offline");            // the connection is back: its notices go
+  clearNotice("connect");
   showAccount();
   setStatus(`connected as ${m.name}`);
   if (state.view === "name") setView("home");
@@ -79,8 +82,8 @@ export function onHelloError(code, text, request) {
     return true;
   }
   if (request.type === "login") {
-    $("login-msg").textContent = `${text} (${code})`;
-    if (code === "banned") keepConnected(false);
+    if (code === "banned") { keepConnected(false); notice(text, code); }
+    else say("login-msg", text, code);
     if (!state.welcomed) setView("name");
     return true;
   }
@@ -89,7 +92,8 @@ export function onHelloError(code, text, request) {
     keepConnected(false);           // don't retry a refused name; the form reconnects
     if (code === "name_taken") $("login-name-input").value = request.name || "";
     setView("name");
-    notice(text, code);
+    if (code === "banned") notice(text, code);     // about the connection: nothing to fix here
+    else say("name-msg", text, code);
     return true;
   }
   return false;
@@ -100,7 +104,7 @@ function logIn() {
   const password = $("login-password-input").value;
   if (!name || !password) return;
   hideNotice();
-  $("login-msg").textContent = "logging in…";
+  say("login-msg", "logging in…");
   keepConnected(true);
   if (isOpen()) {                    // as the first message, or instead of the guest
     send("login", { name, password });

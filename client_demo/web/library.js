@@ -5,10 +5,11 @@
 //   #submit-text-form* #text-title-input #text-body-input #text-body-label
 //   #text-source-input #submit-text-btn #submit-text-msg (shows text_created / text_invalid)
 import { BODY_MAX, BODY_MIN, BODY_RAW_MAX, SOURCE_MAX, TITLE_MAX } from "./protocol.js";
-import { $, clear, el, onSubmit } from "./dom.js";
+import { $, clear, el, onSubmit, plural } from "./dom.js";
+import { say } from "./notice.js";
 import { send } from "./connection.js";
 import { pageLink } from "./router.js";
-import { requestLeaderboard } from "./stats.js";
+import { knowTitle } from "./stats.js";
 import { state } from "./state.js";
 
 const PAGE = 10;
@@ -25,15 +26,16 @@ export function onTexts(m) {
   total = typeof m.total === "number" ? m.total : texts.length;
   const list = clear($("texts-list"));
   for (const t of texts) {
-    const meta = [t.source, t.words != null && `${t.words} words`,
-      t.completions != null && `${t.completions} races`, `#${t.text_id}`].filter(Boolean).join(" · ");
+    knowTitle(t.text_id, t.title);
+    const meta = [t.source, t.words != null && plural(t.words, "word"),
+      t.completions != null && plural(t.completions, "race")].filter(Boolean).join(" · ");
     list.append(el("li", { className: "text", dataset: { textId: String(t.text_id) } },
       el("span", { className: "grow" }, el("strong", {}, pageLink("text", t.text_id, t.title || "Untitled")),
         " ", el("span", { className: "hint" }, meta)),
       el("button", { type: "button", className: "practice-text-btn small",
         onclick: () => send("practice", { text_id: t.text_id }) }, "Practice"),
-      el("button", { type: "button", className: "leaderboard-text-btn small",
-        onclick: () => requestLeaderboard(t.text_id, t.title) }, "Top scores")));
+      el("a", { className: "leaderboard-text-btn small button-link",
+        href: `#text=${encodeURIComponent(String(t.text_id))}` }, "Top scores")));
   }
   if (!texts.length) list.append(el("li", { className: "hint" }, "No texts here."));
   const first = texts.length ? offset + 1 : 0;
@@ -44,14 +46,15 @@ export function onTexts(m) {
 
 export function onTextCreated(m) {
   const t = m.text || {};
-  showSubmitMessage(`Thanks! “${t.title}” was added as text #${t.text_id}: ${t.words} words, ` +
+  showSubmitMessage(`Thanks! “${t.title}” was added as text #${t.text_id}: ${plural(t.words, "word")}, ` +
     `${t.chars} characters, as a keyboard types them.`);
   $("submit-text-form").reset();
   offset = 0;
   requestTexts();
 }
 
-export function showSubmitMessage(text) { $("submit-text-msg").textContent = text; }
+/** What became of a submitted text: said beside the form (an error with its code). */
+export function showSubmitMessage(text, code = null) { say("submit-text-msg", text, code); }
 
 export function init() {
   $("text-title-input").maxLength = TITLE_MAX;

@@ -4,10 +4,11 @@
 //   #watch-form #watch-code-input #watch-btn #create-room-form #create-max-players
 //   #create-countdown #create-text-id #create-room-btn* #refresh-races-btn
 //   #races-list* (li.race[data-room-id] with button.watch-race-btn) #races-empty
+//   #home-watch-btn* (offered when a join failed on a running or full room)
 import { CODE_MAX, COUNTDOWN_MAX_S, COUNTDOWN_MIN_S, MAX_PLAYERS_MAX, MAX_PLAYERS_MIN } from "./protocol.js";
-import { $, clear, el, intOrNull, onSubmit, show } from "./dom.js";
+import { $, clear, el, intOrNull, onSubmit, plural, show } from "./dom.js";
 import { send } from "./connection.js";
-import { hideNotice } from "./notice.js";
+import { say } from "./notice.js";
 import { requestTexts } from "./library.js";
 import { state } from "./state.js";
 
@@ -40,12 +41,19 @@ export function onRaces(m) {
     const max = r.settings && r.settings.max_players;
     const title = (r.text && r.text.title) || "Public race";
     list.append(el("li", { className: "race", dataset: { roomId: String(r.room_id) } },
-      el("span", { className: "grow" }, title, " · ", `${players}${max ? "/" + max : ""} players`,
+      el("span", { className: "grow" }, title, " · ",
+        max ? `${players}/${max} players` : plural(players, "player"),
         " · ", String(r.state || "")),
       el("button", { type: "button", className: "watch-race-btn small",
         onclick: () => watchRoom(String(r.room_id)) }, "Watch")));
   }
   show($("races-empty"), rooms.length === 0);
+}
+
+/** A join failed on a running or full room: offer to watch it instead. */
+export function offerWatch(code) {
+  $("home-watch-btn").dataset.code = code;
+  show($("home-watch-btn"), true);
 }
 
 /** Room settings inputs follow the server's limits (creating a room, configuring one). */
@@ -83,10 +91,10 @@ export function init() {
     if (textId) settings.text_id = textId;
     send("create_room", { settings });
   });
-  // The notice banner offers "Watch instead" when a join failed on a running or full room.
-  $("error-watch-btn").addEventListener("click", () => {
-    const code = $("error-watch-btn").dataset.code;
-    hideNotice();
+  $("home-watch-btn").addEventListener("click", () => {
+    const code = $("home-watch-btn").dataset.code;
+    say("home-msg", "");
+    show($("home-watch-btn"), false);
     if (code) watchRoom(code);
   });
 }

@@ -59,6 +59,9 @@ export class Passage {
   /** Give the passage its own height (at most its max-height): contain: strict ignores it. */
   fitHeight() {
     const passage = this.node;
+    // The last passage's height set inline would win over .measuring's auto: drop it,
+    // or after a long passage every short one would keep the long one's box.
+    passage.style.height = "";
     passage.classList.add("measuring");          // style.css: no containment, height auto
     const height = passage.offsetHeight;         // 0 while it is hidden: later
     passage.classList.remove("measuring");

@@ -4,7 +4,7 @@
 // Ids: #player-view* #player-back-btn #player-name* #player-summary #player-chart*
 //   (svg; circle.point per race) #player-recent-table* (as #recent-table)
 //   #player-texts* (li a.text-link) #player-msg
-import { $, clear, el } from "./dom.js";
+import { $, clear, el, plural } from "./dom.js";
 import { wpmChart } from "./chart.js";
 import { showHeatmap } from "./heatmap.js";
 import { send } from "./connection.js";
@@ -37,7 +37,7 @@ function onStats(m) {
   $("player-name").textContent = m.name || "";
   summary($("player-summary"), m);
   const history = Array.isArray(m.history) ? m.history : [];
-  wpmChart($("player-chart"), history, (n) => `last ${n} finished races (WPM)`);
+  wpmChart($("player-chart"), history, (n) => (n === 1 ? "the one finished race (WPM)" : `last ${n} finished races (WPM)`));
   recentRows($("player-recent-table").tBodies[0], m.player_id, Array.isArray(m.recent) ? m.recent : []);
 }
 
@@ -47,7 +47,7 @@ function onTexts(m) {
   for (const t of Array.isArray(m.texts) ? m.texts : []) {
     list.append(el("li", { className: "text", dataset: { textId: String(t.text_id) } },
       pageLink("text", t.text_id, t.title || `#${t.text_id}`),
-      el("span", { className: "hint" }, ` · ${t.words} words · ${t.completions} races`)));
+      el("span", { className: "hint" }, ` · ${plural(t.words, "word")} · ${plural(t.completions, "race")}`)));
   }
   if (!list.children.length) list.append(el("li", { className: "hint" }, "No texts written yet."));
 }

@@ -1,11 +1,13 @@
 // The race on screen: countdown, the passage with what we typed, one lane per racer,
 // our finish and the results. Keys typed here are predicted locally with the shared
 // typing model and sent in batches; the server's ticks move everyone else's lane.
-// Ids: #race-area #race-title #race-source #countdown* #live-wpm* #passage* (span.done,
-//   span.wrong, span.caret, span.rest) #typing-input* #race-msg
+// Ids: #race-area #race-title #race-source #countdown* #live-stats #live-wpm* #live-acc*
+//   #passage* (span.done, span.wrong, span.caret, span.rest) #typing-input* #race-msg
 //   #lanes* (lanes drawn by lanes.js)
-//   #results* #results-text (a.text-link) #results-table* (tbody tr[data-slot] (.ghost):
+//   #results* #results-text (a.text-link) #results-best* (a new personal best, from the
+//   server's new_best and previous_best_wpm) #results-table* (tbody tr[data-slot] (.ghost):
 //   place, name (a.player-link), wpm, accuracy %, time s, status, flag, button.replay-btn)
+//   (#results-actions and the keys after a race: loop.js)
 import { showAnalysis } from "./analysis.js";
 import { BREAK, KEYS_MAX } from "./protocol.js";
 import { $, clear, el, flagText, fmt1, ordinal, pct, secs, show } from "./dom.js";
@@ -21,6 +23,7 @@ import { state } from "./state.js";
 const FLUSH_MS = 100;          // keys typed are sent at most this long after
 const CLOCK_MS = 200;          // countdown display refresh
 const ADOPT_IDLE_MS = 1000;    // our lane takes the server's pos only after this long idle
+const PLACEHOLDER = "Type here when the race starts";
 let outbox = "";               // keys typed but not sent yet
 let lastSentAt = 0;
 
@@ -30,11 +33,15 @@ export function resetRace() {
   outbox = "";
   show($("race-area"), false);
   show($("results"), false);
+  show($("results-best"), false);
   clear($("results-table").tBodies[0]);
   clear($("lanes"));
   const input = $("typing-input");
   input.value = "";
   input.disabled = true;
+  input.placeholder = PLACEHOLDER;
+  $("live-wpm").textContent = "0";
+  $("live-acc").textContent = "–";
 }
 
 export function onCountdown(m) {
@@ -55,6 +62,9 @@ export function onCountdown(m) {
   show($("race-area"), true);
   show($("results"), false);
   $("race-msg").textContent = state.spectator ? "Watching: typing is disabled." : "";
+  // A spectator has no typing box and no live numbers of their own.
+  show($("typing-input"), !state.spectator);
+  show($("live-stats"), !state.spectator);
   showPassage(state.race.chars);
   for (const p of (state.room && state.room.players) || []) lane(p.slot);
   renderTyping();
@@ -135,18 +145,29 @@ export function onResults(m) {
   flushKeys();
   $("typing-input").disabled = true;
   const body = clear($("results-table").tBodies[0]);
+  let best = "";
   for (const r of Array.isArray(m.ranking) ? m.ranking : []) {
     const mine = !state.spectator && r.slot === state.slot;
+    if (mine) best = bestText(r);
+    const left = r.status === "left";          // left mid-way: no speed to show
     // A ghost's result is not saved again: it has no replay of its own here.
     body.append(el("tr", { dataset: { slot: String(r.slot), status: String(r.status) },
-      className: [mine && "mine", r.ghost && "ghost"].filter(Boolean).join(" ") },
+      className: [mine && "mine", r.ghost && "ghost"].filter(Boolean).join(" "),
+      title: [r.status, r.flagged ? `flagged: ${flagText(r.flagged)}` : ""].filter(Boolean).join(", ") },
     el("td", {}, r.place),
     el("td", {}, pageLink("player", r.player_id, r.name ?? ""), r.ghost ? " (ghost)" : ""),
-    el("td", {}, fmt1(r.wpm)), el("td", {}, pct(r.accuracy)), el("td", {}, secs(r.race_ms)),
-    el("td", {}, r.status ?? ""), el("td", { className: "flag" }, r.flagged ? flagText(r.flagged) : ""),
+    // A new personal best is starred (style.css: td.pb), its words in the title.
+    el("td", Array.isArray(r.new_best) && r.new_best.length
+      ? { className: "pb", title: "a new personal best" } : {}, left ? "–" : fmt1(r.wpm)),
+    el("td", {}, left ? "–" : pct(r.accuracy)),
+    el("td", { className: "opt" }, left ? "–" : secs(r.race_ms)),
+    el("td", { className: "opt" }, r.status ?? ""),
+    el("td", { className: "flag opt" }, r.flagged ? flagText(r.flagged) : ""),
     el("td", { className: "points" }, r.ghost ? "" : (r.points ?? "")),
     el("td", {}, r.ghost ? "" : replayButton(m.race_id, { slot: r.slot }))));
   }
+  $("results-best").textContent = best;
+  show($("results-best"), !!best);
   const text = state.race.text || {};
   const on = clear($("results-text"));
   if (text.text_id != null) on.append("Text: ", pageLink("text", text.text_id, text.title || `#${text.text_id}`));
@@ -154,6 +175,24 @@ export function onResults(m) {
   $("countdown").textContent = "Race over";
   const raced = !state.spectator && (m.ranking || []).some((r) => r.slot === state.slot && !r.ghost);
   if (raced) showAnalysis($("results-analysis"), m.race_id, state.slot, text.body);   // analysis.js
+}
+
+/** What the results say about our personal bests (the server's verdict, so every client
+ * says the same): the margin over the text's previous best, and a new best overall. */
+export function bestText(r) {
+  const news = Array.isArray(r.new_best) ? r.new_best : [];
+  if (!news.length) return "";
+  const overall = news.includes("overall");
+  const before = r.previous_best_wpm;
+  if (news.includes("text") && typeof before === "number") {
+    return `New personal best on this text: +${fmt1(r.wpm - before)} WPM (was ${fmt1(before)})` +
+      (overall ? ", and your best on any text!" : ".");
+  }
+  if (news.includes("text")) {
+    return overall ? "Your first finish on this text is your best on any text!"
+      : "Your first clean finish on this text: a personal best to beat.";
+  }
+  return "Your best on any text!";
 }
 
 /** Back in our seat after a reconnect: the server's state supersedes unsent keys. */
@@ -201,14 +240,14 @@ export function renderTyping() {
     return;
   }
   const pos = typing.pos;
-  markPassage(pos, typing.wrong.length);
+  markPassage(pos, typing.wrong.length, !typing.finished);     // done: no caret left blinking
   const input = $("typing-input");
   input.value = typedWord();
   input.classList.toggle("has-error", typing.wrong.length > 0);
   if (typing.finished) race.doneAt ??= serverNow();
   else race.doneAt = null;
   $("live-wpm").textContent = String(Math.round(liveWpm()));
-  $("live-wpm").title = `accuracy ${pct(accuracy(typing.correctKeystrokes, typing.keystrokes))}`;
+  $("live-acc").textContent = typing.keystrokes ? pct(accuracy(typing.correctKeystrokes, typing.keystrokes)) : "–";
   if (state.slot != null) setLane(state.slot, pos, liveWpm(), null);
 }
 
@@ -231,7 +270,11 @@ function updateClock() {
   } else {
     $("countdown").textContent = state.spectator ? "Racing" : race.finished ? "Finished" : "Go!";
     const enable = canType();
-    if (enable && input.disabled) { input.disabled = false; input.focus(); }
+    if (enable && input.disabled) {
+      input.disabled = false;
+      input.placeholder = "";        // mid-race the box is empty after every word
+      input.focus();
+    }
     if (!enable) input.disabled = true;
     if (enable) {
       $("live-wpm").textContent = String(Math.round(liveWpm()));

@@ -4,12 +4,15 @@
 //   #leave-btn* #private-info #room-code* #watch-code* #invite-links (hidden while racing)
 //   #join-link #watch-link #copy-join-btn #copy-watch-btn
 //   #players-list* (li.player[data-slot][data-connected], .host-marker, .you-marker,
-//   .ghost-marker, .offline, button.kick-btn) #spectators-count* #host-controls #start-btn* #rematch-btn*
+//   .ghost-marker, .offline, button.kick-btn) #players-heading #spectators-note
+//   #spectators-count* #host-controls #start-btn* #room-msg*
+// A solo room (practice, a ghost race) looks solo: no codes, links, seats or host badge.
+// The invite links show only while a private room waits: never above a race or results.
 //   #configure-form #cfg-max-players #cfg-countdown #cfg-text-id #configure-btn
-import { $, clear, el, intOrNull, onSubmit, show } from "./dom.js";
+import { $, clear, el, intOrNull, onSubmit, plural, show } from "./dom.js";
 import { isOpen, send } from "./connection.js";
 import { limitSettings, settingsFrom } from "./lobby.js";
-import { notice } from "./notice.js";
+import { clearNotice, notice, say } from "./notice.js";
 import { resetRace, syncLanes } from "./race.js";
 import { inviteLink, setView } from "./router.js";
 import { isHost, raceBelongsTo, state } from "./state.js";
@@ -36,8 +39,10 @@ export function expectReseat() {
   }, RESEAT_WAIT_MS);
 }
 
-export function onJoined(m) {
+export function onJoined(m, request) {
   clearTimeout(reseatTimer);
+  if (request && request.type !== "hello" && request.type !== "login") state.seatedBy = request;
+  clearNotice("seat_lost");
   state.slot = m.slot;
   state.spectator = false;
   state.watchCode = null;
@@ -62,12 +67,12 @@ export function onRoom(m) {
 
 export function onLeft(m, request) {
   leaveLocally();
-  if (m.reason && !(request && request.type === "leave")) notice(`The room closed (${m.reason}).`, "left");
+  if (m.reason && !(request && request.type === "leave")) say("home-msg", `The room closed (${m.reason}).`);
 }
 
 export function onKicked() {
   leaveLocally();
-  notice("The host removed you from the room.", "kicked");
+  say("home-msg", "The host removed you from the room.");
 }
 
 export function updateRoom(room) {
@@ -79,8 +84,14 @@ export function updateRoom(room) {
   show($("watching-banner"), state.spectator);
   const settings = room.settings || {};
   const textTitle = room.text && room.text.title;
-  $("room-settings").textContent = [`up to ${settings.max_players} players`,
+  const solo = kind === "practice";
+  $("room-settings").textContent = solo ? "" : [`up to ${plural(settings.max_players, "player")}`,
     `${settings.countdown_s} s countdown`, textTitle ? `text: ${textTitle}` : "random text"].join(" · ");
+  show($("room-settings"), !solo);
+  show($("spectators-note"), !solo);
+  // A practice race's one player needs no list; a ghost race lists the ghost.
+  show($("players-heading"), !solo || (room.players || []).length > 1);
+  show($("players-list"), !solo || (room.players || []).length > 1);
   let hint = "";
   if (room.state === "waiting") {
     if (room.public) hint = "Waiting for opponents; the race starts soon.";
@@ -88,9 +99,8 @@ export function updateRoom(room) {
   }
   $("room-hint").textContent = hint;
 
-  const hasCode = !!room.code;
-  show($("private-info"), hasCode && !state.spectator);
-  show($("invite-links"), !["countdown", "racing"].includes(room.state));   // keep the race in view
+  const hasCode = !!room.code && kind === "private";
+  show($("private-info"), hasCode && !state.spectator && room.state === "waiting");
   if (hasCode) {
     $("room-code").textContent = room.code;
     $("watch-code").textContent = room.watch_code || "";
@@ -98,19 +108,19 @@ export function updateRoom(room) {
     $("watch-link").value = inviteLink("watch", room.watch_code || "");
   }
   $("spectators-count").textContent = String(room.spectators ?? 0);
-  renderPlayers(room);
+  renderPlayers(room, kind);
   syncLanes(room);
   renderHostControls(room, settings);
   if (room.state === "waiting" && state.race && state.race.results) resetRace();
 }
 
-function renderPlayers(room) {
+function renderPlayers(room, kind) {
   const list = clear($("players-list"));
   for (const p of room.players || []) {
     const li = el("li", { className: "player" + (p.connected ? "" : " offline"),
       dataset: { slot: String(p.slot), connected: String(!!p.connected) } },
     el("span", { className: "grow" }, p.name,
-      room.host === p.slot ? el("span", { className: "host-marker", title: "host" }, " ★ host") : null,
+      kind === "private" && room.host === p.slot ? el("span", { className: "host-marker", title: "host" }, " ★ host") : null,
       !state.spectator && p.slot === state.slot ? el("span", { className: "you-marker" }, " (you)") : null,
       p.ghost ? el("span", { className: "ghost-marker", title: "a saved race typed again" }, " (ghost)") : null,
       p.connected ? null : el("span", { className: "hint" }, " — disconnected")));
@@ -123,11 +133,11 @@ function renderPlayers(room) {
 }
 
 function renderHostControls(room, settings) {
-  const host = isHost() && !room.public;      // practice: only Rematch ever shows
-  show($("host-controls"), host);
+  // A private room's host starts and configures it (the rematch is the results' action).
+  const host = isHost() && (room.kind || (room.public ? "quick" : "private")) === "private";
+  show($("host-controls"), host && room.state === "waiting");
   show($("start-btn"), host && room.state === "waiting");
   show($("configure-form"), host && room.state === "waiting");
-  show($("rematch-btn"), host && room.state === "finished" && !!(state.race && state.race.results));
   if (host && room.state === "waiting" && !$("configure-form").contains(document.activeElement)) {
     $("cfg-max-players").value = settings.max_players ?? "";
     $("cfg-countdown").value = settings.countdown_s ?? "";
@@ -138,7 +148,6 @@ function renderHostControls(room, settings) {
 export function init() {
   limitSettings("cfg-max-players", "cfg-countdown");
   $("start-btn").addEventListener("click", () => send("start"));
-  $("rematch-btn").addEventListener("click", () => send("rematch"));
   $("leave-btn").addEventListener("click", () => {
     if (isOpen()) send("leave");
     else leaveLocally();

@@ -4,10 +4,19 @@
 // #replay=RACE_ID[&slot=N] are pages that stay in it (links, bookmarks, back and
 // forward), opened once the server said welcome. A replay follows one racer's passage:
 // &slot=N (a result row) or &player=ID (a board entry, which names no slot).
+// Home is in sections (#race, #today, #texts, #stats, #leaderboards, #account): the nav's links,
+// each in the address, so back and forward move between them; home shows one at a time.
+// Ids: #home-nav* (a[data-section], aria-current on the one shown) #home-link
+//   #home-view .card[data-section]
 import { $, el, show } from "./dom.js";
 import { send } from "./connection.js";
 import { refreshHome, watchRoom } from "./lobby.js";
+import { clearMessages } from "./notice.js";
 import { state } from "./state.js";
+
+export const SECTIONS = ["race", "today", "texts", "stats", "leaderboards", "account"];
+const SECTION_HASH = new RegExp(`^#(${SECTIONS.join("|")})$`);
+let section = "race";          // the home section shown
 
 const VIEWS = ["name", "home", "room", "text", "player", "replay"];
 const PAGE_HASH = /^#(text|player|replay)=([^&]+)(?:&(slot|player)=([^&]+))?$/;
@@ -20,10 +29,13 @@ export function setView(view) {
     // Leaving a page for home or a race: the address no longer names it. (A page named
     // by the address while the name view shows is still to be opened, after welcome.)
     page = null;
-    history.replaceState(null, "", location.pathname + location.search);
+    history.replaceState(null, "", location.pathname + location.search +
+      (view === "home" ? `#${section}` : ""));
   }
+  if (view !== state.view) clearMessages();
   state.view = view;
   for (const v of VIEWS) show($(`${v}-view`), v === view);
+  showSection();
   show($("change-name-btn"), view === "home" && state.welcomed && !(state.me && state.me.account));
   if (view === "home") refreshHome();
 }
@@ -56,7 +68,27 @@ export function closePage() {
   setView(state.room ? "room" : "home");
 }
 
+/** Home's sections: the one named shows, the nav marks it. */
+function showSection() {
+  const home = state.view === "home";
+  show($("home-nav"), home || (state.view in pages && state.welcomed));
+  for (const card of document.querySelectorAll("#home-view .card[data-section]")) {
+    show(card, card.dataset.section === section);
+  }
+  for (const link of $("home-nav").querySelectorAll("a[data-section]")) {
+    if (home && link.dataset.section === section) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
 function readHash() {
+  const named = SECTION_HASH.exec(location.hash);
+  if (named) {
+    if (named[1] !== section) clearMessages();
+    section = named[1];
+    page = null;
+    return;
+  }
   const invite = /^#(join|watch)=(.+)$/.exec(location.hash);
   if (invite) {
     let code;
@@ -83,7 +115,9 @@ export function runHashAction() {
   if (action && action.kind === "join") send("join_room", { code: action.code });
   else if (action) watchRoom(action.code);
   if (page && pages[page.kind]) pages[page.kind](page.id, page.follow);
+  else if (SECTION_HASH.test(location.hash) && state.view !== "room") setView("home");
   else if (state.view in pages) closePage();       // the address went back to no page
+  else showSection();
 }
 
 export function init() {

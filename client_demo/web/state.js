@@ -7,6 +7,7 @@ export const state = {
   room: null,                  // the last `room` of the room we are in or watch
   slot: null,
   spectator: false,
+  seatedBy: null,              // the request that seated us ({type: "practice", text_id, ...})
   watchCode: null,             // the code we watch by (sent again after a reconnect)
   inviteCode: null,            // the code of the invite link the page was opened with
   race: null,                  // {race_id, roomId, text, chars, start, results, finished, doneAt}

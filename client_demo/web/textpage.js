@@ -68,8 +68,8 @@ function onTextStats(m, mine) {
   const body = clear($("text-top-table").tBodies[0]);
   top.forEach((e, i) => body.append(el("tr", { dataset: { playerId: String(e.player_id) } },
     el("td", {}, i + 1), el("td", {}, pageLink("player", e.player_id, e.name ?? "")),
-    el("td", {}, fmt1(e.wpm)), el("td", {}, pct(e.accuracy)), el("td", {}, secs(e.race_ms)),
-    el("td", {}, when(e.at_ms)), el("td", {}, replayButton(e.race_id, { player: e.player_id })))));
+    el("td", {}, fmt1(e.wpm)), el("td", {}, pct(e.accuracy)), el("td", { className: "opt" }, secs(e.race_ms)),
+    el("td", { className: "opt" }, when(e.at_ms)), el("td", {}, replayButton(e.race_id, { player: e.player_id })))));
   if (!top.length) body.append(el("tr", {}, el("td", { colSpan: 7, className: "hint" }, "Nobody has finished it yet.")));
   const best = m.best;
   $("text-best").textContent = best

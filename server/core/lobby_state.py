@@ -20,7 +20,7 @@ from typing import Callable
 
 from protocol.messages import ProtocolError
 from server.core.integrity import MAX_WPM
-from server.core.race import COUNTDOWN, FINISHED, MAX_RACE_S, RACING, Race
+from server.core.race import COUNTDOWN, FINISHED, LAG_CAP_MS, MAX_RACE_S, RACING, Race
 from server.core.results import RaceEnded, RaceInfo, RacerFinished
 from server.core.room import QUICK, Room
 from server.core.texts import Text
@@ -42,6 +42,7 @@ class LobbyConfig:
     match_widen_ms: int = 5000      # the rating band of a quick race widens each time this
                                     # passes in a room (see server/core/matching.py)
     max_wpm: float = MAX_WPM        # a result faster than this is flagged (integrity.py)
+    lag_cap_ms: int = LAG_CAP_MS    # most a racer's measured delay is credited (race.py)
 
 
 class LobbyState:
@@ -100,12 +101,15 @@ class LobbyState:
     def _start_countdown(self, room: Room, countdown_s: int, now_ms: int) -> None:
         racers = [(s.slot, s.player_id, s.name) for s in room.seats.values()]
         room.race = Race(room.next_race_id(), room.text, racers,
-                         now_ms + countdown_s * 1000, countdown_s, self.config.max_race_s * 1000)
+                         now_ms + countdown_s * 1000, countdown_s, self.config.max_race_s * 1000,
+                         self.config.lag_cap_ms)
         for slot, ghost in room.ghosts.items():
             room.race.add_ghost(slot, ghost.player_id, ghost.name, ghost.log)
         for seat in room.seats.values():
             if not seat.connected:           # a held seat races, but nobody waits for it
                 room.race.racers[seat.slot].connected = False
+            if seat.rtt_ms is not None:      # its delay as last measured counts from now
+                room.race.measured(seat.slot, seat.rtt_ms)
         room.saving = room.results_out = False
         room.last_results = None
         self._broadcast(room, [room.race.countdown_message()])

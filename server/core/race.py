@@ -26,10 +26,24 @@ COUNTDOWN, RACING, FINISHED = "countdown", "racing", "finished"
 LIMIT_BASE_MS = 30_000
 LIMIT_PER_CHAR_MS = 800
 MAX_RACE_S = 7200
+# The most a finisher's measured delay earns back (--lag-cap-ms; see lag_credit_ms):
+# half of a 500 ms round trip, so honest players nearly everywhere get all of theirs,
+# and all that faking delay can earn (docs/security.md "Lag credit").
+LAG_CAP_MS = 250
 
 
 def time_limit_ms(chars: int, max_ms: int = MAX_RACE_S * 1000) -> int:
     return min(max_ms, LIMIT_BASE_MS + LIMIT_PER_CHAR_MS * chars)
+
+
+def lag_credit_ms(min_rtt_ms: float | None, server_ms: int, cap_ms: int) -> int:
+    """What a finisher's time is credited for its delay: half the smallest round trip
+    measured during its race (the one-way trip its last keys took to arrive; the
+    smallest, so a racer whose path slows or who stalls later gains nothing), at most
+    `cap_ms`, and never so much that the credited time falls below 1 ms."""
+    if min_rtt_ms is None or server_ms <= 1:
+        return 0
+    return max(0, min(cap_ms, round(min_rtt_ms / 2), server_ms - 1))
 
 
 # An action that the race's state does not allow is the client's mistake.
@@ -49,6 +63,8 @@ class Racer:
     place: int = 0
     shown_place: int = 0                 # the place ticks show: once its finish is out
     keylog: KeyLog = field(default_factory=lambda: KeyLog())   # enough to replay
+    min_rtt_ms: float | None = None      # the smallest round trip measured in this race
+    lag_credit_ms: int = 0               # taken off its finish time (see lag_credit_ms)
 
     @property
     def log(self) -> list[tuple[int, str]]:
@@ -56,7 +72,7 @@ class Racer:
         return self.keylog.entries()
 
     def stop_ms(self, race_ms: int) -> int:
-        """The race_ms its score is measured at: its finish, the moment it left (a
+        """The race_ms its score is measured at: its (credited) finish, the moment it left (a
         racer who left stops typing then), or else `race_ms`."""
         if self.status == "racing":      # most racers, at every tick: asked first
             return race_ms
@@ -87,8 +103,10 @@ class Ghost(Racer):
 
 class Race:
     def __init__(self, race_id: str, text: Text, racers: list[tuple[int, str, str]],
-                 start_ms: int, countdown_s: int, max_ms: int = MAX_RACE_S * 1000):
+                 start_ms: int, countdown_s: int, max_ms: int = MAX_RACE_S * 1000,
+                 lag_cap_ms: int = LAG_CAP_MS):
         self.race_id = race_id
+        self.lag_cap_ms = lag_cap_ms
         self.text = text
         self.start_ms = start_ms
         self.countdown_s = countdown_s
@@ -101,6 +119,7 @@ class Race:
         self.changed = True              # a tick is due
         self.roster_changed = True       # who races or is connected: are all done now?
         self.final_race_ms = 0           # race_ms when the race ended
+        self.last_finish_ms = 0          # the latest finisher's (credited) race_ms
         self.ended_ms = 0                # now_ms when the race ended
         self._finished: dict[int, Result] = {}   # slot -> a finisher's result, final
         self.ghosts: list[Ghost] = []
@@ -108,6 +127,15 @@ class Race:
 
     def race_ms(self, now_ms: int) -> int:
         return max(0, now_ms - self.start_ms)
+
+    def measured(self, slot: int, rtt_ms: float) -> None:
+        """A round trip the shell measured for a racer, during the countdown or while it
+        races: the smallest one counts (server/net/lag.py says how it is measured)."""
+        racer = self.racers.get(slot)
+        if racer is None or racer.ghost or racer.status != "racing" or self.state == FINISHED:
+            return
+        if racer.min_rtt_ms is None or rtt_ms < racer.min_rtt_ms:
+            racer.min_rtt_ms = rtt_ms
 
     def countdown_message(self) -> dict:
         return {"type": "countdown", "race_id": self.race_id, "start_server_ms": self.start_ms,
@@ -225,13 +253,22 @@ class Race:
             events.extend(self.advance(now_ms))
         return events
 
-    def _finish(self, racer: Racer, race_ms: int) -> dict:
+    def _finish(self, racer: Racer, server_ms: int) -> dict:
+        """`server_ms`: the race_ms its last key arrived at. Its time is that less its
+        lag credit; the key log keeps the server's times (integrity checks those).
+        A finish is saved and shown as final (its place too), so the credit never takes
+        a racer ahead of one who finished before it arrived: at most level with them
+        (finish order stays time order; the earlier arrival keeps the better place)."""
         self.finished_count += 1
         self.roster_changed = True
+        credit = lag_credit_ms(racer.min_rtt_ms, server_ms, self.lag_cap_ms)
+        credit = max(0, min(credit, server_ms - self.last_finish_ms))
+        race_ms = self.last_finish_ms = server_ms - credit
         racer.status, racer.finish_ms, racer.place = "finished", race_ms, self.finished_count
+        racer.lag_credit_ms = credit
         return {"type": "finish", "slot": racer.slot, "place": racer.place,
                 "wpm": round(racer.wpm(race_ms), 2), "accuracy": round(racer.accuracy(), 4),
-                "race_ms": race_ms}
+                "race_ms": race_ms, "server_race_ms": server_ms, "lag_credit_ms": credit}
 
     def finish_shown(self, slot: int) -> None:
         """The racer's finish was saved and shown: ticks show its place from now on
@@ -301,7 +338,8 @@ class Race:
         race_ms = r.stop_ms(self.final_race_ms)
         return {"slot": r.slot, "player_id": r.player_id, "name": r.name,
                 "wpm": round(r.wpm(race_ms), 2), "accuracy": round(r.accuracy(), 4),
-                "race_ms": race_ms, "status": r.status, "pos": r.typing.pos,
+                "race_ms": race_ms, "server_race_ms": race_ms + r.lag_credit_ms,
+                "lag_credit_ms": r.lag_credit_ms, "status": r.status, "pos": r.typing.pos,
                 "place": r.place}        # finish order: breaks ties of equal time
 
     def ranking(self) -> list[dict]:
@@ -337,4 +375,4 @@ class Race:
             entry["player_id"], entry["name"], entry["slot"], entry["place"],
             entry["status"], entry["wpm"], entry["accuracy"], entry["race_ms"],
             entry["pos"], racer.typing.keystrokes, racer.typing.correct_keystrokes, log,
-            flagged, racer.ghost)
+            flagged, racer.ghost, racer.lag_credit_ms)

@@ -31,6 +31,18 @@ class Racing(LobbyState):
             raise
         self._race_events(room, events)
 
+    def measured(self, player_id: str, rtt_ms: float) -> None:
+        """A seated player's round trip as the shell measured it just now: shown in the
+        room's `players`, and counted by its race (Race.measured) while it runs."""
+        room = self.seated.get(player_id)
+        if room is None:
+            return
+        seat = room.by_player[player_id]
+        seat.rtt_ms = round(rtt_ms)
+        race = room.race
+        if race is not None and race.state in (COUNTDOWN, RACING):
+            race.measured(seat.slot, rtt_ms)
+
     def racer_state(self, room: Room, slot: int) -> dict | None:
         """A returning racer's own state, so its client can restore the screen."""
         racer = room.race.racers.get(slot) if room.race else None
@@ -51,15 +63,19 @@ class Racing(LobbyState):
         room.race.finish_shown(finished.result.slot)
         self._broadcast(room, [finished.message])
 
-    def publish_results(self, ended: RaceEnded, now_ms: int) -> None:
-        """After the results were saved: tell the room."""
+    def publish_results(self, ended: RaceEnded, now_ms: int,
+                        bests: dict[int, dict] | None = None) -> None:
+        """After the results were saved: tell the room. `bests`: slot -> the fields
+        Result.bests made for a saved racer (read from the store before its save)."""
         room = self._saved_race(ended.race)
         if room is None or room.results_out:
             return
         room.results_out = True
         room.touched_ms = now_ms
+        bests = bests or {}
         room.last_results = {"type": "results", "race_id": ended.race.race_id,
-                             "ranking": [r.entry() for r in ended.results]}
+                             "ranking": [r.entry() | bests.get(r.slot, {})
+                                         for r in ended.results]}
         self._broadcast(room, [room.last_results])
         if not room.seats:
             self._close(room, "empty")

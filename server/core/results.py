@@ -27,12 +27,30 @@ class Result:
     log: list                   # [(race_ms, keys)]: every input with its server time
     flagged: str | None = None  # why the result is kept off the boards
     ghost: bool = False         # a saved result raced again: shown, never saved again
+    lag_credit_ms: int = 0      # taken off the server's time for the racer's delay
+
+    @property
+    def server_race_ms(self) -> int:
+        """The time the server measured; `race_ms` is the credited time."""
+        return self.race_ms + self.lag_credit_ms
 
     @property
     def clean(self) -> bool:
         """Counts for averages, bests, boards, completions and ratings: finished, and
         nothing implausible about it."""
         return self.status == FINISHED and self.flagged is None
+
+    def bests(self, text_best: float | None, overall_best: float | None) -> dict:
+        """What `results` says about the player's records, given their best clean WPM
+        on this text and on any text before this race (None: none yet): `new_best` lists
+        "text" and/or "overall" when this clean result is faster (as fast is not new),
+        and `previous_best_wpm` is the text's best before."""
+        new_best = []
+        if self.clean and (text_best is None or self.wpm > text_best):
+            new_best.append("text")
+        if self.clean and (overall_best is None or self.wpm > overall_best):
+            new_best.append("overall")
+        return {"new_best": new_best, "previous_best_wpm": text_best}
 
     @property
     def points(self) -> int:
@@ -47,6 +65,7 @@ class Result:
         """The result as a `results` message ranks it."""
         entry = {"slot": self.slot, "player_id": self.player_id, "name": self.name,
                  "wpm": self.wpm, "accuracy": self.accuracy, "race_ms": self.race_ms,
+                 "server_race_ms": self.server_race_ms, "lag_credit_ms": self.lag_credit_ms,
                  "status": self.status, "pos": self.pos, "place": self.place,
                  "flagged": self.flagged, "points": 0 if self.ghost else self.points}
         if self.ghost:

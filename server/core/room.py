@@ -27,6 +27,7 @@ class Seat:
     connected: bool = True
     disconnected_ms: int | None = None
     rating: float | None = None      # for quick-race matching; None: unrated
+    rtt_ms: int | None = None        # its connection's round trip as last measured
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +103,10 @@ class Room:
 
     def view(self, with_codes: bool) -> dict:
         players = [{"slot": s.slot, "player_id": s.player_id, "name": s.name,
-                    "connected": s.connected} for s in self.seats.values()]
+                    "connected": s.connected, "rtt_ms": s.rtt_ms} for s in self.seats.values()]
         players += [{"slot": slot, "player_id": g.player_id, "name": g.name,
-                     "connected": True, "ghost": True} for slot, g in self.ghosts.items()]
+                     "connected": True, "rtt_ms": None, "ghost": True}
+                    for slot, g in self.ghosts.items()]
         view = {
             "room_id": self.room_id, "public": self.public, "kind": self.kind,
             "state": self.state, "host": self.host,

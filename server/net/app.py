@@ -35,6 +35,7 @@ from server.net.competitions import DailyText
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
 from server.net.handlers.trust import report_quota
+from server.net.lag import LagProbe
 from server.net.library import TextLibrary
 from server.net.limits import ConnectionLimits, Quota
 from server.net.logs import event
@@ -92,6 +93,7 @@ class TyperaceServer:
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
                              config.tick_interval)
         self.sessions = Sessions(self)
+        self.lag = LagProbe(self)
         self.dispatcher = Dispatcher(self)
         self._run_ticker = run_ticker
         self._ticker_task: asyncio.Task | None = None
@@ -113,6 +115,7 @@ class TyperaceServer:
         self._server = await transport.serve(self.config.transport, self, self.config,
                                              SUBPROTOCOLS)
         self.port = self._server.port
+        self.lag.start()
         if self._run_ticker:
             self._ticker_task = asyncio.create_task(self.ticker.run(), name="ticker")
         log.info("listening on %s:%d", self.config.host, self.port)
@@ -121,6 +124,7 @@ class TyperaceServer:
         """Close every connection with 1001 (waiting up to close_wait_s for the peers'
         answers, or their close timeout), let pending saves finish, close the store."""
         self.stopping = True
+        await self.lag.stop()
         if self._server is not None:
             try:
                 await self._server.close(close_wait_s)

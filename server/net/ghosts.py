@@ -43,5 +43,8 @@ async def find_ghost(store: Store, player_id: str, ref, text_id: int | None) -> 
                          "finished race")
     if text_id is not None and race.text_id != text_id:
         raise _not_found(f"that result is on text {race.text_id}, not on text {text_id}")
+    # The log keeps the server's times; the ghost races the credited time (issue 28), so
+    # its keys come that much earlier: it finishes at its saved race_ms.
+    credit = max(0, result.log[-1][0] - result.race_ms)
     return GhostSpec(result.player_id, name or result.name, race.text_id,
-                     KeyLog.of(result.log))
+                     KeyLog.of([(max(0, at - credit), keys) for at, keys in result.log]))

@@ -105,6 +105,7 @@ class HotCollector:
                                   value=m.messages_out.value)
         yield m.tick_seconds.family()
         yield m.input_seconds.family()
+        yield m.rtt_seconds.family()
 
 
 class Metrics:
@@ -136,6 +137,10 @@ class Metrics:
         self.input_seconds = Timings(
             "typerace_input_seconds", "time to handle one input message",
             (.00002, .00005, .0001, .00025, .0005, .001, .0025, .01, .1))
+        self.rtt_seconds = Timings(
+            "typerace_rtt_seconds", "seated players' measured round trips, one sample per "
+            "player every few seconds (server/net/lag.py)",
+            (.005, .01, .025, .05, .1, .15, .2, .3, .5, .75, 1, 1.5, 2.5))
         registry.register(HotCollector(self))
 
     def error(self, code: str):

@@ -33,6 +33,7 @@ import logging
 
 from server.core.lobby import Lobby
 from server.core.results import RaceEnded, RacerFinished
+from server.net.bests import BestsBefore
 from server.net.logs import event
 from server.store import RaceRecord, Store, StoreUnavailable
 
@@ -60,6 +61,7 @@ class ResultSaver:
         self._waiting: dict[str, list[Saved]] = {}   # room_id -> events not taken yet
         self._saving: set[str] = set()               # rooms whose queue is being saved
         self._stopping = asyncio.Event()
+        self.bests = BestsBefore(store)      # personal bests, read before each first save
 
     def take(self, events: list[Saved]) -> None:
         """The core's events, in order: each room's are saved and published in turn."""
@@ -98,6 +100,7 @@ class ResultSaver:
         if record.results:
             record.daily = (self.daily is not None and
                             await self.daily.text_id(record.ended_ms) == record.text_id)
+            await self.bests.read(record)
             if not await self._save(record):
                 return False
             if self.saved is not None:
@@ -111,7 +114,8 @@ class ResultSaver:
         return True
 
     def _published(self, ended: RaceEnded) -> None:
-        self.lobby.publish_results(ended, self.clock.now_ms())
+        self.lobby.publish_results(ended, self.clock.now_ms(),
+                                   self.bests.take(ended.race.race_id))
         self.metrics.races_finished.inc()
         race = ended.race
         event(log, "race_finish", race=race.race_id, room=race.room_id, kind=race.kind,
@@ -149,6 +153,7 @@ class ResultSaver:
             raise
 
     def _lose(self, record: RaceRecord, why: str) -> None:
+        self.bests.drop(record.race_id)
         if not record.results:
             return
         # One race lost in two saves (a finisher's, then its end) is one race lost.

@@ -84,6 +84,13 @@ class ReportedText:
     last_ms: int
 
 
+@dataclass(frozen=True)
+class Bests:
+    """A player's best clean WPM on one text and on any text (None: no clean result)."""
+    text_wpm: float | None = None
+    overall_wpm: float | None = None
+
+
 @dataclass
 class RaceRecord:
     """Results of one race to save, or a saved race. A race is saved in steps: each
@@ -200,6 +207,12 @@ class Store(ABC):
     @abstractmethod
     async def personal_best(self, player_id: str, text_id: int) -> dict | None:
         """The player's best clean result on the text as a `leaderboard` entry, or None."""
+
+    @abstractmethod
+    async def bests_of(self, player_ids: list[str], text_id: int | None) -> dict[str, Bests]:
+        """Each player's best clean WPM on the text and on any text, as saved now (read
+        just before a race's results are saved, so `results` can say which are new
+        bests). Every id given is a key; a player with no clean result has None."""
 
     @abstractmethod
     async def text_stats(self, text_id: int) -> dict | None:

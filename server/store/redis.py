@@ -24,10 +24,10 @@ import msgpack
 from server.store.redis_adapter import Redis, decoded
 from server.core import competition
 from server.core.results import Result
-from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, TextExists
-from server.store.redis_scripts import (ADD_TEXTS, LEADERBOARD, LIST_TEXTS, PERSONAL_BEST,
-                                        PLAYER_STATS, RATING, RENAME_PLAYER, SAVE_RACE,
-                                        SET_META_ONCE)
+from server.store import HISTORY, RECENT, Bests, RaceRecord, Store, StoreUnusable, TextExists
+from server.store.redis_scripts import (ADD_TEXTS, BESTS_OF, LEADERBOARD, LIST_TEXTS,
+                                        PERSONAL_BEST, PLAYER_STATS, RATING, RENAME_PLAYER,
+                                        SAVE_RACE, SET_META_ONCE)
 from server.store.redis_keystats import parsed, tallies_arg
 from server.store.redis_competition import RedisCompetition
 from server.store.redis_trust import RedisTrust
@@ -245,6 +245,17 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
         if found[1] is not None:               # shown under the player's current name
             entry["name"] = found[1].decode()
         return entry
+
+    async def bests_of(self, player_ids, text_id):
+        player_ids = list(player_ids)
+        if not player_ids:
+            return {}
+        text, overall = await self.redis.eval(
+            BESTS_OF, [], [self.prefix, "" if text_id is None else int(text_id), *player_ids])
+
+        def score(scores, i):
+            return float(scores[i]) if i < len(scores) and scores[i] is not None else None
+        return {pid: Bests(score(text, i), score(overall, i)) for i, pid in enumerate(player_ids)}
 
     async def _board(self, board: str, limit: int,
                      order=lambda e: (-e["wpm"], e["at_ms"], e["race_id"])) -> list[dict]:

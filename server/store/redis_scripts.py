@@ -285,6 +285,17 @@ if not entry then return false end
 return {entry, redis.call('HGET', ARGV[1] .. 'player:' .. ARGV[3], 'name') or false}
 """
 
+# ARGV: prefix, text board ('' for none), then player ids. Returns {text scores,
+# overall scores}, each a list in the players' order (nil: no clean result).
+BESTS_OF = """
+local p = ARGV[1]
+local text, overall = {}, redis.call('ZMSCORE', p .. 'lb', unpack(ARGV, 3))
+if ARGV[2] ~= '' then
+  text = redis.call('ZMSCORE', p .. 'lb:t:' .. ARGV[2], unpack(ARGV, 3))
+end
+return {text, overall}
+"""
+
 # ARGV: prefix, board, player. Returns nil when the player is not on the board, else
 # {score, how many players not banned are ahead}: ahead is a higher score, or the same
 # and an earlier tie key (<board>:k).

@@ -24,7 +24,7 @@ import msgpack
 from server.core.results import Result
 from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, TextExists
 from server.store import sqlite_open
-from server.store.sqlite_results import (keep_player, read_best, read_board,
+from server.store.sqlite_results import (keep_player, read_best, read_bests, read_board,
                                          read_rating, rollback, write_race)
 from server.store.sqlite_keystats import read_key_stats, read_passage
 from server.store.sqlite_schema import OVERALL
@@ -245,6 +245,9 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
 
     async def personal_best(self, player_id, text_id):
         return await self._read(read_best, text_id, player_id)
+
+    async def bests_of(self, player_ids, text_id):
+        return await self._read(read_bests, list(player_ids), text_id)
 
     async def text_stats(self, text_id):
         def work(db):

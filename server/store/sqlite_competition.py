@@ -13,9 +13,9 @@ from server.store.sqlite_results import read_best, read_board
 
 def read_points_board(db, period: str, limit: int) -> list[dict]:
     rows = db.execute(
-        "SELECT t.player_id, COALESCE(p.name, t.name) AS name, t.points, t.races FROM points t"
-        " LEFT JOIN players p ON p.player_id = t.player_id"
-        " WHERE t.period = ? AND COALESCE(p.banned, 0) = 0"
+        "SELECT t.player_id, p.name, t.points, t.races FROM points t"
+        " JOIN players p ON p.player_id = t.player_id"     # (every result keeps its player)
+        " WHERE t.period = ? AND p.banned = 0"
         " ORDER BY t.points DESC, t.reached_ms, t.player_id LIMIT ?",
         (period, max(0, limit))).fetchall()
     return [dict(r) for r in rows]

@@ -10,7 +10,7 @@ import msgpack
 
 from server.core import competition
 from server.core.results import Result
-from server.store import RECENT, RaceRecord
+from server.store import RECENT, Bests, RaceRecord
 from server.store.sqlite_keystats import keep_key_stats, keep_passage
 from server.store.sqlite_schema import OVERALL
 
@@ -53,13 +53,12 @@ def keep_best(db, board: int, race: RaceRecord, r: Result) -> None:
 def keep_competition(db, race: RaceRecord, r: Result) -> None:
     """Add a clean result's points to its periods, and the result to its day's board
     when the race was on the text of the day."""
-    rows = [(w.key, r.player_id, r.name, r.points, race.ended_ms)
+    rows = [(w.key, r.player_id, r.points, race.ended_ms)
             for w in competition.windows(race.ended_ms)]
     db.execute(
-        "INSERT INTO points VALUES (?, ?, ?, ?, 1, ?), (?, ?, ?, ?, 1, ?), (?, ?, ?, ?, 1, ?)"
-        " ON CONFLICT(period, player_id) DO UPDATE SET name = excluded.name,"
-        " points = points + excluded.points, races = races + 1,"
-        " reached_ms = excluded.reached_ms", [v for row in rows for v in row])
+        "INSERT INTO points VALUES (?, ?, ?, 1, ?), (?, ?, ?, 1, ?), (?, ?, ?, 1, ?)"
+        " ON CONFLICT(period, player_id) DO UPDATE SET points = points + excluded.points,"
+        " races = races + 1, reached_ms = excluded.reached_ms", [v for row in rows for v in row])
     if race.daily:
         db.execute("INSERT OR IGNORE INTO daily_texts VALUES (?, ?)",
                    (competition.day_of(race.ended_ms).isoformat(), race.text_id))
@@ -132,6 +131,19 @@ def read_best(db, board: int, player_id: str) -> dict | None:
         " LEFT JOIN players p ON p.player_id = b.player_id"
         " WHERE b.board = ? AND b.player_id = ?", (board, player_id)).fetchone()
     return dict(row) if row else None
+
+
+def read_bests(db, player_ids: list[str], text_id: int | None) -> dict[str, Bests]:
+    """Each player's entries on the overall board and the text's (primary key reads)."""
+    found = {pid: {} for pid in player_ids}
+    boards = [OVERALL] if text_id is None else [OVERALL, text_id]
+    for pid in player_ids:
+        for board, wpm in db.execute(
+                f"SELECT board, wpm FROM bests WHERE player_id = ?"
+                f" AND board IN ({', '.join('?' * len(boards))})", (pid, *boards)):
+            found[pid][board] = wpm
+    return {pid: Bests(text_wpm=b.get(text_id) if text_id is not None else None,
+                       overall_wpm=b.get(OVERALL)) for pid, b in found.items()}
 
 
 def read_board(db, board: int, limit: int) -> list[dict]:

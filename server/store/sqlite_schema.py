@@ -120,15 +120,16 @@ MIGRATIONS = [
     DROP INDEX results_player_clean;
     """,
     # 5: competitions (server/core/competition.py). Points per period ("day:2026-12-06",
-    # "week:2026-W49", "all"), read in rank order from points_rank; the texts each UTC day
+    # "week:2026-W49", "all"), read in rank order from points_rank (a table without rowid
+    # and no name of its own: each save updates two b-trees, not four); the texts each UTC day
     # raced as its text of the day (their boards are rows of `bests`, negative board
     # numbers); the operator's pins; banned players indexed, so a place is counted
     # without them.
     """
     CREATE TABLE points (
-        period TEXT NOT NULL, player_id TEXT NOT NULL, name TEXT NOT NULL,
+        period TEXT NOT NULL, player_id TEXT NOT NULL,
         points INTEGER NOT NULL, races INTEGER NOT NULL, reached_ms INTEGER NOT NULL,
-        PRIMARY KEY (period, player_id));
+        PRIMARY KEY (period, player_id)) WITHOUT ROWID;
     CREATE INDEX points_rank ON points(period, points DESC, reached_ms, player_id);
     CREATE TABLE daily_texts (
         day TEXT NOT NULL, text_id INTEGER NOT NULL, PRIMARY KEY (day, text_id));

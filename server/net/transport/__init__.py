@@ -30,9 +30,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from server.core.ratelimit import BACKLOG_S
+
+if TYPE_CHECKING:
+    from server.net.lag import Delay
 
 TRANSPORTS = ("websockets", "picows")
 WS_PATH = "/ws"
@@ -80,6 +83,8 @@ class Link(Protocol):
     ip: str                     # the peer's address (behind a reverse proxy: the proxy's)
     close_code: int | None      # how it closed (the peer's code, else ours), for the logs
     close_reason: str
+    delay: "Delay"              # its measured round trip (server/net/lag.py): the adapter
+                                # times the pong of each of its pings into it
 
     @property
     def open(self) -> bool:

@@ -37,6 +37,7 @@ from http import HTTPStatus
 from multidict import CIMultiDict
 from picows import WSListener, WSMsgType, WSUpgradeResponse, WSUpgradeResponseWithListener
 
+from server.net.lag import Delay, link_socket
 from server.net.transport import (CLOSE_GOING_AWAY, CLOSE_INVALID_DATA, CLOSE_POLICY,
                                   CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, FRAME_FLOOD,
                                   RESERVED_BITS, FrameBudget, HttpResponse,
@@ -69,8 +70,8 @@ class PicowsLink(WSListener):
     """One connection: picows' listener and the port's Link in one object."""
 
     __slots__ = ("server", "transport", "tcp", "session", "ip", "subprotocol",
-                 "keepalive_at", "pong_due", "frames", "_parts", "_parts_kind",
-                 "_parts_size", "_close_timer")
+                 "keepalive_at", "pong_due", "delay", "ping_at", "frames", "_parts",
+                 "_parts_kind", "_parts_size", "_close_timer")
 
     def __init__(self, server: "PicowsServer"):
         self.server = server
@@ -81,6 +82,8 @@ class PicowsLink(WSListener):
         self.subprotocol = None
         self.keepalive_at = 0.0
         self.pong_due = False
+        self.delay = None            # its measured round trip (server/net/lag.py), once open
+        self.ping_at = 0.0           # the loop's time of the last ping
         self.frames = None           # the frame budget, once open
         self._parts = None           # the fragments of a message not yet whole
         self._parts_kind = BINARY
@@ -118,6 +121,7 @@ class PicowsLink(WSListener):
     def on_ws_connected(self, transport) -> None:
         self.transport = transport
         self.frames = FrameBudget(self.server.config, self.server.loop.time())
+        self.delay = Delay(link_socket(self.tcp))
         transport.request.headers = NO_HEADERS
         transport.response.headers = NO_HEADERS
         server = self.server
@@ -141,6 +145,8 @@ class PicowsLink(WSListener):
         elif kind == PING:
             transport.send_pong(frame.get_payload_as_bytes())
         elif kind == PONG:
+            if self.pong_due:
+                self.delay.pong((asyncio.get_running_loop().time() - self.ping_at) * 1000)
             self.pong_due = False
         elif kind == CLOSE:
             self._peer_closed(frame)
@@ -274,6 +280,7 @@ class PicowsLink(WSListener):
 
     def ping(self) -> None:
         self.pong_due = True
+        self.ping_at = asyncio.get_running_loop().time()
         self.transport.send_ping()
 
     def fail(self, code: int, reason: str) -> None:

@@ -20,26 +20,49 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 from websockets.protocol import State
 
+from server.net.lag import Delay, link_socket
 from server.net.transport import FrameBudget, HttpResponse, choose_subprotocol, peer_ip
 from server.net.transport.keepalive import Keepalive
 from server.net.transport.wsconn import Connection, abort_half_open
 
 OPEN = State.OPEN
 NO_HEADERS = Headers()   # what a connection's handshake keeps once it is open (never written)
-_SENDING = object()      # a ping on its way: its pong is due from now on
+# Our pings, one ready frame (FIN, opcode 9, unmasked): the keepalive's and the delay
+# probe's (server/net/lag.py) are written like any ready frame, with no task and no wait.
+PING_DATA = b"tr"
+PING_FRAME = bytes((0x89, len(PING_DATA))) + PING_DATA
+
+
+class LinkConnection(Connection):
+    """wsconn's connection, telling its link of the pongs that answer our pings (the
+    rest go to websockets, which ignores pongs it did not ask for)."""
+
+    def __init__(self, *args, **kwargs):
+        self.link = None          # set at construction: setting it later grows __dict__
+        super().__init__(*args, **kwargs)
+
+    def acknowledge_pings(self, data: bytes) -> None:
+        link = self.link
+        if link is not None and data == PING_DATA:
+            link.ponged()
+            return
+        super().acknowledge_pings(data)
 
 
 class WebsocketsLink:
     """The port's Link over a websockets ServerConnection."""
 
-    __slots__ = ("ws", "ip", "subprotocol", "keepalive_at", "_pong", "_server")
+    __slots__ = ("ws", "ip", "subprotocol", "keepalive_at", "delay", "pong_due", "_ping_at",
+                 "_server")
 
     def __init__(self, ws: Connection, server: "WebsocketsServer"):
         self.ws = ws
         self.ip = peer_ip(ws.remote_address)
         self.subprotocol = ws.subprotocol
         self.keepalive_at = 0.0
-        self._pong = None              # the pong future of the last ping
+        self.delay = Delay(link_socket(ws.transport))    # server/net/lag.py
+        self.pong_due = False          # a ping of ours awaits its pong
+        self._ping_at = 0.0            # the loop's time of that ping
         self._server = server
 
     @property
@@ -79,22 +102,19 @@ class WebsocketsLink:
 
     # ---- keepalive (server/net/transport/keepalive.py) ----
 
-    @property
-    def pong_due(self) -> bool:
-        pong = self._pong
-        return pong is not None and (pong is _SENDING or not pong.done())
-
     def ping(self) -> None:
-        # websockets' ping() waits while the send buffer is full: a task of its own, so
-        # that it never holds up the others.
-        self._pong = _SENDING
-        self._server.spawn(self._ping())
+        # Written as it is, behind what is queued (websockets' ping() would wait while the
+        # send buffer is full, and so need a task of its own).
+        ws = self.ws
+        if ws.protocol.state is OPEN and ws.transport is not None:
+            self.pong_due = True
+            self._ping_at = ws.loop.time()
+            ws.transport.write(PING_FRAME)
 
-    async def _ping(self) -> None:
-        try:
-            self._pong = await self.ws.ping()
-        except ConnectionClosed:
-            self._pong = None
+    def ponged(self) -> None:
+        if self.pong_due:
+            self.pong_due = False
+            self.delay.pong((self.ws.loop.time() - self._ping_at) * 1000)
 
     def fail(self, code: int, reason: str) -> None:
         self._server.spawn(self._fail(code, reason))
@@ -143,7 +163,7 @@ class WebsocketsServer:
             # None admits clients that send no Origin (see transport.origin_allowed)
             origins=None if origins is None else [*origins, None],
             reuse_port=config.reuse_port or None,
-            create_connection=Connection,
+            create_connection=LinkConnection,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         self.keepalive.start()
@@ -177,6 +197,7 @@ class WebsocketsServer:
 
     async def _handler(self, ws: Connection) -> None:
         link = WebsocketsLink(ws, self)
+        ws.link = link
         session = self.app.opened(link)
         # The handshake's headers (~3.5 KiB per connection) are not needed once the
         # codec and address are known: websockets reads them only during the handshake.
@@ -192,7 +213,7 @@ class WebsocketsServer:
         except ConnectionClosed:
             pass
         finally:
-            ws.on_frame = None
+            ws.on_frame = ws.link = None
             self.keepalive.discard(link)
             session.closed()
 
