@@ -57,6 +57,7 @@ class PlayModel:
         self.lanes: dict[int, Lane] = {}
         self.finish: dict | None = None       # our own `finish`
         self.results: list[dict] | None = None
+        self.analysis: dict | None = None     # `race_analysis` of our result (play_analysis.py)
         self.done_ms: int | None = None       # server clock when the local prediction finished
         self.outbox = ""
 
@@ -118,8 +119,12 @@ class PlayModel:
 
     def follow_ups(self, msg: dict) -> list[dict]:
         """What the client asks on its own after a message: the text of the day and
-        the player's place on it, at the start and again after each race."""
-        return [{"type": "daily"}] if msg.get("type") in ("welcome", "results") else []
+        the player's place on it, at the start and again after each race; after a race
+        we raced, its analysis."""
+        asks = [{"type": "daily"}] if msg.get("type") in ("welcome", "results") else []
+        if msg.get("type") == "results" and (analysis := self.analysis_request()):
+            asks.append(analysis)         # shown under the results (play_analysis.py)
+        return asks
 
     def _on_daily(self, msg, now_ms):
         self.daily = msg
@@ -203,6 +208,18 @@ class PlayModel:
             if entry.get("slot") in self.lanes:
                 self.lanes[entry["slot"]].place = entry.get("place", 0)
         self.outbox = ""
+
+    def _on_race_analysis(self, msg, now_ms):
+        if msg.get("race_id") == self.race_id and msg.get("slot") == self.slot:
+            self.analysis = msg
+
+    def analysis_request(self) -> dict | None:
+        """What to ask once `results` came: the analysis of our own result, if we raced."""
+        if self.spectator or self.results is None or self.race_id is None:
+            return None
+        if any(r.get("slot") == self.slot and not r.get("ghost") for r in self.results):
+            return {"type": "race_analysis", "race_id": self.race_id, "slot": self.slot}
+        return None
 
     def _on_resume(self, msg, now_ms):
         """Our own state after a reconnect: the server's supersedes unsent keys."""

@@ -11,6 +11,7 @@ from bisect import bisect_right
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+from client_demo.play_analysis import summary
 from client_demo.play_model import CODE, MENU, PlayModel
 from protocol.typing_model import BREAK
 
@@ -246,6 +247,8 @@ def render(model: PlayModel, now_ms: int, width: int = 80,
         out += _lanes(model, now_ms)
         if model.results is not None:
             out += [("", "\n")] + _results(model)
+            if model.analysis is not None:
+                out += [("", "\n")] + summary(model.analysis, shown)      # play_analysis.py
     hints = ["Esc leave"]
     finished = model.state == "finished" and model.results is not None
     if finished and room.get("kind") in ("quick", "practice") and not model.spectator:

@@ -68,6 +68,11 @@ class Map:
     pass
 
 
+@dataclass(frozen=True)
+class Bool:
+    pass
+
+
 GHOST_NAMED = ("best", "top")    # the player's own best on the text; the text's leader
 
 
@@ -97,11 +102,15 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
                     "body": (Str(BODY_RAW_MAX, 0, ErrorCode.TEXT_INVALID,
                                  f"a text is at most {BODY_MAX} characters"), True),
                     "source": (Str(1000), False)},
-    "practice": {"text_id": (Int(1, ID_LIMIT), False), "ghost": (GhostRef(), False)},
+    "practice": {"text_id": (Int(1, ID_LIMIT), False), "ghost": (GhostRef(), False),
+                 "weak_keys": (Bool(), False)},
     "player_stats": {"player_id": (Str(64), False)},
     "text_stats": {"text_id": (Int(1, ID_LIMIT), True)},
     "leaderboard": {"text_id": (Int(1, ID_LIMIT), False)},
     "replay": {"race_id": (Str(64, 1), True)},
+    "race_analysis": {"race_id": (Str(64, 1), True),
+                      "slot": (Int(0, MAX_PLAYERS_LIMIT * 100), True)},
+    "key_stats": {"player_id": (Str(64), False)},
     # Accounts. A password is never echoed in an error message.
     "register": {"name": (Str(256, 0, ErrorCode.INVALID_NAME), True),
                  "password": (Str(PASSWORD_MAX, PASSWORD_MIN, ErrorCode.WEAK_PASSWORD), True)},
@@ -118,9 +127,12 @@ SCHEMAS: dict[str, dict[str, tuple[object, bool]]] = {
 
 
 
-def _named_ghost_needs_a_text(args: dict) -> None:
+def _practice_rules(args: dict) -> None:
     if args.get("ghost") in GHOST_NAMED and "text_id" not in args:
         raise ProtocolError(ErrorCode.BAD_MESSAGE, f"a \"{args['ghost']}\" ghost needs 'text_id'")
+    if args.get("weak_keys") and ("text_id" in args or "ghost" in args):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "a weak-key passage is composed for you: "
+                            "'weak_keys' takes no 'text_id' or 'ghost'")
 
 
 POINTS_WINDOWS = ("day", "week", "all")     # day: UTC; week: ISO week, UTC
@@ -132,7 +144,7 @@ def _known_window(args: dict) -> None:
 
 
 # Rules across the fields of one message, checked after each field passed.
-RULES = {"practice": _named_ghost_needs_a_text, "points_board": _known_window}
+RULES = {"practice": _practice_rules, "points_board": _known_window}
 
 # Message types whose field errors carry their own code instead of bad_message:
 # protocol/REFERENCE.md promises `text_invalid` for anything wrong with a submitted text.
@@ -178,6 +190,9 @@ def _check(name: str, kind, value):
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be an integer")
         if not kind.lo <= value <= kind.hi:
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be {kind.lo}..{kind.hi}")
+    elif isinstance(kind, Bool):
+        if not isinstance(value, bool):
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be true or false")
     elif isinstance(kind, Map):
         if not isinstance(value, dict):
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be a map")

@@ -6,6 +6,7 @@
 //   #player-texts* (li a.text-link) #player-msg
 import { $, clear, el, plural } from "./dom.js";
 import { wpmChart } from "./chart.js";
+import { showHeatmap } from "./heatmap.js";
 import { send } from "./connection.js";
 import { closePage, pageLink, registerPage, setView } from "./router.js";
 import { recentRows, summary } from "./stats.js";
@@ -24,6 +25,7 @@ function open(playerId) {
   setView("player");
   send("player_stats", { player_id: playerId }, (m) => { if (mine === asked) onStats(m); });
   send("list_texts", { author: playerId, limit: TEXTS }, (m) => { if (mine === asked) onTexts(m); });
+  showHeatmap($("player-heatmap"), playerId);            // heatmap.js
 }
 
 function onStats(m) {

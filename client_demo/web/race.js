@@ -8,6 +8,7 @@
 //   server's new_best and previous_best_wpm) #results-table* (tbody tr[data-slot] (.ghost):
 //   place, name (a.player-link), wpm, accuracy %, time s, status, flag, button.replay-btn)
 //   (#results-actions and the keys after a race: loop.js)
+import { showAnalysis } from "./analysis.js";
 import { BREAK, KEYS_MAX, SEND_BATCH_MS } from "./protocol.js";
 import { $, clear, el, flagText, fmt1, ordinal, pct, secs, show } from "./dom.js";
 import { isOpen, send } from "./connection.js";
@@ -171,6 +172,8 @@ export function onResults(m) {
   if (text.text_id != null) on.append("Text: ", pageLink("text", text.text_id, text.title || `#${text.text_id}`));
   show($("results"), true);
   $("countdown").textContent = "Race over";
+  const raced = !state.spectator && (m.ranking || []).some((r) => r.slot === state.slot && !r.ghost);
+  if (raced) showAnalysis($("results-analysis"), m.race_id, state.slot, text.body);   // analysis.js
 }
 
 /** What the results say about our personal bests (the server's verdict, so every client

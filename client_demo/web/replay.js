@@ -7,7 +7,7 @@
 //   #replay-play-btn* #replay-restart-btn #replay-speed #replay-seek* (ms) #replay-time*
 //   #replay-passage* (span.done, span.wrong, span.caret, span.rest) #replay-lanes*
 //   (.lane[data-slot][data-pos][data-place] as in a race; .mine: the racer followed)
-import { $, clear, secs, when } from "./dom.js";
+import { $, clear, secs, show, when } from "./dom.js";
 import { send } from "./connection.js";
 import { closePage, pageLink, registerPage, setView } from "./router.js";
 import { wpm } from "./scoring.js";
@@ -15,6 +15,7 @@ import { state } from "./state.js";
 import { laneFor, paintLane } from "./lanes.js";
 import { Passage } from "./passage.js";
 import { TypingState } from "./typing.js";
+import { showAnalysis } from "./analysis.js";
 
 const FRAME_MS = 50;
 const KINDS = { quick: "Quick race", practice: "Practice", private: "Private room" };
@@ -86,6 +87,7 @@ function open(raceId, follow) {
   clear($("replay-info"));
   clear($("replay-lanes"));
   clear($("replay-passage"));
+  show($("replay-analysis"), false);
   $("replay-time").textContent = "";
   setView("replay");
   send("replay", { race_id: raceId }, (m) => { if (mine === asked) onReplay(m, follow); });
@@ -122,6 +124,7 @@ function onReplay(m, follow) {
   seekBar.max = String(duration);
   seek(0);
   start();
+  showAnalysis($("replay-analysis"), race.race_id, focus.result.slot, text.body);   // analysis.js
 }
 
 export function init() {

@@ -170,7 +170,8 @@ class LobbyState:
     def _race_info(room: Room) -> RaceInfo:
         race = room.race
         return RaceInfo(race.race_id, room.room_id, room.kind, race.text.text_id,
-                        race.start_ms, race.kept_racers())
+                        race.start_ms, race.kept_racers(),
+                        race.text.body if race.text.generated else None)
 
     def _saved_race(self, info: RaceInfo) -> Room | None:
         """The room still running the race of a saved event, if any (a room closed

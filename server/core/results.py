@@ -81,6 +81,7 @@ class RaceInfo:
     text_id: int
     started_ms: int             # server wall clock of the start
     racers: int                 # racers whose results are kept (ghosts are not)
+    passage: str | None = None  # the passage, when it is no stored text (a generated one)
 
 
 @dataclass(frozen=True, slots=True)

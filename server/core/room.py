@@ -114,7 +114,7 @@ class Room:
             "players": sorted(players, key=lambda p: p["slot"]),
             "spectators": len(self.spectators),
             "settings": dict(self.settings),
-            "text": {"text_id": self.text.text_id, "title": self.text.title,
+            "text": {"text_id": self.text.shown_id, "title": self.text.title,
                      "words": self.text.words},
         }
         if self.public:

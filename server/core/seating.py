@@ -87,7 +87,7 @@ class Seating(LobbyState):
         self._no_new_races()
         self._leave_current(player_id, now_ms)
         settings = {"max_players": 1 if ghost is None else 2,
-                    "countdown_s": self.config.practice_countdown_s, "text_id": text.text_id}
+                    "countdown_s": self.config.practice_countdown_s, "text_id": text.shown_id}
         room = self._new_room(PRACTICE, settings, text, now_ms)
         if ghost is not None:
             room.ghosts[1] = ghost       # the player sits in slot 0

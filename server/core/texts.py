@@ -16,6 +16,9 @@ class TextInvalid(ValueError):
     """A passage that can't be raced; the message says what is wrong."""
 
 
+GENERATED_ID = 0        # the text_id a generated passage's results are saved under
+
+
 @dataclass(frozen=True)
 class Text:
     text_id: int
@@ -27,6 +30,8 @@ class Text:
     created_ms: int = 0
     completions: int = 0
     hidden: bool = False            # reported or hidden by an operator: out of every list
+    generated: bool = False         # composed for one player (server/core/composer.py):
+                                    # no stored text, text_id GENERATED_ID, shown as null
 
     def __post_init__(self):
         # Texts stored before passages were folded (an em dash, a decomposed accent)
@@ -42,10 +47,18 @@ class Text:
     def chars(self) -> int:
         return len(self.body)
 
+    @property
+    def shown_id(self) -> int | None:
+        """The text_id clients see: null for a generated passage."""
+        return None if self.generated else self.text_id
+
     def race_view(self) -> dict:
         """What `countdown` carries."""
-        return {"text_id": self.text_id, "title": self.title, "source": self.source,
+        view = {"text_id": self.shown_id, "title": self.title, "source": self.source,
                 "body": self.body, "words": self.words, "chars": self.chars}
+        if self.generated:
+            view["generated"] = True
+        return view
 
     def listing(self) -> dict:
         """What `texts`, `text_created` and `text_stats` carry."""

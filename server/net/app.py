@@ -27,6 +27,8 @@ from server.core.accounts import NAME_KEY_VERSION, LoginLimits, name_key
 from server.core.joinguard import FailedJoins
 from server.core.lobby import Lobby
 from server.net import http, ratings, transport
+from server.net.analyses import Analyses
+from server.net.weakkeys import WeakKeys
 from server.net.clock import Clock
 from server.net.codes import code_maker
 from server.net.competitions import DailyText
@@ -82,6 +84,8 @@ class TyperaceServer:
         self.tasks = Tasks()
         self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
         self.library = TextLibrary(self.store, config.texts, self.clock)
+        self.analyses = Analyses(self.store, self.library, self.clock)
+        self.weak_keys = WeakKeys(self.store, self.library)
         self.daily = DailyText(self.store, self.library, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
                                  self.tasks.spawn, self.flush,

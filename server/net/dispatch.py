@@ -12,14 +12,15 @@ import logging
 
 from protocol.messages import ProtocolError, parse, request_id
 from protocol.codes import ErrorCode
-from server.net.handlers import accounts, competitions, identity, rooms, texts, trust
+from server.net.handlers import (accounts, analysis, competitions, identity, rooms, texts,
+                                 trust)
 from server.net.metrics import INVALID
 from server.store import StoreUnavailable
 
 log = logging.getLogger("typerace")
 
 HANDLERS = {**identity.HANDLERS, **accounts.HANDLERS, **rooms.HANDLERS, **texts.HANDLERS,
-            **trust.HANDLERS, **competitions.HANDLERS}
+            **trust.HANDLERS, **competitions.HANDLERS, **analysis.HANDLERS}
 FIRST = ("hello", "login")             # what a connection may say first
 NEW_ROOM_REQUESTS = ("quick_race", "create_room", "practice", "start", "rematch")
 ROOM_OPENERS = ("create_room", "practice")           # held to --room-rate per address

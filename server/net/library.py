@@ -7,8 +7,9 @@ from the store when a text is looked up or drawn and the copy is over HIDDEN_REF
 old: a hide or a restore takes effect here within a second. (Listings and text
 statistics ask the store, and see it at once.)
 
-A draw whose text the store no longer has (a Redis restarted without persistence
-starts empty) reloads the library: the starter set is seeded again into an empty
+A draw whose text the store no longer has, or made when the store has lost the mark
+every load leaves (a Redis restarted without persistence starts empty; the mark is read
+with the hidden texts, at most a second old), reloads the library: the starter set is seeded again into an empty
 store, as on a first start, the --texts file imported again, and the cache of texts by
 id dropped (ids may now name other texts). The draw is then made from what the store
 now holds; if that fails too the player is told `unavailable`, never seated without
@@ -43,6 +44,7 @@ class TextLibrary:
         self._hidden: set[int] = set()
         self._hidden_read = float("-inf")      # clock.monotonic() of the last read
         self._reloading = asyncio.Lock()        # many draws may miss at once: one reload
+        self._emptied = False                   # the store lost its library (read with hidden)
         self.reloads = 0                        # how many times the store was found emptied
 
     async def load(self, now_ms: int) -> None:
@@ -74,6 +76,9 @@ class TextLibrary:
             self._hidden_read = now
             try:
                 self._hidden = await self.store.hidden_text_ids()
+                # A draw served from the cache would not notice a store emptied meanwhile:
+                # the mark every load leaves tells (and costs one read a second at most).
+                self._emptied = await self.store.get_meta("starter_texts") is None
             except StoreError as exc:     # keep the last copy; read again next time
                 self._hidden_read = float("-inf")
                 log.warning("reading the hidden texts failed: %s", exc)
@@ -99,7 +104,8 @@ class TextLibrary:
     async def random_text(self, other_than: int | None = None) -> Text:
         """A race text drawn at random; never None (see the module's docstring)."""
         drawn_from = self.race_text_ids
-        text = await self._draw(other_than)
+        await self.hidden()
+        text = None if self._emptied else await self._draw(other_than)
         if text is None:
             await self._reload(drawn_from)
             text = await self._draw(other_than)
@@ -127,6 +133,7 @@ class TextLibrary:
                         "loading the library again")
             self._cache.clear()
             self._hidden_read = float("-inf")
+            self._emptied = False
             await self.load(self.clock.now_ms())
 
     async def chosen(self, text_id: int | None, other_than: int | None = None) -> Text:

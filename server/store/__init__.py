@@ -106,12 +106,13 @@ class RaceRecord:
     daily: bool = False         # raced on the text of the UTC day of ended_ms
     racers: int | None = None   # racers in the race, what a win needs more than one of
                                 # (ghosts excluded); not given: len(results)
+    passage: str | None = None  # what was raced when it is no stored text (a generated one)
 
     @classmethod
     def of(cls, race: RaceInfo, at_ms: int, results: list[Result],
            daily: bool = False) -> RaceRecord:
         return cls(race.race_id, race.room_id, race.kind, race.text_id, race.started_ms,
-                   at_ms, list(results), daily, race.racers)
+                   at_ms, list(results), daily, race.racers, race.passage)
 
     def __post_init__(self):
         if self.racers is None:
@@ -190,6 +191,13 @@ class Store(ABC):
         results; `recent` (newest first, at most 10) shows all; `history` is the last
         HISTORY clean results, oldest first, each {race_id, text_id, wpm, accuracy,
         at_ms} (the WPM chart)."""
+
+    @abstractmethod
+    async def key_stats(self, player_id: str) -> tuple[dict, dict] | None:
+        """The player's per-key and per-bigram statistics, added to by every clean
+        result in the transaction that saves it (server/core/keystats.py: what a race
+        adds, and the caps KEYS_MAX and BIGRAMS_MAX on what is kept): ({key: (count,
+        errors, ms)}, {bigram: (count, errors, ms)}), or None when there are none."""
 
     @abstractmethod
     async def rating(self, player_id: str) -> float | None:

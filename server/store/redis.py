@@ -28,9 +28,13 @@ from server.store import HISTORY, RECENT, Bests, RaceRecord, Store, StoreUnusabl
 from server.store.redis_scripts import (ADD_TEXTS, BESTS_OF, LEADERBOARD, LIST_TEXTS,
                                         PERSONAL_BEST, PLAYER_STATS, RATING, RENAME_PLAYER,
                                         SAVE_RACE, SET_META_ONCE)
+from server.store.redis_keystats import parsed, tallies_arg
 from server.store.redis_competition import RedisCompetition
 from server.store.redis_trust import RedisTrust
 from server.core.texts import Text
+
+
+BODIES_KEPT = 1000      # text bodies kept for the key tallies of saves
 
 
 def _hash(flat: list) -> dict[str, bytes]:
@@ -68,6 +72,7 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
         self.prefix = prefix
         self.timeout = timeout
         self.redis: Redis | None = None
+        self._bodies: dict[int, str] = {}      # text_id -> body, for the key tallies
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -141,11 +146,12 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
         racers = race.racers
         record = msgpack.packb(
             [race.race_id, race.room_id, race.kind, race.text_id, race.started_ms,
-             race.ended_ms, [], racers], use_bin_type=True)
+             race.ended_ms, [], racers, race.passage], use_bin_type=True)
         day, week, _ = competition.windows(race.ended_ms)
         daily = competition.daily_board(race.ended_ms, race.text_id) if race.daily else ""
         args: list = [self.prefix, race.race_id, race.text_id, record, race.ended_ms, daily,
                       competition.day_of(race.ended_ms).isoformat(), day.key, week.key]
+        body = race.passage or await self._body(race.text_id)
         for r in race.results:
             summary = {"race_id": race.race_id, "kind": race.kind, "text_id": race.text_id,
                        "wpm": r.wpm, "accuracy": r.accuracy, "place": r.place,
@@ -157,8 +163,25 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
             args += [r.player_id, float(r.wpm), float(r.accuracy), "1" if r.clean else "0",
                      "1" if r.won(racers) else "0",
                      f"{race.ended_ms:015d}:{race.race_id}",
-                     json.dumps(summary), json.dumps(entry), r.name, r.points, _packed(r)]
+                     json.dumps(summary), json.dumps(entry), r.name, r.points, _packed(r),
+                     tallies_arg(body, r)]
         await self.redis.eval(SAVE_RACE, [], args)
+
+    async def _body(self, text_id: int) -> str:
+        """A text's body (they never change: kept once read)."""
+        body = self._bodies.get(text_id)
+        if body is None:
+            raw = await self.redis.execute("HGET", self._k(f"text:{int(text_id)}"), "body")
+            body = decoded(raw) or ""
+            if len(self._bodies) >= BODIES_KEPT:
+                self._bodies.clear()
+            self._bodies[text_id] = body
+        return body
+
+    async def key_stats(self, player_id):
+        keys = await self.redis.execute("HGETALL", self._k("keys:" + player_id))
+        bigrams = await self.redis.execute("HGETALL", self._k("bigrams:" + player_id))
+        return (parsed(keys), parsed(bigrams)) if keys or bigrams else None
 
     async def get_race(self, race_id):
         fields = _hash(await self.redis.execute("HGETALL", self._k("race:" + race_id)))
@@ -171,7 +194,8 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
         results += [msgpack.unpackb(v, raw=False) for k, v in fields.items()
                     if k.startswith("x:")]
         record = RaceRecord(rid, room_id, kind, text_id, started_ms, ended_ms,
-                            racers=rest[0] if rest else len(results))
+                            racers=rest[0] if rest else len(results),
+                            passage=rest[1] if len(rest) > 1 else None)   # a generated one
         for r in sorted(results, key=lambda r: r[3]):
             record.results.append(Result(*r[:11], [tuple(e) for e in r[11]], r[12]))
         return record

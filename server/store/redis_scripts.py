@@ -48,8 +48,11 @@ so this needs one Redis, not a Redis Cluster):
                                   day's kept DAY_KEEP_S after it, a week's WEEK_KEEP_S
   banned                    set   banned players (a place is counted without them)
 
-The scripts of accounts, bans, reports and hidden texts are in redis_trust.py.
+The scripts of accounts, bans, reports and hidden texts are in redis_trust.py; the
+per-key statistics (keys:<player>, bigrams:<player>) in redis_keystats.py.
 """
+
+from server.store.redis_keystats import KEEP_KEY_STATS
 
 SET_META_ONCE = """
 redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
@@ -165,10 +168,10 @@ end
 # ARGV: prefix, race_id, text_id, record, at_ms, daily board ('' when the race was not
 # on the day's text), day, day period, week period, then per result: player_id, wpm,
 # accuracy, clean ('1'/'0'), win ('1'/'0'), tie key, summary JSON, board entry JSON,
-# name, points, result (msgpack). A race is saved in steps (a finisher at its finish,
+# name, points, result (msgpack), key tallies (redis_keystats.py). A race is saved in steps (a finisher at its finish,
 # everyone at the end): a result the race has already (r:<player>) is skipped, so
 # nothing is counted twice. Returns how many results were new.
-SAVE_RACE = _KEEP_PLAYER + _KEEP_BEST + f"""
+SAVE_RACE = _KEEP_PLAYER + _KEEP_BEST + KEEP_KEY_STATS + f"""
 local day_keep, week_keep = '{DAY_KEEP_S}', '{WEEK_KEEP_S}'
 """ + """
 local p, rid, tid, record, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -203,10 +206,13 @@ local function save_result(i)
     redis.call('HSET', ps, 'best', wpm)
   end
   redis.call('ZADD', p .. 'pclean:' .. pid, at, rid)
+  keep_key_stats(p, pid, ARGV[i + 11])
   redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
   redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
-  keep_best(p .. 'lb', pid, wpm, tie, ARGV[i + 7])
-  keep_best(p .. 'lb:t:' .. tid, pid, wpm, tie, ARGV[i + 7])
+  if tid ~= '0' then      -- (text 0: a generated passage, GENERATED_ID: on no board)
+    keep_best(p .. 'lb', pid, wpm, tie, ARGV[i + 7])
+    keep_best(p .. 'lb:t:' .. tid, pid, wpm, tie, ARGV[i + 7])
+  end
   local points, name = ARGV[i + 9], ARGV[i + 8]
   add_points(p .. 'pts:' .. day_period, pid, name, points, at, day_keep)
   add_points(p .. 'pts:' .. week_period, pid, name, points, at, week_keep)
@@ -220,7 +226,7 @@ local function save_result(i)
 end
 
 local new, clean_count = 0, 0
-for i = 10, #ARGV, 11 do
+for i = 10, #ARGV, 12 do
   -- A result the race has already is kept as it was: counted once.
   if redis.call('HEXISTS', rkey, 'r:' .. ARGV[i]) == 0 then
     save_result(i)

@@ -26,6 +26,7 @@ from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, Text
 from server.store import sqlite_open
 from server.store.sqlite_results import (keep_player, read_best, read_bests, read_board,
                                          read_rating, rollback, write_race)
+from server.store.sqlite_keystats import read_key_stats, read_passage
 from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_competition import SqliteCompetition
 from server.store.sqlite_trust import SqliteTrust
@@ -193,7 +194,8 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
             if race is None:
                 return None
             record = RaceRecord(race["race_id"], race["room_id"], race["kind"], race["text_id"],
-                                race["started_ms"], race["ended_ms"], racers=race["racers"])
+                                race["started_ms"], race["ended_ms"], racers=race["racers"],
+                                passage=read_passage(db, race_id))
             for r in db.execute("SELECT * FROM results WHERE race_id = ? ORDER BY place",
                                 (race_id,)):
                 record.results.append(Result(
@@ -234,6 +236,9 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
                 "history": [dict(r) for r in reversed(history)],
             }
         return await self._read(work)
+
+    async def key_stats(self, player_id):
+        return await self._read(read_key_stats, player_id)
 
     async def rating(self, player_id):
         return await self._read(read_rating, player_id)

@@ -11,6 +11,7 @@ import msgpack
 from server.core import competition
 from server.core.results import Result
 from server.store import RECENT, Bests, RaceRecord
+from server.store.sqlite_keystats import keep_key_stats, keep_passage
 from server.store.sqlite_schema import OVERALL
 
 
@@ -74,6 +75,7 @@ def write_race(db, race: RaceRecord) -> None:
                    " DO UPDATE SET ended_ms = MAX(ended_ms, excluded.ended_ms)",
                    (race.race_id, race.room_id, race.kind, race.text_id,
                     race.started_ms, race.ended_ms, racers))
+        keep_passage(db, race)
         clean_count, wpm_sum = 0, 0.0
         for r in race.results:
             if write_result(db, race, r, racers) and r.clean:
@@ -106,9 +108,11 @@ def write_result(db, race: RaceRecord, r: Result, racers: int) -> bool:
     keep_player(db, r.player_id, r.name, race.ended_ms, races=1,
                 wins=int(r.won(racers)), clean=int(r.clean), wpm=r.wpm, accuracy=r.accuracy)
     if r.clean:
-        keep_best(db, OVERALL, race, r)
-        keep_best(db, race.text_id, race, r)
+        if race.passage is None:            # a generated passage is on no board
+            keep_best(db, OVERALL, race, r)
+            keep_best(db, race.text_id, race, r)
         keep_competition(db, race, r)
+        keep_key_stats(db, race, r)
     return True
 
 

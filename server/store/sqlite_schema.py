@@ -136,4 +136,14 @@ MIGRATIONS = [
     CREATE TABLE daily_pins (day TEXT PRIMARY KEY, text_id INTEGER NOT NULL);
     CREATE INDEX players_banned ON players(player_id) WHERE banned = 1;
     """,
+    # 6: per-key and per-bigram statistics of each player (server/core/keystats.py),
+    # added to as clean results are saved; kind 0 a key, 1 a bigram. The passage of a
+    # race on a generated text (weak-key practice: no stored text), for its replay.
+    """
+    CREATE TABLE passages (race_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+    CREATE TABLE key_stats (
+        player_id TEXT NOT NULL, kind INTEGER NOT NULL, key TEXT NOT NULL,
+        count INTEGER NOT NULL, errors INTEGER NOT NULL, ms INTEGER NOT NULL,
+        PRIMARY KEY (player_id, kind, key)) WITHOUT ROWID;
+    """,
 ]

@@ -118,9 +118,10 @@ def resume_seat(app, conn, now: int) -> bool:
     return False
 
 
-def send_joined(app, conn, req, room, slot: int) -> None:
+def send_joined(app, conn, req, room, slot: int, **extra) -> None:
     """`joined` (the reply to `req`, or on its own), then what the room already said."""
-    app.delivery.reply(conn, req, {"type": "joined", "room": room.view(True), "slot": slot})
+    app.delivery.reply(conn, req, {"type": "joined", "room": room.view(True), "slot": slot,
+                                   **extra})
     for catch_up in app.lobby.catch_up(room, app.clock.now_ms()):
         app.delivery.send(conn, catch_up)
 

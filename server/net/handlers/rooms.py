@@ -5,6 +5,7 @@ from __future__ import annotations
 from protocol.messages import ProtocolError, parse_settings
 from protocol.codes import ErrorCode
 from server.net.ghosts import find_ghost
+from server.net.handlers.analysis import weak_keys_practice
 from server.net.handlers.identity import send_joined
 
 
@@ -48,6 +49,8 @@ async def join_room(app, conn, req) -> None:
 
 
 async def practice(app, conn, req) -> None:
+    if req.args.get("weak_keys"):
+        return await weak_keys_practice(app, conn, req)
     text_id, ghost = req.args.get("text_id"), req.args.get("ghost")
     text = await app.library.chosen(text_id) if text_id or not ghost else None
     if ghost:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from protocol.messages import ProtocolError
 from protocol.codes import ErrorCode
-from server.core.texts import Text, TextInvalid, validate_text
+from server.core.texts import GENERATED_ID, Text, TextInvalid, validate_text
 from server.store import RaceRecord, TextExists, no_stats
 
 
@@ -72,11 +72,19 @@ async def replay(app, conn, req) -> None:
     app.delivery.reply(conn, req, {"type": "replay", "race": _replay_view(race, text)})
 
 
+def generated_view(race: RaceRecord) -> dict:
+    """A race's text when the library has none to show: its generated passage (weak-key
+    practice), or only its id (a hidden text)."""
+    if race.passage is None:
+        return {"text_id": race.text_id}
+    return Text(GENERATED_ID, "Your weak keys", "", race.passage, generated=True).race_view()
+
+
 def _replay_view(race: RaceRecord, text: Text | None) -> dict:
     """A saved race as `replay` carries it: every result with its keystroke log."""
     return {"race_id": race.race_id, "kind": race.kind, "started_ms": race.started_ms,
             "ended_ms": race.ended_ms,
-            "text": text.race_view() if text else {"text_id": race.text_id},
+            "text": text.race_view() if text else generated_view(race),
             "results": [{"slot": r.slot, "player_id": r.player_id, "name": r.name,
                          "place": r.place, "status": r.status, "wpm": r.wpm,
                          "accuracy": r.accuracy, "race_ms": r.race_ms, "pos": r.pos,
