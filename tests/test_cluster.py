@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import sys
 
 import pytest
 
-from client_demo.client import ServerError
+from client_demo.client import Client, ServerError
 from tests.redis_fixture import redis_server  # noqa: F401
 
 
@@ -250,3 +251,32 @@ async def test_a_racer_who_reconnects_through_another_process_gets_its_seat_back
                       == [True, True])
     await host.send({"type": "start"})
     await back.expect("countdown")                  # the room's traffic follows it
+
+
+async def test_a_request_forwarded_to_a_frozen_owner_is_answered_within_seconds(
+        make_server, redis_server, transport):  # noqa: F811
+    # Before: a join forwarded to an owner that froze or died got no reply and no error
+    # (the player was not in the routing table yet, so the room_lost sweep skipped it).
+    proc, port = await _start_process("--redis-url", redis_server.url, "--transport",
+                                      transport, "--secret", "one secret for the whole cluster")
+    try:
+        b = await make_server(redis_url=redis_server.url,
+                              secret="one secret for the whole cluster")
+        host = await Client.connect(f"ws://127.0.0.1:{port}/ws", "json")
+        await host.hello("Host")
+        code = (await host.request({"type": "create_room"}))["room"]["code"]
+        guest = await Client.connect(f"ws://127.0.0.1:{b.port}/ws", "json")
+        await guest.hello("Guest")
+        proc.send_signal(signal.SIGSTOP)            # the owner stands still
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        with pytest.raises(ServerError) as refused:
+            await guest.request({"type": "join_room", "code": code}, timeout=20)
+        assert refused.value.code in ("unavailable", "room_lost")
+        assert loop.time() - asked < 12
+        assert (await guest.request({"type": "practice"}))["type"] == "joined"   # races on
+        await guest.close()
+    finally:
+        proc.send_signal(signal.SIGCONT)
+        proc.kill()
+        await proc.wait()

@@ -24,16 +24,19 @@ LOST_AFTER_S = 2.0         # ...once peers saw it missing this long (covers a Re
 
 class Liveness:
     def __init__(self, directory: Directory, registry: Registry,
-                 peers: Callable[[], set[str]], lost: Callable[[str], None]):
+                 peers: Callable[[], set[str]], lost: Callable[[str], None],
+                 each_beat: Callable[[], None] = lambda: None):
         self.directory = directory
         self.registry = registry
         self._peers = peers          # the other processes this one depends on, now
         self._lost = lost            # called with a peer gone for LOST_AFTER_S
+        self._each_beat = each_beat  # called every HEARTBEAT_S, Redis up or not
         self._missing_since: dict[str, float] = {}
 
     async def run(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_S)
+            self._each_beat()
             try:
                 await self.beat()
             except RedisError as exc:

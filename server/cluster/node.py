@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 
 from protocol.codec import codec_for
 from protocol.messages import plain_input
@@ -32,7 +33,7 @@ from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, 
 from server.cluster.directory import Directory
 from server.cluster.registry import Registry
 from server.cluster.remote import RemoteConn
-from server.cluster.routing import EdgeRouting
+from server.cluster.routing import Awaited, EdgeRouting
 from server.store.redis_adapter import Redis, RedisError
 
 log = logging.getLogger("typerace.cluster")
@@ -55,7 +56,9 @@ class Cluster(EdgeRouting, SingleProcess):
         self._pending: dict[str, list] = {}     # edge -> items to send this loop turn
         self._flush_scheduled = False
         self.registry = Registry(app, self.directory)   # what we wrote of our rooms
-        self.liveness = Liveness(self.directory, self.registry, self._peers, self._lost)
+        self._awaiting: dict[str, Awaited] = {}  # local player -> its forwarded request
+        self.liveness = Liveness(self.directory, self.registry, self._peers, self._lost,
+                                 self._expire_forwards)
 
     # ---- lifecycle ------------------------------------------------------------
 
@@ -172,6 +175,9 @@ class Cluster(EdgeRouting, SingleProcess):
 
     def _member(self, sender: str, pid: str, owner: str | None) -> None:
         """The owner says where `pid` is a member after the last forwarded request."""
+        awaited = self._awaiting.get(pid)
+        if awaited is not None and awaited.owner == sender:
+            del self._awaiting[pid]             # answered
         if owner is None:
             if self.remote.get(pid) == sender:
                 del self.remote[pid]
@@ -242,6 +248,11 @@ class Cluster(EdgeRouting, SingleProcess):
     def _lost(self, node: str) -> None:
         """A peer is gone: players whose room it owned get room_lost; its players here drop."""
         app = self.app
+        for pid, awaited in list(self._awaiting.items()):
+            if awaited.owner == node:           # asked of it, never answered: say so now
+                del self._awaiting[pid]
+                self._unanswered(pid, awaited, ErrorCode.ROOM_LOST, "the server running that "
+                                 "room stopped; try another race")
         for pid, owner in list(self.remote.items()):
             if owner == node:
                 del self.remote[pid]
@@ -253,6 +264,24 @@ class Cluster(EdgeRouting, SingleProcess):
         for conn in [c for c in app.conns.values() if c.edge == node]:
             self._unregister_remote(conn)
         app.flush()
+
+
+    def _expire_forwards(self) -> None:
+        """Requests forwarded FORWARD_DEADLINE_S ago and not answered (the owner froze,
+        or died and is not declared gone yet) get `unavailable`, so no request waits for
+        ever; the player can ask again."""
+        now = time.monotonic()
+        for pid, awaited in list(self._awaiting.items()):
+            if now >= awaited.deadline:
+                del self._awaiting[pid]
+                self._unanswered(pid, awaited, ErrorCode.UNAVAILABLE, "the server running "
+                                 "that room did not answer; try again")
+
+    def _unanswered(self, pid: str, awaited: "Awaited", code: ErrorCode, text: str) -> None:
+        conn = self.app.conns.get(pid)
+        if conn is not None and conn.edge is None:
+            self.app.delivery.send_error(conn, code, text, awaited.request_id)
+            self.app.flush()
 
 
 class _Frames:

@@ -5,12 +5,15 @@ claims a seat in the directory first (matchmaking across processes); codes are l
 up in the directory; a returning player is sent back to the process holding its seat.
 Mixed into Cluster (server/cluster/node.py), whose app, node, remote (local player ->
 owner of its room), _claims (local player -> the room its quick race claimed),
-registry, directory, send_soon and _send_to it uses.
+_awaiting (local player -> its forwarded request not answered yet), registry,
+directory, send_soon and _send_to it uses.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from typing import NamedTuple
 
 import msgpack
 
@@ -21,6 +24,15 @@ from server.store.redis_adapter import RedisError
 log = logging.getLogger("typerace.cluster")
 
 ROOM_OPS = frozenset({"input", "leave", "start", "kick", "configure", "rematch"})
+# A request forwarded to a room's owner is answered within this long, or the player is
+# told `unavailable` (the owner froze) or `room_lost` (it is declared gone first).
+FORWARD_DEADLINE_S = 5.0
+
+
+class Awaited(NamedTuple):
+    owner: str
+    request_id: int | None
+    deadline: float             # time.monotonic()
 
 
 class EdgeRouting:
@@ -93,6 +105,9 @@ class EdgeRouting:
         # all (inputs come 10 times a second per racer), in the order they were made.
         self.send_soon(owner, Request(conn.player_id, conn.name, conn.codec.subprotocol,
                                       message, prefer, conn.ip, conn.rating))
+        if message.get("type") != "input":      # answered by a Member (node.py), or not
+            self._awaiting[conn.player_id] = Awaited(
+                owner, message.get("id"), time.monotonic() + FORWARD_DEADLINE_S)
 
     def _drop_remote(self, pid: str) -> None:
         """The player joins a room here: it leaves its room on another process."""
