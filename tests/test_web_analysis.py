@@ -45,7 +45,7 @@ async def test_a_finished_race_shows_its_chart_and_the_mistyped_word(browser, tm
     await expect(page.locator("#replay-analysis-mistakes li.mistake")).to_have_text(
         "over typed as ovr")
 
-    # A second race, clean, then the player page: a heatmap of the keys typed, the
+    # Two more races, clean, then the player page: a heatmap of the keys typed, the
     # weakest bigrams, and the history with its moving average and best.
     await page.locator("#replay-back-btn").click()
     await page.click("#leave-btn")
@@ -54,16 +54,25 @@ async def test_a_finished_race_shows_its_chart_and_the_mistyped_word(browser, tm
     await type_keys(page, PASSAGE)
     await expect(page.locator("#results-table tbody tr")).to_have_count(1)
     await expect(page.locator("#results-analysis-mistakes li")).to_have_text("No mistyped words.")
+    # A third: the page judges a bigram typed 3 times (keystats.MIN_COUNT), and a race's
+    # first input is left out of the times, so with two races whether any bigram was
+    # judged hung on how the page happened to batch the first keys.
+    await page.click("#leave-btn")
+    await page.click("#practice-btn")
+    await expect(page.locator("#results")).to_be_hidden()
+    await wait_racing(page)
+    await type_keys(page, PASSAGE)
+    await expect(page.locator("#results")).to_be_visible()
     href = await page.locator("#results-table tbody tr a.player-link").get_attribute("href")
     await page.evaluate(f"location.hash = '{href}'")
     await expect(page.locator("#player-view")).to_be_visible()
     await expect(page.locator("#player-heatmap-caption")).to_contain_text(
         "Layout drawn: QWERTY (US)")
     key_o = page.locator('#player-heatmap-keys .heatmap-key[data-key="o"]')
-    await expect(key_o).to_have_attribute("data-count", str(2 * PASSAGE.count("o")))
+    await expect(key_o).to_have_attribute("data-count", str(3 * PASSAGE.count("o")))
     await expect(page.locator('#player-heatmap-keys .heatmap-key[data-key="q"]')).not_to_have_class(
         "unseen")                      # "Q" (upper case) counts on the q key
-    await expect(page.locator("#player-chart circle.point")).to_have_count(2)
+    await expect(page.locator("#player-chart circle.point")).to_have_count(3)
     await expect(page.locator("#player-chart circle.point.best")).to_have_count(1)
     await expect(page.locator("#player-chart polyline.chart-avg")).to_have_count(1)
     await expect(page.locator("#player-chart text.chart-date")).to_have_count(2)
