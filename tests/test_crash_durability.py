@@ -49,9 +49,7 @@ async def test_a_result_survives_sigkill_right_after_results(tmp_path):
         os.kill(process.pid, signal.SIGKILL)            # no chance to flush anything
         assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await ended(process)
 
     process, port = await start_server(db)
     try:
@@ -76,6 +74,13 @@ async def test_a_result_survives_sigkill_right_after_results(tmp_path):
 async def killed(process: asyncio.subprocess.Process) -> None:
     os.kill(process.pid, signal.SIGKILL)                # no chance to flush anything
     assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
+
+
+async def ended(process: asyncio.subprocess.Process) -> None:
+    """The process gone at the end of a test, whatever happened in it."""
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
 
 
 async def race_until_one_finishes(host_port: int, guest_port: int) -> tuple:
@@ -129,9 +134,7 @@ async def test_a_finish_survives_sigkill_while_the_race_runs_on_sqlite(tmp_path)
         host, guest, finish, race_id = await race_until_one_finishes(port, port)
         await killed(process)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await ended(process)
 
     process, port = await start_server(db)
     try:
@@ -155,6 +158,4 @@ async def test_a_finish_survives_sigkill_of_the_owning_process_on_redis(
         await the_finish_was_kept(other_port, host, finish, race_id)
     finally:
         for process in (owner, other):
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            await ended(process)

@@ -3,13 +3,9 @@ saves keeps exactly the first race's keys, and the next race adds to them."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-
 from client_demo.client import Client
 from server.core.keystats import entry, tally
-from tests.test_crash_durability import start_server
+from tests.test_crash_durability import ended, killed, start_server
 from tests.test_store_contract_keystats import merged
 from tests.typist import type_passage
 
@@ -45,22 +41,15 @@ async def shown_and_saved(client, race_ids: list[str]) -> tuple[list, list]:
     return sorted(shown, key=lambda k: k["key"]), [entry("key", k, *keys[k]) for k in sorted(keys)]
 
 
-async def kill(process) -> None:
-    os.kill(process.pid, signal.SIGKILL)
-    assert await asyncio.wait_for(process.wait(), 30) == -signal.SIGKILL
-
-
 async def test_key_stats_survive_sigkill_between_two_saves(tmp_path):
     db = str(tmp_path / "keys.db")
     process, port = await start_server(db)
     try:
         ann = await connect(port)
         text_id, first = await practise(ann)
-        await kill(process)                 # right after the first race's results
+        await killed(process)                 # right after the first race's results
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await ended(process)
 
     process, port = await start_server(db)
     try:
@@ -70,8 +59,6 @@ async def test_key_stats_survive_sigkill_between_two_saves(tmp_path):
         _, second = await practise(again, text_id)
         shown, saved = await shown_and_saved(again, [first["race_id"], second["race_id"]])
         assert shown == saved                               # and the second added to it
-        await kill(process)
+        await killed(process)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await ended(process)

@@ -21,25 +21,33 @@ def read_points_board(db, period: str, limit: int) -> list[dict]:
     return [dict(r) for r in rows]
 
 
+def _place(db, table: str, board: str, score: str, tie: str, at: tuple) -> int:
+    """1 + the players not banned ahead on a ranked table: a higher `score`, or the same
+    and a smaller `tie` (columns). `at` = (board value, score, tie values...). Two index
+    ranges (an OR of both would walk the whole board), then the banned players among
+    them, found from the banned ones (few: players_banned)."""
+    key, value, ties = at[0], at[1], at[2:]
+    marks = ", ".join("?" * len(ties))
+    ahead = db.execute(f"SELECT COUNT(*) FROM {table} WHERE {board} = ? AND {score} > ?",
+                       (key, value)).fetchone()[0]
+    ahead += db.execute(f"SELECT COUNT(*) FROM {table} WHERE {board} = ? AND {score} = ?"
+                        f" AND ({tie}) < ({marks})", (key, value, *ties)).fetchone()[0]
+    ahead -= db.execute(
+        f"SELECT COUNT(*) FROM players p CROSS JOIN {table} t ON t.{board} = ?"
+        f" AND t.player_id = p.player_id WHERE p.banned = 1 AND (t.{score} > ?"
+        f" OR (t.{score} = ? AND ({', '.join('t.' + c for c in tie.split(', '))}) < ({marks})))",
+        (key, value, value, *ties)).fetchone()[0]
+    return ahead + 1
+
+
 def read_points_place(db, period: str, player_id: str) -> dict | None:
     me = db.execute("SELECT points, reached_ms FROM points WHERE period = ? AND player_id = ?",
                     (period, player_id)).fetchone()
     if me is None:
         return None
-    points, reached = me["points"], me["reached_ms"]
-    # Two index ranges of points_rank (an OR of both would walk the whole period), then
-    # the banned players among them, found from the banned ones (few: players_banned).
-    ahead = db.execute("SELECT COUNT(*) FROM points WHERE period = ? AND points > ?",
-                       (period, points)).fetchone()[0]
-    ahead += db.execute("SELECT COUNT(*) FROM points WHERE period = ? AND points = ?"
-                        " AND (reached_ms, player_id) < (?, ?)",
-                        (period, points, reached, player_id)).fetchone()[0]
-    ahead -= db.execute(
-        "SELECT COUNT(*) FROM players p CROSS JOIN points t ON t.period = ?"
-        " AND t.player_id = p.player_id WHERE p.banned = 1 AND (t.points > ?"
-        " OR (t.points = ? AND (t.reached_ms, t.player_id) < (?, ?)))",
-        (period, points, points, reached, player_id)).fetchone()[0]
-    return {"points": points, "place": ahead + 1}
+    return {"points": me["points"], "place": _place(
+        db, "points", "period", "points", "reached_ms, player_id",
+        (period, me["points"], me["reached_ms"], player_id))}
 
 
 def read_board_place(db, board: int, player_id: str) -> dict | None:
@@ -47,17 +55,9 @@ def read_board_place(db, board: int, player_id: str) -> dict | None:
     me = read_best(db, board, player_id)
     if me is None:
         return None
-    wpm, at, race_id = me["wpm"], me["at_ms"], me["race_id"]
-    ahead = db.execute("SELECT COUNT(*) FROM bests WHERE board = ? AND wpm > ?",
-                       (board, wpm)).fetchone()[0]
-    ahead += db.execute("SELECT COUNT(*) FROM bests WHERE board = ? AND wpm = ?"
-                        " AND (at_ms, race_id) < (?, ?)", (board, wpm, at, race_id)).fetchone()[0]
-    ahead -= db.execute(
-        "SELECT COUNT(*) FROM players p CROSS JOIN bests b ON b.board = ?"
-        " AND b.player_id = p.player_id WHERE p.banned = 1 AND (b.wpm > ?"
-        " OR (b.wpm = ? AND (b.at_ms, b.race_id) < (?, ?)))",
-        (board, wpm, wpm, at, race_id)).fetchone()[0]
-    return {"best_wpm": wpm, "place": ahead + 1}
+    return {"best_wpm": me["wpm"], "place": _place(
+        db, "bests", "board", "wpm", "at_ms, race_id",
+        (board, me["wpm"], me["at_ms"], me["race_id"]))}
 
 
 class SqliteCompetition:
