@@ -9,6 +9,9 @@ but one marked `default_transport` (game or store rules only) on websockets alon
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 
 import pytest
 
@@ -16,6 +19,7 @@ from client_demo.client import Client
 from server.net.app import TyperaceServer
 from server.config import load_config
 from server.net.clock import ManualClock
+from server.net.logs import JsonFormatter
 from server.core import passwords
 
 TRANSPORT_LOOPS = {"websockets": asyncio.new_event_loop}
@@ -98,6 +102,24 @@ async def make_server(tmp_path, transport):
     yield start
     for server in reversed(started):
         await server.stop()
+
+
+# ---- logs ------------------------------------------------------------------------------
+
+@pytest.fixture
+def json_log():
+    """Every `typerace` log line of the test, as parsed JSON."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("typerace")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
 
 
 # ---- stepped time (tests/stepping.py) ---------------------------------------------------

@@ -4,14 +4,10 @@ and interval (server/net/logs.py ErrorLines); the metrics count every one."""
 from __future__ import annotations
 
 import asyncio
-import io
-import json
-import logging
 
 import pytest
 
-from server.net.logs import (ERROR_LINES_PER_ADDRESS, ERROR_LINES_PER_CONN, ErrorLines,
-                             JsonFormatter)
+from server.net.logs import ERROR_LINES_PER_ADDRESS, ERROR_LINES_PER_CONN, ErrorLines
 
 from .test_metrics_logs import scrape
 
@@ -41,21 +37,6 @@ def test_an_address_gets_its_few_lines_whatever_its_connections():
     assert lines.line(conns[0], "10.0.0.2", "bad_message") == (True, True)
     assert lines.end("10.0.0.2") is None
     assert lines.windows == {}
-
-
-@pytest.fixture
-def json_log():
-    """Every `typerace` log line of the test, as parsed JSON."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("typerace")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 async def test_a_flood_of_bad_messages_logs_a_few_lines_and_one_count(

@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import ServerError
-from server.net.logs import JsonFormatter, TextFormatter, event
+from server.net.logs import TextFormatter, event
 
 
 async def scrape(server) -> dict:
@@ -99,21 +99,6 @@ async def test_healthz_says_draining_with_503(make_server):
             return exc.code, json.loads(exc.read())
     status, body = await asyncio.to_thread(get)
     assert status == 503 and body["status"] == "draining"
-
-
-@pytest.fixture
-def json_log():
-    """Every `typerace` log line of the test, as parsed JSON."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("typerace")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    logger.removeHandler(handler)
-    logger.setLevel(level)
 
 
 async def test_one_json_log_line_per_connection_race_and_error(make_server, connect, json_log):
