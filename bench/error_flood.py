@@ -22,7 +22,7 @@ import sys
 import tempfile
 import urllib.request
 
-from bench.frame_flood import free_port
+from bench.redis_runner import free_port
 from client_demo.client import Client
 
 

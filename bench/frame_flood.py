@@ -33,6 +33,8 @@ import threading
 import time
 import urllib.request
 
+from bench.__main__ import cpu_seconds
+from bench.redis_runner import free_port
 from client_demo.client import Client
 
 HANDSHAKE = (b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
@@ -46,12 +48,6 @@ BATCH = 1000                                   # frames per write
 PASSAGE = " ".join(["the quick brown fox jumps over the lazy dog"] * 60)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def rss_kib(pid: int) -> dict:
     fields = {}
     with open(f"/proc/{pid}/status") as status:
@@ -60,13 +56,6 @@ def rss_kib(pid: int) -> dict:
             if key in ("VmRSS", "VmHWM"):
                 fields[key] = int(value.split()[0])
     return fields
-
-
-def cpu_s(pid: int) -> float:
-    """CPU seconds (user and system) the process has used."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def close_code(data: bytes) -> int | None:
@@ -163,14 +152,14 @@ async def main() -> None:
                 except OSError:
                     await asyncio.sleep(0.05)
             before = rss_kib(server.pid)
-            cpu_before = cpu_s(server.pid)
+            cpu_before = cpu_seconds(server.pid)
             report: dict = {"transport": args.transport, "attack": args.attack}
             attacker = threading.Thread(target=attack,
                                         args=(port, args.attack, args.seconds, report))
             attacker.start()
             ticks = await bystander(port, args.seconds)
             after = rss_kib(server.pid)
-            cpu = cpu_s(server.pid) - cpu_before
+            cpu = cpu_seconds(server.pid) - cpu_before
             await asyncio.to_thread(attacker.join)
         finally:
             server.kill()             # its state is of no interest once measured
