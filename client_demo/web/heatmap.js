@@ -116,6 +116,7 @@ function keyboard(id, keys, layoutName, by) {
       title: `${label}: typed ${s.count}×, ${s.errors} mistakes, ${fmt1(s.ms / Math.max(1, s.count))} ms` },
     label, el("small", {}, by === "ms" ? `${Math.round(s.ms / Math.max(1, s.count))}` : `${Math.round(100 * rate(s))}%`));
     node.style.background = `hsl(${Math.round(120 * (1 - t))} 65% 78%)`;
+    node.style.color = "hsl(220 25% 15%)";   // dark on the light scale, in both themes
     return node;
   };
   const rows = LAYOUTS[layoutName].map((row) => el("div", { className: "heatmap-row" },
