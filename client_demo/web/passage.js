@@ -99,7 +99,9 @@ export class Passage {
     if (!this.heightFitted) this.fitHeight();
     if (caret && !this.scrollPending) {
       this.scrollPending = true;
-      requestAnimationFrame(() => this.keepCaretInView());
+      const run = () => { if (this.scrollPending) this.keepCaretInView(); };
+      requestAnimationFrame(run);
+      setTimeout(run, 100);     // a page that paints no frame (hidden, throttled) scrolls too
     }
   }
 
