@@ -171,7 +171,7 @@ async def measure(racers: int, seconds: int, seed: int) -> dict:
                 tick_cpu += ended - middle
                 inputs += len(senders)
             applied = sum(room.race.racers[seat.slot].typing.pos
-                          for room in server.lobby.rooms.values() for seat in room.seats.values())
+                          for room in server.lobby.all_rooms() for seat in room.seats.values())
             if applied != sum(typed):
                 raise RuntimeError(f"{sum(typed) - applied} of {sum(typed)} keys were refused")
             rooms = len(seats) // GROUP

@@ -75,7 +75,8 @@ async def race_pair(server: TyperaceServer, rtt_ms: int, wpm: float, synced: boo
         await host.request({"type": "leave"})
         await host.close()
         [[results], _] = await asyncio.wait_for(asyncio.gather(*runs), 300)
-        seats = server.lobby.rooms[room_id].seats.values() if room_id in server.lobby.rooms else ()
+        room = server.lobby.room(room_id)
+        seats = room.seats.values() if room is not None else ()
         measured = next((s.rtt_ms for s in seats if s.name == "Far"), None)
     by_name = {r["name"]: r for r in results["ranking"]}
     near, far_ = by_name["Near"], by_name["Far"]

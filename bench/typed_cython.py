@@ -11,8 +11,8 @@ bench/typed_pxd/ beside their modules there, compiles MODULES in place and check
 they import compiled, then runs `python -m bench.hotpath` in this tree and in the copy.
 Cython's pure-Python mode: each .py is compiled as it is, typed by the .pxd beside it
 (classes as `cdef` classes, attributes and locals typed, methods `cpdef`); the modules
-without one compile untyped (`Racing` is a mixin of a Python class, `TyperaceServer` is
-assigned to dynamically).
+without one compile untyped (`racing.py` has no .pxd: it was a mixin of a Python class
+when this was measured; `TyperaceServer` is assigned to dynamically).
 
 The server is never built like this: this only measures. A kept copy runs the whole
 server too (`cd /tmp/typed/code && python -m bench run --targets server ...`). When a

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, fields
 
 from server.core.integrity import MAX_WPM
-from server.core.lobby_state import LobbyConfig
+from server.core.lobby_config import LobbyConfig
 from server.core.matching import BAND
 from server.core.race import LAG_CAP_MS, MAX_RACE_S
 from server.core.tokens import secret_weakness
@@ -136,7 +136,7 @@ class Config:
                      choices=("auto", "asyncio", "uvloop"))
 
     def lobby(self) -> LobbyConfig:
-        """The lobby's rules (server/core/lobby_state.py) from these settings."""
+        """The lobby's rules (server/core/lobby_config.py) from these settings."""
         return LobbyConfig(
             max_players=self.max_players, countdown_s=self.countdown_s,
             lobby_wait_s=self.lobby_wait_s, reconnect_grace_s=self.reconnect_grace_s,

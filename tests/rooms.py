@@ -70,10 +70,10 @@ async def eventually(check, timeout: float = 10.0, what: str = "condition"):
 
 def ended(lobby) -> list:
     """The races the lobby handed out to be saved (RaceEnded events), by room id."""
-    return [e.race.room_id for e in lobby.to_save if isinstance(e, RaceEnded)]
+    return [e.race.room_id for e in lobby.outbox.saves if isinstance(e, RaceEnded)]
 
 
 def ended_event(lobby, room):
     """The room's RaceEnded event, as the shell gets it to save and publish."""
-    return next(e for e in lobby.to_save if isinstance(e, RaceEnded)
+    return next(e for e in lobby.outbox.saves if isinstance(e, RaceEnded)
                 and e.race.room_id == room.room_id)

@@ -53,7 +53,7 @@ async def test_fifty_racers_and_a_hundred_spectators_share_one_room(make_stepped
 
     await teacher.send({"type": "start"})
     await synced(teacher)
-    start_ms = server.lobby.rooms[room["room_id"]].race.start_ms
+    start_ms = server.lobby.room(room["room_id"]).race.start_ms
     bots.append(asyncio.create_task(race_bot(teacher)))
     await step_past(server, start_ms)                # racing, and the first tick goes out
     results = await asyncio.gather(*bots, *watchers)
@@ -70,4 +70,4 @@ async def test_fifty_racers_and_a_hundred_spectators_share_one_room(make_stepped
 
     await asyncio.gather(*(c.close() for c in racers + spectators))
     await eventually(lambda: not server.conns, timeout=20, what="every connection gone")
-    await step_until(server, lambda: not server.lobby.rooms, 5000, what="the room released")
+    await step_until(server, lambda: not server.lobby.all_rooms(), 5000, what="the room released")

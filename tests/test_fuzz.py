@@ -63,8 +63,9 @@ async def fuzz_phase(server, ann, bob, frames: int, seed: int) -> tuple[dict, in
     # Everything the fuzzer opened is gone: rooms, seats, connections.
     players = {ann.player_id, bob.player_id}
     async with asyncio.timeout(15):
-        while not (len(server.lobby.rooms) == 1 and set(server.lobby.seated) == players
-                   and not server.lobby.watching and set(server.conns) == players
+        while not (server.lobby.counts() == (1, 2, 0)
+                   and {p for p, _ in server.lobby.seated_players()} == players
+                   and set(server.conns) == players
                    and server.limits.total == 2):
             await asyncio.sleep(0.05)
     for client in (ann, bob):

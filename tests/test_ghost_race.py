@@ -131,17 +131,16 @@ def test_a_practice_with_a_ghost_seats_it_ticks_it_and_ranks_it_like_a_racer():
          "ghost": True}]
     start = room.race.start_ms
     lobby.advance(start)
-    lobby.outbox.clear()
+    lobby.take_events()
     lobby.ticks(start + 1000)
-    ticks = [m for _, _, m in lobby.outbox if m["type"] == "tick"]
+    ticks = [m for _, _, m in lobby.outbox.room_messages if m["type"] == "tick"]
     assert ticks and [1, 5, round(scoring.wpm(5, 1000)), 0] in ticks[-1]["p"]
     lobby.input("pa", BODY, start + 4000)
-    lobby.outbox.clear()
-    lobby.to_save.clear()
+    lobby.take_events()
     lobby.ticks(start + 6000)
     # A finish goes out to be saved first (a ghost's too, to keep the order); shown then.
-    assert not [m for _, _, m in lobby.outbox if m["type"] == "finish"]
-    finishes = [e.message for e in lobby.to_save if isinstance(e, RacerFinished)]
+    assert not [m for _, _, m in lobby.outbox.room_messages if m["type"] == "finish"]
+    finishes = [e.message for e in lobby.outbox.saves if isinstance(e, RacerFinished)]
     assert finishes == [{"type": "finish", "slot": 1, "place": 2,
                          "wpm": pytest.approx(scoring.wpm(len(BODY), 6000), abs=0.01),
                          "accuracy": pytest.approx(25 / 26, abs=1e-4), "race_ms": 6000,

@@ -41,7 +41,7 @@ async def race_bots(server, bots: list[Bot], spectator: Client, on_countdown=Non
     runs = [asyncio.create_task(bot.run()) for bot in bots]
     await host.expect("room", timeout=60,
                       where=lambda m: len(m["room"]["players"]) == len(bots) + 1)
-    seats = server.lobby.rooms[room["room_id"]].seats.values()
+    seats = server.lobby.room(room["room_id"]).seats.values()
     await eventually(lambda: all(seat.rtt_ms is not None for seat in seats), timeout=30,
                      what="every racer measured")
     await host.send({"type": "start"})
@@ -151,7 +151,7 @@ async def test_rtt_ms_is_null_until_measured_then_the_path_measured(server, conn
     ann = await connect("Ann")
     joined = await ann.request({"type": "create_room"})
     assert joined["room"]["players"][0]["rtt_ms"] is None
-    await eventually(lambda: server.lobby.seated[ann.player_id].by_player[ann.player_id]
+    await eventually(lambda: server.lobby.room_of(ann.player_id).by_player[ann.player_id]
                      .rtt_ms is not None, what="a measured round trip")
 
 

@@ -120,7 +120,7 @@ async def test_a_player_sits_in_one_room_at_a_time(make_server, connect):
     first = await ann.request({"type": "create_room"})
     second = await ann.request({"type": "create_room"})
     assert first["room"]["room_id"] != second["room"]["room_id"]
-    assert list(server.lobby.rooms) == [second["room"]["room_id"]]   # the first closed
+    assert server.lobby.room_ids() == [second["room"]["room_id"]]   # the first closed
     with pytest.raises(ServerError) as gone:
         await ann.request({"type": "join_room", "code": first["room"]["code"]})
     assert gone.value.code == "room_not_found"

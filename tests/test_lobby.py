@@ -23,8 +23,8 @@ def make_lobby(**config):
 
 def sent(lobby, kind):
     """Messages of one type put in the outbox, then the outbox emptied."""
-    found = [(room, msg) for room, _, msg in lobby.outbox if msg["type"] == kind]
-    lobby.outbox.clear()
+    found = [(room, msg) for room, _, msg in lobby.outbox.room_messages if msg["type"] == kind]
+    lobby.outbox.room_messages.clear()
     return found
 
 
@@ -43,7 +43,7 @@ def test_countdown_starts_once_two_are_seated():
     lobby.advance(100)
     assert room.state == "waiting"
     lobby.quick_race("b", "Bob", TEXT, 200)
-    lobby.outbox.clear()
+    lobby.outbox.room_messages.clear()
     lobby.advance(300)
     assert room.state == "countdown"
     countdowns = [m for _, m in sent(lobby, "countdown")]
@@ -72,10 +72,10 @@ def test_while_draining_no_race_starts_but_a_countdown_already_on_goes_on():
     assert pair is lone                         # seated together: counts down at once
     lobby.advance(0)
     assert pair.state == "countdown"
-    lobby.draining = True
+    lobby.drain()
     waiting, _ = lobby.quick_race("c", "Cid", TEXT, 3500)  # (the server refuses it sooner)
     assert waiting is not pair                  # 1.5 s before the pair's start: a new room
-    lobby.outbox.clear()
+    lobby.outbox.room_messages.clear()
     lobby.advance(3500 + 10_000)                # the lone player's wait is over
     assert waiting.state == "waiting" and not sent(lobby, "countdown")
     assert pair.state == "racing"               # announced before the drain: it runs
@@ -84,7 +84,7 @@ def test_while_draining_no_race_starts_but_a_countdown_already_on_goes_on():
         with pytest.raises(ProtocolError) as refused:
             call(*args)
         assert refused.value.code == "shutting_down"
-    assert private.state == "waiting" and "e" not in lobby.seated
+    assert private.state == "waiting" and not lobby.is_seated("e")
 
 
 def test_late_joiners_enter_the_countdown_until_shortly_before_the_start():
@@ -113,7 +113,7 @@ def test_a_player_in_a_waiting_public_room_who_disconnects_is_gone():
     lobby = make_lobby()
     room, _ = lobby.quick_race("a", "Ann", TEXT, 0)
     lobby.disconnect("a", 10)
-    assert room.room_id not in lobby.rooms and "a" not in lobby.seated
+    assert room.room_id not in lobby.rooms and lobby.room_of("a") is None
 
 
 def test_a_race_ended_by_its_time_limit_inside_input_is_still_published():
@@ -152,9 +152,9 @@ def test_room_messages_go_to_everyone_in_a_public_room():
     lobby = make_lobby()
     room, _ = lobby.quick_race("a", "Ann", TEXT, 0)
     lobby.watch("w", room.room_id, 0)
-    audiences = {aud for r, aud, m in lobby.outbox if m["type"] == "room"}
+    audiences = {aud for r, aud, m in lobby.outbox.room_messages if m["type"] == "room"}
     assert audiences == {ALL}
-    assert lobby.outbox[-1][2]["room"]["spectators"] == 1
+    assert lobby.outbox.room_messages[-1][2]["room"]["spectators"] == 1
 
 
 def test_ticks_go_out_per_racing_room_only_when_it_changed():
@@ -166,7 +166,7 @@ def test_ticks_go_out_per_racing_room_only_when_it_changed():
     waiting, _ = lobby.quick_race("e", "Ed", TEXT, 0)
     lobby.advance(0)
     lobby.advance(1000)
-    lobby.outbox.clear()
+    lobby.outbox.room_messages.clear()
     lobby.ticks(1000)                                  # the start: both racing rooms
     assert {room.room_id for room, _ in sent(lobby, "tick")} == {busy.room_id, quiet.room_id}
     lobby.input("a", "ti", 1050)
@@ -186,7 +186,7 @@ def test_ticks_by_phase_tick_each_racing_room_once_per_round_of_phases():
         rooms.append(room)
     lobby.advance(0)
     lobby.advance(1000)
-    lobby.outbox.clear()
+    lobby.outbox.room_messages.clear()
     everyone = {room.room_id for room in rooms}
     lobby.ticks(1000, 0, 2)                  # a race's first tick goes out at once
     assert {room.room_id for room, _ in sent(lobby, "tick")} == everyone

@@ -90,7 +90,7 @@ async def test_metrics_count_what_happened_on_this_server_only(make_server, conn
 
 async def test_healthz_says_draining_with_503(make_server):
     server = await make_server()
-    server.lobby.draining = True
+    server.lobby.drain()
 
     def get():
         try:

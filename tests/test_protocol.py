@@ -310,7 +310,7 @@ async def test_a_room_message_is_encoded_once_per_codec_for_everyone(server, con
         await client.request({"type": "quick_race"})
     for client in clients[3:]:
         await client.request({"type": "watch", "code": joined["room"]["room_id"]})
-    room = server.lobby.rooms[joined["room"]["room_id"]]
+    room = server.lobby.room(joined["room"]["room_id"])
     encoded = []
     for codec in (JSON, MSGPACK):
         original = codec.encode

@@ -59,9 +59,9 @@ async def test_a_private_room_with_nobody_connected_closes_after_the_idle_time(
     bob.ws.transport.abort()
 
     await eventually(lambda: bob.player_id not in server.conns, what="Bob's connection lost")
-    await step_until(server, lambda: len(server.lobby.rooms) == 1, 1000 + 100,
+    await step_until(server, lambda: len(server.lobby.all_rooms()) == 1, 1000 + 100,
                      what="the idle room closing")
-    assert kept["room_id"] in server.lobby.rooms          # Ann is there: no idle close
+    assert server.lobby.room(kept["room_id"]) is not None         # Ann is there: no idle close
     cid = await connect("Cid", target=server)
     assert (await cid.request({"type": "join_room", "code": kept["code"]}))["room"]["room_id"] \
         == kept["room_id"]
@@ -121,5 +121,5 @@ async def test_rooms_seats_and_spectators_are_all_released(make_stepped_server, 
     await eventually(lambda: not server.conns, what="every connection gone")
     await step_until(server, all_released, 5000, what="every room released")
     lobby = server.lobby
-    assert not (lobby.rooms or lobby.codes or lobby.watch_codes or lobby.seated
-                or lobby.watching or server.conns)
+    assert lobby.counts() == (0, 0, 0) and not server.conns
+    assert not lobby.has_code(room["code"], watch=True) and lobby.problems() == []

@@ -100,10 +100,10 @@ def test_codes_go_to_players_only_and_a_watch_code_never_seats():
     assert error_of(lobby.join_room, "p1", "Bob", room.watch_code, 0) == "room_not_found"
     lobby.watch("p1", room.watch_code, 0)
     lobby.join_room("p2", "Cid", room.code.lower(), 0)
-    for _, audience, message in lobby.outbox:
+    for _, audience, message in lobby.outbox.room_messages:
         if message["type"] == "room":
             assert ("code" in message["room"]) == (audience == PLAYERS)
-    assert any(audience == SPECTATORS for _, audience, _ in lobby.outbox)
+    assert any(audience == SPECTATORS for _, audience, _ in lobby.outbox.room_messages)
 
 
 def test_a_player_cannot_watch_the_room_it_sits_in():
@@ -112,13 +112,13 @@ def test_a_player_cannot_watch_the_room_it_sits_in():
     for code in (room.watch_code, room.code):
         assert error_of(lobby.watch, "p0", code, 0) == "already_in_room"
     # Nothing changed: Ann still sits there alone, the room and its codes live on.
-    assert lobby.seated["p0"] is room and not room.spectators and "p0" not in lobby.watching
-    assert lobby.codes[room.code] is room and lobby.rooms == {room.room_id: room}
+    assert lobby.is_seated("p0") and lobby.room_of("p0") is room and not room.spectators
+    assert lobby.has_code(room.code) and lobby.all_rooms() == [room]
     quick, _ = lobby.quick_race("p1", "Bob", TEXT, 0)
     assert error_of(lobby.watch, "p1", quick.room_id, 0) == "already_in_room"
-    assert lobby.rooms[quick.room_id] is quick and lobby.seated["p1"] is quick
+    assert lobby.room(quick.room_id) is quick and lobby.room_of("p1") is quick
     # A player seated elsewhere may watch: it leaves its seat for the other room.
-    assert lobby.watch("p1", room.watch_code, 0) is room and "p1" not in lobby.seated
+    assert lobby.watch("p1", room.watch_code, 0) is room and not lobby.is_seated("p1")
 
 
 def test_a_kicked_player_cannot_watch_the_room_either():
@@ -166,7 +166,8 @@ def test_an_empty_private_room_closes_after_the_idle_time_and_frees_its_codes():
     lobby.advance(179_999)
     assert room.room_id in lobby.rooms
     lobby.advance(180_000)
-    assert not (lobby.rooms or lobby.codes or lobby.watch_codes or lobby.seated)
+    assert lobby.counts() == (0, 0, 0) and lobby.problems() == []
+    assert not (lobby.has_code(room.code, watch=True) or lobby.has_code(room.watch_code, watch=True))
 
 
 def test_configure_while_waiting_and_rematch_only_after_results():
@@ -225,7 +226,7 @@ def test_a_finished_race_goes_out_to_be_saved_once_however_late_inputs_come():
     lobby.input("p0", TEXT.body, 100)
     lobby.input("p1", TEXT.body, 200)
     assert ended(lobby) == [room.room_id]
-    lobby.to_save = []                   # the shell took it and saves it (app.flush)
+    lobby.take_events()                  # the shell took it and saves it (app.flush)
     for player_id in ("p0", "p1", "p0"):
         assert error_of(lobby.input, player_id, "x", 250) == "not_racing"
     assert ended(lobby) == []            # not handed out again while it is being saved

@@ -79,7 +79,7 @@ async def matched_apart_then_together(clock, slow, fast, slow_rating, fast_ratin
     x = (await slow.request({"type": "quick_race"}))["room"]
     assert x["rating"] == pytest.approx(slow_rating, abs=0.01)
     y = (await fast.request({"type": "quick_race"}))["room"]
-    assert y["room_id"] != x["room_id"] and y["room_id"] in fast_home.lobby.rooms
+    assert y["room_id"] != x["room_id"] and fast_home.lobby.room(y["room_id"]) is not None
     assert [p["name"] for p in y["players"]] == ["Fast"]
     listed = {r["room_id"]: r["rating"] for r in (await watcher.request(
         {"type": "list_races"}))["rooms"]}
@@ -93,7 +93,7 @@ async def matched_apart_then_together(clock, slow, fast, slow_rating, fast_ratin
         steps += 1
     clock.offset_ms = steps * WIDEN_S * 1000 - 2000
     early = (await fast.request({"type": "quick_race"}))["room"]
-    assert early["room_id"] != x["room_id"] and early["room_id"] in fast_home.lobby.rooms
+    assert early["room_id"] != x["room_id"] and fast_home.lobby.room(early["room_id"]) is not None
     clock.offset_ms = steps * WIDEN_S * 1000 + 100
     late = (await fast.request({"type": "quick_race"}))["room"]
     assert late["room_id"] == x["room_id"]
@@ -143,5 +143,5 @@ async def test_a_rating_follows_each_result_on_the_same_connection_across_proces
     # Bob's result was saved by Ann's process; Bob's own process learnt his rating
     # and matches his next quick race with it.
     again = (await bob.request({"type": "quick_race"}))["room"]
-    assert again["room_id"] in b.lobby.rooms
+    assert b.lobby.room(again["room_id"]) is not None
     assert again["rating"] == pytest.approx(wpm["Bob"], abs=0.01)

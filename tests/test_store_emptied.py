@@ -67,13 +67,13 @@ async def test_one_failing_room_stops_no_other_room(make_stepped_server, connect
     bystander = await connect("Bystander", "msgpack", target=server)
     await broken.request({"type": "quick_race"})
     await bystander.request({"type": "practice"})
-    room = server.lobby.seated[broken.player_id]
+    room = server.lobby.room_of(broken.player_id)
     room.text = None            # what a text missing from the store used to leave behind
 
     countdown = await until_start(server, bystander)     # the bystander's race starts
     left = await broken.expect("left")
     assert left["reason"] == "error"
-    assert room.room_id not in server.lobby.rooms and broken.player_id not in server.lobby.seated
+    assert server.lobby.room(room.room_id) is None and not server.lobby.is_seated(broken.player_id)
     await type_passage(bystander, countdown["text"]["body"][:10], server=server)
     await synced(bystander)
     await step(server)

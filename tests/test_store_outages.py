@@ -182,7 +182,7 @@ async def test_reads_are_not_held_behind_a_save_waiting_for_a_lock(
         race_id = await finish_practice(ann, text_id)
         async with asyncio.timeout(10):         # the save has begun: it waits for the lock
             while not any(r.race is not None and r.race.race_id == race_id
-                          and not r.results_out for r in server.lobby.rooms.values()):
+                          and not r.results_out for r in server.lobby.all_rooms()):
                 await asyncio.sleep(0.01)
         page = await bob.request({"type": "list_texts", "limit": 5})
         assert page["texts"][0]["text_id"] == text_id

@@ -67,7 +67,7 @@ async def test_a_client_that_closes_gets_its_code_back_and_its_seat_is_held(
     async with asyncio.timeout(10):
         while server.limits.total:
             await asyncio.sleep(0.02)
-    (room,) = server.lobby.rooms.values()
+    (room,) = server.lobby.all_rooms()
     assert [seat.connected for seat in room.seats.values()] == [False]
 
 

@@ -245,7 +245,7 @@ async def server_has(server, name: str, pos: int, wrong: str, timeout: float = 2
     while True:
         states = [(room.race.racers[seat.slot].typing.pos,
                    room.race.racers[seat.slot].typing.wrong_text)
-                  for room in server.lobby.rooms.values() if room.race
+                  for room in server.lobby.all_rooms() if room.race
                   for seat in room.seats.values()
                   if seat.name == name and seat.slot in room.race.racers]
         if states == [(pos, wrong)]:

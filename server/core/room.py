@@ -98,6 +98,25 @@ class Room:
             self.host = seat.slot
         return seat
 
+    def unseat(self, player_id: str) -> Seat:
+        """The player's seat, emptied. A leaving host hands over to the longest-seated
+        player; one who is here now before one whose seat is only held for a dropped
+        connection."""
+        seat = self.by_player.pop(player_id)
+        del self.seats[seat.slot]
+        if self.host == seat.slot:
+            remaining = sorted(self.seats.values(), key=lambda s: (not s.connected, s.seq))
+            self.host = remaining[0].slot if remaining else None
+        return seat
+
+    def empty(self) -> list[str]:
+        """Everyone out, spectators first: who was here."""
+        members = [*self.spectators, *(s.player_id for s in self.seats.values())]
+        self.spectators.clear()
+        self.seats.clear()
+        self.by_player.clear()
+        return members
+
     def next_race_id(self) -> str:
         self._races += 1
         return f"{self.room_id}.{self._races}"

@@ -49,7 +49,7 @@ async def _until(force: asyncio.Event, done, timeout: float) -> None:
 
 
 async def drain_and_stop(server, drain_s: float, force: asyncio.Event) -> None:
-    server.lobby.draining = True       # no new race, not even a countdown of its own
+    server.lobby.drain()               # no new race, not even a countdown of its own
     event(log, "shutdown_drain", drain_s=drain_s, races=running_races(server),
           connections=server.limits.total)
     notice = {"type": "shutdown", "drain_ms": int(drain_s * 1000),
