@@ -80,8 +80,9 @@ def test_the_cluster_check_names_a_cluster_module_importing_the_shell(tmp_path, 
         "server/cluster/node.py": ["server.net.handlers.identity"]}
 
 
-LOBBY_STATE = {"seated", "watching", "rooms", "codes", "watch_codes", "outbox", "direct",
-               "to_save"}
+# The lobby's parts (server/core/lobby.py), and the dicts they replaced.
+LOBBY_STATE = {"rooms", "seats", "outbox", "seated", "watching", "codes", "watch_codes",
+               "direct", "to_save"}
 
 
 def lobby_internals_read(paths) -> list[str]:
@@ -108,8 +109,10 @@ def test_the_lobby_check_names_a_read_of_its_dicts(tmp_path):
     """The check itself can fail."""
     (tmp_path / "pkg").mkdir()
     module = tmp_path / "pkg" / "h.py"
-    module.write_text("x = app.lobby.seated.get(p)\nlobby._host_only(p)\nlobby.room_of(p)\n")
-    assert lobby_internals_read([module]) == ["pkg/h.py:1 seated", "pkg/h.py:2 _host_only"]
+    module.write_text("x = app.lobby.seated.get(p)\nlobby._host_only(p)\nlobby.room_of(p)\n"
+                      "self.lobby.seats.room_of(p)\n")
+    assert lobby_internals_read([module]) == ["pkg/h.py:1 seated", "pkg/h.py:2 _host_only",
+                                              "pkg/h.py:4 seats"]
 
 
 def test_the_walk_sees_a_forbidden_import(tmp_path):
