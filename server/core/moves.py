@@ -81,7 +81,9 @@ class Moves:
         """What a race's move made, passed on: finishes and the race's end to be
         saved, a new state announced."""
         race = room.race
-        if not events and race.state == room.announced_state:
+        # States are RoomState members, compared with `is` (as race.py does): this
+        # runs at every input, and `==` on two members costs a Python-level compare.
+        if not events and race.state is room.announced_state:
             return      # a race that only moved on (most inputs): nothing to pass on
         for message in events:          # finishes: shown once saved (publish_finish)
             self.outbox.to_save(RacerFinished(
@@ -95,7 +97,7 @@ class Moves:
                 self.outbox.to_save(RaceEnded(
                     race_info(room), race.ended_ms, race.final_race_ms,
                     tuple(race.results(self.config.max_wpm))))
-        elif room.state != room.announced_state:
+        elif room.state is not room.announced_state:
             self.outbox.announce(room)
 
     def saved_race(self, info: RaceInfo) -> Room | None:
