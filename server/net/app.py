@@ -84,7 +84,8 @@ class TyperaceServer:
         self.stopping = False          # connections are being closed: nothing more to save
         self.metrics = Metrics(StateCollector(self.lobby, self.limits, self.conns))
         self.tasks = Tasks()
-        self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
+        self.delivery = Delivery(self.conns, self.live.cluster, self.metrics,
+                                 config.max_send_buffer)
         self.library = TextLibrary(self.store, config.texts, self.clock)
         self.daily = DailyText(self.store, self.library, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
@@ -157,17 +158,9 @@ class TyperaceServer:
         self.saver.stop()                 # a save still failing makes one last attempt
         await self.tasks.wait(timeout=10)
         await self.tasks.cancel(timeout=5)    # an unsaved race is named in the log (saving.py)
-        await self.cluster.stop()
+        await self.live.cluster.stop()
         self.passwords.close()
         await self.store.close()
-
-    @property
-    def cluster(self):
-        return self.live.cluster
-
-    @property
-    def secret(self) -> str:
-        return self.live.secret
 
     @property
     def draining(self) -> bool:
@@ -181,7 +174,7 @@ class TyperaceServer:
         for room in self.lobby.all_rooms():
             states[room.state] = states.get(room.state, 0) + 1
         return {"status": "draining" if self.draining else "ok", "protocol": PROTOCOL_VERSION,
-                "node": self.cluster.node, "connections": self.limits.total,   # this process's
+                "node": self.live.cluster.node, "connections": self.limits.total,   # this process's
                 "rooms": rooms, "rooms_by_state": states,
                 "players": players, "spectators": spectators}
 
