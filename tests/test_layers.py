@@ -83,11 +83,10 @@ def test_the_cluster_check_names_a_cluster_module_importing_the_shell(tmp_path, 
 
 
 # The shell's pieces are handed narrow records of what they use (server/net/state.py,
-# SessionDeps, HandlerContext), never the app. Only these take the whole server: the
-# app itself, shutdown (which stops all of it), the HTTP routes (its health, metrics
-# and refusals) and the transport, whose `app` is the two-method port App.
-WHOLE_APP_ALLOWED = ("server/net/app.py", "server/net/shutdown.py", "server/net/http.py",
-                     "server/net/transport/")
+# SessionDeps, HandlerContext, ...), never the app. Only these take the whole server:
+# the app itself, shutdown (which stops all of it) and the transport, whose `app` is
+# the two-method port App.
+WHOLE_APP_ALLOWED = ("server/net/app.py", "server/net/shutdown.py", "server/net/transport/")
 
 
 def app_handed_around(paths) -> list[str]:

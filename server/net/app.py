@@ -115,6 +115,7 @@ class TyperaceServer:
             failed_joins=self.failed_joins, metrics=self.metrics, delivery=self.delivery,
             tasks=self.tasks, typed=self.inputs.typed, dispatch=self.dispatcher.dispatch))
         self.lag = LagProbe(self.lobby, self.conns, self.metrics)
+        self.answers = http.Answers(self.sessions.refusal, self.health, self.metrics.render)
         self._run_ticker = run_ticker
         self._ticker_task: asyncio.Task | None = None
         self._server = None
@@ -200,17 +201,14 @@ class TyperaceServer:
                 continue        # races cut by the closing connections themselves: not results
             self.saver.take(to_save)
 
-    # Shortcuts the HTTP routes and shutdown use.
+    # A shortcut shutdown uses.
     def send(self, conn, message: dict) -> None:
         self.delivery.send(conn, message)
-
-    def refusal(self, ip: str) -> str | None:
-        return self.sessions.refusal(ip)
 
     # ---- the transport's App (server/net/transport) -------------------------------
 
     def route(self, method: str, path: str, ip: str):
-        return http.route(self, method, path, ip)
+        return http.route(self.answers, method, path, ip)
 
     def opened(self, link):
         return self.sessions.opened(link)
