@@ -60,13 +60,20 @@ class MemoryLink:
 
 
 class Cluster(SingleProcess):
-    """One process, telling which connections it heard closed."""
+    """Telling which connections it heard closed; the rooms of players in `elsewhere`
+    are on another process, which their inputs are forwarded to."""
 
     def __init__(self):
-        self.gone = []
+        self.gone, self.elsewhere, self.forwarded = [], set(), []
 
     def disconnected(self, conn) -> None:
         self.gone.append(conn)
+
+    def forwards(self, conn) -> bool:
+        return conn.player_id in self.elsewhere
+
+    def forward(self, conn, message: dict) -> None:
+        self.forwarded.append((conn.player_id, message))
 
 
 class FakeLobby:
@@ -156,6 +163,21 @@ async def test_a_player_s_input_takes_the_input_path_and_its_close_reaches_lobby
     assert "p1" not in deps.conns
     assert deps.lobby.disconnected == [("p1", deps.clock.now_ms())]
     assert deps.live.cluster.gone == [conn] and len(flushes) == before + 1
+
+
+def test_the_input_path_alone_forwards_an_input_whose_room_is_elsewhere():
+    deps, _, flushes = session_state()
+    conn = type("RemoteRoomConn", (), {"player_id": "p2", "edge": None})()   # a local player
+    inputs = Inputs(deps.lobby, deps.clock, lambda: flushes.append(1), deps.live,
+                    deps.metrics, deps.delivery)
+    deps.live.cluster.elsewhere.add("p2")
+    inputs.typed(conn, None, "ab")
+    assert deps.live.cluster.forwarded == [("p2", {"type": "input", "keys": "ab"})]
+    assert deps.lobby.inputs == [] and flushes == []
+    deps.live.cluster.elsewhere.clear()
+    inputs.typed(conn, None, "cd")
+    assert deps.lobby.inputs == [("p2", "cd", deps.clock.now_ms())] and flushes == [1]
+    assert deps.metrics.messages_in["input"].value == 2
 
 
 async def test_a_replaced_connection_s_frames_are_ignored():
