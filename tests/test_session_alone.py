@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from types import SimpleNamespace
 
 import msgpack
 import pytest
@@ -167,7 +168,7 @@ async def test_a_player_s_input_takes_the_input_path_and_its_close_reaches_lobby
 
 def test_the_input_path_alone_forwards_an_input_whose_room_is_elsewhere():
     deps, _, flushes = session_state()
-    conn = type("RemoteRoomConn", (), {"player_id": "p2", "edge": None})()   # a local player
+    conn = SimpleNamespace(player_id="p2", edge=None)     # a local connection
     inputs = Inputs(deps.lobby, deps.clock, lambda: flushes.append(1), deps.live,
                     deps.metrics, deps.delivery)
     deps.live.cluster.elsewhere.add("p2")
