@@ -1,7 +1,8 @@
 """Sessions, the input path and a handler built from their narrow state alone: no
 TyperaceServer, no socket. Each is handed only the record it declares (SessionDeps,
-Inputs' arguments, HandlerContext), with real limits, metrics, delivery and lobby,
-and a memory link standing in for the transport; what it writes is read back."""
+Inputs' arguments, HandlerContext): real limits, metrics and delivery, a lobby that
+records what the sessions ask of it (a real Lobby for join_room), and a memory link
+standing in for the transport, whose frames are read back."""
 
 from __future__ import annotations
 
