@@ -175,7 +175,8 @@ class TyperaceServer:
         for room in self.lobby.all_rooms():
             states[room.state] = states.get(room.state, 0) + 1
         return {"status": "draining" if self.draining else "ok", "protocol": PROTOCOL_VERSION,
-                "node": self.live.cluster.node, "connections": self.limits.total,   # this process's
+                "node": self.live.cluster.node,
+                "connections": self.limits.total,   # this process's
                 "rooms": rooms, "rooms_by_state": states,
                 "players": players, "spectators": spectators}
 
