@@ -62,10 +62,10 @@ class Lobby:
         self._racing, self._timers = Racing(moves), Timers(moves)
 
     # ---- the actions: each passed to the group that does it ---------------------
-    # Methods, not attributes bound in __init__: CPython 3.11 calls a method of the
-    # class through its specialised fast path, a bound method kept on the instance
-    # through a generic look-up, ~3 % more instructions on the input path
-    # (bench.hotpath --instructions).
+    # Plain methods, so the facade's whole API reads here. Passing on costs one call
+    # (~400 instructions under CPython 3.11) per action; on the input path that is
+    # ~0.6 % of the game's Python per racer·s (bench.hotpath --instructions; see
+    # docs/performance.md, "The lobby composed").
 
     # seating.py
     def quick_race(self, player_id: str, name: str, text: Text, now_ms: int,

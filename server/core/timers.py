@@ -76,7 +76,7 @@ class Timers:
         `failed`: as in `advance`."""
         for room in self.rooms.all():
             race = room.race
-            if race is None or race.state != RACING:
+            if race is None or race.state is not RACING:     # `is`: see Moves.race_events
                 continue
             if phases > 1 and room.phase % phases != phase and room.ticked is race:
                 continue
@@ -84,7 +84,7 @@ class Timers:
                 room.ticked = race
                 if race.ghosts_due(now_ms):      # a ghost's moves are due at their times
                     self.moves.race_events(room, race.advance(now_ms))
-                    if race.state != RACING:
+                    if race.state is not RACING:
                         continue
                 tick = race.tick(now_ms)
                 if tick is not None:
