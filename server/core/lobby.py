@@ -60,12 +60,14 @@ class Lobby:
         self._moves = moves = Moves(config, self.rooms, self.seats, self.outbox)
         self._seating, self._host = Seating(moves), HostControls(moves)
         self._racing, self._timers = Racing(moves), Timers(moves)
+        # The one action run at every keystroke is Racing.input itself, bound here:
+        # a method passing it on would cost a Python call more (~330 instructions).
+        self.input = self._racing.input
 
     # ---- the actions: each passed to the group that does it ---------------------
-    # Plain methods, so the facade's whole API reads here. Passing on costs one call
-    # (~400 instructions under CPython 3.11) per action; on the input path that is
-    # ~0.6 % of the game's Python per racer·s (bench.hotpath --instructions; see
-    # docs/performance.md, "The lobby composed").
+    # Plain methods, so the facade's whole API reads here (all but `input`, see
+    # __init__). Passing on costs one Python call (~400 instructions under CPython
+    # 3.11): nothing against the rest of a request, on a rare path.
 
     # seating.py
     def quick_race(self, player_id: str, name: str, text: Text, now_ms: int,
@@ -119,10 +121,7 @@ class Lobby:
     def rematch(self, player_id: str, text: Text, now_ms: int) -> None:
         self._host.rematch(player_id, text, now_ms)
 
-    # racing.py
-    def input(self, player_id: str, keys: str, now_ms: int) -> None:
-        self._racing.input(player_id, keys, now_ms)
-
+    # racing.py (and `input`, bound in __init__)
     def measured(self, player_id: str, rtt_ms: float) -> None:
         self._racing.measured(player_id, rtt_ms)
 
