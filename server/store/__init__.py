@@ -340,6 +340,6 @@ def make_store(config) -> Store:
     """The store the config asks for: Redis when --redis-url is set, else SQLite."""
     if config.redis_url:
         from server.store.redis import RedisStore
-        return RedisStore(config.redis_url)
+        return RedisStore(config.redis_url, fold_delay_s=config.fold_delay_s)
     from server.store.sqlite import SqliteStore
-    return SqliteStore(config.db)
+    return SqliteStore(config.db, fold_delay_s=config.fold_delay_s)

@@ -49,10 +49,9 @@ so this needs one Redis, not a Redis Cluster):
   banned                    set   banned players (a place is counted without them)
 
 The scripts of accounts, bans, reports and hidden texts are in redis_trust.py; the
-per-key statistics (keys:<player>, bigrams:<player>) in redis_keystats.py.
+per-key statistics (keys:<player>, bigrams:<player>, kpend:<player>, kpending) in
+redis_keystats.py.
 """
-
-from server.store.redis_keystats import KEEP_KEY_STATS
 
 SET_META_ONCE = """
 redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
@@ -168,10 +167,11 @@ end
 # ARGV: prefix, race_id, text_id, record, at_ms, daily board ('' when the race was not
 # on the day's text), day, day period, week period, then per result: player_id, wpm,
 # accuracy, clean ('1'/'0'), win ('1'/'0'), tie key, summary JSON, board entry JSON,
-# name, points, result (msgpack), key tallies (redis_keystats.py). A race is saved in steps (a finisher at its finish,
+# name, points, result (msgpack). A race is saved in steps (a finisher at its finish,
 # everyone at the end): a result the race has already (r:<player>) is skipped, so
-# nothing is counted twice. Returns how many results were new.
-SAVE_RACE = _KEEP_PLAYER + _KEEP_BEST + KEEP_KEY_STATS + f"""
+# nothing is counted twice. A clean result is queued for the per-key statistics
+# (kpend:<player>, folded by redis_keystats.py). Returns how many results were new.
+SAVE_RACE = _KEEP_PLAYER + _KEEP_BEST + f"""
 local day_keep, week_keep = '{DAY_KEEP_S}', '{WEEK_KEEP_S}'
 """ + """
 local p, rid, tid, record, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -183,7 +183,7 @@ if not ended or tonumber(at) > tonumber(ended) then
 end
 
 -- THE place one result is written (its arguments start at ARGV[i]): the result, its
--- player's totals, its bests and its competition points.
+-- player's totals, its bests, its competition points and its mark for folding.
 local function save_result(i)
   local pid, wpm, acc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local clean, win, tie = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -206,7 +206,8 @@ local function save_result(i)
     redis.call('HSET', ps, 'best', wpm)
   end
   redis.call('ZADD', p .. 'pclean:' .. pid, at, rid)
-  keep_key_stats(p, pid, ARGV[i + 11])
+  redis.call('RPUSH', p .. 'kpend:' .. pid, rid)
+  redis.call('SADD', p .. 'kpending', pid)
   redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
   redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
   if tid ~= '0' then      -- (text 0: a generated passage, GENERATED_ID: on no board)
@@ -226,7 +227,7 @@ local function save_result(i)
 end
 
 local new, clean_count = 0, 0
-for i = 10, #ARGV, 12 do
+for i = 10, #ARGV, 11 do
   -- A result the race has already is kept as it was: counted once.
   if redis.call('HEXISTS', rkey, 'r:' .. ARGV[i]) == 0 then
     save_result(i)

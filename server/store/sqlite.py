@@ -26,6 +26,8 @@ from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, Text
 from server.store import sqlite_open
 from server.store.sqlite_results import (keep_player, read_best, read_bests, read_board,
                                          read_rating, rollback, write_race)
+from server.store.folding import FOLD_BATCH, FOLD_DELAY_S, Folder
+from server.store.sqlite_fold import fold
 from server.store.sqlite_keystats import read_key_stats, read_passage
 from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_competition import SqliteCompetition
@@ -36,7 +38,7 @@ READERS = 2     # read connections, each on its own thread
 
 
 class SqliteStore(SqliteTrust, SqliteCompetition, Store):
-    def __init__(self, path: str, readers: int = READERS):
+    def __init__(self, path: str, readers: int = READERS, fold_delay_s: float = FOLD_DELAY_S):
         self.path = path
         self._writer: sqlite3.Connection | None = None
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
@@ -44,6 +46,10 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-write")
         self._read_threads = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-read")
         self._reader_count = readers
+        # Per-key statistics and points are folded from saved results (sqlite_fold.py):
+        # how many are queued (this process is the file's only writer), and the folder.
+        self._unfolded = 0
+        self._folder = Folder(self._fold_some, fold_delay_s)
 
     # ---- threads --------------------------------------------------------------
 
@@ -86,6 +92,8 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
         except (sqlite3.Error, OSError) as exc:
             await self.close()
             raise sqlite_open.unusable(self.path, exc) from None
+        if self._unfolded:                      # saved before a crash, not folded yet
+            self._folder.soon()
 
     def _open(self) -> None:
         self._writer = sqlite_open.open_writer(self.path)
@@ -94,8 +102,10 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
             reader = sqlite_open.open_reader(self.path)
             self._connections.append(reader)
             self._readers.put(reader)
+        self._unfolded = self._writer.execute("SELECT COUNT(*) FROM unfolded").fetchone()[0]
 
     async def close(self) -> None:
+        await self._folder.close()
         await asyncio.get_running_loop().run_in_executor(None, self._close)
 
     def _close(self) -> None:
@@ -186,7 +196,23 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
     # ---- results and statistics -----------------------------------------------
 
     async def save_race(self, race: RaceRecord) -> None:
-        await self._write(write_race, race)
+        queued = await self._write(write_race, race)
+        if queued:
+            self._unfolded += queued
+            self._folder.soon()
+
+    async def _fold_some(self, most: int, player_id: str | None = None) -> int:
+        """Fold up to `most` pending results (one player's, or anyone's); how many."""
+        folded = await self._write(fold, player_id, most)
+        self._unfolded = max(0, self._unfolded - folded)
+        return folded
+
+    async def _folded(self, player_id: str | None = None) -> None:
+        """What is pending (for one player, or all) folded before a read of the view:
+        a read sees every result saved before it (unless more than FOLD_BATCH wait,
+        which only a save rate folding cannot keep up with leaves)."""
+        if self._unfolded:
+            await self._fold_some(FOLD_BATCH, player_id)
 
     async def get_race(self, race_id):
         def work(db):
@@ -238,6 +264,7 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
         return await self._read(work)
 
     async def key_stats(self, player_id):
+        await self._folded(player_id)
         return await self._read(read_key_stats, player_id)
 
     async def rating(self, player_id):
