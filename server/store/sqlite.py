@@ -27,7 +27,7 @@ from server.store import sqlite_open
 from server.store.sqlite_results import (keep_player, read_best, read_bests, read_board,
                                          read_rating, rollback, write_race)
 from server.store.folding import FOLD_BATCH, FOLD_DELAY_S, Folder
-from server.store.sqlite_fold import fold
+from server.store.sqlite_fold import fold_keys, fold_points
 from server.store.sqlite_keystats import read_key_stats, read_passage
 from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_competition import SqliteCompetition
@@ -47,8 +47,9 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
         self._read_threads = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-read")
         self._reader_count = readers
         # Per-key statistics and points are folded from saved results (sqlite_fold.py):
-        # how many are queued (this process is the file's only writer), and the folder.
-        self._unfolded = 0
+        # how many are queued for each (this process is the file's only writer), and
+        # the folder.
+        self._unfolded = {fold_keys: 0, fold_points: 0}
         self._folder = Folder(self._fold_some, fold_delay_s)
 
     # ---- threads --------------------------------------------------------------
@@ -92,7 +93,7 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
         except (sqlite3.Error, OSError) as exc:
             await self.close()
             raise sqlite_open.unusable(self.path, exc) from None
-        if self._unfolded:                      # saved before a crash, not folded yet
+        if any(self._unfolded.values()):       # saved before a crash, not folded yet
             self._folder.soon()
 
     def _open(self) -> None:
@@ -102,7 +103,9 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
             reader = sqlite_open.open_reader(self.path)
             self._connections.append(reader)
             self._readers.put(reader)
-        self._unfolded = self._writer.execute("SELECT COUNT(*) FROM unfolded").fetchone()[0]
+        for fold, table in ((fold_keys, "unfolded_keys"), (fold_points, "unfolded_points")):
+            self._unfolded[fold] = self._writer.execute(
+                f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
     async def close(self) -> None:
         await self._folder.close()
@@ -198,21 +201,22 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
     async def save_race(self, race: RaceRecord) -> None:
         queued = await self._write(write_race, race)
         if queued:
-            self._unfolded += queued
+            for fold in self._unfolded:
+                self._unfolded[fold] += queued
             self._folder.soon()
 
-    async def _fold_some(self, most: int, player_id: str | None = None) -> int:
-        """Fold up to `most` pending results (one player's, or anyone's); how many."""
-        folded = await self._write(fold, player_id, most)
-        self._unfolded = max(0, self._unfolded - folded)
+    async def _fold(self, fold, *args) -> int:
+        """fold_keys or fold_points on the writer; how many results it folded."""
+        if not self._unfolded[fold]:
+            return 0
+        folded = await self._write(fold, *args)
+        self._unfolded[fold] = max(0, self._unfolded[fold] - folded)
         return folded
 
-    async def _folded(self, player_id: str | None = None) -> None:
-        """What is pending (for one player, or all) folded before a read of the view:
-        a read sees every result saved before it (unless more than FOLD_BATCH wait,
-        which only a save rate folding cannot keep up with leaves)."""
-        if self._unfolded:
-            await self._fold_some(FOLD_BATCH, player_id)
+    async def _fold_some(self, most: int) -> int:
+        """The folder's batch: up to `most` results' points and keys (the most of both)."""
+        return max(await self._fold(fold_points, most),
+                   await self._fold(fold_keys, None, most))
 
     async def get_race(self, race_id):
         def work(db):
@@ -264,7 +268,10 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
         return await self._read(work)
 
     async def key_stats(self, player_id):
-        await self._folded(player_id)
+        # What is pending folded first (for a board, every player's points; here, this
+        # player's keys): a read sees every result saved before it, unless more than
+        # FOLD_BATCH wait (a save rate folding cannot keep up with).
+        await self._fold(fold_keys, player_id, FOLD_BATCH)
         return await self._read(read_key_stats, player_id)
 
     async def rating(self, player_id):

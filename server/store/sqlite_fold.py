@@ -1,8 +1,8 @@
 """The SQLite adapter's view of the saved results (server/store/folding.py says why and
 how): per-key statistics, points per period and the histogram a place is counted
-from, folded from `unfolded` (migration 7). write_result queues a clean result with
-`queue`; `fold` applies queued results and takes them off the queue in one
-transaction. What a race adds to the key tables and the caps are the core's
+from, folded from the queues unfolded_keys and unfolded_points (migration 7).
+write_result queues a clean result with `queue`; fold_keys and fold_points apply
+queued results and take them off their queue in one transaction. What a race adds to the key tables and the caps are the core's
 (server/core/keystats.py); the periods and buckets too (server/core/competition.py)."""
 
 from __future__ import annotations
@@ -56,39 +56,71 @@ _ADD_TO_BUCKET = (
     " SET players = players + excluded.players")
 
 
-def queue(db, race_id: str, player_id: str, points: int) -> None:
-    """Mark a clean result just written as not folded yet (in the save's transaction)."""
-    db.execute("INSERT INTO unfolded(race_id, player_id, points) VALUES (?, ?, ?)",
-               (race_id, player_id, points))
+def queue(db, race_id: str, player_id: str, points: int, at_ms: int) -> None:
+    """Mark a clean result just written as not folded yet (in the save's transaction):
+    its points on one queue, its keys on the other (a board read folds only points,
+    which are cheap to fold; a player's statistics only that player's keys)."""
+    db.execute("INSERT INTO unfolded_points(player_id, points, at_ms) VALUES (?, ?, ?)",
+               (player_id, points, at_ms))
+    db.execute("INSERT INTO unfolded_keys(race_id, player_id) VALUES (?, ?)",
+               (race_id, player_id))
 
 
-def fold(db, player_id: str | None = None, most: int = FOLD_BATCH) -> int:
-    """Fold the oldest `most` queued results (of one player, or of anyone) into the
-    view and take them off the queue, in one transaction; returns how many. Each
+def fold_points(db, most: int = FOLD_BATCH) -> int:
+    """Fold the oldest `most` queued points into the periods and their histogram and
+    take them off the queue, in one transaction; returns how many."""
+    return _in_transaction(db, _fold_points, most)
+
+
+def fold_keys(db, player_id: str | None = None, most: int = FOLD_BATCH) -> int:
+    """Fold the oldest `most` queued results' keys (one player's, or anyone's) into
+    key_stats and take them off the queue, in one transaction; returns how many. Each
     player's results are folded in the order they were saved."""
-    where, args = ("WHERE u.player_id = ?", (player_id, most)) if player_id else ("", (most,))
+    return _in_transaction(db, _fold_keys, player_id, most)
+
+
+def _in_transaction(db, work, *args) -> int:
     db.execute("BEGIN IMMEDIATE")
     try:
-        rows = db.execute(
-            "SELECT u.seq, u.race_id, u.player_id, u.points, r.at_ms, r.text_id, r.log"
-            " FROM unfolded u JOIN results r ON r.race_id = u.race_id"
-            f" AND r.player_id = u.player_id {where} ORDER BY u.seq LIMIT ?", args).fetchall()
-        by_player: dict[str, list] = {}
-        for row in rows:
-            by_player.setdefault(row["player_id"], []).append(row)
-        bodies: dict[int, str] = {}
-        buckets: dict[tuple[str, int], int] = {}
-        for pid, mine in by_player.items():
-            _add_points(db, pid, mine, buckets)
-            _add_keys(db, pid, [tally(_body(db, bodies, row), msgpack.unpackb(row["log"]))
-                                for row in mine])
-        db.executemany(_ADD_TO_BUCKET, [(*k, n) for k, n in buckets.items() if n])
-        db.executemany("DELETE FROM unfolded WHERE seq = ?", [(row["seq"],) for row in rows])
+        done = work(db, *args)
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
+    return done
+
+
+def _fold_points(db, most: int) -> int:
+    rows = db.execute("SELECT seq, player_id, points, at_ms FROM unfolded_points"
+                      " ORDER BY seq LIMIT ?", (most,)).fetchall()
+    if not rows:
+        return 0
+    by_player: dict[str, list] = {}
+    for row in rows:
+        by_player.setdefault(row["player_id"], []).append(row)
+    buckets: dict[tuple[str, int], int] = {}
+    for pid, mine in by_player.items():
+        _add_points(db, pid, mine, buckets)
+    db.executemany(_ADD_TO_BUCKET, [(*k, n) for k, n in buckets.items() if n])
+    db.execute("DELETE FROM unfolded_points WHERE seq <= ?", (rows[-1]["seq"],))
+    return len(rows)
+
+
+def _fold_keys(db, player_id: str | None, most: int) -> int:
+    where, args = ("WHERE u.player_id = ?", (player_id, most)) if player_id else ("", (most,))
+    rows = db.execute(
+        "SELECT u.seq, u.race_id, u.player_id, r.text_id, r.log"
+        " FROM unfolded_keys u JOIN results r ON r.race_id = u.race_id"
+        f" AND r.player_id = u.player_id {where} ORDER BY u.seq LIMIT ?", args).fetchall()
+    by_player: dict[str, list] = {}
+    for row in rows:
+        by_player.setdefault(row["player_id"], []).append(row)
+    bodies: dict[int, str] = {}
+    for pid, mine in by_player.items():
+        _add_keys(db, pid, [tally(_body(db, bodies, row), msgpack.unpackb(row["log"]))
+                            for row in mine])
+    db.executemany("DELETE FROM unfolded_keys WHERE seq = ?", [(row["seq"],) for row in rows])
     return len(rows)
 
 

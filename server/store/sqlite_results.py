@@ -109,7 +109,7 @@ def write_result(db, race: RaceRecord, r: Result, racers: int) -> bool:
             keep_best(db, race.text_id, race, r)
         if race.daily:
             keep_daily(db, race, r)
-        queue(db, race.race_id, r.player_id, r.points)
+        queue(db, race.race_id, r.player_id, r.points, race.ended_ms)
     return True
 
 
