@@ -64,6 +64,22 @@ def window(kind: str, ms: int) -> Window:
     raise ValueError(f"no window {kind!r}: one of {', '.join(POINTS_WINDOWS)}")
 
 
+def window_named(key: str) -> Window:
+    """The window a store names `key` ("day:2026-12-06", "week:2026-W49", "all");
+    ValueError for another name."""
+    if key == ALL:
+        return ALL_TIME
+    kind, _, name = key.partition(":")
+    if kind == "day":
+        day = date.fromisoformat(name)
+    elif kind == "week":
+        year, week = name.split("-W")
+        day = date.fromisocalendar(int(year), int(week), 1)
+    else:
+        raise ValueError(f"no window {key!r}")
+    return window(kind, (day - EPOCH).days * DAY_MS)
+
+
 def windows(ms: int) -> tuple[Window, Window, Window]:
     """Every window a result saved at `ms` counts in."""
     return day_window(ms), week_window(ms), ALL_TIME

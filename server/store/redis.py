@@ -258,12 +258,14 @@ class RedisStore(RedisTrust, RedisCompetition, RedisKeyStats, Store):
         return {pid: Bests(score(text, i), score(overall, i)) for i, pid in enumerate(player_ids)}
 
     async def _board(self, board: str, limit: int,
-                     order=lambda e: (-e["wpm"], e["at_ms"], e["race_id"])) -> list[dict]:
+                     order=lambda e: (-e["wpm"], e["at_ms"], e["race_id"]),
+                     points: list = ()) -> list[dict]:
         """The top `limit` entries of a board (ties put in `order`: Redis would order
-        them by member), under the players' current names."""
+        them by member), under the players' current names; `points`: a points board's
+        extra arguments (LEADERBOARD)."""
         if limit <= 0:
             return []
-        reply = await self.redis.eval(LEADERBOARD, [], [self.prefix, board, limit])
+        reply = await self.redis.eval(LEADERBOARD, [], [self.prefix, board, limit, *points])
         entries = []
         for i in range(0, len(reply), 2):
             entry = json.loads(reply[i])

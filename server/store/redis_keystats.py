@@ -23,25 +23,31 @@ import msgpack
 from server.core.keystats import BIGRAMS_MAX, KEYS_MAX, tally
 from server.store.folding import FOLD_BATCH
 
-# ARGV: prefix, player, most. Returns {race id, race record, the player's result, ...}
-# (msgpack, as SAVE_RACE keeps them) of the oldest `most` pending results.
+# ARGV: prefix, most, then players. Returns, for each player, {race id, race record,
+# the player's result, ...} (msgpack, as SAVE_RACE keeps them) of the player's oldest
+# `most` pending results.
 PENDING_KEYS = """
-local p, pid = ARGV[1], ARGV[2]
+local p, most = ARGV[1], tonumber(ARGV[2])
 local out = {}
-for _, rid in ipairs(redis.call('LRANGE', p .. 'kpend:' .. pid, 0, tonumber(ARGV[3]) - 1)) do
-  local race = redis.call('HMGET', p .. 'race:' .. rid, 'record', 'x:' .. pid)
-  out[#out + 1] = rid
-  out[#out + 1] = race[1]
-  out[#out + 1] = race[2]
+for a = 3, #ARGV do
+  local pid, mine = ARGV[a], {}
+  for _, rid in ipairs(redis.call('LRANGE', p .. 'kpend:' .. pid, 0, most - 1)) do
+    local race = redis.call('HMGET', p .. 'race:' .. rid, 'record', 'x:' .. pid)
+    mine[#mine + 1] = rid
+    mine[#mine + 1] = race[1]
+    mine[#mine + 1] = race[2]
+  end
+  out[#out + 1] = mine
 end
 return out
 """
 
-# ARGV: prefix, player, n, the n race ids at the head of kpend:<player>, then each one's
-# tallies: JSON [keys, bigrams], each a list of [key, count, errors, ms], the most typed
-# first. They are added in order (a key without an entry yet gets one only while the
-# hash has fewer than its cap) and taken off the list. Returns n, or 0 (nothing done)
-# when the list's head is not those ids any more: another process folded them first.
+# ARGV: prefix, then for each player: the player, n, the n race ids at the head of
+# kpend:<player>, then each one's tallies: JSON [keys, bigrams], each a list of [key,
+# count, errors, ms], the most typed first. They are added in order (a key without an
+# entry yet gets one only while the hash has fewer than its cap) and taken off the
+# list; a player whose list's head is not those ids any more (another process folded
+# them first) is left as it is. Returns how many results were folded.
 FOLD_KEYS = """
 local function add_tally(key, cap, entries)
   if #entries == 0 then return end
@@ -63,23 +69,31 @@ local function add_tally(key, cap, entries)
   end
   if #out > 0 then redis.call('HSET', key, unpack(out)) end
 end
-local p, pid, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local pending = p .. 'kpend:' .. pid
-local head = redis.call('LRANGE', pending, 0, n - 1)
-if #head ~= n then return 0 end
-for i = 1, n do
-  if head[i] ~= ARGV[3 + i] then return 0 end
+local function fold(p, pid, n, ids, tallies)
+  local pending = p .. 'kpend:' .. pid
+  local head = redis.call('LRANGE', pending, 0, n - 1)
+  if #head ~= n then return 0 end
+  for i = 1, n do
+    if head[i] ~= ARGV[ids + i] then return 0 end
+  end
+  for i = 1, n do
+    local t = cjson.decode(ARGV[tallies + i])
+    add_tally(p .. 'keys:' .. pid, """ + str(KEYS_MAX) + """, t[1])
+    add_tally(p .. 'bigrams:' .. pid, """ + str(BIGRAMS_MAX) + """, t[2])
+  end
+  redis.call('LTRIM', pending, n, -1)
+  if redis.call('LLEN', pending) == 0 then
+    redis.call('SREM', p .. 'kpending', pid)
+  end
+  return n
 end
-for i = 1, n do
-  local t = cjson.decode(ARGV[3 + n + i])
-  add_tally(p .. 'keys:' .. pid, """ + str(KEYS_MAX) + """, t[1])
-  add_tally(p .. 'bigrams:' .. pid, """ + str(BIGRAMS_MAX) + """, t[2])
+local folded, a = 0, 2
+while a <= #ARGV do
+  local n = tonumber(ARGV[a + 1])
+  folded = folded + fold(ARGV[1], ARGV[a], n, a + 1, a + 1 + n)
+  a = a + 2 + 2 * n
 end
-redis.call('LTRIM', pending, n, -1)
-if redis.call('LLEN', pending) == 0 then
-  redis.call('SREM', p .. 'kpending', pid)
-end
-return n
+return folded
 """
 
 
@@ -99,31 +113,32 @@ class RedisKeyStats:
     """Mixed into RedisStore: uses its `redis`, `prefix`, `_k` and `_body`."""
 
     async def key_stats(self, player_id):
-        await self._fold_player(player_id, FOLD_BATCH)
+        await self._fold_players([player_id], FOLD_BATCH)
         keys = await self.redis.execute("HGETALL", self._k("keys:" + player_id))
         bigrams = await self.redis.execute("HGETALL", self._k("bigrams:" + player_id))
         return (parsed(keys), parsed(bigrams)) if keys or bigrams else None
 
     async def _fold_some(self, most: int) -> int:
-        """Fold the pending results of up to `most` players; how many results."""
+        """Fold the pending results of up to `most` players (each's `most` oldest, in
+        two scripts); how many results."""
         players = await self.redis.execute("SRANDMEMBER", self._k("kpending"), most)
-        folded = 0
-        for pid in players or ():
-            folded += await self._fold_player(pid.decode(), most)
-        return folded
+        return await self._fold_players([p.decode() for p in players or ()], most)
 
-    async def _fold_player(self, player_id: str, most: int) -> int:
-        """Fold up to `most` of a player's pending results (the oldest); how many."""
-        flat = await self.redis.eval(PENDING_KEYS, [], [self.prefix, player_id, most])
-        if not flat:
+    async def _fold_players(self, players: list[str], most: int) -> int:
+        if not players:
             return 0
-        race_ids, tallies = [], []
-        for i in range(0, len(flat), 3):
-            record = msgpack.unpackb(flat[i + 1], raw=False)
-            passage = record[8] if len(record) > 8 else None
-            log = msgpack.unpackb(flat[i + 2], raw=False)[11]
-            keys, bigrams = tally(passage or await self._body(record[3]), log)
-            race_ids.append(flat[i].decode())
-            tallies.append(json.dumps([_entries(keys), _entries(bigrams)]))
-        return await self.redis.eval(FOLD_KEYS, [], [self.prefix, player_id, len(race_ids),
-                                                     *race_ids, *tallies])
+        replies = await self.redis.eval(PENDING_KEYS, [], [self.prefix, most, *players])
+        args: list = [self.prefix]
+        for player_id, flat in zip(players, replies):
+            if not flat:
+                continue
+            race_ids, tallies = [], []
+            for i in range(0, len(flat), 3):
+                record = msgpack.unpackb(flat[i + 1], raw=False)
+                passage = record[8] if len(record) > 8 else None
+                log = msgpack.unpackb(flat[i + 2], raw=False)[11]
+                keys, bigrams = tally(passage or await self._body(record[3]), log)
+                race_ids.append(flat[i])
+                tallies.append(json.dumps([_entries(keys), _entries(bigrams)]))
+            args += [player_id, len(race_ids), *race_ids, *tallies]
+        return await self.redis.eval(FOLD_KEYS, [], args) if len(args) > 1 else 0

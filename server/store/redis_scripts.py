@@ -42,10 +42,11 @@ so this needs one Redis, not a Redis Cluster):
   daily:<day>               set   texts raced as the text of that UTC day (DAY_KEEP_S)
   daily:pins                hash  day -> the operator's text of the day
   pts:<period>              zset  points per player in a period ("day:2026-12-06",
-                                  "week:2026-W49", "all"), with :e (player -> JSON
-                                  {player_id, name, points, races, reached_ms}) and :k
-                                  (player -> "reached_ms:player_id", ties by time); a
-                                  day's kept DAY_KEEP_S after it, a week's WEEK_KEEP_S
+                                  "week:2026-W49", "all"); a player's races in it and
+                                  when the total was reached (ties by time) are read
+                                  from pclean:<player> (boards saved before kept them
+                                  in :e and :k, no longer read); a day's kept
+                                  DAY_KEEP_S after it, a week's WEEK_KEEP_S
   banned                    set   banned players (a place is counted without them)
 
 The scripts of accounts, bans, reports and hidden texts are in redis_trust.py; the
@@ -149,18 +150,11 @@ local function expire(board, seconds)
     end
   end
 end
--- A clean result's points added to a period's board.
-local function add_points(board, pid, name, points, at, seconds)
-  local total = redis.call('ZINCRBY', board, points, pid)
-  local races = 1
-  local old = redis.call('HGET', board .. ':e', pid)
-  if old then
-    races = cjson.decode(old)['races'] + 1
-  end
-  redis.call('HSET', board .. ':e', pid, cjson.encode({player_id = pid, name = name,
-    points = tonumber(total), races = races, reached_ms = tonumber(at)}))
-  redis.call('HSET', board .. ':k', pid, string.format('%015d:%s', tonumber(at), pid))
-  expire(board, seconds)
+-- A clean result's points added to a period's board: one write. The rest of an entry
+-- (races, when the total was reached) is read from pclean:<player> when the board is
+-- read (_POINTS_ENTRY); the board's expiry is set once a race, after its results.
+local function add_points(board, pid, points)
+  redis.call('ZINCRBY', board, points, pid)
 end
 """
 
@@ -214,10 +208,10 @@ local function save_result(i)
     keep_best(p .. 'lb', pid, wpm, tie, ARGV[i + 7])
     keep_best(p .. 'lb:t:' .. tid, pid, wpm, tie, ARGV[i + 7])
   end
-  local points, name = ARGV[i + 9], ARGV[i + 8]
-  add_points(p .. 'pts:' .. day_period, pid, name, points, at, day_keep)
-  add_points(p .. 'pts:' .. week_period, pid, name, points, at, week_keep)
-  add_points(p .. 'pts:all', pid, name, points, at, '')
+  local points = ARGV[i + 9]
+  add_points(p .. 'pts:' .. day_period, pid, points)
+  add_points(p .. 'pts:' .. week_period, pid, points)
+  add_points(p .. 'pts:all', pid, points)
   if daily ~= '' then
     keep_best(p .. 'lb:t:' .. daily, pid, wpm, tie, ARGV[i + 7])
     expire(p .. 'lb:t:' .. daily, day_keep)
@@ -237,8 +231,12 @@ for i = 10, #ARGV, 11 do
     end
   end
 end
-if clean_count > 0 and redis.call('EXISTS', p .. 'text:' .. tid) == 1 then
-  redis.call('HINCRBY', p .. 'text:' .. tid, 'completions', clean_count)
+if clean_count > 0 then
+  expire(p .. 'pts:' .. day_period, day_keep)
+  expire(p .. 'pts:' .. week_period, week_keep)
+  if redis.call('EXISTS', p .. 'text:' .. tid) == 1 then
+    redis.call('HINCRBY', p .. 'text:' .. tid, 'completions', clean_count)
+  end
 end
 return new
 """
@@ -297,23 +295,45 @@ end
 return {text, overall}
 """
 
-# ARGV: prefix, board, player. Returns nil when the player is not on the board, else
-# {score, how many players not banned are ahead}: ahead is a higher score, or the same
-# and an earlier tie key (<board>:k).
-BOARD_PLACE = """
+# (Lua shared by the board reads: a player's entry on a points board, from the board's
+# score and pclean:<player>, the clean results by time: races are the clean results in
+# the window, and the total was reached at the last of them. `first` and `after` bound
+# the window's ms.)
+_POINTS_ENTRY = """
+local function points_entry(p, board, m, first, after)
+  local clean = p .. 'pclean:' .. m
+  local last = redis.call('ZREVRANGEBYSCORE', clean, '(' .. after, first, 'WITHSCORES',
+                          'LIMIT', 0, 1)
+  return {player_id = m, points = tonumber(redis.call('ZSCORE', board, m)),
+          races = redis.call('ZCOUNT', clean, first, '(' .. after),
+          reached_ms = tonumber(last[2])}
+end
+"""
+
+# ARGV: prefix, board, player [, 'points', window first ms, window end] (as
+# LEADERBOARD). Returns nil when the player is not on the board, else {score, how many
+# players not banned are ahead}: ahead is a higher score, or the same and an earlier
+# tie key (<board>:k; on a points board, when the total was reached, then the player).
+BOARD_PLACE = _POINTS_ENTRY + """
 local p, board, pid = ARGV[1], ARGV[1] .. ARGV[2], ARGV[3]
 local score = redis.call('ZSCORE', board, pid)
 if not score then
   return false
 end
-local mine = redis.call('HGET', board .. ':k', pid)
+local function tie(m)
+  if ARGV[4] == 'points' then
+    return string.format('%015d:%s', points_entry(p, board, m, ARGV[5], ARGV[6]).reached_ms, m)
+  end
+  return redis.call('HGET', board .. ':k', m)
+end
+local mine = tie(pid)
 local function ahead(m)
   local s = redis.call('ZSCORE', board, m)
   if not s or m == pid then
     return false
   end
   s = tonumber(s)
-  return s > tonumber(score) or (s == tonumber(score) and redis.call('HGET', board .. ':k', m) < mine)
+  return s > tonumber(score) or (s == tonumber(score) and tie(m) < mine)
 end
 local count = redis.call('ZCOUNT', board, '(' .. score, '+inf')
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', board, score, score)) do
@@ -329,11 +349,12 @@ end
 return {score, count}
 """
 
-# ARGV: prefix, board, limit. Returns {entry, current name, ...} for the top `limit`
-# players who are not banned, plus every such player tied with the last of them (the
+# ARGV: prefix, board, limit, then for a points board 'points' and its window (first
+# ms, '+inf' or the ms after it: competition.Window). Returns {entry (JSON),
+# current name, ...} for the top `limit` players who are not banned, plus every such player tied with the last of them (the
 # caller orders ties by time: Redis would order them by member name). Banned players
 # are skipped as the board is read (they are few), so an unban needs no rebuild.
-LEADERBOARD = """
+LEADERBOARD = _POINTS_ENTRY + """
 local p, board, limit = ARGV[1], ARGV[1] .. ARGV[2], tonumber(ARGV[3])
 local function allowed(m)
   return redis.call('HGET', p .. 'player:' .. m, 'banned') ~= '1'
@@ -364,7 +385,11 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', board, last, last)) do
 end
 local out = {}
 for _, m in ipairs(members) do
-  out[#out + 1] = redis.call('HGET', board .. ':e', m)
+  if ARGV[4] == 'points' then
+    out[#out + 1] = cjson.encode(points_entry(p, board, m, ARGV[5], ARGV[6]))
+  else
+    out[#out + 1] = redis.call('HGET', board .. ':e', m)
+  end
   out[#out + 1] = redis.call('HGET', p .. 'player:' .. m, 'name') or false
 end
 return out

@@ -60,10 +60,14 @@ def queue(db, race_id: str, player_id: str, points: int, at_ms: int) -> None:
     """Mark a clean result just written as not folded yet (in the save's transaction):
     its points on one queue, its keys on the other (a board read folds only points,
     which are cheap to fold; a player's statistics only that player's keys)."""
-    db.execute("INSERT INTO unfolded_points(player_id, points, at_ms) VALUES (?, ?, ?)",
-               (player_id, points, at_ms))
+    queue_points(db, player_id, points, at_ms)
     db.execute("INSERT INTO unfolded_keys(race_id, player_id) VALUES (?, ?)",
                (race_id, player_id))
+
+
+def queue_points(db, player_id: str, points: int, at_ms: int) -> None:
+    db.execute("INSERT INTO unfolded_points(player_id, points, at_ms) VALUES (?, ?, ?)",
+               (player_id, points, at_ms))
 
 
 def fold_points(db, most: int = FOLD_BATCH) -> int:
