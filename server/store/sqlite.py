@@ -104,8 +104,11 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
             self._connections.append(reader)
             self._readers.put(reader)
         for fold, table in ((fold_keys, "unfolded_keys"), (fold_points, "unfolded_points")):
-            self._unfolded[fold] = self._writer.execute(
-                f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            try:
+                self._unfolded[fold] = self._writer.execute(
+                    f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            except sqlite3.OperationalError:     # a schema before migration 7 (tests)
+                self._unfolded[fold] = 0
 
     async def close(self) -> None:
         await self._folder.close()
