@@ -21,17 +21,18 @@ import json
 import msgpack
 
 from server.core.keystats import BIGRAMS_MAX, KEYS_MAX, tally
-from server.store.folding import FOLD_BATCH
+from server.store.folding import FOLD_BATCH, fold_for_read
 
 # ARGV: prefix, most, then players. Returns, for each player, {race id, race record,
 # the player's result, ...} (msgpack, as SAVE_RACE keeps them) of the player's oldest
-# `most` pending results.
+# pending results, `most` results in all (the first players' first).
 PENDING_KEYS = """
 local p, most = ARGV[1], tonumber(ARGV[2])
 local out = {}
 for a = 3, #ARGV do
   local pid, mine = ARGV[a], {}
-  for _, rid in ipairs(redis.call('LRANGE', p .. 'kpend:' .. pid, 0, most - 1)) do
+  for _, rid in ipairs(most > 0 and redis.call('LRANGE', p .. 'kpend:' .. pid, 0, most - 1) or {}) do
+    most = most - 1
     local race = redis.call('HMGET', p .. 'race:' .. rid, 'record', 'x:' .. pid)
     mine[#mine + 1] = rid
     mine[#mine + 1] = race[1]
@@ -113,14 +114,14 @@ class RedisKeyStats:
     """Mixed into RedisStore: uses its `redis`, `prefix`, `_k` and `_body`."""
 
     async def key_stats(self, player_id):
-        await self._fold_players([player_id], FOLD_BATCH)
+        await fold_for_read(lambda: self._fold_players([player_id], FOLD_BATCH))
         keys = await self.redis.execute("HGETALL", self._k("keys:" + player_id))
         bigrams = await self.redis.execute("HGETALL", self._k("bigrams:" + player_id))
         return (parsed(keys), parsed(bigrams)) if keys or bigrams else None
 
     async def _fold_some(self, most: int) -> int:
-        """Fold the pending results of up to `most` players (each's `most` oldest, in
-        two scripts); how many results."""
+        """Fold `most` pending results of up to `most` players (in two scripts); how
+        many."""
         players = await self.redis.execute("SRANDMEMBER", self._k("kpending"), most)
         return await self._fold_players([p.decode() for p in players or ()], most)
 

@@ -26,7 +26,7 @@ from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, Text
 from server.store import sqlite_open
 from server.store.sqlite_results import (keep_player, read_best, read_bests, read_board,
                                          read_rating, rollback, write_race)
-from server.store.folding import FOLD_BATCH, FOLD_DELAY_S, Folder
+from server.store.folding import FOLD_BATCH, FOLD_DELAY_S, Folder, fold_for_read
 from server.store.sqlite_fold import fold_keys, fold_points
 from server.store.sqlite_keystats import read_key_stats, read_passage
 from server.store.sqlite_schema import OVERALL
@@ -272,9 +272,8 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
 
     async def key_stats(self, player_id):
         # What is pending folded first (for a board, every player's points; here, this
-        # player's keys): a read sees every result saved before it, unless more than
-        # FOLD_BATCH wait (a save rate folding cannot keep up with).
-        await self._fold(fold_keys, player_id, FOLD_BATCH)
+        # player's keys), so the read sees every result saved before it.
+        await fold_for_read(lambda: self._fold(fold_keys, player_id, FOLD_BATCH))
         return await self._read(read_key_stats, player_id)
 
     async def rating(self, player_id):

@@ -11,7 +11,7 @@ Either takes away the banned players ahead (few: players_banned)."""
 
 from __future__ import annotations
 
-from server.store.folding import FOLD_BATCH
+from server.store.folding import FOLD_BATCH, fold_for_read
 from server.store.sqlite_fold import fold_points, place_in_period
 from server.store.sqlite_results import read_best, read_board
 
@@ -76,11 +76,11 @@ class SqliteCompetition:
     """Mixed into SqliteStore: uses its `_read`, `_write` and `_fold`."""
 
     async def points_board(self, period, limit=20):
-        await self._fold(fold_points, FOLD_BATCH)
+        await fold_for_read(lambda: self._fold(fold_points, FOLD_BATCH))
         return await self._read(read_points_board, period, limit)
 
     async def points_place(self, period, player_id):
-        await self._fold(fold_points, FOLD_BATCH)
+        await fold_for_read(lambda: self._fold(fold_points, FOLD_BATCH))
         return await self._read(read_points_place, period, player_id)
 
     async def day_board(self, board, limit=20):
