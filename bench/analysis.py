@@ -2,7 +2,7 @@
 and the extra CPU the per-key statistics and points add to saving a result, what
 folding them costs, and what a read costs with results pending.
 
-    .venv/bin/python -m bench.analysis [--races 300] [--redis-url URL]
+    .venv/bin/python -m bench.analysis [--races 100] [--redis-url URL]
 
 Prints one line per measure, with the issue's limit beside it:
 - `analysis 10000 chars` / `analysis 300 chars`: CPU (time.process_time) of one
@@ -14,8 +14,9 @@ Prints one line per measure, with the issue's limit beside it:
   cent (limit +10 %): with them a save queues each clean result for folding
   (server/store/folding.py), without it queues nothing. SQLite's CPU is this process
   (the writer thread included); Redis's adds the redis-server's own CPU (from /proc),
-  which runs the scripts. Batches with and without alternate, and each side keeps its
-  fastest batch (the machine is shared);
+  which runs the scripts. 20 pairs of batches with and without, each pair back to
+  back (in alternating order): each side's fastest batch, and the median of the
+  pairs' ratios (on a shared machine the steadier of the two);
 - `fold`: the CPU per result of folding queued results into the statistics (and, on
   SQLite, the points), off the save path: with each player's one result in a batch
   (nothing added together: the dearest case) and with three;
@@ -46,7 +47,7 @@ from server.store.sqlite import SqliteStore
 
 WORDS = ("the quick brown fox jumps over a lazy dog while every typist races to the end "
          "of long passages with steady hands and calm minds").split()
-BATCHES = 6
+BATCHES = 20            # pairs of batches, with and without
 FOLD = 100              # races folded at once, in fold_cpu
 
 
@@ -114,23 +115,27 @@ def races(n: int, body: str, text_id: int, prefix: str, rng: random.Random) -> l
 
 
 async def save_cpu(store, n: int, rng: random.Random, without, other_pid=None):
-    """(ms per race without the per-key statistics and points, ms with them): with them
-    a save queues each clean result for folding, which is left to fold_cpu (the store's
-    folder waits an hour here)."""
+    """(ms per race without the per-key statistics and points, ms with them, the median
+    of the pairs' ratios): with them a save queues each clean result for folding, which
+    is left to fold_cpu (the store's folder waits an hour here). Each pair of batches
+    runs back to back, in alternating order."""
     body = passage(300, rng)
     [text_id] = await store.add_texts([{"title": "Bench", "source": "", "body": body}], 1)
     best = {False: float("inf"), True: float("inf")}
+    ratios = []
     for batch in range(BATCHES):
-        for with_view in (False, True):
+        used = {}
+        for with_view in (False, True) if batch % 2 == 0 else (True, False):
             batch_races = races(n, body, text_id, f"b{batch}{int(with_view)}-", rng)
             with without() if not with_view else _nothing():
                 start = cpu_s() + (cpu_s(other_pid) if other_pid else 0)
                 for race in batch_races:
                     await store.save_race(race)
-                used = cpu_s() + (cpu_s(other_pid) if other_pid else 0) - start
-            best[with_view] = min(best[with_view], used / n * 1000)
+                used[with_view] = cpu_s() + (cpu_s(other_pid) if other_pid else 0) - start
+            best[with_view] = min(best[with_view], used[with_view] / n * 1000)
+        ratios.append(used[True] / used[False])
     await _fold_all(store)
-    return best[False], best[True]
+    return best[False], best[True], statistics.median(ratios)
 
 
 async def _fold_all(store) -> int:
@@ -189,10 +194,11 @@ async def view_lines(name: str, store, n: int, rng: random.Random, without,
                      other_pid=None) -> None:
     await store.open()
     try:
-        plain, with_view = await save_cpu(store, n, rng, without, other_pid)
+        plain, with_view, ratio = await save_cpu(store, n, rng, without, other_pid)
         print(f"save {name:7} {plain:7.3f} ms/race without, {with_view:7.3f} with the per-key "
-              f"statistics and points queued: {100 * (with_view / plain - 1):+.1f} % "
-              f"(limit +10 %)")
+              f"statistics and points queued (the fastest batches): "
+              f"{100 * (with_view / plain - 1):+.1f} %; the median pair "
+              f"{100 * (ratio - 1):+.1f} % (limit +10 %)")
         one, three = await fold_cpu(store, rng, other_pid)
         print(f"fold {name:7} {one:7.3f} ms CPU a result (one a player a batch), {three:.3f} "
               f"(three a player): off the save path")
@@ -222,7 +228,7 @@ def _redis_without():
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--races", type=int, default=300, help="races per batch")
+    parser.add_argument("--races", type=int, default=100, help="races per batch")
     parser.add_argument("--redis-url", help="a Redis to use (default: a private one)")
     args = parser.parse_args()
     rng = random.Random(26)
