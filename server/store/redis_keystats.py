@@ -135,11 +135,14 @@ class RedisKeyStats:
                 continue
             race_ids, tallies = [], []
             for i in range(0, len(flat), 3):
+                race_ids.append(flat[i])
+                if flat[i + 1] is None or flat[i + 2] is None:     # (never saved: nothing
+                    tallies.append("[[], []]")                    # to add, but unqueued)
+                    continue
                 record = msgpack.unpackb(flat[i + 1], raw=False)
                 passage = record[8] if len(record) > 8 else None
                 log = msgpack.unpackb(flat[i + 2], raw=False)[11]
                 keys, bigrams = tally(passage or await self._body(record[3]), log)
-                race_ids.append(flat[i])
                 tallies.append(json.dumps([_entries(keys), _entries(bigrams)]))
             args += [player_id, len(race_ids), *race_ids, *tallies]
         return await self.redis.eval(FOLD_KEYS, [], args) if len(args) > 1 else 0
