@@ -14,7 +14,8 @@ for the day, the week and all time, `points_place` of random players, `day_board
 `day_board_place`. Last, `save_race` of 1,000 more races of 5 results (not on the day's
 text; each result with a 300-character race's key log, as bench.store saves), with the
 competition writes and without them (the same adapter with its points step left out:
-on SQLite the result's points queued for folding, on Redis the script's add_points),
+on SQLite the result's row queued for folding, which carries its keys too, on Redis
+the script's add_points),
 interleaved in blocks, so the difference is what points add to a save.
 
 Without --redis-url it starts a private redis-server without persistence (the fill is
@@ -35,7 +36,7 @@ from bench.store import report, timed
 from server.core import competition
 from server.core.results import Result
 import server.store.redis as redis_module
-from server.store import RaceRecord, sqlite_fold
+from server.store import RaceRecord, sqlite_results
 from server.store.folding import FOLD_BATCH
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteStore
@@ -139,9 +140,9 @@ class _WithoutPoints:
         self.store = store
 
     def __enter__(self):
-        if isinstance(self.store, SqliteStore):        # the points queued for folding
-            self.saved = sqlite_fold.queue_points
-            sqlite_fold.queue_points = lambda *args: None
+        if isinstance(self.store, SqliteStore):        # the result queued for folding
+            self.saved = sqlite_results.queue
+            sqlite_results.queue = lambda *args: None
         else:
             self.saved = redis_module.SAVE_RACE
             without = self.saved
@@ -154,7 +155,7 @@ class _WithoutPoints:
 
     def __exit__(self, *exc):
         if isinstance(self.store, SqliteStore):
-            sqlite_fold.queue_points = self.saved
+            sqlite_results.queue = self.saved
         else:
             redis_module.SAVE_RACE = self.saved
 

@@ -64,8 +64,7 @@ class Queues:
     async def pending(self, player_id: str) -> int:
         if self.db:
             with sqlite3.connect(self.db) as db:
-                return sum(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                           for table in ("unfolded_keys", "unfolded_points"))
+                return db.execute("SELECT COUNT(*) FROM unfolded").fetchone()[0]
         redis = await Redis.connect(self.redis_url)
         try:
             return await redis.execute("LLEN", "tr:kpend:" + player_id)

@@ -22,8 +22,7 @@ async def pending(store) -> int:
     """How many saved results the store has not folded, from its storage."""
     if isinstance(store, SqliteStore):
         with sqlite3.connect(store.path) as db:
-            return sum(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-                       for table in ("unfolded_keys", "unfolded_points"))
+            return db.execute("SELECT COUNT(*) FROM unfolded").fetchone()[0]
     return await store.redis.execute("SCARD", store.prefix + "kpending")
 
 

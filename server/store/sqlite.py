@@ -27,7 +27,7 @@ from server.store import sqlite_open
 from server.store.sqlite_results import (keep_player, read_best, read_bests, read_board,
                                          read_rating, rollback, write_race)
 from server.store.folding import FOLD_BATCH, FOLD_DELAY_S, Folder, fold_for_read
-from server.store.sqlite_fold import fold_keys, fold_points
+from server.store.sqlite_fold import fold_keys, fold_points, pending
 from server.store.sqlite_keystats import read_key_stats, read_passage
 from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_competition import SqliteCompetition
@@ -103,12 +103,10 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
             reader = sqlite_open.open_reader(self.path)
             self._connections.append(reader)
             self._readers.put(reader)
-        for fold, table in ((fold_keys, "unfolded_keys"), (fold_points, "unfolded_points")):
-            try:
-                self._unfolded[fold] = self._writer.execute(
-                    f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            except sqlite3.OperationalError:     # a schema before migration 7 (tests)
-                self._unfolded[fold] = 0
+        try:
+            self._unfolded[fold_keys], self._unfolded[fold_points] = pending(self._writer)
+        except sqlite3.OperationalError:         # a schema before migration 7 (tests)
+            pass
 
     async def close(self) -> None:
         await self._folder.close()

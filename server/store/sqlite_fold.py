@@ -1,8 +1,9 @@
 """The SQLite adapter's view of the saved results (server/store/folding.py says why and
 how): per-key statistics, points per period and the histogram a place is counted
-from, folded from the queues unfolded_keys and unfolded_points (migration 7).
-write_result queues a clean result with `queue`; fold_keys and fold_points apply
-queued results and take them off their queue in one transaction. What a race adds to the key tables and the caps are the core's
+from, folded from the queue `unfolded` (migration 7). write_result queues a clean result with
+`queue`; fold_points applies queued results' points and fold_keys their keys, in the
+order they were saved, and each marks its rows done in the same transaction; a row
+both are done with is deleted. What a race adds to the key tables and the caps are the core's
 (server/core/keystats.py); the periods and buckets too (server/core/competition.py)."""
 
 from __future__ import annotations
@@ -58,28 +59,29 @@ _ADD_TO_BUCKET = (
 
 def queue(db, race_id: str, player_id: str, points: int, at_ms: int) -> None:
     """Mark a clean result just written as not folded yet (in the save's transaction):
-    its points on one queue, its keys on the other (a board read folds only points,
-    which are cheap to fold; a player's statistics only that player's keys)."""
-    queue_points(db, player_id, points, at_ms)
-    db.execute("INSERT INTO unfolded_keys(race_id, player_id) VALUES (?, ?)",
-               (race_id, player_id))
+    one row of `unfolded`, for both folds (a board read folds only points, which are
+    cheap to fold; a player's statistics only that player's keys)."""
+    db.execute("INSERT INTO unfolded(race_id, player_id, points, at_ms) VALUES (?, ?, ?, ?)",
+               (race_id, player_id, points, at_ms))
 
 
-def queue_points(db, player_id: str, points: int, at_ms: int) -> None:
-    db.execute("INSERT INTO unfolded_points(player_id, points, at_ms) VALUES (?, ?, ?)",
-               (player_id, points, at_ms))
+def pending(db) -> tuple[int, int]:
+    """(results whose keys are not folded, results whose points are not folded)."""
+    keys, points = db.execute("SELECT TOTAL(keys_done = 0), TOTAL(points_done = 0)"
+                              " FROM unfolded").fetchone()
+    return int(keys), int(points)
 
 
 def fold_points(db, most: int = FOLD_BATCH) -> int:
-    """Fold the oldest `most` queued points into the periods and their histogram and
-    take them off the queue, in one transaction; returns how many."""
+    """Fold the oldest `most` queued results' points into the periods and their
+    histogram and mark them done, in one transaction; returns how many."""
     return _in_transaction(db, _fold_points, most)
 
 
 def fold_keys(db, player_id: str | None = None, most: int = FOLD_BATCH) -> int:
     """Fold the oldest `most` queued results' keys (one player's, or anyone's) into
-    key_stats and take them off the queue, in one transaction; returns how many. Each
-    player's results are folded in the order they were saved."""
+    key_stats and mark them done, in one transaction; returns how many. Each player's
+    results are folded in the order they were saved."""
     return _in_transaction(db, _fold_keys, player_id, most)
 
 
@@ -96,10 +98,8 @@ def _in_transaction(db, work, *args) -> int:
 
 
 def _fold_points(db, most: int) -> int:
-    rows = db.execute("SELECT seq, player_id, points, at_ms FROM unfolded_points"
-                      " ORDER BY seq LIMIT ?", (most,)).fetchall()
-    if not rows:
-        return 0
+    rows = db.execute("SELECT seq, player_id, points, at_ms FROM unfolded"
+                      " WHERE points_done = 0 ORDER BY seq LIMIT ?", (most,)).fetchall()
     by_player: dict[str, list] = {}
     for row in rows:
         by_player.setdefault(row["player_id"], []).append(row)
@@ -107,16 +107,17 @@ def _fold_points(db, most: int) -> int:
     for pid, mine in by_player.items():
         _add_points(db, pid, mine, buckets)
     db.executemany(_ADD_TO_BUCKET, [(*k, n) for k, n in buckets.items() if n])
-    db.execute("DELETE FROM unfolded_points WHERE seq <= ?", (rows[-1]["seq"],))
+    _done(db, "points_done", "keys_done", rows)
     return len(rows)
 
 
 def _fold_keys(db, player_id: str | None, most: int) -> int:
-    where, args = ("WHERE u.player_id = ?", (player_id, most)) if player_id else ("", (most,))
+    where, args = ("AND u.player_id = ?", (player_id, most)) if player_id else ("", (most,))
     rows = db.execute(
         "SELECT u.seq, u.race_id, u.player_id, r.text_id, r.log"
-        " FROM unfolded_keys u JOIN results r ON r.race_id = u.race_id"
-        f" AND r.player_id = u.player_id {where} ORDER BY u.seq LIMIT ?", args).fetchall()
+        " FROM unfolded u JOIN results r ON r.race_id = u.race_id"
+        f" AND r.player_id = u.player_id WHERE u.keys_done = 0 {where}"
+        " ORDER BY u.seq LIMIT ?", args).fetchall()
     by_player: dict[str, list] = {}
     for row in rows:
         by_player.setdefault(row["player_id"], []).append(row)
@@ -124,8 +125,15 @@ def _fold_keys(db, player_id: str | None, most: int) -> int:
     for pid, mine in by_player.items():
         _add_keys(db, pid, [tally(_body(db, bodies, row), msgpack.unpackb(row["log"]))
                             for row in mine])
-    db.executemany("DELETE FROM unfolded_keys WHERE seq = ?", [(row["seq"],) for row in rows])
+    _done(db, "keys_done", "points_done", rows)
     return len(rows)
+
+
+def _done(db, column: str, other: str, rows: list) -> None:
+    """Mark the rows folded for `column`; a row the other fold is done with goes."""
+    seqs = [(row["seq"],) for row in rows]
+    db.executemany(f"DELETE FROM unfolded WHERE seq = ? AND {other} = 1", seqs)
+    db.executemany(f"UPDATE unfolded SET {column} = 1 WHERE seq = ?", seqs)
 
 
 def _body(db, bodies: dict, row) -> str:
