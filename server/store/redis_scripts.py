@@ -143,11 +143,9 @@ local function keep_best(board, pid, wpm, tie, entry)
     redis.call('HSET', board .. ':e', pid, entry)
   end
 end
-local function expire(board, seconds)
-  if seconds ~= '' then
-    for _, key in ipairs({board, board .. ':k', board .. ':e'}) do
-      redis.call('EXPIRE', key, seconds)
-    end
+local function expire(board, seconds, alone)
+  for _, key in ipairs(alone and {board} or {board, board .. ':k', board .. ':e'}) do
+    redis.call('EXPIRE', key, seconds)
   end
 end
 -- A clean result's points added to a period's board: one write. The rest of an entry
@@ -232,8 +230,8 @@ for i = 10, #ARGV, 11 do
   end
 end
 if clean_count > 0 then
-  expire(p .. 'pts:' .. day_period, day_keep)
-  expire(p .. 'pts:' .. week_period, week_keep)
+  expire(p .. 'pts:' .. day_period, day_keep, true)      -- (a points board is its zset)
+  expire(p .. 'pts:' .. week_period, week_keep, true)
   if redis.call('EXISTS', p .. 'text:' .. tid) == 1 then
     redis.call('HINCRBY', p .. 'text:' .. tid, 'completions', clean_count)
   end
@@ -300,13 +298,15 @@ return {text, overall}
 # the window, and the total was reached at the last of them. `first` and `after` bound
 # the window's ms.)
 _POINTS_ENTRY = """
+local function reached(p, m, first, after)
+  local last = redis.call('ZREVRANGEBYSCORE', p .. 'pclean:' .. m, '(' .. after, first,
+                          'WITHSCORES', 'LIMIT', 0, 1)
+  return tonumber(last[2])
+end
 local function points_entry(p, board, m, first, after)
-  local clean = p .. 'pclean:' .. m
-  local last = redis.call('ZREVRANGEBYSCORE', clean, '(' .. after, first, 'WITHSCORES',
-                          'LIMIT', 0, 1)
   return {player_id = m, points = tonumber(redis.call('ZSCORE', board, m)),
-          races = redis.call('ZCOUNT', clean, first, '(' .. after),
-          reached_ms = tonumber(last[2])}
+          races = redis.call('ZCOUNT', p .. 'pclean:' .. m, first, '(' .. after),
+          reached_ms = reached(p, m, first, after)}
 end
 """
 
@@ -322,7 +322,7 @@ if not score then
 end
 local function tie(m)
   if ARGV[4] == 'points' then
-    return string.format('%015d:%s', points_entry(p, board, m, ARGV[5], ARGV[6]).reached_ms, m)
+    return string.format('%015d:%s', reached(p, m, ARGV[5], ARGV[6]), m)
   end
   return redis.call('HGET', board .. ':k', m)
 end
@@ -337,7 +337,7 @@ local function ahead(m)
 end
 local count = redis.call('ZCOUNT', board, '(' .. score, '+inf')
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', board, score, score)) do
-  if ahead(m) then
+  if m ~= pid and tie(m) < mine then       -- (the same score: the tie decides)
     count = count + 1
   end
 end
