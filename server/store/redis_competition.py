@@ -3,8 +3,8 @@
 the race, so a crash never counts points without their result or the reverse. A board
 read is one script over the top of a sorted set, a place one script counting what is
 ahead (the same rule as the SQLite adapter: tests/test_store_contract_competition.py).
-A points board is its sorted set alone: a player's races and the time the total was
-reached come from the player's clean results (pclean:<player>) as it is read."""
+A points board's races come from the player's clean results (pclean:<player>) as it
+is read."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class RedisCompetition:
 
     async def points_place(self, period, player_id):
         found = await self.redis.eval(BOARD_PLACE, [], [self.prefix, f"pts:{period}",
-                                                        player_id, *_window(period)])
+                                                        player_id])
         if found is None:
             return None
         return {"points": int(float(found[0])), "place": int(found[1]) + 1}

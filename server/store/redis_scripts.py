@@ -42,11 +42,11 @@ so this needs one Redis, not a Redis Cluster):
   daily:<day>               set   texts raced as the text of that UTC day (DAY_KEEP_S)
   daily:pins                hash  day -> the operator's text of the day
   pts:<period>              zset  points per player in a period ("day:2026-12-06",
-                                  "week:2026-W49", "all"); a player's races in it and
-                                  when the total was reached (ties by time) are read
-                                  from pclean:<player> (boards saved before kept them
-                                  in :e and :k, no longer read); a day's kept
-                                  DAY_KEEP_S after it, a week's WEEK_KEEP_S
+                                  "week:2026-W49", "all"), with :k (player ->
+                                  "reached_ms:player_id", ties by time); a player's
+                                  races in it are read from pclean:<player> (boards
+                                  saved before kept them in :e, no longer read); a
+                                  day's kept DAY_KEEP_S after it, a week's WEEK_KEEP_S
   banned                    set   banned players (a place is counted without them)
 
 The scripts of accounts, bans, reports and hidden texts are in redis_trust.py; the
@@ -143,16 +143,24 @@ local function keep_best(board, pid, wpm, tie, entry)
     redis.call('HSET', board .. ':e', pid, entry)
   end
 end
-local function expire(board, seconds, alone)
-  for _, key in ipairs(alone and {board} or {board, board .. ':k', board .. ':e'}) do
+local function expire(board, seconds)
+  for _, key in ipairs({board, board .. ':k', board .. ':e'}) do
     redis.call('EXPIRE', key, seconds)
   end
 end
--- A clean result's points added to a period's board: one write. The rest of an entry
--- (races, when the total was reached) is read from pclean:<player> when the board is
--- read (_POINTS_ENTRY); the board's expiry is set once a race, after its results.
+-- A clean result's points added to a period's board: one write. The players' tie keys
+-- (<board>:k) are written once a race, for all its new clean results (they share the
+-- time), with the board's expiry; races are read from pclean:<player> when the board is
+-- read (_POINTS_ENTRY).
 local function add_points(board, pid, points)
   redis.call('ZINCRBY', board, points, pid)
+end
+local function reached_points(board, ties, seconds)
+  redis.call('HSET', board .. ':k', unpack(ties))
+  if seconds then
+    redis.call('EXPIRE', board, seconds)
+    redis.call('EXPIRE', board .. ':k', seconds)
+  end
 end
 """
 
@@ -173,6 +181,8 @@ local ended = redis.call('HGET', rkey, 'ended')
 if not ended or tonumber(at) > tonumber(ended) then
   redis.call('HSET', rkey, 'record', record, 'ended', at)
 end
+
+local ties = {}      -- player, tie key, ...: the new clean results' (reached_points)
 
 -- THE place one result is written (its arguments start at ARGV[i]): the result, its
 -- player's totals, its bests, its competition points and its mark for folding.
@@ -210,6 +220,8 @@ local function save_result(i)
   add_points(p .. 'pts:' .. day_period, pid, points)
   add_points(p .. 'pts:' .. week_period, pid, points)
   add_points(p .. 'pts:all', pid, points)
+  ties[#ties + 1] = pid
+  ties[#ties + 1] = string.format('%015d:%s', tonumber(at), pid)
   if daily ~= '' then
     keep_best(p .. 'lb:t:' .. daily, pid, wpm, tie, ARGV[i + 7])
     expire(p .. 'lb:t:' .. daily, day_keep)
@@ -230,8 +242,9 @@ for i = 10, #ARGV, 11 do
   end
 end
 if clean_count > 0 then
-  expire(p .. 'pts:' .. day_period, day_keep, true)      -- (a points board is its zset)
-  expire(p .. 'pts:' .. week_period, week_keep, true)
+  reached_points(p .. 'pts:' .. day_period, ties, day_keep)
+  reached_points(p .. 'pts:' .. week_period, ties, week_keep)
+  reached_points(p .. 'pts:all', ties)
   if redis.call('EXISTS', p .. 'text:' .. tid) == 1 then
     redis.call('HINCRBY', p .. 'text:' .. tid, 'completions', clean_count)
   end
@@ -294,55 +307,41 @@ return {text, overall}
 """
 
 # (Lua shared by the board reads: a player's entry on a points board, from the board's
-# score and pclean:<player>, the clean results by time: races are the clean results in
-# the window, and the total was reached at the last of them. `first` and `after` bound
-# the window's ms.)
+# score and tie key, and pclean:<player>, the clean results by time: the player's races
+# in the period are the clean results in its window, bounded by `first` and `after`.)
 _POINTS_ENTRY = """
-local function reached(p, m, first, after)
-  local last = redis.call('ZREVRANGEBYSCORE', p .. 'pclean:' .. m, '(' .. after, first,
-                          'WITHSCORES', 'LIMIT', 0, 1)
-  return tonumber(last[2])
-end
 local function points_entry(p, board, m, first, after)
   return {player_id = m, points = tonumber(redis.call('ZSCORE', board, m)),
           races = redis.call('ZCOUNT', p .. 'pclean:' .. m, first, '(' .. after),
-          reached_ms = reached(p, m, first, after)}
+          reached_ms = tonumber(string.sub(redis.call('HGET', board .. ':k', m), 1, 15))}
 end
 """
 
-# ARGV: prefix, board, player [, 'points', window first ms, window end] (as
-# LEADERBOARD). Returns nil when the player is not on the board, else {score, how many
-# players not banned are ahead}: ahead is a higher score, or the same and an earlier
-# tie key (<board>:k; on a points board, when the total was reached, then the player).
-BOARD_PLACE = _POINTS_ENTRY + """
+# ARGV: prefix, board, player. Returns nil when the player is not on the board, else
+# {score, how many players not banned are ahead}: ahead is a higher score, or the same
+# and an earlier tie key (<board>:k, read for all the tied players at once).
+BOARD_PLACE = """
 local p, board, pid = ARGV[1], ARGV[1] .. ARGV[2], ARGV[3]
 local score = redis.call('ZSCORE', board, pid)
 if not score then
   return false
 end
-local function tie(m)
-  if ARGV[4] == 'points' then
-    return string.format('%015d:%s', reached(p, m, ARGV[5], ARGV[6]), m)
-  end
-  return redis.call('HGET', board .. ':k', m)
-end
-local mine = tie(pid)
-local function ahead(m)
-  local s = redis.call('ZSCORE', board, m)
-  if not s or m == pid then
-    return false
-  end
-  s = tonumber(s)
-  return s > tonumber(score) or (s == tonumber(score) and tie(m) < mine)
-end
+local mine = redis.call('HGET', board .. ':k', pid)
 local count = redis.call('ZCOUNT', board, '(' .. score, '+inf')
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', board, score, score)) do
-  if m ~= pid and tie(m) < mine then       -- (the same score: the tie decides)
-    count = count + 1
+local tied = redis.call('ZRANGEBYSCORE', board, score, score)
+for from = 1, #tied, 1000 do            -- (unpack's stack has a limit)
+  local upto = math.min(from + 999, #tied)
+  local keys = redis.call('HMGET', board .. ':k', unpack(tied, from, upto))
+  for i = from, upto do
+    if tied[i] ~= pid and keys[i - from + 1] < mine then
+      count = count + 1
+    end
   end
 end
 for _, m in ipairs(redis.call('SMEMBERS', p .. 'banned')) do
-  if ahead(m) then
+  local s = redis.call('ZSCORE', board, m)
+  if s and m ~= pid and (tonumber(s) > tonumber(score) or (tonumber(s) == tonumber(score)
+      and redis.call('HGET', board .. ':k', m) < mine)) then
     count = count - 1
   end
 end
