@@ -146,9 +146,9 @@ class _WithoutPoints:
         else:
             self.saved = redis_module.SAVE_RACE
             without = self.saved
-            for call in ("add_points(p .. 'pts:' .. day_period", "add_points(p .. 'pts:' .. week_period",
-                         "add_points(p .. 'pts:all'", "ties[#ties + 1] = ",
-                         "reached_points(p .. 'pts:"):
+            for call in ("add_points(p .. 'pts:' .. day_period",
+                         "add_points(p .. 'pts:' .. week_period", "add_points(p .. 'pts:all'",
+                         "ties[#ties + 1] = ", "reached_points(p .. 'pts:"):
                 assert call in without
                 without = without.replace(call, "-- (" + call)
             redis_module.SAVE_RACE = without

@@ -31,7 +31,8 @@ local p, most = ARGV[1], tonumber(ARGV[2])
 local out = {}
 for a = 3, #ARGV do
   local pid, mine = ARGV[a], {}
-  for _, rid in ipairs(most > 0 and redis.call('LRANGE', p .. 'kpend:' .. pid, 0, most - 1) or {}) do
+  local ids = most > 0 and redis.call('LRANGE', p .. 'kpend:' .. pid, 0, most - 1) or {}
+  for _, rid in ipairs(ids) do
     most = most - 1
     local race = redis.call('HMGET', p .. 'race:' .. rid, 'record', 'x:' .. pid)
     mine[#mine + 1] = rid

@@ -349,10 +349,11 @@ return {score, count}
 """
 
 # ARGV: prefix, board, limit, then for a points board 'points' and its window (first
-# ms, '+inf' or the ms after it: competition.Window). Returns {entry (JSON),
-# current name, ...} for the top `limit` players who are not banned, plus every such player tied with the last of them (the
-# caller orders ties by time: Redis would order them by member name). Banned players
-# are skipped as the board is read (they are few), so an unban needs no rebuild.
+# ms, '+inf' or the ms after it: competition.Window). Returns {entry (JSON), current
+# name, ...} for the top `limit` players who are not banned, plus every such player
+# tied with the last of them (the caller orders ties by time: Redis would order them
+# by member name). Banned players are skipped as the board is read (they are few), so
+# an unban needs no rebuild.
 LEADERBOARD = _POINTS_ENTRY + """
 local p, board, limit = ARGV[1], ARGV[1] .. ARGV[2], tonumber(ARGV[3])
 local function allowed(m)
