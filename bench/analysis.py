@@ -2,7 +2,7 @@
 and the extra CPU the per-key statistics and points add to saving a result, what
 folding them costs, and what a read costs with results pending.
 
-    .venv/bin/python -m bench.analysis [--races 100] [--redis-url URL]
+    .venv/bin/python -m bench.analysis [--races 300] [--redis-url URL]
 
 Prints one line per measure, with the issue's limit beside it:
 - `analysis 10000 chars` / `analysis 300 chars`: CPU (time.process_time) of one
@@ -13,10 +13,10 @@ Prints one line per measure, with the issue's limit beside it:
   logs) without and with the per-key statistics and points, and the difference in per
   cent (limit +10 %): with them a save queues each clean result for folding
   (server/store/folding.py), without it queues nothing. SQLite's CPU is this process
-  (the writer thread included); Redis's adds the redis-server's own CPU (from /proc),
-  which runs the scripts. 20 pairs of batches with and without, each pair back to
-  back (in alternating order): each side's fastest batch, and the median of the
-  pairs' ratios (on a shared machine the steadier of the two);
+  (the writer thread included); Redis's adds the redis-server's own CPU (from /proc,
+  in 10 ms ticks: keep batches long), which runs the scripts. 12 pairs of batches with
+  and without, each pair back to back (in alternating order): each side's fastest
+  batch, and the median of the pairs' ratios (on a shared machine the steadier);
 - `fold`: the CPU per result of folding queued results into the statistics (and, on
   SQLite, the points), off the save path: with each player's one result in a batch
   (nothing added together: the dearest case) and with three;
@@ -47,7 +47,7 @@ from server.store.sqlite import SqliteStore
 
 WORDS = ("the quick brown fox jumps over a lazy dog while every typist races to the end "
          "of long passages with steady hands and calm minds").split()
-BATCHES = 20            # pairs of batches, with and without
+BATCHES = 12            # pairs of batches, with and without
 FOLD = 100              # races folded at once, in fold_cpu
 
 
@@ -228,7 +228,7 @@ def _redis_without():
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--races", type=int, default=100, help="races per batch")
+    parser.add_argument("--races", type=int, default=300, help="races per batch")
     parser.add_argument("--redis-url", help="a Redis to use (default: a private one)")
     args = parser.parse_args()
     rng = random.Random(26)
