@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import secrets
 
+from server.core.room import normalize_code
+
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"   # no 0/O, no 1/I: read aloud safely
 CODE_LENGTH = 6                                       # 32**6 ~ 1.07e9 codes
 ROUTE_TAGS = len(CODE_ALPHABET)                       # processes a balancer can tell apart
@@ -23,3 +25,12 @@ def code_maker(route_tag: int | None):
         return lambda: "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     tag = CODE_ALPHABET[route_tag]
     return lambda: tag + "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH - 1))
+
+
+def route_tag_of(code: str) -> int | None:
+    """The tag a code names (its first character, read as the lobby reads codes: case,
+    spaces and dashes don't matter), or None: what a router in front of tagged
+    processes sends the code's connections by."""
+    first = normalize_code(code)[:1]
+    index = CODE_ALPHABET.find(first) if first else -1
+    return index if index >= 0 else None
