@@ -9,7 +9,8 @@ and passes the socket over (server/net/handoff.py): every player of a room then 
 the room's own process and its inputs and ticks never cross Redis. Everything else (a
 quick race, the page, /healthz) goes to the workers in turn. A connection whose worker
 is down or not yet listening goes to another, which answers for the room
-(`room_not_found`, or the room is lost), as HAProxy does when a server is down.
+(`room_not_found`, or the room is lost), as HAProxy does when a server is down; when
+no worker listens (all restarting), the answer is 503.
 
 The router decides on the first bytes that arrive: a request line split over two TCP
 segments (no client we know does that) is sent by turn. A connection that sends nothing
@@ -30,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from server.net.codes import route_tag_of
 from server.net.handoff import hand
+from server.net.transport import http_refusal
 
 log = logging.getLogger("typerace.router")
 
@@ -37,6 +39,7 @@ HEAD_PEEK = 2048            # bytes of a request read to find its line (a browse
 WAIT_S = 10.0               # a connection that sends nothing in this long is closed
 ACCEPTS_PER_WAKE = 64       # so that a flood of connections leaves room for requests
 ROOM_PARAM = "room"         # /ws?room=CODE (client_demo/client.py room_url)
+NO_WORKER = http_refusal(503, "no worker is ready; try again in a moment")
 
 
 def room_code(head: bytes) -> str | None:
@@ -163,9 +166,13 @@ class Router:
             head = conn.recv(HEAD_PEEK, socket.MSG_PEEK)
         except OSError:
             head = b""
-        if head:
-            self._hand(conn, head)
-        conn.close()                        # the worker has its own copy
+        if head and not self._hand(conn, head):
+            try:                  # no worker takes it: say so (the request read, so that
+                conn.recv(HEAD_PEEK)          # closing sends no reset ahead of the answer)
+                conn.send(NO_WORKER)
+            except OSError:
+                pass
+        conn.close()                        # a worker has its own copy
 
     def _expire(self) -> None:
         now = time.monotonic()
@@ -177,9 +184,9 @@ class Router:
             self._selector.unregister(conn)
             conn.close()
 
-    def _hand(self, conn: socket.socket, head: bytes) -> None:
+    def _hand(self, conn: socket.socket, head: bytes) -> bool:
         """To the owner of the room the request names if it listens, else by turn; a
-        worker that can't take it is skipped (none can: the connection is closed)."""
+        worker that can't take it is skipped. False: none could."""
         n = len(self.channels)
         code = room_code(head)
         tag = route_tag_of(code) if code else None
@@ -200,4 +207,5 @@ class Router:
                 except OSError:
                     continue
                 self.handed[index] += 1
-                return
+                return True
+        return False
