@@ -26,6 +26,10 @@ Configurations:
               does: a room's host first (leastconn picks the process), its guests once
               they have the code, with it in the URL (/ws?room=CODE). haproxy's own CPU
               is outside the shares (it is the balancer any deployment has).
+- workers:    `python -m server --workers 2`, the racers connecting as for two-haproxy
+              to the supervisor, which hands each room's guests to the room's worker
+              (server/net/router.py); each worker in its own share, the supervisor
+              outside them like haproxy (its CPU is reported: `router_cpu_s`).
 Needs root (cgroups) and `redis-server` on PATH. Writes bench/results/capacity-<date>.json
 and .md.
 """
@@ -42,8 +46,8 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from bench.__main__ import (HERE, ROOT, code_copy, code_version, default_loop, drive,
-                            make_texts, rss_kib, start_target, stop_target)
+from bench.__main__ import (HERE, ROOT, code_copy, code_version, cpu_seconds, default_loop,
+                            drive, make_texts, rss_kib, start_target, stop_target)
 from bench.loadgen import GROUP
 from bench.redis_runner import RedisServer, free_port
 
@@ -96,9 +100,16 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
     extra = () if config == "one" else ("--redis-url", redis.url)
     if redis is not None:
         redis.restart()                    # nothing left over from the last trial
-    servers, shares, balancer = [], [], None
+    servers, shares, balancer, supervisor = [], [], None, None
     try:
-        for i in range(procs):
+        if config == "workers":
+            supervisor, port, pids = start_workers(args, workdir, f"cap-{config}-{n}", extra)
+            for i, pid in enumerate(pids):
+                share = CpuShare(f"typerace-bench-{os.getpid()}-{n}-{i}", args.share)
+                share.add(pid)
+                shares.append(share)
+            servers = [(supervisor, port)]
+        for i in range(procs if supervisor is None else 0):
             tag = ("--route-tag", str(i)) if config == "two-haproxy" else ()
             proc, port = start_target("server", args.transport, args.loop, workdir,
                                       f"cap-{config}-{n}-{i}", extra + tag)
@@ -106,19 +117,24 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
             share.add(proc.pid)
             servers.append((proc, port))
             shares.append(share)
-        pids = [p.pid for p, _ in servers]
+        if supervisor is None:
+            pids = [p.pid for p, _ in servers]
         idle = {pid: rss_kib(pid) for pid in pids}
         urls = [f"ws://127.0.0.1:{port}/ws" for _, port in servers]
         if config == "two-haproxy":
             balancer, front = start_haproxy([port for _, port in servers])
             urls = [f"ws://127.0.0.1:{front}/ws"]
         throttled0 = sum(s.throttled_s() for s in shares)
+        router0 = cpu_seconds(supervisor.pid) if supervisor is not None else 0.0
         try:
             result = drive(urls, pids, racers, "server", args, passage, idle,
-                           spread=config == "two-spread", routed=config == "two-haproxy")
+                           spread=config == "two-spread",
+                           routed=config in ("two-haproxy", "workers"))
         except RuntimeError as exc:          # the ramp never finished: far past capacity
             result = {"racers": racers, "racing": 0, "notes": [str(exc)[:200]]}
         result["throttled_s"] = round(sum(s.throttled_s() for s in shares) - throttled0, 2)
+        if supervisor is not None:
+            result["router_cpu_s"] = round(cpu_seconds(supervisor.pid) - router0, 2)
     finally:
         if balancer is not None:
             balancer.terminate()
@@ -132,6 +148,19 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
     result["loop"] = args.loop
     result["passed"] = passes(result)
     return result
+
+
+def start_workers(args, workdir: str, tag: str, extra: tuple[str, ...]):
+    """`python -m server --workers 2` on a free port: (supervisor, port, worker pids)."""
+    port = free_port()
+    proc, _ = start_target("server", args.transport, args.loop, workdir, tag,
+                           (*extra, "--workers", "2", "--port", str(port)))
+    line = ""
+    while "workers (pids" not in line:      # after the other worker's "listening" line
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"--workers did not start: see {tag}.log")
+    return proc, port, [int(p) for p in line.split("pids ", 1)[1].rstrip(")\n").split(", ")]
 
 
 def start_haproxy(ports: list[int]) -> tuple[subprocess.Popen, int]:

@@ -38,6 +38,7 @@ log = logging.getLogger("typerace.router")
 HEAD_PEEK = 2048            # bytes of a request read to find its line (a browser's: ~100)
 WAIT_S = 10.0               # a connection that sends nothing in this long is closed
 ACCEPTS_PER_WAKE = 64       # so that a flood of connections leaves room for requests
+ACCEPT_PAUSE_S = 0.1        # after an accept failed for want of descriptors
 ROOM_PARAM = "room"         # /ws?room=CODE (client_demo/client.py room_url)
 NO_WORKER = http_refusal(503, "no worker is ready; try again in a moment")
 
@@ -152,18 +153,29 @@ class Router:
                 conn, _ = sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:          # e.g. out of descriptors: try again later
-                log.warning("accept failed: %s", exc)
+            except OSError as exc:          # e.g. out of descriptors: as asyncio does,
+                log.warning("accept failed: %s; pausing", exc)     # wait a moment
+                time.sleep(ACCEPT_PAUSE_S)
                 return
             conn.setblocking(False)
-            self._waiting[conn] = deadline
-            self._selector.register(conn, selectors.EVENT_READ, self._readable)
+            # The request mostly comes with the handshake's last packet: try it at once
+            # (three system calls fewer than waiting for it to be readable).
+            if not self._route(conn):
+                self._waiting[conn] = deadline
+                self._selector.register(conn, selectors.EVENT_READ, self._readable)
 
     def _readable(self, conn: socket.socket) -> None:
-        self._selector.unregister(conn)
-        del self._waiting[conn]
+        if self._route(conn):
+            self._selector.unregister(conn)
+            del self._waiting[conn]
+
+    def _route(self, conn: socket.socket) -> bool:
+        """Hand `conn` over (or close it: it closed, or no worker takes it) once its
+        first bytes are in; False: none yet."""
         try:
             head = conn.recv(HEAD_PEEK, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            return False
         except OSError:
             head = b""
         if head and not self._hand(conn, head):
@@ -173,6 +185,7 @@ class Router:
             except OSError:
                 pass
         conn.close()                        # a worker has its own copy
+        return True
 
     def _expire(self) -> None:
         now = time.monotonic()
