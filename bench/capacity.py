@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
     extra = () if config == "one" else ("--redis-url", redis.url)
     if redis is not None:
         redis.restart()                    # nothing left over from the last trial
-    servers, shares, balancer, supervisor = [], [], None, None
+    servers, shares, balancer, supervisor, pids = [], [], None, None, []
     try:
         if config == "workers":
             supervisor, port, pids = start_workers(args, workdir, f"cap-{config}-{n}", extra)
@@ -141,6 +142,12 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
             balancer.wait()
         for proc, _ in servers:
             stop_target(proc)
+        if supervisor is not None:       # a supervisor killed in its drain leaves workers
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         for share in shares:
             share.remove()
     result["config"] = config
