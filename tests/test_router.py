@@ -123,6 +123,23 @@ def test_the_rest_go_to_the_workers_in_turn(workers):
     assert all(a != b for a, b in zip(seen, seen[1:])), seen
 
 
+def test_a_request_that_comes_after_the_router_took_the_connection_is_routed_too(
+        workers, caplog):
+    w = workers(2)
+    for worker in (1, 0, 1):
+        client = w.connect(None)
+        deadline = time.monotonic() + WAIT
+        while not w.router._waiting:          # polling: the router has not accepted yet
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        client.sendall(_request(CODE_ALPHABET[worker] + "ABCDE"))
+        conn = w.received(worker)
+        assert conn.recv(100).startswith(b"GET /ws?room=")
+        conn.close()
+        client.close()
+    assert not [r for r in caplog.records if r.name == "typerace.router"]
+
+
 def test_a_room_whose_worker_is_down_goes_to_another(workers):
     w = workers(2)
     w.router.detach(1)                    # worker 1 died (or has not started yet)

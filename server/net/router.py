@@ -132,7 +132,11 @@ class Router:
                     timeout = max(0.0, next(iter(self._waiting.values())) - time.monotonic())
                 for key, _ in selector.select(timeout):
                     if key.data is not None:
-                        key.data(key.fileobj)
+                        try:
+                            key.data(key.fileobj)
+                        except Exception:        # one connection's mishap must not
+                            log.exception("routing failed")     # stop all routing
+                            self._forget(key.fileobj)
                 self._expire()
         finally:
             self._close()
@@ -165,9 +169,11 @@ class Router:
                 self._selector.register(conn, selectors.EVENT_READ, self._readable)
 
     def _readable(self, conn: socket.socket) -> None:
-        if self._route(conn):
-            self._selector.unregister(conn)
-            del self._waiting[conn]
+        self._selector.unregister(conn)          # (before _route may close it)
+        deadline = self._waiting.pop(conn)
+        if not self._route(conn):                # woken for nothing: wait on
+            self._waiting[conn] = deadline
+            self._selector.register(conn, selectors.EVENT_READ, self._readable)
 
     def _route(self, conn: socket.socket) -> bool:
         """Hand `conn` over (or close it: it closed, or no worker takes it) once its
@@ -193,8 +199,15 @@ class Router:
             conn, deadline = next(iter(self._waiting.items()))
             if deadline > now:
                 return
-            del self._waiting[conn]
-            self._selector.unregister(conn)
+            self._forget(conn)
+
+    def _forget(self, conn: socket.socket) -> None:
+        """Close a connection that is not handed over (a listener: never)."""
+        if self._waiting.pop(conn, None) is not None:
+            try:
+                self._selector.unregister(conn)
+            except (KeyError, ValueError):
+                pass
             conn.close()
 
     def _hand(self, conn: socket.socket, head: bytes) -> bool:
