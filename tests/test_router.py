@@ -138,6 +138,9 @@ def test_a_request_that_comes_after_the_router_took_the_connection_is_routed_too
         conn.close()
         client.close()
     assert not [r for r in caplog.records if r.name == "typerace.router"]
+    # The kernel's epoll set holds the listener and the wake-up pipe, nothing handed over.
+    with open(f"/proc/self/fdinfo/{w.router._selector.fileno()}") as info:
+        assert sum(line.startswith("tfd:") for line in info) == 2
 
 
 def test_a_room_whose_worker_is_down_goes_to_another(workers):

@@ -169,7 +169,10 @@ class Router:
                 self._selector.register(conn, selectors.EVENT_READ, self._readable)
 
     def _readable(self, conn: socket.socket) -> None:
-        self._selector.unregister(conn)          # (before _route may close it)
+        # Unregistered before _route may close it: epoll watches the connection itself,
+        # which the worker's copy keeps open, so a registration left behind by a close
+        # would go on waking the router under a descriptor number used again since.
+        self._selector.unregister(conn)
         deadline = self._waiting.pop(conn)
         if not self._route(conn):                # woken for nothing: wait on
             self._waiting[conn] = deadline
