@@ -222,6 +222,27 @@ def search(config: str, args, workdir: str, passage: str, redis, log: list) -> i
     return good
 
 
+def fixed(configs: list[str], args, workdir: str, passage: str, redis) -> int:
+    """Each configuration at --fixed racers, in turn, --repeat times (so that the load
+    of the machine falls on all alike): the median server CPU per racer-second."""
+    cpu: dict[str, list[float]] = {config: [] for config in configs}
+    for n in range(args.repeat):
+        for config in configs:
+            r = trial(config, args.fixed, args, workdir, passage, redis, n)
+            print(f"{config:11} {args.fixed} racers: racing {r.get('racing')}, ticks/racer·s "
+                  f"{r.get('ticks_per_racer_s')}, tick p50/p99 {r.get('tick_p50_ms')}/"
+                  f"{r.get('tick_p99_ms')} ms, CPU {r.get('cpu_us_per_racer_s')} µs/racer·s"
+                  + (f", router {r['router_cpu_s']} s" if "router_cpu_s" in r else ""),
+                  flush=True)
+            if r.get("cpu_us_per_racer_s") is not None:
+                cpu[config].append(r["cpu_us_per_racer_s"])
+    for config, values in cpu.items():
+        values.sort()
+        middle = values[len(values) // 2] if values else None
+        print(f"{config:11} median CPU {middle} µs/racer·s of {values}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.capacity",
                                      description=__doc__.split("\n\n")[0])
@@ -240,6 +261,11 @@ def main(argv=None) -> int:
     parser.add_argument("--client-loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--ready-timeout", type=float, default=45.0)
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--fixed", type=int, default=0,
+                        help="no search: the configurations in turn at this many racers, "
+                             "--repeat times, and the CPU each costs a racer (for a "
+                             "machine too busy to find saturation; printed, not saved)")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     if args.loop is None:
         args.loop = default_loop(args.transport)
@@ -256,6 +282,8 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="typerace-capacity-") as workdir:
             passage = make_texts(os.path.join(workdir, "texts.txt"))
             code_copy(workdir)
+            if args.fixed:
+                return fixed(configs, args, workdir, passage, redis)
             for config in configs:
                 capacity[config] = search(config, args, workdir, passage, redis, log)
     finally:

@@ -94,6 +94,13 @@ async def test_workers_without_redis_is_a_clear_error():
     assert b"--workers above 1 needs --redis-url" in err
 
 
+async def test_workers_past_the_last_route_tag_are_a_clear_error():
+    status, lines = await _refused("--workers", "3", "--route-tag", "30", "--redis-url",
+                                   f"redis://127.0.0.1:{_free_port()}/0", "--port", "1")
+    assert status == 2 and len(lines) == 1
+    assert "--workers 3 gives each worker its own route tag from --route-tag 30 on" in lines[0]
+
+
 async def test_an_unreachable_redis_is_a_clear_error_at_start():
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "server", "--port", "0", "--redis-url",

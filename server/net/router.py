@@ -87,7 +87,6 @@ class Router:
         self.channels: list[socket.socket | None] = [None] * workers
         self.lock = threading.Lock()     # a channel is never closed while a hand-off uses it
         self.turn = 0
-        self.handed = [0] * workers      # connections handed to each worker (for the log)
         self._wake_r, self._wake_w = os.pipe()
         self._stopping = False
         self._selector = selectors.DefaultSelector()
@@ -96,6 +95,9 @@ class Router:
 
     def start(self) -> None:
         self._thread.start()
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def attach(self, index: int, channel: socket.socket) -> None:
         with self.lock:
@@ -235,6 +237,5 @@ class Router:
                     hand(channel, conn)
                 except OSError:
                     continue
-                self.handed[index] += 1
                 return True
         return False

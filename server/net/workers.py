@@ -201,6 +201,10 @@ def supervise(argv: list[str], n: int, drain_s: float, host: str, port: int,
             for worker in workers:
                 if worker.exited() and not stopping:
                     _restart(worker, lambda: stopping)
+            if not router.alive():        # nothing would reach the workers any more
+                log.error("the router stopped; stopping the workers")
+                stop_all()
+                status = 1
             time.sleep(POLL_S)
     except StartFailed as failed:
         if not stopping:
