@@ -12,9 +12,10 @@ is down or not yet listening goes to another, which answers for the room
 (`room_not_found`, or the room is lost), as HAProxy does when a server is down; when
 no worker listens (all restarting), the answer is 503.
 
-The router decides on the first bytes that arrive: a request line split over two TCP
-segments (no client we know does that) is sent by turn. A connection that sends nothing
-within WAIT_S is closed (the transports give a handshake as long).
+The router decides on the first bytes that arrive: a request line cut by the network
+before the code's first character (no client we know sends it so) goes in turn. A
+connection that sends nothing within WAIT_S is closed (websockets gives a handshake as
+long).
 
 It runs in a thread of the supervisor, whose main thread starts and restarts workers.
 """
