@@ -10,7 +10,7 @@ import time
 import pytest
 
 from server.net import router as router_module
-from server.net.codes import CODE_ALPHABET
+from server.net.codes import CODE_ALPHABET, route_tag_of
 from server.net.handoff import MARK, channel_pair
 from server.net.router import Router, listeners, room_code
 
@@ -25,6 +25,13 @@ def test_the_room_is_read_from_the_request_line():
     assert room_code(b"GET /healthz?x=1 HTTP/1.1\r\n") is None
     assert room_code(b"garbage") is None
     assert room_code(b"GET /ws?room=2AB") == "2AB"           # a line not yet whole
+
+
+def test_a_codes_tag_is_its_first_character_read_as_the_lobby_reads_codes():
+    assert route_tag_of("2XXXXX") == 0 and route_tag_of("ZXXXXX") == 31
+    assert route_tag_of(" ab-234") == CODE_ALPHABET.index("A")    # case, spaces, dashes
+    assert route_tag_of("1XXXXX") is None and route_tag_of("OXXXXX") is None   # no 1, O
+    assert route_tag_of("") is None and route_tag_of("--") is None
 
 
 class Workers:
