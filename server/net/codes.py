@@ -2,7 +2,8 @@
 
 A code is CODE_LENGTH characters of CODE_ALPHABET. With `--route-tag N` the first one is
 CODE_ALPHABET[N], the same for every code this process makes: a load balancer in front
-of several processes (deploy/haproxy.cfg, docs/scaling.md) then sends every connection
+of several processes (deploy/haproxy.cfg, docs/scaling.md), or the `--workers`
+supervisor in front of its workers (server/net/router.py), then sends every connection
 that names a room (`/ws?room=CODE`, as invite and spectator links do) to the process that
 owns it, so the room's traffic never crosses Redis. A tag takes 5 of a code's 30 bits;
 the failed-join limits make the rest unguessable all the same.
