@@ -1,4 +1,5 @@
-"""`python -m server --workers N`: N processes sharing one port through Redis."""
+"""`python -m server --workers N`: N processes behind one port (the supervisor hands each
+connection to a worker, a room's to its own), acting as one server through Redis."""
 
 from __future__ import annotations
 
