@@ -105,11 +105,12 @@ class Config:
     msg_burst: int = knob(60, "messages a connection may send in a burst", 1, 100000)
     hello_timeout_s: float = knob(10.0, "a connection that sends no hello is closed after this",
                                   0.1, 3600)
-    workers: int = knob(1, "processes to run on this host, sharing the port (needs "
-                           "--redis-url when above 1)", 1, 256)
-    # SO_REUSEPORT: only a --workers supervisor's own workers share a port (__main__.py),
-    # so that an unrelated server can't join it and split the players between two stores.
-    reuse_port: bool = internal(False)
+    workers: int = knob(1, "processes to run on this host behind the port, each room's "
+                           "players on the room's own (needs --redis-url when above 1; "
+                           "each takes its own route tag from --route-tag on)", 1, 32)
+    # A --workers worker listens on no port: its supervisor hands it the connections
+    # over this Unix socket (server/net/handoff.py); None: listen on --host/--port.
+    handoff_fd: int | None = internal(None)
     log_level: str = knob("info", "log level", choices=("debug", "info", "warning", "error"))
     # ---- robustness and operations (docs/operations.md) ----
     max_send_buffer: int = knob(262144, "bytes queued for one slow client before it is "
