@@ -111,7 +111,8 @@ class TyperaceServer:
         await self.library.load(self.clock.now_ms())
         if self.config.redis_url:     # part of the cluster before the first connection
             from server.cluster.node import start_cluster
-            port = AppPort(resume_seat=lambda conn, now: resume_seat(self, conn, now))
+            port = AppPort(resume_seat=lambda conn, now: resume_seat(self, conn, now),
+                           measure_delay=self.lag.asked)
             self.cluster = self.delivery.cluster = await start_cluster(
                 self, port, self.config.redis_url)
         self._server = await transport.serve(self.config.transport, self, self.config,
