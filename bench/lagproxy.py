@@ -7,6 +7,9 @@ the usual deployment behind a reverse proxy on the same host: the server's TCP p
 this proxy, so the kernel's round-trip estimate (TCP_INFO) sees ~0 while the player is
 `rtt_ms` away.
 
+It stands in for `tc qdisc ... netem delay`, which this project's test machine lacks
+(its kernel is built without sch_netem; docs/performance.md "Fair under lag").
+
 `pong_delay_ms` plays a cheating client: WebSocket pong frames from the client are held
 back that much longer than everything else (they are control frames, so they may be
 sent between any two frames), so the ping's round trip looks larger than the path.

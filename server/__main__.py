@@ -68,14 +68,16 @@ def run(coro, loop: str):
     return asyncio.run(coro)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, **internal) -> int:
+    """`internal`: Config's internal settings (never flags), for a bench that starts the
+    server its own way (bench/lagcost.py)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["admin"]:          # the operator's command (server/admin.py)
         from server.admin import main as admin
         return admin(argv[1:])
     try:
         # Only a --workers supervisor's own worker shares its port (server/net/workers.py).
-        config = load_config(argv, reuse_port=workers.is_supervised())
+        config = load_config(argv, reuse_port=workers.is_supervised(), **internal)
         if config.workers > 1:
             if not config.redis_url:
                 raise ConfigError("--workers above 1 needs --redis-url: the workers share "
