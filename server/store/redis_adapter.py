@@ -65,10 +65,18 @@ class RedisError(StoreError):
 
 
 class RedisUnavailable(RedisError, StoreUnavailable):
-    """Redis cannot be reached right now (down, restarting or not answering in time).
+    """Redis cannot be reached right now (down, restarting, still loading its data after
+    a restart, or not answering in time).
 
     Transient: the client keeps reconnecting; the same call can be retried later.
     """
+
+
+# Error replies that say "not now", not "wrong": a Redis loading its data after a
+# restart answers LOADING to every command for as long as that takes (seconds with a
+# large append-only file), a script over its time limit makes others wait with BUSY.
+# Callers treat them as the outage they are (retry, no traceback).
+NOT_NOW_REPLIES = ("LOADING", "BUSY", "MASTERDOWN")
 
 
 def _b(x: Value) -> bytes:
@@ -295,7 +303,10 @@ class Redis:
             raise RedisUnavailable(
                 f"redis at {self._where} did not answer within {self._timeout} s") from e
         except asyncio_redis.ErrorReply as e:
-            raise RedisError(e.args[0] if e.args else "error reply") from None
+            message = e.args[0] if e.args else "error reply"
+            if message.startswith(NOT_NOW_REPLIES):
+                raise RedisUnavailable(f"redis at {self._where}: {message}") from None
+            raise RedisError(message) from None
 
     # -------------------------------------------------------------- Lua
 
