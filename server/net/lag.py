@@ -129,15 +129,20 @@ class LagProbe:
     lobby (room state, the race's credit) and to the /metrics histogram. Off when the
     config says so (`measure_delay`: only bench.lagcost turns it off, to weigh it)."""
 
-    def __init__(self, app, every_s: float = PROBE_S):
-        self.app = app
+    def __init__(self, lobby, conns: dict, metrics, live, on: bool = True,
+                 every_s: float = PROBE_S):
+        self.lobby = lobby
+        self.conns = conns             # player_id -> its live connection
+        self.metrics = metrics
+        self.live = live               # its cluster: relayed players' delays
+        self.on = on                   # Config.measure_delay
         self.every_s = every_s
         self._task: asyncio.Task | None = None
         self._remote: dict[str, Schedule] = {}   # seated here, connected to another process
         self._asked: dict[str, object] = {}      # connected here, measured for its owner
 
     def start(self) -> None:
-        if self.app.config.measure_delay:
+        if self.on:
             self._task = asyncio.create_task(self._run(), name="lag-probe")
 
     async def stop(self) -> None:
@@ -154,8 +159,7 @@ class LagProbe:
             await asyncio.sleep(self.every_s)
 
     def probe(self, now: float) -> None:
-        app = self.app
-        lobby, conns, observe = app.lobby, app.conns, app.metrics.rtt_seconds.observe
+        lobby, conns, observe = self.lobby, self.conns, self.metrics.rtt_seconds.observe
         remote, self._remote = self._remote, {}
         for player_id, room in lobby.seated_players():
             conn = conns.get(player_id)
@@ -166,7 +170,7 @@ class LagProbe:
             if conn.edge is not None:     # its edge measures it (`asked` there)
                 schedule = self._remote[player_id] = remote.get(player_id) or Schedule()
                 if schedule.due(race_id):
-                    app.cluster.ask_delay(conn)
+                    self.live.cluster.ask_delay(conn)
                 continue
             link = conn.link
             delay = getattr(link, "delay", None)
@@ -192,7 +196,7 @@ class LagProbe:
             return
         self._measure(link, delay, asyncio.get_running_loop().time())
         self._asked[conn.player_id] = conn
-        self._answer(self.app.metrics.rtt_seconds.observe)
+        self._answer(self.metrics.rtt_seconds.observe)
 
     def _answer(self, observe) -> None:
         """Asked-for samples that came, to their rooms' owners; an asked player whose
@@ -206,7 +210,7 @@ class LagProbe:
                 delay.fresh = False
                 rtt = delay.rtt_ms()
                 if rtt is not None:
-                    self.app.cluster.tell_delay(conn, rtt)
+                    self.live.cluster.tell_delay(conn, rtt)
                     observe(rtt / 1000)
             del self._asked[player_id]
 

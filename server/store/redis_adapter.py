@@ -18,7 +18,8 @@ Conventions
   frames go through untouched), ``int``, ``None``, or (nested) lists of those.
 * Every operation is bounded by ``timeout`` seconds. If Redis cannot be reached (down,
   restarting, frozen) it raises :class:`RedisUnavailable` promptly instead of hanging:
-  at once while no connection is up, after ``timeout`` when the server stops answering.
+  at once while no connection is up, after ``timeout`` when the server stops answering,
+  and for the replies of NOT_NOW_REPLIES (e.g. LOADING, for seconds after a restart).
   Error replies from the server (WRONGTYPE, a Lua error...) raise :class:`RedisError`
   carrying the server's message; the connection stays usable.
 * The connections reconnect by themselves after an outage (retrying every
@@ -26,9 +27,8 @@ Conventions
   channels. Messages published while the subscriber was disconnected are lost: that is
   Redis pub/sub. The caller never needs to recreate the client.
 
-Library quirks worked around here (asyncio-redis 0.16.0, unmaintained since 2020):
-see the comments on :class:`_Protocol`, :meth:`Redis._adopt`, :meth:`Redis.eval` and
-:meth:`Redis.subscribe`.
+Library quirks worked around here (asyncio-redis 0.16.0, unmaintained since 2020): see
+:class:`_Protocol`, :meth:`Redis._adopt`, :meth:`Redis.eval`, :meth:`Redis.subscribe`.
 """
 
 from __future__ import annotations
@@ -65,17 +65,11 @@ class RedisError(StoreError):
 
 
 class RedisUnavailable(RedisError, StoreUnavailable):
-    """Redis cannot be reached right now (down, restarting, still loading its data after
-    a restart, or not answering in time).
-
-    Transient: the client keeps reconnecting; the same call can be retried later.
-    """
+    """Redis cannot be reached now (down, restarting, silent): the client reconnects by
+    itself and the same call can be retried later."""
 
 
-# Error replies that say "not now", not "wrong": a Redis loading its data after a
-# restart answers LOADING to every command for as long as that takes (seconds with a
-# large append-only file), a script over its time limit makes others wait with BUSY.
-# Callers treat them as the outage they are (retry, no traceback).
+# Error replies that mean "not now" (callers retry them as an outage, no traceback).
 NOT_NOW_REPLIES = ("LOADING", "BUSY", "MASTERDOWN")
 
 
