@@ -18,6 +18,7 @@ from server.core.lobby_state import LobbyConfig
 from server.core.matching import BAND
 from server.core.race import LAG_CAP_MS, MAX_RACE_S
 from server.core.tokens import secret_weakness
+from server.store.folding import FOLD_DELAY_S
 
 
 def knob(default, help: str, minimum=None, maximum=None, choices=None, repeat=False):
@@ -68,6 +69,10 @@ class Config:
                                   0, 3600)
     idle_room_s: int = knob(300, "a private room with nobody connected closes after this, "
                                  "seconds", 0, 86400)
+    fold_delay_s: float = knob(FOLD_DELAY_S, "per-key statistics and points are folded from saved "
+                                    "results this long after a save, in batches (a read "
+                                    "of them folds what is pending first), seconds",
+                               0, 3600)
     # Per connection and per account name, the guess limits are promises to players
     # (docs/security.md: ~1,440 password guesses a day), not knobs; tests set them. The
     # per-address bursts stay flags: a school or office behind one address needs more.
