@@ -68,7 +68,9 @@ def run(coro, loop: str):
     return asyncio.run(coro)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, **internal) -> int:
+    """`internal`: Config's internal settings (never flags), for a bench that starts the
+    server its own way (bench/lagcost.py)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["admin"]:          # the operator's command (server/admin.py)
         from server.admin import main as admin
@@ -76,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # A --workers supervisor's own worker takes the connections its supervisor hands
         # it instead of listening (server/net/workers.py).
-        config = load_config(argv, handoff_fd=workers.handoff_fd())
+        config = load_config(argv, handoff_fd=workers.handoff_fd(), **internal)
         if config.workers > 1:
             if not config.redis_url:
                 raise ConfigError("--workers above 1 needs --redis-url: the workers share "

@@ -93,6 +93,9 @@ class Config:
     lag_cap_ms: int = knob(LAG_CAP_MS, "most a finisher's time is credited for its measured "
                            "delay (half its round trip), ms: covers honest round trips up to "
                            "500 ms, and is all a client faking delay can gain", 0, 5000)
+    # The lag probe (server/net/lag.py) runs; off only where bench.lagcost weighs what
+    # measuring costs: a server that never measures credits nothing.
+    measure_delay: bool = internal(True)
     practice_countdown_s: int = knob(3, "countdown before a practice race, seconds (0: the "
                                      "race starts at once)", 0, 60)
     max_race_s: int = knob(MAX_RACE_S, "longest a race may run, seconds: a race gets 30 s "

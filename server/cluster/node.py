@@ -27,9 +27,10 @@ from protocol.messages import plain_input
 from protocol.codes import ErrorCode
 from server.cluster import AppPort, SingleProcess
 from server.cluster.bus import Bus
+from server.cluster.delays import RelayedDelays
 from server.cluster.liveness import TTL_MS, Liveness
-from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Member,
-                                     Rating, Request, decode, encode)
+from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Measure,
+                                     Member, Rating, Request, Rtt, decode, encode)
 from server.cluster.directory import Directory
 from server.cluster.registry import Registry
 from server.cluster.remote import RemoteConn
@@ -39,7 +40,7 @@ from server.store.redis_adapter import Redis, RedisError
 log = logging.getLogger("typerace.cluster")
 
 
-class Cluster(EdgeRouting, SingleProcess):
+class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
     """The Redis implementation of the cluster interface (server/cluster/__init__.py):
     the owner's side (relaying frames, running remote players' requests) here, the
     edge's (which requests go where) in server/cluster/routing.py."""
@@ -159,6 +160,8 @@ class Cluster(EdgeRouting, SingleProcess):
                 conn = conns.get(item.pid)
                 if conn is not None and conn.edge is None:
                     conn.rating = item.rating
+            elif kind is Measure or kind is Rtt:
+                self._on_delay(sender, item)
 
     def _on_request(self, edge: str, request: Request) -> None:
         """A request of a player connected to `edge`, whose room is here (or to be)."""
