@@ -14,8 +14,9 @@ async def quick_race(app, conn, req) -> None:
     text = await app.library.random_text()
     room, seat = app.lobby.quick_race(conn.player_id, conn.name, text, app.clock.now_ms(),
                                       prefer, conn.rating)
-    await app.cluster.quick_race_joined(conn, room, prefer)
-    send_joined(app, conn, req, room, seat.slot)
+    with app.delivery.holding(conn):     # `joined` first; the room's frames after it
+        send_joined(app, conn, req, room, seat.slot)
+        await app.cluster.quick_race_joined(conn, room, prefer)
 
 
 async def create_room(app, conn, req) -> None:
@@ -23,8 +24,9 @@ async def create_room(app, conn, req) -> None:
     text = await app.library.chosen(settings.get("text_id"))
     room, seat = app.lobby.create_room(conn.player_id, conn.name, settings, text,
                                        app.clock.now_ms())
-    await app.cluster.room_created(room)      # its codes work everywhere before it is shown
-    send_joined(app, conn, req, room, seat.slot)
+    with app.delivery.holding(conn):     # shown once its codes work everywhere
+        send_joined(app, conn, req, room, seat.slot)
+        await app.cluster.room_created(room)
 
 
 def _guarded(app, conn, attempt):
