@@ -55,6 +55,7 @@ class Cluster(EdgeRouting, SingleProcess):
         self._claims: dict[str, str] = {}       # local player -> room its quick race claimed
         self._pending: dict[str, list] = {}     # edge -> items to send this loop turn
         self._flush_scheduled = False
+        self._keep: set[str] = set()            # nodes whose pending items carry inputs
         self.registry = Registry(app, self.directory)   # what we wrote of our rooms
         self._awaiting: dict[str, Awaited] = {}  # local player -> its forwarded request
         self.liveness = Liveness(self.directory, self.registry, self._peers, self._lost,
@@ -109,8 +110,9 @@ class Cluster(EdgeRouting, SingleProcess):
         """One bus message per edge per loop turn, whatever the number of frames."""
         self._flush_scheduled = False
         pending, self._pending = self._pending, {}
-        for node, items in pending.items():
-            self.bus.send(node, encode(Batch(self.node, items)))
+        keep, self._keep = self._keep, set()
+        for node, items in pending.items():   # a racer's keys survive a Redis outage
+            self.bus.send(node, encode(Batch(self.node, items)), node in keep)
 
     def _send_to(self, node: str, message) -> None:
         self._flush()   # whatever was queued for `node` goes first
@@ -248,6 +250,7 @@ class Cluster(EdgeRouting, SingleProcess):
     def _lost(self, node: str) -> None:
         """A peer is gone: players whose room it owned get room_lost; its players here drop."""
         app = self.app
+        self.bus.forget(node)
         for pid, awaited in list(self._awaiting.items()):
             if awaited.owner == node:           # asked of it, never answered: say so now
                 del self._awaiting[pid]

@@ -5,8 +5,9 @@ claims a seat in the directory first (matchmaking across processes); codes are l
 up in the directory; a returning player is sent back to the process holding its seat.
 Mixed into Cluster (server/cluster/node.py), whose app, node, remote (local player ->
 owner of its room), _claims (local player -> the room its quick race claimed),
-_awaiting (local player -> its forwarded request not answered yet), registry,
-directory, send_soon and _send_to it uses.
+_awaiting (local player -> its forwarded request not answered yet), _keep (owners
+whose pending items carry inputs), bus, registry, directory, send_soon and _send_to it
+uses.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import NamedTuple
 
 import msgpack
 
+from protocol.codes import ErrorCode
 from server.cluster.messages import Back, Dropped, Left, Request
 from server.core.room import normalize_code
 from server.store.redis_adapter import RedisError
@@ -103,9 +105,18 @@ class EdgeRouting:
     def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
         # Queued with the frames for `owner`: one bus message per loop turn carries them
         # all (inputs come 10 times a second per racer), in the order they were made.
+        typing = message.get("type") == "input"
+        if typing and self.bus.backlog(owner) >= self.bus.hold_bytes:
+            # Redis has been away long: refused, visibly, rather than held without bound.
+            self.app.delivery.send_error(conn, ErrorCode.UNAVAILABLE, "your keys could not "
+                                         "reach the race's server; send them again",
+                                         message.get("id"))
+            return
         self.send_soon(owner, Request(conn.player_id, conn.name, conn.codec.subprotocol,
                                       message, prefer, conn.ip, conn.rating))
-        if message.get("type") != "input":      # answered by a Member (node.py), or not
+        if typing:
+            self._keep.add(owner)               # held and sent again if Redis is away
+        else:                                   # answered by a Member (node.py), or not
             self._awaiting[conn.player_id] = Awaited(
                 owner, message.get("id"), time.monotonic() + FORWARD_DEADLINE_S)
 
