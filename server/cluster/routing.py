@@ -31,6 +31,15 @@ ROOM_OPS = frozenset({"input", "leave", "start", "kick", "configure", "rematch"}
 FORWARD_DEADLINE_S = 5.0
 
 
+# A quick race takes a seat in a room of another process only once that room's players
+# have waited this long (or it holds one player): a room is first offered to its own
+# process's players, so that under load rooms fill where they were made and their
+# inputs and ticks never cross Redis (a scattered room costs ~40 % of the cluster,
+# docs/scaling.md), while a player elsewhere waits at most this much longer than it
+# would have. Measured with `python -m bench.matching` (docs/scaling.md).
+REMOTE_WAIT_MS = 1000
+
+
 class Awaited(NamedTuple):
     owner: str
     request_id: int | None
@@ -38,6 +47,8 @@ class Awaited(NamedTuple):
 
 
 class EdgeRouting:
+    remote_wait_ms = REMOTE_WAIT_MS      # an attribute, so a bench can compare values
+
     async def intercept(self, conn, req, message: dict) -> bool:
         """Handle `req` here if it concerns the cluster; False: the app handles it."""
         kind = req.type
@@ -130,7 +141,8 @@ class EdgeRouting:
         try:
             return await self.directory.claim(self.app.clock.now_ms(), conn.player_id,
                                               conn.rating,
-                                              self.app.lobby.config.match_widen_ms)
+                                              self.app.lobby.config.match_widen_ms,
+                                              self.remote_wait_ms)
         except RedisError as exc:   # Redis is down: race with the players of this process
             log.warning("cluster: matchmaking falls back to this process: %s", exc)
             return None
