@@ -175,9 +175,12 @@ async def test_a_dead_process_loses_its_rooms_and_its_players_can_race_elsewhere
         await ann.expect("countdown")
 
         proc.kill()                                         # SIGKILL: no goodbye
+        killed = asyncio.get_running_loop().time()
         await proc.wait()
         lost = await ann.expect("error", timeout=15)
         assert lost["code"] == "room_lost"
+        # Found by its dropped bus subscription (2-3 s), not its expired heartbeat (4-6 s).
+        assert asyncio.get_running_loop().time() - killed < 4.0
         listed = await eve.request({"type": "list_races"})
         assert room_id not in [r["room_id"] for r in listed["rooms"]]
 

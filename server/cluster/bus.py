@@ -46,6 +46,10 @@ class Bus(ABC):
     def forget(self, node: str) -> None:
         """`node` is gone: what is held for it will never arrive."""
 
+    async def listening(self, node: str) -> bool:
+        """Whether `node` listens to the bus now (a process that died stops at once)."""
+        return True
+
     @abstractmethod
     async def close(self) -> None: ...
 

@@ -59,7 +59,7 @@ class Cluster(EdgeRouting, SingleProcess):
         self.registry = Registry(app, self.directory)   # what we wrote of our rooms
         self._awaiting: dict[str, Awaited] = {}  # local player -> its forwarded request
         self.liveness = Liveness(self.directory, self.registry, self._peers, self._lost,
-                                 self._expire_forwards)
+                                 self._expire_forwards, bus.listening)
 
     # ---- lifecycle ------------------------------------------------------------
 

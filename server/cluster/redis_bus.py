@@ -39,7 +39,8 @@ class RedisBus(Bus):
 
     async def start(self, node: str, handler: Handler) -> None:
         self.node = node
-        await self.redis.subscribe([PREFIX + node], lambda _channel, payload: handler(payload))
+        await self.redis.subscribe([PREFIX + node], lambda _channel, payload: (
+            payload and handler(payload)))      # (an empty one is a listening probe)
         self._tasks = [asyncio.create_task(self._send_loop(), name="bus-sender"),
                        asyncio.create_task(self._retry_loop(), name="bus-retry")]
 
@@ -56,6 +57,11 @@ class RedisBus(Bus):
         if self._held.pop(node, None) is not None:
             self.dropped += 1
             del self._held_bytes[node]
+
+    async def listening(self, node: str) -> bool:
+        """Redis drops a process's subscription as soon as its connection closes (the
+        process died), seconds before its heartbeat key expires."""
+        return await self.redis.publish(PREFIX + node, b"") > 0
 
     def _hold(self, node: str, payload: bytes) -> None:
         self._held.setdefault(node, collections.deque()).append(payload)
