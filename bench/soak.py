@@ -9,7 +9,8 @@ stored.
 Each process is `python -m server` on a port of its own with `--route-tag` and the same
 Redis (with an append-only file, as a production Redis keeping results must have). The
 players (asyncio tasks of this process) connect to the processes in turn, say hello
-with their token after any drop, and race quick races over and over, typing like people
+with their token after any drop (through the next process when theirs is down, as
+deploy/haproxy.cfg's balancer does), and race quick races over and over, typing like people
 (2 characters every 250 ms). Every `--fault-every` seconds the next fault of `--faults`
 happens: `kill` (SIGKILL a process, start it again at once on its port), `redis`
 (restart Redis), `stop` (SIGSTOP a process for --stop-s, then SIGCONT).
@@ -108,8 +109,9 @@ class Process:
 
 
 class Player:
-    def __init__(self, n: int, url: str, rng: random.Random):
-        self.name, self.url, self.rng = f"Soak{n}", url, rng
+    def __init__(self, n: int, urls: list[str], rng: random.Random):
+        self.name, self.rng = f"Soak{n}", rng
+        self.urls, self.at = urls, n % len(urls)     # the process it connects to
         self.token: str | None = None
         self.player_id: str | None = None
         self.seen: dict[tuple[str, str], dict] = {}   # (race_id, player_id) -> result shown
@@ -119,9 +121,13 @@ class Player:
     async def run(self, until: float) -> None:
         while time.monotonic() < until:
             try:
-                client = await Client.connect(self.url, "msgpack")
+                client = await Client.connect(self.urls[self.at], "msgpack")
             except FAULTS:
-                await asyncio.sleep(0.5)             # the process is down: try again
+                # The process is down: the next one, as the balancer does (deploy/
+                # haproxy.cfg: option redispatch); a pause once all were tried.
+                self.at = (self.at + 1) % len(self.urls)
+                if self.at == 0:
+                    await asyncio.sleep(0.5)
                 continue
             try:
                 welcome = await client.hello(self.name, self.token)
@@ -253,8 +259,8 @@ async def soak(args) -> dict:
     for proc in procs:
         proc.start()
     rng = random.Random(args.seed)
-    players = [Player(n, f"ws://127.0.0.1:{procs[n % len(procs)].port}/ws",
-                      random.Random(rng.random())) for n in range(args.players)]
+    urls = [f"ws://127.0.0.1:{proc.port}/ws" for proc in procs]
+    players = [Player(n, urls, random.Random(rng.random())) for n in range(args.players)]
     start = time.monotonic()
     until = start + args.minutes * 60
     tasks = [asyncio.create_task(p.run(until)) for p in players]
