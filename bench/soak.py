@@ -60,6 +60,7 @@ PASSAGES = [
 ]
 CHUNK, PAUSE_S = 2, 0.25         # 2 characters every 250 ms: 96 WPM, like a fast person
 RSS_EVERY_S = 10.0
+QUICK_RACE_ID = 1                # its reply, or its refusal, carries this id
 # What a fault does to a player's connection (a process gone, frozen or refusing it):
 # the player connects again; anything else is a bug in the soak and ends it.
 FAULTS = (WebSocketException, OSError, TimeoutError, ServerError)
@@ -152,7 +153,7 @@ class Player:
         try:
             while time.monotonic() < until:
                 if not seated:
-                    await client.send({"type": "quick_race"})
+                    await client.send({"type": "quick_race", "id": QUICK_RACE_ID})
                     seated = True
                 message = await client.recv(timeout=30)
                 client.seen.clear()                 # (the client keeps everything otherwise)
@@ -176,8 +177,11 @@ class Player:
                     if typing is not None:
                         typing.cancel()
                         typing = None
-                elif kind in ("left", "kicked") or (kind == "error"
-                                                    and message.get("code") == "room_lost"):
+                elif kind in ("left", "kicked") or (kind == "error" and (
+                        message.get("code") == "room_lost"
+                        or message.get("id") == QUICK_RACE_ID)):
+                    # (a quick race refused, e.g. `unavailable` from a frozen owner: again,
+                    # rather than wait for a room it is not in)
                     seated, body = False, None
         finally:
             if typing is not None:
