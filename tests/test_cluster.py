@@ -283,3 +283,33 @@ async def test_a_request_forwarded_to_a_frozen_owner_is_answered_within_seconds(
         proc.send_signal(signal.SIGCONT)
         proc.kill()
         await proc.wait()
+
+
+async def test_a_request_forwarded_to_a_killed_owner_gets_room_lost_within_seconds(
+        make_server, redis_server, transport):  # noqa: F811
+    # Before: the owner was watched only once the player was in its room, so a join
+    # forwarded just after the owner died waited out FORWARD_DEADLINE_S (5 s).
+    proc, port = await _start_process("--redis-url", redis_server.url, "--transport",
+                                      transport, "--secret", "one secret for the whole cluster")
+    try:
+        b = await make_server(redis_url=redis_server.url,
+                              secret="one secret for the whole cluster")
+        host = await Client.connect(f"ws://127.0.0.1:{port}/ws", "json")
+        await host.hello("Host")
+        code = (await host.request({"type": "create_room"}))["room"]["code"]
+        guest = await Client.connect(f"ws://127.0.0.1:{b.port}/ws", "json")
+        await guest.hello("Guest")
+        proc.kill()                          # its heartbeat key lives on for a while
+        await proc.wait()
+        loop = asyncio.get_running_loop()
+        asked = loop.time()
+        with pytest.raises(ServerError) as refused:
+            await guest.request({"type": "join_room", "code": code}, timeout=20)
+        assert refused.value.code == "room_lost"
+        assert loop.time() - asked < 4.5
+        await guest.close()
+        await host.close()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()

@@ -241,8 +241,10 @@ class Cluster(EdgeRouting, SingleProcess):
     # ---- a lost peer (server/cluster/liveness.py finds it) ----------------------
 
     def _peers(self) -> set[str]:
-        """The processes owning our players' rooms, and the edges of remote players here."""
+        """The processes owning our players' rooms or asked for one (a forwarded request
+        not answered yet), and the edges of remote players here."""
         peers = set(self.remote.values())
+        peers.update(awaited.owner for awaited in self._awaiting.values())
         peers.update(c.edge for c in self.app.conns.values() if c.edge is not None)
         peers.discard(self.node)
         return peers
