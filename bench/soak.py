@@ -61,6 +61,7 @@ PASSAGES = [
 CHUNK, PAUSE_S = 2, 0.25         # 2 characters every 250 ms: 96 WPM, like a fast person
 RSS_EVERY_S = 10.0
 QUICK_RACE_ID = 1                # its reply, or its refusal, carries this id
+REASK_S = 0.5                    # a refused quick race is asked again after this long
 # What a fault does to a player's connection (a process gone, frozen or refusing it):
 # the player connects again; anything else is a bug in the soak and ends it.
 FAULTS = (WebSocketException, OSError, TimeoutError, ServerError)
@@ -180,8 +181,11 @@ class Player:
                 elif kind in ("left", "kicked") or (kind == "error" and (
                         message.get("code") == "room_lost"
                         or message.get("id") == QUICK_RACE_ID)):
-                    # (a quick race refused, e.g. `unavailable` from a frozen owner: again,
+                    # (a quick race refused, e.g. `unavailable` from a frozen owner or
+                    # while Redis is away: again after a moment, as a person would,
                     # rather than wait for a room it is not in)
+                    if kind == "error" and message.get("id") == QUICK_RACE_ID:
+                        await asyncio.sleep(REASK_S)
                     seated, body = False, None
         finally:
             if typing is not None:

@@ -35,9 +35,12 @@ FORWARD_DEADLINE_S = 5.0
 # have waited this long (or it holds one player): a room is first offered to its own
 # process's players, so that under load rooms fill where they were made and their
 # inputs and ticks never cross Redis (a scattered room costs ~40 % of the cluster,
-# docs/scaling.md), while a player elsewhere waits at most this much longer than it
-# would have. Measured with `python -m bench.matching` (docs/scaling.md).
-REMOTE_WAIT_MS = 1000
+# docs/scaling.md). Shorter than the countdown (5 s), which starts with the second
+# player: a player who makes its own room instead races about as soon. Measured with
+# `python -m bench.matching` (docs/scaling.md): at 4 and 12 arrivals a second, 31 % and
+# 17 % of races scattered against 100 % and 94 % with no wait, the time to a race
+# unchanged (p50 4.6-5.0 s).
+REMOTE_WAIT_MS = 2000
 
 
 class Awaited(NamedTuple):
