@@ -289,6 +289,9 @@ async def soak(args) -> dict:
                       f"{'' if kind == 'redis' else f' process {target.index}'}", flush=True)
                 await asyncio.get_running_loop().run_in_executor(
                     None, _fault, kind, target, redis, args.stop_s)
+                # How long the process or Redis was away (a restart's own share of the
+                # time back to racing, which no server change can cut).
+                print(f"{'':8s}back after {time.monotonic() - now:.1f} s", flush=True)
                 n += 1
                 next_fault += args.fault_every
             await asyncio.sleep(0.2)
