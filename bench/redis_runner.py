@@ -29,14 +29,15 @@ def free_port() -> int:
 
 
 def _answers_ping(port: int) -> bool:
-    """True if something on `port` answers a RESP PING (-NOAUTH counts: it is up)."""
+    """True if something on `port` answers a RESP PING (-NOAUTH and -LOADING count: it
+    is up)."""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
             s.sendall(b"*1\r\n$4\r\nPING\r\n")
             reply = s.recv(64)
     except OSError:
         return False
-    return reply.startswith((b"+PONG", b"-NOAUTH"))
+    return reply.startswith((b"+PONG", b"-NOAUTH", b"-LOADING"))
 
 
 class RedisServer:
@@ -50,6 +51,7 @@ class RedisServer:
         self.port: int | None = None  # chosen at the first start, then kept
         self._dir = tempfile.TemporaryDirectory(prefix="typerace-redis-")
         self._proc: subprocess.Popen | None = None
+        self._load_delay_us = 0
 
     @property
     def url(self) -> str:
@@ -90,6 +92,9 @@ class RedisServer:
             args += ["--appendfsync", "always"]
         if self.password:
             args += ["--requirepass", self.password]
+        if self._load_delay_us:       # Redis's own testing knobs: load slowly, answering
+            args += ["--key-load-delay", str(self._load_delay_us),   # LOADING meanwhile
+                     "--loading-process-events-interval-bytes", "1024"]
         log = open(os.path.join(self._dir.name, "redis.log"), "ab")
         with log:
             self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
@@ -108,8 +113,11 @@ class RedisServer:
         """Stop the server at once (SIGKILL: the clients see their sockets close)."""
         self._kill()
 
-    def restart(self) -> None:
+    def restart(self, load_delay_us: int = 0) -> None:
+        """Stop and start again; `load_delay_us` slows the loading of saved data by that
+        much a key, so a test can meet a Redis that answers LOADING for a while."""
         self.stop()
+        self._load_delay_us = load_delay_us
         self.start()
 
     def freeze(self) -> None:

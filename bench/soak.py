@@ -4,7 +4,7 @@ stored.
 
     .venv/bin/python -m bench soak [--players 60] [--processes 2] [--minutes 5]
                                    [--fault-every 30] [--faults kill,redis,stop]
-                                   [--stop-s 10] [--no-save]
+                                   [--stop-s 10] [--faults-for MINUTES] [--no-save]
 
 Each process is `python -m server` on a port of its own with `--route-tag` and the same
 Redis (with an append-only file, as a production Redis keeping results must have). The
@@ -24,7 +24,9 @@ The report (printed, and saved as bench/results/soak-<time>.json and .md):
   first tick after the gap the fault made (a player the fault did not touch is not
   counted);
 - RSS of each process over time (every 10 s), and its slope at steady load (MB/min,
-  least squares over the second half of the run);
+  least squares): over the second half of the run, or, with `--faults-for M`, over what
+  follows the first STEADY_AFTER_S of fault-free load after minute M (faults stop at M,
+  so no process restarts inside the window and its RSS says whether memory leaks);
 - tracebacks in the processes' logs (must be 0).
 Exit status 1 when a result was lost or a traceback was logged (CI runs a short one).
 """
@@ -62,6 +64,7 @@ CHUNK, PAUSE_S = 2, 0.25         # 2 characters every 250 ms: 96 WPM, like a fas
 RSS_EVERY_S = 10.0
 QUICK_RACE_ID = 1                # its reply, or its refusal, carries this id
 REASK_S = 0.5                    # a refused quick race is asked again after this long
+STEADY_AFTER_S = 60.0   # rooms refill and caches warm after the last fault
 # What a fault does to a player's connection (a process gone, frozen or refusing it):
 # the player connects again; anything else is a bug in the soak and ends it.
 FAULTS = (WebSocketException, OSError, TimeoutError, ServerError)
@@ -275,6 +278,7 @@ async def soak(args) -> dict:
     faults: list[tuple[str, float, int]] = []     # (kind, monotonic time, process)
     kinds = [k for k in args.faults.split(",") if k]
     next_fault, next_rss, n = start + args.fault_every, start, 0
+    faults_until = until if args.faults_for is None else start + args.faults_for * 60
     try:
         while time.monotonic() < until:
             now = time.monotonic()
@@ -282,7 +286,7 @@ async def soak(args) -> dict:
                 for proc in procs:
                     proc.sample_rss(now - start)
                 next_rss += RSS_EVERY_S
-            if kinds and now >= next_fault and now < until - args.fault_every / 2:
+            if kinds and now >= next_fault and now < faults_until - args.fault_every / 2:
                 kind, target = kinds[n % len(kinds)], procs[n % len(procs)]
                 faults.append((kind, now, target.index))
                 print(f"{now - start:6.1f} s  fault: {kind}"
@@ -311,7 +315,8 @@ async def soak(args) -> dict:
     by_kind: dict[str, list[float]] = {}
     for kind, at, _ in faults:
         by_kind.setdefault(kind, []).extend(back_to_racing(players, at))
-    half = args.minutes * 30
+    steady = (args.minutes * 30 if args.faults_for is None
+              else args.faults_for * 60 + STEADY_AFTER_S)
     return {
         "command": "python -m bench soak " + " ".join(sys.argv[2:] if sys.argv[1:2] == ["soak"]
                                                        else sys.argv[1:]),
@@ -322,7 +327,8 @@ async def soak(args) -> dict:
         "back_to_racing_s": {k: {"n": len(v), "p50": _pct(v, 0.5), "p95": _pct(v, 0.95),
                                  "max": max(v) if v else None} for k, v in by_kind.items()},
         "rss_mib": {f"p{p.index}": p.rss for p in procs},
-        "rss_slope_mib_per_min": {f"p{p.index}": _slope([x for x in p.rss if x[0] >= half])
+        "rss_steady_from_s": steady,
+        "rss_slope_mib_per_min": {f"p{p.index}": _slope([x for x in p.rss if x[0] >= steady])
                                   for p in procs},
         "tracebacks": sum(p.tracebacks() for p in procs),
         "drops": sum(p.drops for p in players),
@@ -355,7 +361,8 @@ def markdown(r: dict) -> str:
     for kind, b in r["back_to_racing_s"].items():
         fmt = (lambda v: "–" if v is None else f"{v:.1f} s")
         lines.append(f"| {kind} | {b['n']} | {fmt(b['p50'])} | {fmt(b['p95'])} | {fmt(b['max'])} |")
-    lines += ["", "| process | RSS start → end (MiB) | slope, second half (MiB/min) |", "|---|---|---|"]
+    lines += ["", f"| process | RSS start → end (MiB) | slope from {r['rss_steady_from_s']:.0f} s"
+                  " (MiB/min) |", "|---|---|---|"]
     for name, points in r["rss_mib"].items():
         slope = r["rss_slope_mib_per_min"][name]
         span = f"{points[0][1]:.1f} → {points[-1][1]:.1f}" if points else "–"
@@ -372,6 +379,8 @@ def main(argv=None) -> int:
     parser.add_argument("--fault-every", type=float, default=30.0, help="seconds")
     parser.add_argument("--faults", default="kill,redis,stop")
     parser.add_argument("--stop-s", type=float, default=10.0)
+    parser.add_argument("--faults-for", type=float, metavar="MINUTES",
+                        help="faults only in the first MINUTES; the rest is steady load")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-save", action="store_true")
     parser.add_argument("--json", help="also write the report to this file")

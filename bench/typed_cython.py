@@ -36,8 +36,9 @@ from bench.__main__ import ROOT, code_copy
 DECLARATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "typed_pxd")
 MODULES = ("protocol/typing_model.py", "protocol/scoring.py", "server/core/keylog.py",
            "server/core/ratelimit.py", "server/core/race.py", "server/core/racing.py",
-           "server/net/conn.py", "server/net/session.py", "server/net/delivery.py",
-           "server/net/metrics.py", "server/net/ticker.py", "server/net/app.py")
+           "server/net/conn.py", "server/net/session.py", "server/net/inputs.py",
+           "server/net/delivery.py", "server/net/metrics.py", "server/net/ticker.py",
+           "server/net/app.py")
 
 SETUP = """
 import sys

@@ -133,6 +133,9 @@ class PlayModel:
         self.player_id = msg.get("player_id")
         self.name = msg.get("name") or self.name
         self.account = msg.get("account")
+        if msg.get("renamed_from"):
+            self.notice = (f"\u201c{msg['renamed_from']}\u201d belongs to an account now, so you"
+                           f" race as {self.name}. If it is yours, log in with its password.")
 
     def _enter_room(self, room: dict, slot, spectator: bool) -> None:
         if self.room is None or room.get("room_id") != self.room.get("room_id"):

@@ -8,6 +8,8 @@
   the hooks of its interface and the port server/net/app.py hands in;
 - the shell and the cluster read the lobby through its read API (server/core/lobby.py),
   never its dicts or its private methods;
+- the shell's pieces (sessions, dispatcher, handlers, ...) are handed narrow state,
+  never the whole app;
 - the one-process server never imports asyncio-redis (only what --redis-url needs does);
 - no module of the server or the clients is over MAX_LINES lines (one job per module).
 """
@@ -78,6 +80,39 @@ def test_the_cluster_check_names_a_cluster_module_importing_the_shell(tmp_path, 
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert breaking("server/cluster", ("server.net",)) == {
         "server/cluster/node.py": ["server.net.handlers.identity"]}
+
+
+# The shell's pieces are handed narrow records of what they use (server/net/state.py,
+# SessionDeps, HandlerContext, ...), never the app. Only these take the whole server:
+# the app itself, shutdown (which stops all of it) and the transport, whose `app` is
+# the two-method port App.
+WHOLE_APP_ALLOWED = ("server/net/app.py", "server/net/shutdown.py", "server/net/transport/")
+
+
+def app_handed_around(paths) -> list[str]:
+    """Every parameter named `app` or `server`, and every `.app`, in `paths`."""
+    found = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.arg) and node.arg in ("app", "server")
+                    or isinstance(node, ast.Attribute) and node.attr == "app"):
+                found.append(f"{path.relative_to(path.parents[1])}:{node.lineno} app")
+    return sorted(found)
+
+
+def test_the_shell_s_pieces_are_handed_narrow_state_not_the_app():
+    paths = [path for path in sorted((ROOT / "server" / "net").rglob("*.py"))
+             if not str(path.relative_to(ROOT)).startswith(WHOLE_APP_ALLOWED)]
+    assert app_handed_around(paths) == []
+
+
+def test_the_narrow_state_check_names_a_piece_that_takes_the_app(tmp_path):
+    """The check itself can fail."""
+    (tmp_path / "pkg").mkdir()
+    module = tmp_path / "pkg" / "s.py"
+    module.write_text("class S:\n    def __init__(self, app):\n        self.app = app\n"
+                      "def handler(ctx, conn, req):\n    return ctx.server_ms\n")
+    assert app_handed_around([module]) == ["pkg/s.py:2 app", "pkg/s.py:3 app"]
 
 
 LOBBY_STATE = {"seated", "watching", "rooms", "codes", "watch_codes", "outbox", "direct",

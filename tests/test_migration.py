@@ -72,9 +72,9 @@ async def test_old_players_keep_their_tokens_and_statistics_and_can_register(
         make_server, old_db):
     server = await make_server(db=old_db)
     url = f"ws://127.0.0.1:{server.port}/ws"
-    assert server.secret == "fixture-secret-of-main"      # kept, so old tokens still verify
+    assert server.live.secret == "fixture-secret-of-main"      # kept, so old tokens still verify
     ann = await Client.connect(url)
-    welcome = await ann.hello("Ann", v1_token(server.secret, ANN))
+    welcome = await ann.hello("Ann", v1_token(server.live.secret, ANN))
     assert (welcome["player_id"], welcome["account"]) == (ANN, None)
     stats = await ann.request({"type": "player_stats"})
     assert (stats["races"], stats["wins"], stats["best_wpm"]) == (2, 1, 88.5)

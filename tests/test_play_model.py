@@ -352,3 +352,16 @@ def test_results_show_the_points_each_racer_earned():
     lines = text_of(model, START + 9000).splitlines()
     assert any(line.split()[:2] == ["1", "Ann"] and " 43  finished" in line for line in lines)
     assert "pts" in text_of(model, START + 9000)
+
+
+def test_a_returning_guest_renamed_because_an_account_took_the_name_is_told_once():
+    model = PlayModel("Carol")
+    model.on_message({"type": "welcome", "player_id": "p0", "name": "Carol~ab12", "token": "t",
+                      "server_ms": T0, "protocol": 1, "renamed_from": "Carol"}, T0)
+    screen = text_of(model)
+    assert "\u201cCarol\u201d belongs to an account now" in screen
+    assert "race as Carol~ab12" in screen
+    plain = PlayModel("Dan")
+    plain.on_message({"type": "welcome", "player_id": "p1", "name": "Dan", "token": "t",
+                      "server_ms": T0, "protocol": 1}, T0)
+    assert "belongs to an account" not in text_of(plain)

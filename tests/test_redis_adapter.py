@@ -329,3 +329,28 @@ async def test_a_password_protected_server_works_across_restarts(secured_server)
         assert await redis.execute("SET", "k", b"v") == b"OK"
     finally:
         await redis.close()
+
+
+@pytest.mark.asyncio
+async def test_a_redis_still_loading_its_data_after_a_restart_is_unavailable_not_an_error(
+        redis_server):
+    """After a restart Redis answers LOADING until its data is read back (seconds with a
+    large append-only file): a caller must see the outage it is (a save retried without
+    a traceback), not an error reply about its request."""
+    redis = await Redis.connect(redis_server.url, timeout=2)
+    try:
+        await redis.eval("for i = 1, 20000 do redis.call('set', 'k' .. i, 'v') end")
+        await redis.execute("SAVE")                    # loaded back at the next start
+        redis_server.restart(load_delay_us=200)        # 20,000 keys × 200 µs: ~4 s
+        deadline = time.monotonic() + WAIT
+        while True:
+            assert time.monotonic() < deadline, "never saw Redis loading"
+            try:
+                await redis.execute("GET", "k1")
+            except RedisUnavailable as e:
+                if "LOADING" in str(e):
+                    break
+            await asyncio.sleep(0.01)                  # polling the reconnection
+        assert await eventually(lambda: redis.execute("GET", "k20000")) == b"v"
+    finally:
+        await redis.close()

@@ -25,7 +25,7 @@ async def test_a_result_saved_through_one_server_is_seen_through_another(
                           practice_countdown_s=0)
     b = await make_server(redis_url=redis_server.url, max_wpm=10000,
                           practice_countdown_s=0)
-    assert a.secret == b.secret
+    assert a.live.secret == b.live.secret
 
     ann = await connect("Ann", target=a)
     bob = await connect("Bob", target=b)

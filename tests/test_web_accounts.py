@@ -1,8 +1,11 @@
 """Accounts in the web client, in Chromium: a guest races and signs up, logs in on a new
 device with its scores, changes its password (the old device must log in again), logs
-out; a guest keeps playing and can't take the account's name."""
+out; a guest keeps playing and can't take the account's name; a guest coming back to a
+name an account took meanwhile is told what it is called now."""
 
 from __future__ import annotations
+
+import re
 
 from .test_web_client import (PASSAGE, browser, expect, goto_section, say_hello, type_keys,  # noqa: F401
                               wait_racing, web)
@@ -129,3 +132,27 @@ async def test_a_banned_player_is_told_and_the_page_stops_reconnecting(browser, 
     await expect(page.locator("#error-banner")).to_have_attribute("data-code", "banned")
     await expect(page.locator("#name-view")).to_be_visible()
     await expect(page.locator("#status")).to_have_text("offline")      # no retry loop
+
+
+async def test_a_guest_whose_name_an_account_took_is_told_its_new_name_on_coming_back(browser):
+    carol = await browser.page("Carol")
+    url = carol.url
+    await carol.goto("about:blank")                    # Carol leaves; her device keeps her token
+    taker = await browser.page("Someone")
+    await goto_section(taker, "account")
+    await taker.fill("#register-name-input", "Carol")
+    await taker.fill("#register-password-input", PASSWORD)
+    await taker.click("#register-btn")
+    await expect(taker.locator("#account-name")).to_have_text("account: Carol")
+
+    await carol.goto(url)                              # back, with the same token
+    await expect(carol.locator("#me")).to_have_text(re.compile(r"^Carol~\w{4}$"))
+    given = await carol.locator("#me").inner_text()
+    await expect(carol.locator("#home-msg")).to_have_text(
+        f"\u201cCarol\u201d belongs to an account now, so you race as {given}. "
+        "If the account is yours, log in with its password.")
+    await expect(carol.locator("#error-banner")).to_be_hidden()
+    # Told once: the device remembers the new name, so the next visit is not renamed.
+    await carol.reload()
+    await expect(carol.locator("#me")).to_have_text(given)
+    await expect(carol.locator("#home-msg")).to_have_text("")

@@ -70,6 +70,14 @@ export function onWelcome(m) {
     else if (!state.spectator) expectReseat();
   }
   runHashAction();
+  // A returning guest whose name an account took since: said once (the new name is
+  // remembered above, so the next visit asks for it and is not renamed again).
+  if (m.renamed_from) say("home-msg", renamedWords(m.renamed_from, m.name));
+}
+
+function renamedWords(asked, given) {
+  return `“${asked}” belongs to an account now, so you race as ${given}. ` +
+    "If the account is yours, log in with its password.";
 }
 
 /** An error about saying who we are (hello or login); true when handled here. */

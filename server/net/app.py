@@ -34,6 +34,7 @@ from server.net.codes import code_maker
 from server.net.competitions import DailyText
 from server.net.delivery import Delivery
 from server.net.dispatch import Dispatcher
+from server.net.handlers import HandlerContext
 from server.net.handlers.identity import resume_seat
 from server.net.handlers.trust import report_quota
 from server.net.lag import LagProbe
@@ -41,10 +42,12 @@ from server.net.library import TextLibrary
 from server.core.ratelimit import Quota
 from server.net.limits import ConnectionLimits
 from server.net.logs import event
-from server.net.metrics import Metrics
+from server.net.inputs import Inputs
+from server.net.metrics import Metrics, StateCollector
 from server.net.passwords import PasswordHasher
 from server.net.saving import ResultSaver
-from server.net.session import Sessions
+from server.net.session import SessionDeps, Sessions
+from server.net.state import Live
 from server.net.tasks import Tasks
 from server.net.textquota import TextQuota
 from server.net.ticker import Ticker
@@ -73,29 +76,46 @@ class TyperaceServer:
                                         config.login_fail_ip_burst)   # kept by the store
         self.passwords = PasswordHasher(self.clock)   # off the loop (handlers/accounts.py)
         self.conns: dict = {}          # player_id -> its live connection (Conn or RemoteConn)
-        self.secret = ""
+        self.live = Live(SingleProcess())   # server.cluster.node.Cluster with --redis-url
         self.text_quota = TextQuota(config.texts_per_hour / 60)
         self.report_quota = report_quota()   # player_id -> texts it may still report
         self.limits = ConnectionLimits(config.max_conns, config.max_conns_per_ip)
         self.room_quota = Quota(config.room_rate, by_address=True)
         self.stopping = False          # connections are being closed: nothing more to save
-        self.metrics = Metrics(self)
-        self.cluster = SingleProcess()   # server.cluster.node.Cluster with --redis-url
+        self.metrics = Metrics(StateCollector(self.lobby, self.limits, self.conns))
         self.tasks = Tasks()
-        self.delivery = Delivery(self.conns, self.cluster, self.metrics, config.max_send_buffer)
+        self.delivery = Delivery(self.conns, self.live.cluster, self.metrics,
+                                 config.max_send_buffer)
         self.library = TextLibrary(self.store, config.texts, self.clock)
-        self.analyses = Analyses(self.store, self.library, self.clock)
-        self.weak_keys = WeakKeys(self.store, self.library)
         self.daily = DailyText(self.store, self.library, self.clock)
         self.saver = ResultSaver(self.store, self.lobby, self.clock, self.metrics,
                                  self.tasks.spawn, self.flush,
-                                 saved=lambda results: ratings.refresh(self, results),
+                                 saved=lambda results: ratings.refresh(
+                                     results, self.conns, self.store, self.live),
                                  daily=self.daily)
         self.ticker = Ticker(self.lobby, self.clock, self.flush, self.metrics,
                              config.tick_interval)
-        self.sessions = Sessions(self)
-        self.lag = LagProbe(self)
-        self.dispatcher = Dispatcher(self)
+        # Each piece is handed what it uses (its record), never the app.
+        self.handlers = HandlerContext(
+            lobby=self.lobby, clock=self.clock, delivery=self.delivery, store=self.store,
+            library=self.library, conns=self.conns, live=self.live, passwords=self.passwords,
+            failed_joins=self.failed_joins, login_limits=self.login_limits,
+            text_quota=self.text_quota, report_quota=self.report_quota,
+            report_threshold=config.report_threshold,
+            analyses=Analyses(self.store, self.library, self.clock),
+            weak_keys=WeakKeys(self.store, self.library), daily=self.daily)
+        self.inputs = Inputs(self.lobby, self.clock, self.flush, self.live, self.metrics,
+                             self.delivery)
+        self.dispatcher = Dispatcher(self.handlers, self.inputs.typed, self.metrics,
+                                     self.room_quota, self.flush)
+        self.sessions = Sessions(SessionDeps(
+            msg_rate=config.msg_rate, msg_burst=config.msg_burst,
+            hello_timeout_s=config.hello_timeout_s, clock=self.clock, lobby=self.lobby,
+            flush=self.flush, conns=self.conns, live=self.live, limits=self.limits,
+            failed_joins=self.failed_joins, metrics=self.metrics, delivery=self.delivery,
+            tasks=self.tasks, typed=self.inputs.typed, dispatch=self.dispatcher.dispatch))
+        self.lag = LagProbe(self.lobby, self.conns, self.metrics)
+        self.answers = http.Answers(self.sessions.refusal, self.health, self.metrics.render)
         self._run_ticker = run_ticker
         self._ticker_task: asyncio.Task | None = None
         self._server = None
@@ -106,13 +126,13 @@ class TyperaceServer:
     async def start(self) -> None:
         await self.store.open()
         await self.store.rekey_accounts(NAME_KEY_VERSION, name_key)   # (core/accounts.py)
-        self.secret = self.config.secret or await self.store.set_meta_once(
+        self.live.secret = self.config.secret or await self.store.set_meta_once(
             "token_secret", tokens.new_secret())
         await self.library.load(self.clock.now_ms())
         if self.config.redis_url:     # part of the cluster before the first connection
             from server.cluster.node import start_cluster
-            port = AppPort(resume_seat=lambda conn, now: resume_seat(self, conn, now))
-            self.cluster = self.delivery.cluster = await start_cluster(
+            port = AppPort(resume_seat=lambda conn, now: resume_seat(self.handlers, conn, now))
+            self.live.cluster = self.delivery.cluster = await start_cluster(
                 self, port, self.config.redis_url)
         self._server = await transport.serve(self.config.transport, self, self.config,
                                              SUBPROTOCOLS)
@@ -139,7 +159,7 @@ class TyperaceServer:
         self.saver.stop()                 # a save still failing makes one last attempt
         await self.tasks.wait(timeout=10)
         await self.tasks.cancel(timeout=5)    # an unsaved race is named in the log (saving.py)
-        await self.cluster.stop()
+        await self.live.cluster.stop()
         self.passwords.close()
         await self.store.close()
 
@@ -155,7 +175,8 @@ class TyperaceServer:
         for room in self.lobby.all_rooms():
             states[room.state] = states.get(room.state, 0) + 1
         return {"status": "draining" if self.draining else "ok", "protocol": PROTOCOL_VERSION,
-                "node": self.cluster.node, "connections": self.limits.total,   # this process's
+                "node": self.live.cluster.node,
+                "connections": self.limits.total,   # this process's
                 "rooms": rooms, "rooms_by_state": states,
                 "players": players, "spectators": spectators}
 
@@ -181,17 +202,14 @@ class TyperaceServer:
                 continue        # races cut by the closing connections themselves: not results
             self.saver.take(to_save)
 
-    # Shortcuts the HTTP routes and shutdown use.
+    # A shortcut shutdown uses.
     def send(self, conn, message: dict) -> None:
         self.delivery.send(conn, message)
-
-    def refusal(self, ip: str) -> str | None:
-        return self.sessions.refusal(ip)
 
     # ---- the transport's App (server/net/transport) -------------------------------
 
     def route(self, method: str, path: str, ip: str):
-        return http.route(self, method, path, ip)
+        return http.route(self.answers, method, path, ip)
 
     def opened(self, link):
         return self.sessions.opened(link)

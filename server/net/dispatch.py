@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from protocol.messages import ProtocolError, parse, request_id
 from protocol.codes import ErrorCode
-from server.net.handlers import (accounts, analysis, competitions, identity, rooms, texts,
-                                 trust)
-from server.net.metrics import INVALID
+from server.core.ratelimit import Quota
+from server.net.handlers import (HandlerContext, accounts, analysis, competitions, identity,
+                                 rooms, texts, trust)
+from server.net.metrics import INVALID, Metrics
 from server.store import StoreUnavailable
 
 log = logging.getLogger("typerace")
@@ -27,13 +29,23 @@ ROOM_OPENERS = ("create_room", "practice")           # held to --room-rate per a
 
 
 class Dispatcher:
-    def __init__(self, app):
-        self.app = app
+    """`handlers`: what the handlers are handed; `typed`: the input path
+    (server/net/inputs.py), which a JSON `input` takes; `flush`: delivers what the lobby
+    emitted, after each request."""
+
+    def __init__(self, handlers: HandlerContext, typed: Callable, metrics: Metrics,
+                 room_quota: Quota, flush: Callable[[], None]):
+        self.handlers = handlers
+        self.typed = typed
+        self.metrics = metrics
+        self.room_quota = room_quota       # rooms opened per address (--room-rate)
+        self.flush = flush
 
     async def dispatch(self, conn, message: dict) -> None:
         """Run one decoded request (from a local connection, or forwarded by the
         process a remote player is connected to) and deliver what it caused."""
-        app = self.app
+        ctx, metrics = self.handlers, self.metrics
+        delivery = ctx.delivery
         rid = None
         request = None
         try:
@@ -43,33 +55,33 @@ class Dispatcher:
                 raise ProtocolError(ErrorCode.NOT_HELLO, "say hello first")
             request = parse(message)
             if request.type == "input":
-                app.sessions.typed(conn, message, request.args["keys"], rid)
+                self.typed(conn, message, request.args["keys"], rid)
                 return
-            app.metrics.messages_in[request.type].inc()
+            metrics.messages_in[request.type].inc()
             self._check_allowed(conn, request.type)
-            if not await app.cluster.intercept(conn, request, message):
-                await HANDLERS[request.type](app, conn, request)
+            if not await ctx.cluster.intercept(conn, request, message):
+                await HANDLERS[request.type](ctx, conn, request)
         except ProtocolError as exc:
             if request is None:
-                app.metrics.messages_in[INVALID].inc()
-            app.delivery.send_error(conn, exc.code, exc.message, rid)
+                metrics.messages_in[INVALID].inc()
+            delivery.send_error(conn, exc.code, exc.message, rid)
             if exc.close is not None and not conn.closing:
                 conn.closing = True           # nothing more it sends is read
                 conn.link.close(exc.close, exc.message)
         except StoreUnavailable:            # Redis away, a full disk, a lock: transient
-            app.delivery.send_error(conn, ErrorCode.UNAVAILABLE, "the server can't reach its store "
-                                    "for a moment; try again shortly", rid)
+            delivery.send_error(conn, ErrorCode.UNAVAILABLE, "the server can't reach its store "
+                                "for a moment; try again shortly", rid)
         except Exception:
             log.exception("internal error handling a message")
-            app.delivery.send_error(conn, ErrorCode.INTERNAL, "the server failed; this is our bug", rid)
-        app.flush()
+            delivery.send_error(conn, ErrorCode.INTERNAL, "the server failed; this is our bug", rid)
+        self.flush()
 
     def _check_allowed(self, conn, kind: str) -> None:
-        app = self.app
-        if app.draining and kind in NEW_ROOM_REQUESTS:
+        ctx = self.handlers
+        if ctx.lobby.draining and kind in NEW_ROOM_REQUESTS:
             raise ProtocolError(ErrorCode.SHUTTING_DOWN, "the server is shutting down; no new "
                                 "races start here (reconnect later)")
-        if kind in ROOM_OPENERS and conn.edge is None and not app.room_quota.take(
-                conn.ip, app.clock.monotonic()):      # (a remote player's edge checked it)
+        if kind in ROOM_OPENERS and conn.edge is None and not self.room_quota.take(
+                conn.ip, ctx.clock.monotonic()):      # (a remote player's edge checked it)
             raise ProtocolError(ErrorCode.TOO_MANY_ROOMS, "too many rooms opened from your "
                                 "address; wait a minute")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePath
+from typing import Callable
 
 from protocol import jsmodule
 from server.net.limits import ConnectionLimits
@@ -32,6 +34,14 @@ CONTENT_TYPES = {
     ".json": "application/json",
 }
 PROTOCOL_JS = jsmodule.source().encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """What the routes read of the server (built once by server/net/app.py)."""
+    refusal: Callable[[str], str | None]   # why a handshake from this address is refused
+    health: Callable[[], dict]             # /healthz
+    metrics: Callable[[], bytes]           # /metrics, rendered
 
 
 def response(status: int, body: bytes, content_type: str,
@@ -72,21 +82,21 @@ def page_file(body: bytes, content_type: str) -> HttpResponse:
     return response(200, body, content_type, {"Content-Security-Policy": CSP})
 
 
-def route(server, method: str, path: str, ip: str) -> HttpResponse | None:
+def route(answers: Answers, method: str, path: str, ip: str) -> HttpResponse | None:
     """None lets the WebSocket handshake go on (only at /ws)."""
     allowed = ("GET",) if path == WS_PATH else METHODS     # a handshake is a GET
     if method not in allowed:
         return response(405, b"method not allowed\n", "text/plain; charset=utf-8",
                         {"Allow": ", ".join(allowed)})
-    found = _route(server, path, ip)
+    found = _route(answers, path, ip)
     if found is not None and method == "HEAD":
         found = dataclasses.replace(found, head=True)    # the GET's headers, no body
     return found
 
 
-def _route(server, path: str, ip: str) -> HttpResponse | None:
+def _route(answers: Answers, path: str, ip: str) -> HttpResponse | None:
     if path == WS_PATH:
-        refusal = server.refusal(ip)
+        refusal = answers.refusal(ip)
         if refusal is not None:
             # 429 for one address over its share, 503 when the whole server is full.
             status = 429 if refusal == ConnectionLimits.PER_IP else 503
@@ -94,10 +104,10 @@ def _route(server, path: str, ip: str) -> HttpResponse | None:
                             {"Retry-After": "10"})
         return None
     if path == "/healthz":
-        health = server.health()
+        health = answers.health()
         return json_response(200 if health["status"] == "ok" else 503, health)
     if path == "/metrics":
-        return response(200, server.metrics.render(), CONTENT_TYPE)
+        return response(200, answers.metrics(), CONTENT_TYPE)
     if path == jsmodule.PATH:
         return page_file(PROTOCOL_JS, CONTENT_TYPES[".js"])
     if path == "/":

@@ -107,8 +107,10 @@ class LagProbe:
     """One task: every PROBE_S, each seated player's delay is read and handed to the
     lobby (room state, the race's credit) and to the /metrics histogram."""
 
-    def __init__(self, app, every_s: float = PROBE_S):
-        self.app = app
+    def __init__(self, lobby, conns: dict, metrics, every_s: float = PROBE_S):
+        self.lobby = lobby
+        self.conns = conns             # player_id -> its live connection
+        self.metrics = metrics
         self.every_s = every_s
         self._task: asyncio.Task | None = None
 
@@ -129,8 +131,7 @@ class LagProbe:
             await asyncio.sleep(self.every_s)
 
     def probe(self, now: float) -> None:
-        app = self.app
-        lobby, conns, observe = app.lobby, app.conns, app.metrics.rtt_seconds.observe
+        lobby, conns, observe = self.lobby, self.conns, self.metrics.rtt_seconds.observe
         for player_id, room in lobby.seated_players():
             link = getattr(conns.get(player_id), "link", None)
             delay = getattr(link, "delay", None)

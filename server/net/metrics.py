@@ -28,17 +28,18 @@ INVALID = "invalid"          # messages_in label of frames that did not parse
 class StateCollector:
     """Gauges computed from the live server at scrape time."""
 
-    def __init__(self, server):
-        self.server = server
+    def __init__(self, lobby, limits, conns: dict):
+        self.lobby = lobby
+        self.limits = limits       # server/net/limits.py ConnectionLimits
+        self.conns = conns         # player_id -> its live connection
 
     def collect(self):
-        server = self.server
-        lobby = server.lobby
+        lobby = self.lobby
         _, seated, spectators = lobby.counts()
         yield GaugeMetricFamily("typerace_connections", "open WebSocket connections",
-                                value=server.limits.total)
+                                value=self.limits.total)
         yield GaugeMetricFamily("typerace_players", "players with a live connection",
-                                value=len(server.conns))
+                                value=len(self.conns))
         yield GaugeMetricFamily("typerace_seated_players",
                                 "players holding a seat (connected or within the grace period)",
                                 value=seated)
@@ -52,7 +53,7 @@ class StateCollector:
             rooms.add_metric([state], count)
         yield rooms
         yield GaugeMetricFamily("typerace_draining", "1 while shutting down",
-                                value=1 if server.draining else 0)
+                                value=1 if lobby.draining else 0)
 
 
 class Tally:
@@ -111,10 +112,10 @@ class HotCollector:
 
 
 class Metrics:
-    def __init__(self, server=None):
+    def __init__(self, gauges: StateCollector | None = None):
         self.registry = registry = CollectorRegistry(auto_describe=True)
-        if server is not None:
-            registry.register(StateCollector(server))
+        if gauges is not None:
+            registry.register(gauges)
         self.races_finished = Counter("typerace_races_finished", "races whose results were "
                                       "saved and published", registry=registry)
         self.messages_in = {t: Tally() for t in (*SCHEMAS, INVALID)}

@@ -13,18 +13,19 @@ import logging
 log = logging.getLogger("typerace")
 
 
-async def refresh(app, results: list) -> None:
-    """After a race was saved: the new ratings of its racers still connected (only a
-    clean result changes a rating). Ratings stay as they were if the store fails."""
-    conns = [app.conns.get(r.player_id) for r in results if r.clean]
-    conns = [c for c in conns if c is not None]
-    if not conns:
+async def refresh(results: list, conns: dict, store, live) -> None:
+    """After a race was saved: the new ratings of its racers still connected (`conns`,
+    player_id -> connection; only a clean result changes a rating), told to `live`'s
+    cluster. Ratings stay as they were if the store fails."""
+    racers = [conns.get(r.player_id) for r in results if r.clean]
+    racers = [c for c in racers if c is not None]
+    if not racers:
         return
     try:
-        ratings = await asyncio.gather(*(app.store.rating(c.player_id) for c in conns))
+        ratings = await asyncio.gather(*(store.rating(c.player_id) for c in racers))
     except Exception:       # the results must go out all the same
         log.exception("ratings not refreshed")
         return
-    for conn, rating in zip(conns, ratings):
+    for conn, rating in zip(racers, ratings):
         conn.rating = rating
-        app.cluster.rating_changed(conn)   # a remote player's edge matches with it
+        live.cluster.rating_changed(conn)   # a remote player's edge matches with it

@@ -18,7 +18,8 @@ Conventions
   frames go through untouched), ``int``, ``None``, or (nested) lists of those.
 * Every operation is bounded by ``timeout`` seconds. If Redis cannot be reached (down,
   restarting, frozen) it raises :class:`RedisUnavailable` promptly instead of hanging:
-  at once while no connection is up, after ``timeout`` when the server stops answering.
+  at once while no connection is up, after ``timeout`` when the server stops answering,
+  and for the replies of NOT_NOW_REPLIES (e.g. LOADING, for seconds after a restart).
   Error replies from the server (WRONGTYPE, a Lua error...) raise :class:`RedisError`
   carrying the server's message; the connection stays usable.
 * The connections reconnect by themselves after an outage (retrying every
@@ -26,9 +27,8 @@ Conventions
   channels. Messages published while the subscriber was disconnected are lost: that is
   Redis pub/sub. The caller never needs to recreate the client.
 
-Library quirks worked around here (asyncio-redis 0.16.0, unmaintained since 2020):
-see the comments on :class:`_Protocol`, :meth:`Redis._adopt`, :meth:`Redis.eval` and
-:meth:`Redis.subscribe`.
+Library quirks worked around here (asyncio-redis 0.16.0, unmaintained since 2020): see
+:class:`_Protocol`, :meth:`Redis._adopt`, :meth:`Redis.eval`, :meth:`Redis.subscribe`.
 """
 
 from __future__ import annotations
@@ -65,10 +65,12 @@ class RedisError(StoreError):
 
 
 class RedisUnavailable(RedisError, StoreUnavailable):
-    """Redis cannot be reached right now (down, restarting or not answering in time).
+    """Redis cannot be reached now (down, restarting, silent): the client reconnects by
+    itself and the same call can be retried later."""
 
-    Transient: the client keeps reconnecting; the same call can be retried later.
-    """
+
+# Error replies that mean "not now" (callers retry them as an outage, no traceback).
+NOT_NOW_REPLIES = ("LOADING", "BUSY", "MASTERDOWN")
 
 
 def _b(x: Value) -> bytes:
@@ -295,7 +297,10 @@ class Redis:
             raise RedisUnavailable(
                 f"redis at {self._where} did not answer within {self._timeout} s") from e
         except asyncio_redis.ErrorReply as e:
-            raise RedisError(e.args[0] if e.args else "error reply") from None
+            message = e.args[0] if e.args else "error reply"
+            if message.startswith(NOT_NOW_REPLIES):
+                raise RedisUnavailable(f"redis at {self._where}: {message}") from None
+            raise RedisError(message) from None
 
     # -------------------------------------------------------------- Lua
 

@@ -27,45 +27,45 @@ def _already() -> ProtocolError:
     return ProtocolError(ErrorCode.ALREADY_REGISTERED, "this player has an account already")
 
 
-async def register(app, conn, req) -> None:
+async def register(ctx, conn, req) -> None:
     if conn.account is not None:
         raise _already()
     name = clean_name(req.args["name"])
     key = name_key(name)
-    known = await app.store.check_identity(conn.player_id, key)
+    known = await ctx.store.check_identity(conn.player_id, key)
     if known.account is not None:
         raise _already()
     if known.name_owner is not None:
         raise name_taken(name)
     allowances = registrations(conn.ip)
-    await _take(app, allowances, "too many accounts were made from your address; "
+    await _take(ctx, allowances, "too many accounts were made from your address; "
                 "try again later")
     try:
-        password_hash = await app.passwords.hash(req.args["password"], conn.ip, key)
-        await app.store.create_account(conn.player_id, name, key, password_hash,
-                                       app.clock.now_ms())
+        password_hash = await ctx.passwords.hash(req.args["password"], conn.ip, key)
+        await ctx.store.create_account(conn.player_id, name, key, password_hash,
+                                       ctx.clock.now_ms())
     except NameTaken:                 # another process took it meanwhile
-        await _give_back(app, allowances)
+        await _give_back(ctx, allowances)
         raise name_taken(name) from None
     except AlreadyRegistered:
-        await _give_back(app, allowances)
+        await _give_back(ctx, allowances)
         raise _already() from None
     except ProtocolError:             # the hasher is busy: nothing was made
-        await _give_back(app, allowances)
+        await _give_back(ctx, allowances)
         raise
     conn.name = conn.account = name
     event(log, "account_registered", player=conn.player_id, ip=conn.ip)
-    _send_account(app, conn, req)
+    _send_account(ctx, conn, req)
 
 
-async def login(app, conn, req) -> None:
-    if conn.player_id is not None and _in_room(app, conn):
+async def login(ctx, conn, req) -> None:
+    if conn.player_id is not None and _in_room(ctx, conn):
         raise ProtocolError(ErrorCode.IN_ROOM, "leave your room (or stop watching) before logging in")
     name = clean_name(req.args["name"])
     key = name_key(name)
-    account = await _find_account(app, name, key)
+    account = await _find_account(ctx, name, key)
     stored = account.password_hash if account is not None else None
-    if not await _password_checked(app, conn, app.login_limits.login(key, conn.ip),
+    if not await _password_checked(ctx, conn, ctx.login_limits.login(key, conn.ip),
                                    "too many wrong passwords for this name or from your "
                                    "address; wait a minute", key, req.args["password"],
                                    stored):
@@ -74,74 +74,74 @@ async def login(app, conn, req) -> None:
         raise ProtocolError(ErrorCode.BAD_CREDENTIALS, "wrong name or password")
     if account.banned:
         raise banned()
-    if conn.player_id is not None and app.conns.get(conn.player_id) is conn:
-        del app.conns[conn.player_id]           # the guest this connection was
+    if conn.player_id is not None and ctx.conns.get(conn.player_id) is conn:
+        del ctx.conns[conn.player_id]           # the guest this connection was
     event(log, "login", player=account.player_id, ip=conn.ip)
-    await admit(app, conn, req, account.player_id, account.name, account.name,
+    await admit(ctx, conn, req, account.player_id, account.name, account.name,
                 account.token_generation)
 
 
-async def change_password(app, conn, req) -> None:
+async def change_password(ctx, conn, req) -> None:
     if conn.account is None:
         raise ProtocolError(ErrorCode.NO_ACCOUNT, "a guest has no password: register first")
     key = name_key(conn.account)
-    account = await _find_account(app, conn.account, key)
+    account = await _find_account(ctx, conn.account, key)
     # Charged to this account's own limit, not the name's: strangers' wrong logins
     # must not keep its owner from changing the password (server/core/accounts.py).
-    if not await _password_checked(app, conn, app.login_limits.password_change(
+    if not await _password_checked(ctx, conn, ctx.login_limits.password_change(
             conn.player_id), "too many wrong passwords for this account; wait a minute",
             key, req.args["password"], account.password_hash):
         raise ProtocolError(ErrorCode.BAD_CREDENTIALS, "wrong password")
-    password_hash = await app.passwords.hash(req.args["new_password"], conn.ip, key)
-    conn.generation = await app.store.set_password(conn.player_id, password_hash)
+    password_hash = await ctx.passwords.hash(req.args["new_password"], conn.ip, key)
+    conn.generation = await ctx.store.set_password(conn.player_id, password_hash)
     event(log, "password_changed", player=conn.player_id, ip=conn.ip)
-    _send_account(app, conn, req)
+    _send_account(ctx, conn, req)
 
 
-async def _find_account(app, name: str, key: str):
+async def _find_account(ctx, name: str, key: str):
     account = None
     if legacy_name_key(name) != key:
         # An account made before look-alikes were one name, whose look-alike was made
         # first, kept the key of its own spelling (Store.rekey_accounts): that spelling
         # is its. (Every other account moved to its new key.)
-        account = await app.store.get_account(legacy_name_key(name))
-    return account if account is not None else await app.store.get_account(key)
+        account = await ctx.store.get_account(legacy_name_key(name))
+    return account if account is not None else await ctx.store.get_account(key)
 
 
-async def _password_checked(app, conn, allowances: tuple[Allowance, ...], refusal: str,
+async def _password_checked(ctx, conn, allowances: tuple[Allowance, ...], refusal: str,
                             key: str, password: str, stored: str | None) -> bool:
     """Is the password right? A try is taken from the limits before the hash (so
     requests sent at once can't all be checked; `rate_limited` with `refusal` when
     there is none) and given back when it was right, or when the hasher refused it
     unchecked."""
-    await _take(app, allowances, refusal)
+    await _take(ctx, allowances, refusal)
     try:
-        right = await app.passwords.matches(password, stored, conn.ip, key)
+        right = await ctx.passwords.matches(password, stored, conn.ip, key)
     except ProtocolError:
-        await _give_back(app, allowances)
+        await _give_back(ctx, allowances)
         raise
     if right:
-        await _give_back(app, allowances)
+        await _give_back(ctx, allowances)
     return right
 
 
-async def _take(app, allowances: tuple[Allowance, ...], refusal: str) -> None:
-    if not await app.store.take_allowances(allowances, app.clock.now_ms()):
+async def _take(ctx, allowances: tuple[Allowance, ...], refusal: str) -> None:
+    if not await ctx.store.take_allowances(allowances, ctx.clock.now_ms()):
         raise ProtocolError(ErrorCode.RATE_LIMITED, refusal)
 
 
-async def _give_back(app, allowances: tuple[Allowance, ...]) -> None:
-    await app.store.give_back_allowances(allowances, app.clock.now_ms())
+async def _give_back(ctx, allowances: tuple[Allowance, ...]) -> None:
+    await ctx.store.give_back_allowances(allowances, ctx.clock.now_ms())
 
 
-def _in_room(app, conn) -> bool:
-    return app.lobby.room_of(conn.player_id) is not None or app.cluster.forwards(conn)
+def _in_room(ctx, conn) -> bool:
+    return ctx.lobby.room_of(conn.player_id) is not None or ctx.cluster.forwards(conn)
 
 
-def _send_account(app, conn, req) -> None:
-    app.delivery.reply(conn, req, {
+def _send_account(ctx, conn, req) -> None:
+    ctx.delivery.reply(conn, req, {
         "type": "account", "player_id": conn.player_id, "name": conn.name,
-        "token": tokens.sign(app.secret, conn.player_id, conn.generation)})
+        "token": tokens.sign(ctx.secret, conn.player_id, conn.generation)})
 
 
 HANDLERS = {"register": register, "login": login, "change_password": change_password}

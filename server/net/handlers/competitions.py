@@ -11,46 +11,46 @@ BOARD_SIZE = 20
 HISTORY_DAYS = 7          # past days whose winners `daily` lists
 
 
-async def daily(app, conn, req) -> None:
-    now = app.clock.now_ms()
-    text = await app.daily.text(now)
+async def daily(ctx, conn, req) -> None:
+    now = ctx.clock.now_ms()
+    text = await ctx.daily.text(now)
     if text is None:
         raise ProtocolError(ErrorCode.TEXT_NOT_FOUND, "there is no text to race today")
     board = competition.daily_board(now, text.text_id)
     day = competition.day_window(now)
-    app.delivery.reply(conn, req, {
+    ctx.delivery.reply(conn, req, {
         "type": "daily", "date": competition.day_of(now).isoformat(),
         "text": text.listing(), "ends_ms": day.ends_ms,
-        "top": await app.store.day_board(board, BOARD_SIZE),
-        "you": await app.store.day_board_place(board, conn.player_id),
-        "history": await _winners(app, day.starts_ms)})
+        "top": await ctx.store.day_board(board, BOARD_SIZE),
+        "you": await ctx.store.day_board_place(board, conn.player_id),
+        "history": await _winners(ctx, day.starts_ms)})
 
 
-async def _winners(app, today_ms: int) -> list[dict]:
+async def _winners(ctx, today_ms: int) -> list[dict]:
     """The winners of the past HISTORY_DAYS days, newest first: {date, text_id, title,
     winner} per text raced as a day's text (a day whose text was replaced has two)."""
     starts = [today_ms - n * competition.DAY_MS for n in range(1, HISTORY_DAYS + 1)]
     dates = [competition.day_of(ms).isoformat() for ms in starts]
-    raced = await app.store.daily_texts(dates)
+    raced = await ctx.store.daily_texts(dates)
     winners = []
     for ms, date in zip(starts, dates):
         for text_id in raced[date]:
-            top = await app.store.day_board(competition.daily_board(ms, text_id), 1)
-            text = await app.library.text(text_id)
+            top = await ctx.store.day_board(competition.daily_board(ms, text_id), 1)
+            text = await ctx.library.text(text_id)
             winners.append({"date": date, "text_id": text_id,
                             "title": text.title if text else None,
                             "winner": top[0] if top else None})
     return winners
 
 
-async def points_board(app, conn, req) -> None:
-    now = app.clock.now_ms()
+async def points_board(ctx, conn, req) -> None:
+    now = ctx.clock.now_ms()
     window = competition.window(req.args["window"], now)
-    app.delivery.reply(conn, req, {
+    ctx.delivery.reply(conn, req, {
         "type": "points_board", "window": window.kind, "starts_ms": window.starts_ms,
         "ends_ms": window.ends_ms, "period": window.key,
-        "entries": await app.store.points_board(window.key, BOARD_SIZE),
-        "you": await app.store.points_place(window.key, conn.player_id)})
+        "entries": await ctx.store.points_board(window.key, BOARD_SIZE),
+        "you": await ctx.store.points_place(window.key, conn.player_id)})
 
 
 HANDLERS = {"daily": daily, "points_board": points_board}

@@ -25,22 +25,22 @@ def report_quota() -> Quota:
     return Quota(REPORTS_PER_HOUR / 60, REPORTS_BURST)
 
 
-async def report_text(app, conn, req) -> None:
+async def report_text(ctx, conn, req) -> None:
     text_id = req.args["text_id"]
-    now = app.clock.monotonic()
-    if not app.report_quota.take(conn.player_id, now):
+    now = ctx.clock.monotonic()
+    if not ctx.report_quota.take(conn.player_id, now):
         raise ProtocolError(ErrorCode.RATE_LIMITED, f"you have reported many texts just now: "
                             f"{REPORTS_PER_HOUR} an hour at most; try again later")
-    outcome = await app.store.report_text(text_id, conn.player_id, req.args["reason"],
-                                          app.clock.now_ms(), app.config.report_threshold)
+    outcome = await ctx.store.report_text(text_id, conn.player_id, req.args["reason"],
+                                          ctx.clock.now_ms(), ctx.report_threshold)
     if outcome is None:
         raise ProtocolError(ErrorCode.TEXT_NOT_FOUND, f"no text has id {text_id}")
     event(log, "text_reported", text=text_id, player=conn.player_id, reports=outcome.reports,
           counted=outcome.counted)
     if outcome.hidden:
-        app.library.hidden_now(text_id)
+        ctx.library.hidden_now(text_id)
         event(log, "text_hidden", level=logging.WARNING, text=text_id, reports=outcome.reports)
-    app.delivery.reply(conn, req, {"type": "reported", "text_id": text_id})
+    ctx.delivery.reply(conn, req, {"type": "reported", "text_id": text_id})
 
 
 HANDLERS = {"report_text": report_text}

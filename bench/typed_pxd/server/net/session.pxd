@@ -4,12 +4,12 @@ from server.core.ratelimit cimport TokenBucket
 from server.net.conn cimport Conn
 
 cdef class Sessions:
-    cdef public object app
-    cdef public set _requests
+    cdef public object deps
+    cdef public dict conns
+    cdef public object clock
+    cdef public object typed         # Inputs.typed (inputs.pxd)
 
     @cython.locals(bucket=TokenBucket)
     cpdef bint admit(self, Conn conn) except -1
     cpdef received(self, Conn conn, payload)
     cpdef _handle_now(self, Conn conn, payload)
-    @cython.locals(started=double)
-    cpdef typed(self, conn, message, str keys, rid=*)
