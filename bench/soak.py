@@ -9,9 +9,9 @@ stored.
 Each process is `python -m server` on a port of its own with `--route-tag` and the same
 Redis (with an append-only file, as a production Redis keeping results must have). The
 players (asyncio tasks of this process) connect to the processes in turn, say hello
-with their token after any drop (through the next process when theirs is down, as
-deploy/haproxy.cfg's balancer does), and race quick races over and over, typing like people
-(2 characters every 250 ms). Every `--fault-every` seconds the next fault of `--faults`
+with their token after any drop (through the next process if theirs is down, as the
+balancer does), and race quick races over and over, typing like people (2 characters
+every 250 ms). Every `--fault-every` seconds the next fault of `--faults`
 happens: `kill` (SIGKILL a process, start it again at once on its port), `redis`
 (restart Redis), `stop` (SIGSTOP a process for --stop-s, then SIGCONT).
 
@@ -115,8 +115,7 @@ class Process:
 
 class Player:
     def __init__(self, n: int, urls: list[str], rng: random.Random):
-        self.name, self.rng = f"Soak{n}", rng
-        self.urls, self.at = urls, n % len(urls)     # the process it connects to
+        self.name, self.rng, self.urls, self.at = f"Soak{n}", rng, urls, n % len(urls)
         self.token: str | None = None
         self.player_id: str | None = None
         self.seen: dict[tuple[str, str], dict] = {}   # (race_id, player_id) -> result shown
@@ -128,8 +127,7 @@ class Player:
             try:
                 client = await Client.connect(self.urls[self.at], "msgpack")
             except FAULTS:
-                # The process is down: the next one, as the balancer does (deploy/
-                # haproxy.cfg: option redispatch); a pause once all were tried.
+                # Down: the next one (haproxy.cfg's redispatch), a pause after all.
                 self.at = (self.at + 1) % len(self.urls)
                 if self.at == 0:
                     await asyncio.sleep(0.5)
@@ -181,14 +179,11 @@ class Player:
                     if typing is not None:
                         typing.cancel()
                         typing = None
-                elif kind in ("left", "kicked") or (kind == "error" and (
-                        message.get("code") == "room_lost"
-                        or message.get("id") == QUICK_RACE_ID)):
-                    # (a quick race refused, e.g. `unavailable` from a frozen owner or
-                    # while Redis is away: again after a moment, as a person would,
-                    # rather than wait for a room it is not in)
-                    if kind == "error" and message.get("id") == QUICK_RACE_ID:
-                        await asyncio.sleep(REASK_S)
+                elif kind == "error" and message.get("id") == QUICK_RACE_ID:
+                    await asyncio.sleep(REASK_S)    # refused (unavailable): ask again
+                    seated, body = False, None
+                elif kind in ("left", "kicked") or (kind == "error"
+                                                    and message.get("code") == "room_lost"):
                     seated, body = False, None
         finally:
             if typing is not None:
@@ -293,8 +288,7 @@ async def soak(args) -> dict:
                       f"{'' if kind == 'redis' else f' process {target.index}'}", flush=True)
                 await asyncio.get_running_loop().run_in_executor(
                     None, _fault, kind, target, redis, args.stop_s)
-                # How long the process or Redis was away (a restart's own share of the
-                # time back to racing, which no server change can cut).
+                # (how long the restart took: its share of the time back to racing)
                 print(f"{'':8s}back after {time.monotonic() - now:.1f} s", flush=True)
                 n += 1
                 next_fault += args.fault_every
