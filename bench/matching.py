@@ -57,7 +57,7 @@ async def run(redis_url: str, tmp: str, wait_ms: int, rate: float, seconds: floa
                              db=os.path.join(tmp, f"unused{i}.db"), log_level="warning")
         server = TyperaceServer(config)
         await server.start()
-        server.cluster.remote_wait_ms = wait_ms
+        server.live.cluster.remote_wait_ms = wait_ms
         servers.append(server)
     rng = random.Random(seed)
     out: list = []

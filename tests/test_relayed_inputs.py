@@ -71,15 +71,15 @@ async def test_relayed_keys_typed_while_redis_restarts_all_count(
     for keys in inputs[:half]:
         await bob.send({"type": "input", "keys": keys})
     await bob.request({"type": "ping"})                     # the edge has taken them all
-    bus = edge.cluster.bus
+    bus = edge.live.cluster.bus
     # The edge tried to send them while Redis was down (held now; dropped before).
-    await _until(lambda: bus.backlog(owner.cluster.node) > 0 or bus.dropped > 0,
+    await _until(lambda: bus.backlog(owner.live.cluster.node) > 0 or bus.dropped > 0,
                  "the edge never tried to send the keys")
     redis_server.start()
     for keys in inputs[half:]:          # at once: behind the held ones, never before them
         await bob.send({"type": "input", "keys": keys})
     await _finish_both(ann, bob, body, accuracy)
-    assert bus.backlog(owner.cluster.node) == 0
+    assert bus.backlog(owner.live.cluster.node) == 0
 
 
 async def test_past_the_bound_relayed_keys_are_refused_and_sent_again(
@@ -87,9 +87,9 @@ async def test_past_the_bound_relayed_keys_are_refused_and_sent_again(
     owner, edge, ann, bob, body = await _race_across(make_server, redis_server.url, connect,
                                                        tmp_path)
     inputs, accuracy = _with_typos(body)
-    bus = edge.cluster.bus
+    bus = edge.live.cluster.bus
     bus.hold_bytes = 1                  # the first held batch fills it
-    node = owner.cluster.node
+    node = owner.live.cluster.node
     redis_server.stop()
     await bob.send({"type": "input", "keys": inputs[0]})
     await _until(lambda: bus.backlog(node) > 0, "nothing was held")

@@ -242,6 +242,11 @@ class Directory:
                                       [self.node, self.ttl_ms])
         return added == 1
 
+    async def gone(self, node: str) -> None:
+        """`node` stopped or was found dead: every look-up ignores it from now on."""
+        await self.redis.execute("DEL", NODE + node)
+        await self.reap()
+
     async def reap(self) -> int:
         """Delete the entries of nodes whose liveness key expired."""
         return await self.redis.eval(_REAP, [NODES, LOC, OPEN], [NODE, IDX, SUM, O])

@@ -71,6 +71,11 @@ class Liveness:
             elif now - self._missing_since.setdefault(node, now) >= LOST_AFTER_S:
                 log.warning("cluster: node %s is gone", node)
                 self._missing_since.pop(node, None)
+                try:    # its key may live on (a dead process's subscription went first)
+                    await self.directory.gone(node)
+                except RedisError as exc:
+                    log.warning("cluster: cannot drop node %s from the directory: %s",
+                                node, exc)
                 self._lost(node)
         for node in list(self._missing_since):
             if node not in peers:

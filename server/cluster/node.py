@@ -79,8 +79,7 @@ class Cluster(EdgeRouting, SingleProcess):
         await asyncio.sleep(0)
         await self.bus.close()
         try:   # leave at once rather than wait for our key to expire
-            await self.redis.execute("DEL", "typerace:node:" + self.node)
-            await self.directory.reap()
+            await self.directory.gone(self.node)
         except RedisError:
             pass
         await self.redis.close()
