@@ -21,8 +21,8 @@ The report (printed, and saved as bench/results/soak-<time>.json and .md):
   was shown (status, place, wpm);
 - time back to racing after each fault kind, p50 / p95 / max: for each player that was
   racing when the fault happened (a tick within 0.5 s before), from the fault to its
-  first tick after the gap the fault made (a player the fault did not touch is not
-  counted);
+  first tick after the gap the fault made, a gap starting within 1 s of the fault (a
+  player the fault did not touch, whose first gap is its race's end, is not counted);
 - RSS of each process over time (every 10 s), and its slope at steady load (MB/min,
   least squares): over the second half of the run, or, with `--faults-for M`, over what
   follows the first STEADY_AFTER_S of fault-free load after minute M (faults stop at M,
@@ -225,10 +225,10 @@ def back_to_racing(players: list[Player], at: float) -> list[float]:
         after = [t for t in p.ticks if t >= at]
         if not before or not after:
             continue                              # not racing then, or never again
-        gap_end = next((b for a, b in zip([at] + after, after) if b - a > 1.0), None)
-        if gap_end is None:
-            continue                              # ticks went on: the fault did not touch it
-        backs.append(gap_end - at)
+        gap = next(((a, b) for a, b in zip([at] + after, after) if b - a > 1.0), None)
+        if gap is None or gap[0] > at + 1.0:      # ticks went on: the fault did not touch
+            continue                              # it (a later gap is its race's end)
+        backs.append(gap[1] - at)
     return backs
 
 
