@@ -122,11 +122,14 @@ def code_version() -> str:
 
 
 def start_target(kind: str, transport: str, loop: str, workdir: str, tag: str,
-                 extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, int]:
+                 extra: tuple[str, ...] = (), entry: tuple[str, ...] = ("server",)
+                 ) -> tuple[subprocess.Popen, int]:
+    """`entry`: the server's `python -m` module and its first arguments (a bench may
+    start it with internal settings, bench/lagcost.py)."""
     if kind == "server":
         # A server keeps its data in one store: its own SQLite file, or the Redis in extra.
         store = () if "--redis-url" in extra else ("--db", os.path.join(workdir, f"{tag}.db"))
-        cmd = [sys.executable, "-m", "server", "--port", "0", *store,
+        cmd = [sys.executable, "-m", *entry, "--port", "0", *store,
                "--texts", os.path.join(workdir, "texts.txt"),
                "--log-level", "warning", "--transport", transport, "--loop", loop,
                # every racer comes from 127.0.0.1: lift the per-address limits

@@ -26,6 +26,10 @@ Configurations:
               does: a room's host first (leastconn picks the process), its guests once
               they have the code, with it in the URL (/ws?room=CODE). haproxy's own CPU
               is outside the shares (it is the balancer any deployment has).
+- workers:    `python -m server --workers 2`, the racers connecting as for two-haproxy
+              to the supervisor, which hands each room's guests to the room's worker
+              (server/net/router.py); each worker in its own share, the supervisor
+              outside them like haproxy (its CPU is reported: `router_cpu_s`).
 Needs root (cgroups) and `redis-server` on PATH. Writes bench/results/capacity-<date>.json
 and .md.
 """
@@ -35,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -42,8 +47,8 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-from bench.__main__ import (HERE, ROOT, code_copy, code_version, default_loop, drive,
-                            make_texts, rss_kib, start_target, stop_target)
+from bench.__main__ import (HERE, ROOT, code_copy, code_version, cpu_seconds, default_loop,
+                            drive, make_texts, rss_kib, start_target, stop_target)
 from bench.loadgen import GROUP
 from bench.redis_runner import RedisServer, free_port
 
@@ -96,9 +101,16 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
     extra = () if config == "one" else ("--redis-url", redis.url)
     if redis is not None:
         redis.restart()                    # nothing left over from the last trial
-    servers, shares, balancer = [], [], None
+    servers, shares, balancer, supervisor, pids = [], [], None, None, []
     try:
-        for i in range(procs):
+        if config == "workers":
+            supervisor, port, pids = start_workers(args, workdir, f"cap-{config}-{n}", extra)
+            for i, pid in enumerate(pids):
+                share = CpuShare(f"typerace-bench-{os.getpid()}-{n}-{i}", args.share)
+                share.add(pid)
+                shares.append(share)
+            servers = [(supervisor, port)]
+        for i in range(procs if supervisor is None else 0):
             tag = ("--route-tag", str(i)) if config == "two-haproxy" else ()
             proc, port = start_target("server", args.transport, args.loop, workdir,
                                       f"cap-{config}-{n}-{i}", extra + tag)
@@ -106,25 +118,36 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
             share.add(proc.pid)
             servers.append((proc, port))
             shares.append(share)
-        pids = [p.pid for p, _ in servers]
+        if supervisor is None:
+            pids = [p.pid for p, _ in servers]
         idle = {pid: rss_kib(pid) for pid in pids}
         urls = [f"ws://127.0.0.1:{port}/ws" for _, port in servers]
         if config == "two-haproxy":
             balancer, front = start_haproxy([port for _, port in servers])
             urls = [f"ws://127.0.0.1:{front}/ws"]
         throttled0 = sum(s.throttled_s() for s in shares)
+        router0 = cpu_seconds(supervisor.pid) if supervisor is not None else 0.0
         try:
             result = drive(urls, pids, racers, "server", args, passage, idle,
-                           spread=config == "two-spread", routed=config == "two-haproxy")
+                           spread=config == "two-spread",
+                           routed=config in ("two-haproxy", "workers"))
         except RuntimeError as exc:          # the ramp never finished: far past capacity
             result = {"racers": racers, "racing": 0, "notes": [str(exc)[:200]]}
         result["throttled_s"] = round(sum(s.throttled_s() for s in shares) - throttled0, 2)
+        if supervisor is not None:
+            result["router_cpu_s"] = round(cpu_seconds(supervisor.pid) - router0, 2)
     finally:
         if balancer is not None:
             balancer.terminate()
             balancer.wait()
         for proc, _ in servers:
             stop_target(proc)
+        if supervisor is not None:       # a supervisor killed in its drain leaves workers
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         for share in shares:
             share.remove()
     result["config"] = config
@@ -132,6 +155,19 @@ def trial(config: str, racers: int, args, workdir: str, passage: str, redis, n: 
     result["loop"] = args.loop
     result["passed"] = passes(result)
     return result
+
+
+def start_workers(args, workdir: str, tag: str, extra: tuple[str, ...]):
+    """`python -m server --workers 2` on a free port: (supervisor, port, worker pids)."""
+    port = free_port()
+    proc, _ = start_target("server", args.transport, args.loop, workdir, tag,
+                           (*extra, "--workers", "2", "--port", str(port)))
+    line = ""
+    while "workers (pids" not in line:      # after the other worker's "listening" line
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"--workers did not start: see {tag}.log")
+    return proc, port, [int(p) for p in line.split("pids ", 1)[1].rstrip(")\n").split(", ")]
 
 
 def start_haproxy(ports: list[int]) -> tuple[subprocess.Popen, int]:
@@ -186,6 +222,27 @@ def search(config: str, args, workdir: str, passage: str, redis, log: list) -> i
     return good
 
 
+def fixed(configs: list[str], args, workdir: str, passage: str, redis) -> int:
+    """Each configuration at --fixed racers, in turn, --repeat times (so that the load
+    of the machine falls on all alike): the median server CPU per racer-second."""
+    cpu: dict[str, list[float]] = {config: [] for config in configs}
+    for n in range(args.repeat):
+        for config in configs:
+            r = trial(config, args.fixed, args, workdir, passage, redis, n)
+            print(f"{config:11} {args.fixed} racers: racing {r.get('racing')}, ticks/racer·s "
+                  f"{r.get('ticks_per_racer_s')}, tick p50/p99 {r.get('tick_p50_ms')}/"
+                  f"{r.get('tick_p99_ms')} ms, CPU {r.get('cpu_us_per_racer_s')} µs/racer·s"
+                  + (f", router {r['router_cpu_s']} s" if "router_cpu_s" in r else ""),
+                  flush=True)
+            if r.get("cpu_us_per_racer_s") is not None:
+                cpu[config].append(r["cpu_us_per_racer_s"])
+    for config, values in cpu.items():
+        values.sort()
+        middle = values[len(values) // 2] if values else None
+        print(f"{config:11} median CPU {middle} µs/racer·s of {values}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.capacity",
                                      description=__doc__.split("\n\n")[0])
@@ -204,6 +261,11 @@ def main(argv=None) -> int:
     parser.add_argument("--client-loop", choices=("asyncio", "uvloop"), default="asyncio")
     parser.add_argument("--ready-timeout", type=float, default=45.0)
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--fixed", type=int, default=0,
+                        help="no search: the configurations in turn at this many racers, "
+                             "--repeat times, and the CPU each costs a racer (for a "
+                             "machine too busy to find saturation; printed, not saved)")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     if args.loop is None:
         args.loop = default_loop(args.transport)
@@ -220,6 +282,8 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="typerace-capacity-") as workdir:
             passage = make_texts(os.path.join(workdir, "texts.txt"))
             code_copy(workdir)
+            if args.fixed:
+                return fixed(configs, args, workdir, passage, redis)
             for config in configs:
                 capacity[config] = search(config, args, workdir, passage, redis, log)
     finally:

@@ -6,12 +6,16 @@ costs a save.
                                           [--per-race 50] [--days 30] [--redis-url URL]
 
 Fills each store through the port (save_race, races of --per-race results from
---players players over --days days, every 20th race on the day's text), then times,
+--players players over --days days, every 20th race on the day's text) and folds what
+it saved into statistics and points (server/store/folding.py; the stores' own folders
+wait an hour here, so only the bench folds, and says how long it took), then times,
 one call at a time (mean and p99, and this process's CPU per call): `points_board`
 for the day, the week and all time, `points_place` of random players, `day_board` and
 `day_board_place`. Last, `save_race` of 1,000 more races of 5 results (not on the day's
 text; each result with a 300-character race's key log, as bench.store saves), with the
-competition writes and without them (the same adapter with its points step left out),
+competition writes and without them (the same adapter with its points step left out:
+on SQLite the result's row queued for folding, which carries its keys too, on Redis
+the script's add_points),
 interleaved in blocks, so the difference is what points add to a save.
 
 Without --redis-url it starts a private redis-server without persistence (the fill is
@@ -27,11 +31,13 @@ import tempfile
 import time
 from dataclasses import replace
 
+from bench.analysis import cpu_s
 from bench.store import report, timed
 from server.core import competition
 from server.core.results import Result
 import server.store.redis as redis_module
 from server.store import RaceRecord, sqlite_results
+from server.store.folding import FOLD_BATCH
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteStore
 
@@ -39,6 +45,7 @@ DAY = competition.DAY_MS
 T0 = competition.week_window(1_764_000_000_000).starts_ms     # a Monday, 00:00 UTC
 TEXTS = 40
 CALLS = 2000
+HOUR = 3600             # the stores' folders wait this long: the bench folds itself
 
 
 # A 300-character race's key log, as bench.store saves it: what a saved result carries.
@@ -77,6 +84,12 @@ async def fill(store, results: int, players: int, per_race: int, days: int) -> i
             done = n * per_race
             print(f"  filled {done:,} results ({done / (time.perf_counter() - started):,.0f}/s)",
                   flush=True)
+    started = time.perf_counter()
+    folded = 0
+    while done := await store._fold_some(FOLD_BATCH):
+        folded += done
+    print(f"  folded {folded:,} results into statistics and points in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
     if isinstance(store, SqliteStore):
         await store._write(lambda db: db.execute("PRAGMA synchronous=FULL"))
     return at
@@ -127,28 +140,32 @@ class _WithoutPoints:
         self.store = store
 
     def __enter__(self):
-        if isinstance(self.store, SqliteStore):
-            self.saved = sqlite_results.keep_competition
-            sqlite_results.keep_competition = lambda *args: None
+        if isinstance(self.store, SqliteStore):        # the result queued for folding
+            self.saved = sqlite_results.queue
+            sqlite_results.queue = lambda *args: None
         else:
             self.saved = redis_module.SAVE_RACE
-            redis_module.SAVE_RACE = self.saved.replace(
-                "add_points(p .. 'pts:' .. day_period", "-- (p .. 'pts:' .. day_period").replace(
-                "add_points(p .. 'pts:' .. week_period", "-- (p .. 'pts:' .. week_period").replace(
-                "add_points(p .. 'pts:all'", "-- (p .. 'pts:all'")
+            without = self.saved
+            for call in ("add_points(p .. 'pts:' .. day_period",
+                         "add_points(p .. 'pts:' .. week_period", "add_points(p .. 'pts:all'",
+                         "ties[#ties + 1] = ", "reached_points(p .. 'pts:"):
+                assert call in without
+                without = without.replace(call, "-- (" + call)
+            redis_module.SAVE_RACE = without
 
     def __exit__(self, *exc):
         if isinstance(self.store, SqliteStore):
-            sqlite_results.keep_competition = self.saved
+            sqlite_results.queue = self.saved
         else:
             redis_module.SAVE_RACE = self.saved
 
 
-async def saves(name: str, store, players: int, now: int) -> None:
+async def saves(name: str, store, players: int, now: int, server_pid=None) -> None:
     """Blocks of 100 saves with points and without, alternating; wall time and this
-    process's CPU (the SQLite writer thread is in it; Redis's own CPU is not)."""
+    process's CPU (the SQLite writer thread is in it), and with a private Redis the
+    redis-server's CPU as well, which runs the save script."""
     rng = random.Random(9)
-    timings = {"with points": [[], 0.0], "without": [[], 0.0]}
+    timings = {"with points": [[], 0.0, 0.0], "without": [[], 0.0, 0.0]}
     n = 10**7
     for block in range(10):
         for label in ("with points", "without") if block % 2 == 0 else ("without", "with points"):
@@ -157,7 +174,7 @@ async def saves(name: str, store, players: int, now: int) -> None:
                 n += 1
                 races.append(make_race(n, players, 5, now + n, rng, RACE_LOG))
             calls = [lambda r=replace(r, daily=False): store.save_race(r) for r in races]
-            cpu = time.process_time()
+            cpu, server = time.process_time(), cpu_s(server_pid) if server_pid else 0.0
             if label == "without":
                 with _WithoutPoints(store):
                     _, lat = await timed(calls, 1)
@@ -165,14 +182,19 @@ async def saves(name: str, store, players: int, now: int) -> None:
                 _, lat = await timed(calls, 1)
             timings[label][0] += lat
             timings[label][1] += time.process_time() - cpu
-    for label, (lat, cpu) in timings.items():
+            timings[label][2] += (cpu_s(server_pid) if server_pid else 0.0) - server
+    for label, (lat, cpu, _) in timings.items():
         report(name, f"save_race/{label}", sum(lat), lat, cpu)
-    (with_lat, with_cpu), (base_lat, base_cpu) = timings["with points"], timings["without"]
+    (with_lat, with_cpu, with_server), (base_lat, base_cpu, base_server) = (
+        timings["with points"], timings["without"])
+    both = (f", {((with_cpu + with_server) / (base_cpu + base_server) - 1) * 100:+.1f} % "
+            f"(CPU with redis-server's)" if server_pid else "")
     print(f"{name:7} points add {(sum(with_lat) / sum(base_lat) - 1) * 100:+.1f} % to a save "
-          f"of 5 results (wall), {(with_cpu / base_cpu - 1) * 100:+.1f} % (CPU)", flush=True)
+          f"of 5 results (wall), {(with_cpu / base_cpu - 1) * 100:+.1f} % (CPU){both}",
+          flush=True)
 
 
-async def bench(name: str, store, args) -> None:
+async def bench(name: str, store, args, server_pid=None) -> None:
     await store.open()
     try:
         await store.add_texts([{"title": f"T{i}", "source": "bench",
@@ -183,7 +205,7 @@ async def bench(name: str, store, args) -> None:
         print(f"{name:7} filled {args.results:,} results of {args.players:,} players in "
               f"{time.perf_counter() - start:.0f} s", flush=True)
         await reads(name, store, args.players, now)
-        await saves(name, store, args.players, now)
+        await saves(name, store, args.players, now, server_pid)
     finally:
         await store.close()
 
@@ -201,17 +223,19 @@ async def main() -> None:
           f"{args.per_race} a race; one call at a time")
     if "sqlite" in args.stores:
         with tempfile.TemporaryDirectory() as tmp:
-            await bench("sqlite", SqliteStore(f"{tmp}/bench.db"), args)
+            await bench("sqlite", SqliteStore(f"{tmp}/bench.db", fold_delay_s=HOUR), args)
     if "redis" not in args.stores:
         return
     if args.redis_url:
-        await bench("redis", RedisStore(args.redis_url, prefix="bench:", timeout=30), args)
+        await bench("redis", RedisStore(args.redis_url, prefix="bench:", timeout=30,
+                                          fold_delay_s=HOUR), args)
         return
     from bench.redis_runner import RedisServer        # a private, throw-away redis-server
     server = RedisServer(persistent=False)
     server.start()
     try:
-        await bench("redis", RedisStore(server.url, prefix="bench:", timeout=30), args)
+        await bench("redis", RedisStore(server.url, prefix="bench:", timeout=30,
+                                          fold_delay_s=HOUR), args, server._proc.pid)
     finally:
         server.close()
 

@@ -98,12 +98,12 @@ async def reply(link: MemoryLink, kind: str, timeout: float = 30.0) -> dict:
         await asyncio.sleep(0.001)
 
 
-async def fill_rooms(server, clock, racers: int):
+async def fill_rooms(server, clock, racers: int, make_link=MemoryLink):
     """Rooms of GROUP racers (create, join by code, start), stepped to the race start;
-    [(session, link, passage)] per racer."""
+    [(session, link, passage)] per racer. `make_link(keep=True)` makes each link."""
     seats = []
     for i in range(racers):
-        link = MemoryLink(keep=True)
+        link = make_link(keep=True)
         seats.append((server.opened(link), link))
         seats[-1][0].frame(pack({"type": "hello", "id": 1, "name": f"bench{i}"}))
     for _, link in seats:
@@ -214,18 +214,29 @@ def main(argv=None) -> int:
     return 0
 
 
-def count_instructions(racers: int = 500, short: int = 2, long: int = 12) -> int:
+def valgrind_missing(bench: str) -> bool:
+    """Whether valgrind is missing (then says so), for an --instructions count."""
     if shutil.which("valgrind") is None:
-        print("bench.hotpath: --instructions needs valgrind (apt-get install valgrind)")
+        print(f"{bench}: --instructions needs valgrind (apt-get install valgrind)")
+        return True
+    return False
+
+
+def instructions(*module_args: str) -> int:
+    """The instructions `python -m <module_args>` runs, counted by valgrind (cachegrind)."""
+    done = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         sys.executable, "-m", *module_args], capture_output=True, text=True, check=True)
+    return int(re.search(r"I\s+refs:\s+([\d,]+)", done.stderr).group(1).replace(",", ""))
+
+
+def count_instructions(racers: int = 500, short: int = 2, long: int = 12) -> int:
+    if valgrind_missing("bench.hotpath"):
         return 2
 
     def run(seconds: int) -> int:
-        done = subprocess.run(
-            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-             sys.executable, "-m", "bench.hotpath", "--racers", str(racers),
-             "--seconds", str(seconds), "--repeat", "1"],
-            capture_output=True, text=True, check=True)
-        return int(re.search(r"I\s+refs:\s+([\d,]+)", done.stderr).group(1).replace(",", ""))
+        return instructions("bench.hotpath", "--racers", str(racers), "--seconds", str(seconds),
+                            "--repeat", "1")
 
     extra = run(long) - run(short)
     print(f"{extra // (racers * (long - short)):,} instructions per racer·s of the game's "

@@ -18,7 +18,8 @@ the server measured against the one injected.
 Cost: counted per operation with N racers: a TCP_INFO read, and a ping with its pong
 (this process's CPU, clients included: an upper bound); spread over a race of --race-s
 seconds, in µs per racer-second (the server spends ~200-300 µs per racer-second in all,
-docs/performance.md; the budget is 2 %).
+docs/performance.md; the budget is 2 %). bench/lagcost.py isolates it: the whole server
+with the probe on and off, and the probe path's instructions.
 """
 
 from __future__ import annotations

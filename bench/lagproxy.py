@@ -7,6 +7,9 @@ the usual deployment behind a reverse proxy on the same host: the server's TCP p
 this proxy, so the kernel's round-trip estimate (TCP_INFO) sees ~0 while the player is
 `rtt_ms` away.
 
+It stands in for `tc qdisc ... netem delay`, which this project's test machine lacks
+(its kernel is built without sch_netem; docs/performance.md "Fair under lag").
+
 `pong_delay_ms` plays a cheating client: WebSocket pong frames from the client are held
 back that much longer than everything else (they are control frames, so they may be
 sent between any two frames), so the ping's round trip looks larger than the path.
@@ -15,6 +18,7 @@ sent between any two frames), so the ping's round trip looks larger than the pat
 from __future__ import annotations
 
 import asyncio
+import time
 
 OP_PONG = 0xA
 
@@ -92,7 +96,7 @@ class DelayProxy:
         buf, opened = bytearray(), not hold_pongs
         try:
             while data := await reader.read(65536):
-                due = loop.time() + self.one_way
+                due = time.monotonic() + self.one_way
                 if not hold_pongs:
                     queue.put_nowait((due, data))
                     continue
@@ -108,8 +112,8 @@ class DelayProxy:
                 while (end := _frame_end(buf, at)) is not None:
                     if buf[at] & 0x0F == OP_PONG:
                         # (a pong is never fragmented, so it may go between any frames)
-                        loop.call_at(due + self.pong_delay, self._write_later, writer,
-                                     bytes(buf[at:end]))
+                        loop.call_later(due + self.pong_delay - time.monotonic(),
+                                        self._write_later, writer, bytes(buf[at:end]))
                     else:
                         plain += buf[at:end]
                     at = end
@@ -119,7 +123,7 @@ class DelayProxy:
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
-            queue.put_nowait((loop.time() + self.one_way, None))
+            queue.put_nowait((time.monotonic() + self.one_way, None))
 
     @staticmethod
     def _write_later(writer, data: bytes) -> None:
@@ -127,12 +131,13 @@ class DelayProxy:
             writer.write(data)
 
     async def _deliver(self, queue: asyncio.Queue, writer) -> None:
-        loop = asyncio.get_running_loop()
+        # Times by time.monotonic(), not the loop's clock: uvloop's is a millisecond
+        # stale within a loop turn, and its timers may fire early by as much, which
+        # made a 300 ms path measure 299.7 ms. So a chunk never goes early.
         try:
             while True:
                 due, data = await queue.get()
-                wait = due - loop.time()
-                if wait > 0:
+                while (wait := due - time.monotonic()) > 0:
                     await asyncio.sleep(wait)
                 if data is None:
                     break

@@ -9,8 +9,9 @@ stored.
 Each process is `python -m server` on a port of its own with `--route-tag` and the same
 Redis (with an append-only file, as a production Redis keeping results must have). The
 players (asyncio tasks of this process) connect to the processes in turn, say hello
-with their token after any drop, and race quick races over and over, typing like people
-(2 characters every 250 ms). Every `--fault-every` seconds the next fault of `--faults`
+with their token after any drop (through the next process if theirs is down, as the
+balancer does), and race quick races over and over, typing like people (2 characters
+every 250 ms). Every `--fault-every` seconds the next fault of `--faults`
 happens: `kill` (SIGKILL a process, start it again at once on its port), `redis`
 (restart Redis), `stop` (SIGSTOP a process for --stop-s, then SIGCONT).
 
@@ -20,8 +21,8 @@ The report (printed, and saved as bench/results/soak-<time>.json and .md):
   was shown (status, place, wpm);
 - time back to racing after each fault kind, p50 / p95 / max: for each player that was
   racing when the fault happened (a tick within 0.5 s before), from the fault to its
-  first tick after the gap the fault made (a player the fault did not touch is not
-  counted);
+  first tick after the gap the fault made, a gap starting within 1 s of the fault (a
+  player the fault did not touch, whose first gap is its race's end, is not counted);
 - RSS of each process over time (every 10 s), and its slope at steady load (MB/min,
   least squares): over the second half of the run, or, with `--faults-for M`, over what
   follows the first STEADY_AFTER_S of fault-free load after minute M (faults stop at M,
@@ -61,6 +62,8 @@ PASSAGES = [
 ]
 CHUNK, PAUSE_S = 2, 0.25         # 2 characters every 250 ms: 96 WPM, like a fast person
 RSS_EVERY_S = 10.0
+QUICK_RACE_ID = 1                # its reply, or its refusal, carries this id
+REASK_S = 0.5                    # a refused quick race is asked again after this long
 STEADY_AFTER_S = 60.0   # rooms refill and caches warm after the last fault
 # What a fault does to a player's connection (a process gone, frozen or refusing it):
 # the player connects again; anything else is a bug in the soak and ends it.
@@ -111,8 +114,8 @@ class Process:
 
 
 class Player:
-    def __init__(self, n: int, url: str, rng: random.Random):
-        self.name, self.url, self.rng = f"Soak{n}", url, rng
+    def __init__(self, n: int, urls: list[str], rng: random.Random):
+        self.name, self.rng, self.urls, self.at = f"Soak{n}", rng, urls, n % len(urls)
         self.token: str | None = None
         self.player_id: str | None = None
         self.seen: dict[tuple[str, str], dict] = {}   # (race_id, player_id) -> result shown
@@ -122,9 +125,12 @@ class Player:
     async def run(self, until: float) -> None:
         while time.monotonic() < until:
             try:
-                client = await Client.connect(self.url, "msgpack")
+                client = await Client.connect(self.urls[self.at], "msgpack")
             except FAULTS:
-                await asyncio.sleep(0.5)             # the process is down: try again
+                # Down: the next one (haproxy.cfg's redispatch), a pause after all.
+                self.at = (self.at + 1) % len(self.urls)
+                if self.at == 0:
+                    await asyncio.sleep(0.5)
                 continue
             try:
                 welcome = await client.hello(self.name, self.token)
@@ -149,7 +155,7 @@ class Player:
         try:
             while time.monotonic() < until:
                 if not seated:
-                    await client.send({"type": "quick_race"})
+                    await client.send({"type": "quick_race", "id": QUICK_RACE_ID})
                     seated = True
                 message = await client.recv(timeout=30)
                 client.seen.clear()                 # (the client keeps everything otherwise)
@@ -173,6 +179,9 @@ class Player:
                     if typing is not None:
                         typing.cancel()
                         typing = None
+                elif kind == "error" and message.get("id") == QUICK_RACE_ID:
+                    await asyncio.sleep(REASK_S)    # refused (unavailable): ask again
+                    seated, body = False, None
                 elif kind in ("left", "kicked") or (kind == "error"
                                                     and message.get("code") == "room_lost"):
                     seated, body = False, None
@@ -216,10 +225,10 @@ def back_to_racing(players: list[Player], at: float) -> list[float]:
         after = [t for t in p.ticks if t >= at]
         if not before or not after:
             continue                              # not racing then, or never again
-        gap_end = next((b for a, b in zip([at] + after, after) if b - a > 1.0), None)
-        if gap_end is None:
-            continue                              # ticks went on: the fault did not touch it
-        backs.append(gap_end - at)
+        gap = next(((a, b) for a, b in zip([at] + after, after) if b - a > 1.0), None)
+        if gap is None or gap[0] > at + 1.0:      # ticks went on: the fault did not touch
+            continue                              # it (a later gap is its race's end)
+        backs.append(gap[1] - at)
     return backs
 
 
@@ -256,8 +265,8 @@ async def soak(args) -> dict:
     for proc in procs:
         proc.start()
     rng = random.Random(args.seed)
-    players = [Player(n, f"ws://127.0.0.1:{procs[n % len(procs)].port}/ws",
-                      random.Random(rng.random())) for n in range(args.players)]
+    urls = [f"ws://127.0.0.1:{proc.port}/ws" for proc in procs]
+    players = [Player(n, urls, random.Random(rng.random())) for n in range(args.players)]
     start = time.monotonic()
     until = start + args.minutes * 60
     tasks = [asyncio.create_task(p.run(until)) for p in players]
@@ -279,6 +288,8 @@ async def soak(args) -> dict:
                       f"{'' if kind == 'redis' else f' process {target.index}'}", flush=True)
                 await asyncio.get_running_loop().run_in_executor(
                     None, _fault, kind, target, redis, args.stop_s)
+                # (how long the restart took: its share of the time back to racing)
+                print(f"{'':8s}back after {time.monotonic() - now:.1f} s", flush=True)
                 n += 1
                 next_fault += args.fault_every
             await asyncio.sleep(0.2)

@@ -68,20 +68,25 @@ def run(coro, loop: str):
     return asyncio.run(coro)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, **internal) -> int:
+    """`internal`: Config's internal settings (never flags), for a bench that starts the
+    server its own way (bench/lagcost.py)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["admin"]:          # the operator's command (server/admin.py)
         from server.admin import main as admin
         return admin(argv[1:])
     try:
-        # Only a --workers supervisor's own worker shares its port (server/net/workers.py).
-        config = load_config(argv, reuse_port=workers.is_supervised())
+        # A --workers supervisor's own worker takes the connections its supervisor hands
+        # it instead of listening (server/net/workers.py).
+        config = load_config(argv, handoff_fd=workers.handoff_fd(), **internal)
         if config.workers > 1:
             if not config.redis_url:
                 raise ConfigError("--workers above 1 needs --redis-url: the workers share "
                                   "their rooms, codes and matchmaking through Redis")
             if config.port == 0:
                 raise ConfigError("--workers above 1 needs a fixed --port to share")
+            if (error := workers.route_tags_error(config.workers, config.route_tag)):
+                raise ConfigError(error)
         check_available(config.transport)
     except (ConfigError, TransportUnavailable) as exc:
         print(f"python -m server: error: {exc}", file=sys.stderr)
@@ -89,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.setup(config.log_format, config.log_level)
     if config.workers > 1:
         return workers.supervise(argv, config.workers, config.drain_s, config.host,
-                                 config.port)
+                                 config.port, config.route_tag or 0)
     try:
         lost = run(serve(config), config.event_loop)
     except (ConfigError, TextInvalid, StoreUnusable) as exc:   # found at start-up, e.g. a bad --texts file

@@ -18,6 +18,7 @@ from server.core.lobby_config import LobbyConfig
 from server.core.matching import BAND
 from server.core.race import LAG_CAP_MS, MAX_RACE_S
 from server.core.tokens import secret_weakness
+from server.store.folding import FOLD_DELAY_S
 
 
 def knob(default, help: str, minimum=None, maximum=None, choices=None, repeat=False):
@@ -68,6 +69,10 @@ class Config:
                                   0, 3600)
     idle_room_s: int = knob(300, "a private room with nobody connected closes after this, "
                                  "seconds", 0, 86400)
+    fold_delay_s: float = knob(FOLD_DELAY_S, "per-key statistics and points are folded from saved "
+                                    "results this long after a save, in batches (a read "
+                                    "of them folds what is pending first), seconds",
+                               0, 3600)
     # Per connection and per account name, the guess limits are promises to players
     # (docs/security.md: ~1,440 password guesses a day), not knobs; tests set them. The
     # per-address bursts stay flags: a school or office behind one address needs more.
@@ -88,6 +93,9 @@ class Config:
     lag_cap_ms: int = knob(LAG_CAP_MS, "most a finisher's time is credited for its measured "
                            "delay (half its round trip), ms: covers honest round trips up to "
                            "500 ms, and is all a client faking delay can gain", 0, 5000)
+    # The lag probe (server/net/lag.py) runs; off only where bench.lagcost weighs what
+    # measuring costs: a server that never measures credits nothing.
+    measure_delay: bool = internal(True)
     practice_countdown_s: int = knob(3, "countdown before a practice race, seconds (0: the "
                                      "race starts at once)", 0, 60)
     max_race_s: int = knob(MAX_RACE_S, "longest a race may run, seconds: a race gets 30 s "
@@ -100,11 +108,12 @@ class Config:
     msg_burst: int = knob(60, "messages a connection may send in a burst", 1, 100000)
     hello_timeout_s: float = knob(10.0, "a connection that sends no hello is closed after this",
                                   0.1, 3600)
-    workers: int = knob(1, "processes to run on this host, sharing the port (needs "
-                           "--redis-url when above 1)", 1, 256)
-    # SO_REUSEPORT: only a --workers supervisor's own workers share a port (__main__.py),
-    # so that an unrelated server can't join it and split the players between two stores.
-    reuse_port: bool = internal(False)
+    workers: int = knob(1, "processes to run on this host behind the port, each room's "
+                           "players on the room's own (needs --redis-url when above 1; "
+                           "each takes its own route tag from --route-tag on)", 1, 32)
+    # A --workers worker listens on no port: its supervisor hands it the connections
+    # over this Unix socket (server/net/handoff.py); None: listen on --host/--port.
+    handoff_fd: int | None = internal(None)
     log_level: str = knob("info", "log level", choices=("debug", "info", "warning", "error"))
     # ---- robustness and operations (docs/operations.md) ----
     max_send_buffer: int = knob(262144, "bytes queued for one slow client before it is "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -175,9 +176,12 @@ async def test_a_dead_process_loses_its_rooms_and_its_players_can_race_elsewhere
         await ann.expect("countdown")
 
         proc.kill()                                         # SIGKILL: no goodbye
+        killed = asyncio.get_running_loop().time()
         await proc.wait()
         lost = await ann.expect("error", timeout=15)
         assert lost["code"] == "room_lost"
+        # Found by its dropped bus subscription (2-3 s), not its expired heartbeat (4-6 s).
+        assert asyncio.get_running_loop().time() - killed < 4.0
         listed = await eve.request({"type": "list_races"})
         assert room_id not in [r["room_id"] for r in listed["rooms"]]
 
@@ -253,30 +257,59 @@ async def test_a_racer_who_reconnects_through_another_process_gets_its_seat_back
     await back.expect("countdown")                  # the room's traffic follows it
 
 
-async def test_a_request_forwarded_to_a_frozen_owner_is_answered_within_seconds(
-        make_server, redis_server, transport):  # noqa: F811
-    # Before: a join forwarded to an owner that froze or died got no reply and no error
-    # (the player was not in the routing table yet, so the room_lost sweep skipped it).
-    proc, port = await _start_process("--redis-url", redis_server.url, "--transport",
-                                      transport, "--secret", "one secret for the whole cluster")
+@contextlib.asynccontextmanager
+async def _room_on_a_process(make_server, redis_url: str, transport: str):
+    """A private room made on a process of its own, and a guest on another one:
+    (that process, the room's code, the guest)."""
+    proc, port = await _start_process("--redis-url", redis_url, "--transport", transport,
+                                      "--secret", "one secret for the whole cluster")
     try:
-        b = await make_server(redis_url=redis_server.url,
-                              secret="one secret for the whole cluster")
+        b = await make_server(redis_url=redis_url, secret="one secret for the whole cluster")
         host = await Client.connect(f"ws://127.0.0.1:{port}/ws", "json")
         await host.hello("Host")
         code = (await host.request({"type": "create_room"}))["room"]["code"]
         guest = await Client.connect(f"ws://127.0.0.1:{b.port}/ws", "json")
         await guest.hello("Guest")
-        proc.send_signal(signal.SIGSTOP)            # the owner stands still
-        loop = asyncio.get_running_loop()
-        asked = loop.time()
-        with pytest.raises(ServerError) as refused:
-            await guest.request({"type": "join_room", "code": code}, timeout=20)
-        assert refused.value.code in ("unavailable", "room_lost")
-        assert loop.time() - asked < 12
-        assert (await guest.request({"type": "practice"}))["type"] == "joined"   # races on
+        yield proc, code, guest
         await guest.close()
+        await host.close()
     finally:
-        proc.send_signal(signal.SIGCONT)
-        proc.kill()
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.kill()
+            await proc.wait()
+
+
+async def _refused_join(guest, code: str) -> tuple[str, float]:
+    """The error code a join gets, and how long it took."""
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    with pytest.raises(ServerError) as refused:
+        await guest.request({"type": "join_room", "code": code}, timeout=20)
+    return refused.value.code, loop.time() - asked
+
+
+async def test_a_request_forwarded_to_a_frozen_owner_is_answered_within_seconds(
+        make_server, redis_server, transport):  # noqa: F811
+    # Before: a join forwarded to an owner that froze or died got no reply and no error
+    # (the player was not in the routing table yet, so the room_lost sweep skipped it).
+    async with _room_on_a_process(make_server, redis_server.url, transport) as (
+            proc, code, guest):
+        proc.send_signal(signal.SIGSTOP)            # the owner stands still
+        answer, took = await _refused_join(guest, code)
+        assert answer in ("unavailable", "room_lost")
+        assert took < 12
+        assert (await guest.request({"type": "practice"}))["type"] == "joined"   # races on
+
+
+async def test_a_request_forwarded_to_a_killed_owner_gets_room_lost_within_seconds(
+        make_server, redis_server, transport):  # noqa: F811
+    # Before: the owner was watched only once the player was in its room, so a join
+    # forwarded just after the owner died waited out FORWARD_DEADLINE_S (5 s).
+    async with _room_on_a_process(make_server, redis_server.url, transport) as (
+            proc, code, guest):
+        proc.kill()                          # its heartbeat key lives on for a while
         await proc.wait()
+        answer, took = await _refused_join(guest, code)
+        assert answer == "room_lost"
+        assert took < 4.5

@@ -1,7 +1,7 @@
 """Bus records survive the bus: what one process sends is what the other reads."""
 
-from server.cluster.messages import (TAGS, Back, Batch, Close, Dropped, Frames, Left, Member,
-                                     Rating, Request, decode, encode)
+from server.cluster.messages import (TAGS, Back, Batch, Close, Dropped, Frames, Left, Measure,
+                                     Member, Rating, Request, Rtt, decode, encode)
 
 
 def test_every_record_kind_round_trips_inside_a_batch_and_alone():
@@ -10,7 +10,7 @@ def test_every_record_kind_round_trips_inside_a_batch_and_alone():
              Request("p1", "Ann", "typerace.v1.msgpack", {"type": "input", "keys": "ab"},
                      None, "127.0.0.1"),
              Request("p2", "Bob", None, {"type": "quick_race"}, "r1", "10.0.0.2", 87.5),
-             Rating("p2", 91.25), Rating("p3", None)]
+             Rating("p2", 91.25), Rating("p3", None), Measure("p1"), Rtt("p1", 301.5)]
     batch = Batch("node-b", items)
     assert decode(encode(batch)) == batch
     assert [type(item) for item in decode(encode(batch)).items] == [type(i) for i in items]

@@ -18,14 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SECRET = "one long secret shared by the whole cluster"
 
 
-async def start_server(db: str | None = None,
-                       redis_url: str | None = None) -> tuple[asyncio.subprocess.Process, int]:
-    """`python -m server` on a free port; it prints its port once it listens."""
+async def start_server(db: str | None = None, redis_url: str | None = None,
+                       extra: tuple = ()) -> tuple[asyncio.subprocess.Process, int]:
+    """`python -m server` on a free port (with `extra` flags); it prints its port once
+    it listens."""
     store = ["--db", db] if db else ["--redis-url", redis_url, "--secret", SECRET]
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "server", "--port", "0", *store,
         "--practice-countdown-s", "0", "--max-wpm", "10000", "--log-level", "warning",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        *extra, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         env={**os.environ, "TYPERACE_REDIS_URL": ""} if db else None)
     line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
     port = re.search(r":(\d+)/", line)

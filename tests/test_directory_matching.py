@@ -15,6 +15,7 @@ from tests.redis_fixture import redis_server  # noqa: F401
 T0 = 1_000_000
 WIDEN = 5000
 FOREVER = 10 ** 15
+REMOTE_WAIT = 1000
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ async def directory(redis_server):  # noqa: F811
 
 
 async def claim(d, pid, rating, now=T0):
-    found = await d.claim(now, pid, rating, WIDEN)
+    found = await d.claim(now, pid, rating, WIDEN, REMOTE_WAIT)
     return found[0] if found else None
 
 
@@ -70,3 +71,25 @@ async def test_an_owner_update_keeps_a_claim_it_has_not_seen_yet(directory):
     assert await claim(directory, "fast", 130.0) is None
     await directory.adjust("r", -1, FOREVER, T0, {}, ["slow"])        # slow sat elsewhere
     assert await claim(directory, "fast", 130.0) == "r"
+
+
+async def test_a_room_of_this_process_comes_first_another_only_after_a_wait(
+        directory, redis_server):  # noqa: F811
+    redis = await Redis.connect(redis_server.url)
+    try:
+        other = Directory(redis, "n2")
+        await other.heartbeat()
+        await other.open("theirs", 5, 3, FOREVER, T0, {"a": None, "b": None, "c": None})
+        await directory.open("ours", 5, 1, FOREVER, T0, {"d": None})
+        # Ours, though theirs is fuller and has waited long enough to be offered.
+        assert await claim(directory, "p1", None, T0 + REMOTE_WAIT) == "ours"
+        await directory.close("ours")
+        # Their room's players have waited less than REMOTE_WAIT: theirs to fill.
+        assert await claim(directory, "p2", None, T0 + REMOTE_WAIT - 1) is None
+        assert await claim(directory, "p3", None, T0 + REMOTE_WAIT) == "theirs"
+        # A lone player elsewhere is joined at once (nobody is kept waiting alone).
+        await other.open("lone", 5, 1, FOREVER, T0, {"e": None})
+        await other.close("theirs")
+        assert await claim(directory, "p4", None) == "lone"
+    finally:
+        await redis.close()

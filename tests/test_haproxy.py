@@ -107,11 +107,25 @@ async def test_haproxy_sends_every_connection_of_a_room_to_the_process_that_owns
             await guest.request({"type": "join_room", "code": code})
             after = [await _connections(port) for port in ports]
             assert after[owner] == before[owner] + 1, (i, owners, before, after)
+
+        # Process 0 dies: a connection sent its way (by leastconn, or by its room's
+        # code) goes to process 1 at once, before the health checks mark 0 down.
+        procs[0].kill()
+        await procs[0].wait()
+        loop = asyncio.get_running_loop()
+        killed = loop.time()
+        dead_code = next(code for code, owner in zip(codes, owners) if owner == 0)
+        for i in range(6):
+            back = await Client.connect(room_url(url, dead_code if i % 2 else None), "msgpack")
+            clients.append(back)
+            await back.hello(f"Back{i}")
+        assert loop.time() - killed < 1.5
     finally:
         for client in clients:
             await client.close()
         haproxy.send_signal(signal.SIGTERM)
         await haproxy.wait()
         for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(proc.wait(), 30)
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(proc.wait(), 30)

@@ -10,7 +10,8 @@ import pytest
 from protocol import scoring
 from server.core.race import RACING, Race, lag_credit_ms
 from server.core.texts import Text
-from server.net.lag import PROXY_HOP_MS, Delay, kernel_rtt_ms
+from server.config import load_config
+from server.net.lag import PROBES_PER_RACE, PROXY_HOP_MS, Delay, Schedule, kernel_rtt_ms
 
 BODY = "the quick fox"
 START = 1_700_000_003_000
@@ -114,3 +115,25 @@ def test_tcp_info_is_read_from_a_real_connection():
         assert kernel_rtt_ms(udp) is None
     finally:
         udp.close()
+
+
+def test_a_seated_player_is_measured_a_few_times_a_race_and_again_in_the_next():
+    """The schedule the owner of a room keeps for each racer, local or connected to
+    another process (whose edge it asks)."""
+    schedule = Schedule()
+    assert [schedule.due(None) for _ in range(PROBES_PER_RACE + 2)] == \
+        [True] * PROBES_PER_RACE + [False, False]           # waiting for a race
+    assert [schedule.due("r1.1") for _ in range(PROBES_PER_RACE + 1)] == \
+        [True] * PROBES_PER_RACE + [False]
+    assert schedule.due("r1.2")                                # the next race
+
+
+def test_measuring_is_off_only_by_the_internal_switch():
+    assert load_config([], environ={}).measure_delay
+    with pytest.raises(SystemExit):
+        load_config(["--measure-delay", "0"], environ={})      # never a flag
+
+
+async def test_a_server_with_measuring_off_runs_no_probe(make_server):
+    on, off = await make_server(), await make_server(measure_delay=False)
+    assert on.lag._task is not None and off.lag._task is None

@@ -44,8 +44,9 @@ async def run_server(*args, env=None):
     (["--max-players", "٣"], "--max-players: expected int, got '٣'"),
     (["--max-players", "1_0"], "--max-players: expected int, got '1_0'"),
     (["--log-format", "json", "--tick-hz", "1e400"], "--tick-hz: expected int"),
-    # Only a --workers supervisor's own workers share a port (server/net/workers.py).
+    # A worker's hand-off channel is its supervisor's to give (server/net/workers.py).
     (["--reuse-port", "1"], "unrecognized arguments: --reuse-port 1"),
+    (["--handoff-fd", "3"], "unrecognized arguments: --handoff-fd 3"),
     # One store: --db and --redis-url both on the command line is a contradiction.
     (["--db", "a.db", "--redis-url", "redis://127.0.0.1:1"],
      "--db and --redis-url name two stores"),

@@ -211,3 +211,28 @@ async def test_a_lock_held_by_another_process_makes_writes_unavailable(tmp_path,
 async def test_a_temporary_database_is_refused(name):
     with pytest.raises(StoreUnusable, match="would be gone at the next start"):
         await SqliteStore(name).open()
+
+
+async def test_migration_7_counts_the_points_saved_before_into_the_histogram(tmp_path, monkeypatch):
+    """Points saved before the histogram existed place their players as points_rank
+    would count them."""
+    path = tmp_path / "six.db"
+    with monkeypatch.context() as m:
+        m.setattr(sqlite_schema, "MIGRATIONS", sqlite_schema.MIGRATIONS[:6])
+        store = await opened(path)
+        await store.close()
+    totals = {f"p{i}": (i * 37) % 5000 + 1 for i in range(300)}     # up to 5,000 points
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executemany("INSERT INTO players(player_id, name, created_ms, seen_ms)"
+                   " VALUES (?, ?, 0, 0)", [(pid, pid) for pid in totals])
+    db.executemany("INSERT INTO points VALUES ('all', ?, ?, 1, ?)",
+                   [(pid, points, int(pid[1:])) for pid, points in totals.items()])
+    db.close()
+    migrated = await opened(path)
+    try:
+        ranked = sorted(totals, key=lambda pid: (-totals[pid], int(pid[1:])))
+        for place, pid in enumerate(ranked, start=1):
+            assert await migrated.points_place("all", pid) == {"points": totals[pid],
+                                                               "place": place}
+    finally:
+        await migrated.close()

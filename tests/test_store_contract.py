@@ -25,14 +25,14 @@ from tests.redis_fixture import redis_server  # noqa: F401
 @contextlib.asynccontextmanager
 async def sqlite_backend(request, tmp_path):
     path = str(tmp_path / "contract.db")
-    yield lambda: SqliteStore(path)
+    yield lambda **options: SqliteStore(path, **options)
 
 
 @contextlib.asynccontextmanager
 async def redis_backend(request, tmp_path):
     # This test's private redis-server; reopening is a new client on the same server.
     server = request.getfixturevalue("redis_server")
-    yield lambda: RedisStore(server.url, prefix="contract:")
+    yield lambda **options: RedisStore(server.url, prefix="contract:", **options)
 
 
 # The adapters under contract: name -> backend. Add new adapters here.
@@ -44,11 +44,12 @@ BACKENDS = {
 
 @pytest.fixture(params=list(BACKENDS))
 async def open_store(request, tmp_path):
-    """open_store() -> a freshly opened Store on this test's storage."""
+    """open_store(**options) -> a freshly opened Store on this test's storage (options
+    of the adapters' constructors both have, such as fold_delay_s)."""
     opened: list[Store] = []
     async with BACKENDS[request.param](request, tmp_path) as new_store:
-        async def open_one() -> Store:
-            store = new_store()
+        async def open_one(**options) -> Store:
+            store = new_store(**options)
             await store.open()
             opened.append(store)
             return store

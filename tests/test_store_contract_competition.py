@@ -101,3 +101,34 @@ async def test_the_operators_pin_is_kept_per_day(open_store):
     again = await open_store()
     assert await again.daily_pin("2026-12-06") == 9
     assert await again.daily_pin("2026-12-07") is None
+
+
+async def test_every_place_counts_the_players_ahead_across_the_histograms_buckets(store):
+    # Totals from ~10 to ~8,000 points: past the histogram's exact buckets, into ones
+    # 64 points wide, with equal totals broken by time and then by player; the board
+    # folded in two steps, the second moving players' totals to other buckets.
+    import random
+    rng = random.Random(27)
+    [tid] = await store.add_texts(PASSAGES[:1], T0)
+    totals: dict[str, list] = {}
+    n = 0
+    for step, players in enumerate((range(150), rng.sample(range(150), 60))):
+        for p in players:
+            n += 1
+            chars = rng.choice([50, 500, 5000, 20000, rng.randrange(50, 40000)])
+            r = result(f"p{p:03d}", 1, wpm=60.0, accuracy=1.0)
+            r = type(r)(**{**{f: getattr(r, f) for f in r.__slots__}, "pos": chars})
+            at = T0 + (n // 7) * 1000            # seven results a second: equal times
+            await store.save_race(race(f"h{n}", tid, [r], ended_ms=at))
+            kept = totals.setdefault(r.player_id, [0, 0])
+            kept[0] += r.points
+            kept[1] = at
+        if step == 1:
+            for pid in ("p007", "p100"):
+                await store.set_banned(pid, True)
+        shown = sorted((pid for pid in totals if pid not in ("p007", "p100") or step == 0),
+                       key=lambda pid: (-totals[pid][0], totals[pid][1], pid))
+        assert max(totals[pid][0] for pid in shown) > 4 * 128        # buckets wider than 1
+        for place, pid in enumerate(shown, start=1):
+            assert await store.points_place("all", pid) == {"points": totals[pid][0],
+                                                            "place": place}, pid

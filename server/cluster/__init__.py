@@ -22,6 +22,7 @@ class AppPort:
     """What the cluster may ask of the app's handlers (server/net/app.py hands it in)."""
 
     resume_seat: Callable[[object, int], bool]   # (conn, now_ms): back to a held seat
+    measure_delay: Callable[[object], None]      # (conn): its room's owner asks (lag.py)
 
 
 class SingleProcess:
@@ -69,6 +70,15 @@ class SingleProcess:
     def rating_changed(self, conn) -> None:
         """A player's rating was refreshed here; a remote player's edge must learn it
         (it matches the player's next quick race)."""
+
+    def ask_delay(self, conn) -> None:
+        """A seated player connected to another process is due a measure of its delay
+        (server/net/lag.py): its edge takes it and tells it back (`tell_delay`)."""
+        raise AssertionError("a single process has no players connected elsewhere")
+
+    def tell_delay(self, conn, rtt_ms: float) -> None:
+        """The delay of a local player, measured because its room's owner asked."""
+        raise AssertionError("a single process is asked for no delays")
 
     def disconnected(self, conn) -> None:
         """A local connection closed (after the app unregistered it)."""

@@ -108,15 +108,18 @@ return taken
 """
 
 # KEYS: open; ARGV: now_ms, node key prefix, room key prefix, player, rating ('' =
-# unrated), band, widen_ms -> {room, node} or nil. The fullest live room that still
-# takes players and fits the player's rating (server/core/matching.py: within `band`
-# of every rated player, the band raised to 1 + floor(waited / widen_ms)); among
-# equally full rooms the closest in average rating. Rooms fill up before new ones start.
+# unrated), band, widen_ms, claiming node, remote_wait_ms -> {room, node} or nil. The
+# fullest live room that still takes players and fits the player's rating
+# (server/core/matching.py: within `band` of every rated player, the band raised to
+# 1 + floor(waited / widen_ms)); among equally full rooms the closest in average rating.
+# Rooms fill up before new ones start. A room of the claiming node comes first; one of
+# another node only when its players have waited remote_wait_ms (their own process had
+# the time to fill it) or it holds a single player (who would otherwise wait alone).
 _CLAIM = """
 local now, pid, band, widen = tonumber(ARGV[1]), ARGV[4], tonumber(ARGV[6]), tonumber(ARGV[7])
-local rating = tonumber(ARGV[5])
+local rating, me, remote_wait = tonumber(ARGV[5]), ARGV[8], tonumber(ARGV[9])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'LIMIT', 0, 64)
-local best, best_node, best_taken, best_dist = nil, nil, -1, 0
+local best, best_node, best_taken, best_dist, best_local = nil, nil, -1, 0, false
 for _, id in ipairs(ids) do
   local flat = redis.call('HGETALL', ARGV[3] .. id)
   local h, ratings = {}, {}
@@ -133,7 +136,9 @@ for _, id in ipairs(ids) do
     redis.call('DEL', ARGV[3] .. id)
   elseif not h['p:' .. pid] then
     local taken, max = tonumber(h.taken), tonumber(h.max)
-    local fits, dist = true, 0
+    local is_local = h.node == me
+    local fits = is_local or taken <= 1 or now - tonumber(h.since or now) >= remote_wait
+    local dist = 0
     if rating and #ratings > 0 then
       local lo, hi, sum = ratings[1], ratings[1], 0
       for _, r in ipairs(ratings) do
@@ -141,12 +146,13 @@ for _, id in ipairs(ids) do
       end
       local waited = math.max(0, now - tonumber(h.since or now))
       local width = band ^ (1 + math.floor(waited / math.max(1, widen)))
-      fits = hi <= rating * width and rating <= lo * width
+      fits = fits and hi <= rating * width and rating <= lo * width
       if rating > 0 and sum > 0 then dist = math.abs(math.log(sum / #ratings / rating)) end
     end
-    if fits and taken < max and (taken > best_taken or
-                                 (taken == best_taken and dist < best_dist)) then
-      best, best_node, best_taken, best_dist = id, h.node, taken, dist
+    if fits and taken < max and ((is_local and not best_local) or
+        (is_local == best_local and (taken > best_taken or
+                                     (taken == best_taken and dist < best_dist)))) then
+      best, best_node, best_taken, best_dist, best_local = id, h.node, taken, dist, is_local
     end
   end
 end
@@ -236,6 +242,11 @@ class Directory:
                                       [self.node, self.ttl_ms])
         return added == 1
 
+    async def gone(self, node: str) -> None:
+        """`node` stopped or was found dead: every look-up ignores it from now on."""
+        await self.redis.execute("DEL", NODE + node)
+        await self.reap()
+
     async def reap(self) -> int:
         """Delete the entries of nodes whose liveness key expired."""
         return await self.redis.eval(_REAP, [NODES, LOC, OPEN], [NODE, IDX, SUM, O])
@@ -283,11 +294,12 @@ class Directory:
         await self.unregister(room_id, [])
 
     async def claim(self, now_ms: int, player_id: str, rating: float | None,
-                    widen_ms: int) -> tuple[str, str] | None:
+                    widen_ms: int, remote_wait_ms: int) -> tuple[str, str] | None:
         """Atomically take a seat in the fullest open public room that fits the
-        player's rating: (room_id, owner)."""
+        player's rating, this node's first: (room_id, owner)."""
         found = await self.redis.eval(_CLAIM, [OPEN], [
-            now_ms, NODE, O, player_id, "" if rating is None else rating, BAND, widen_ms])
+            now_ms, NODE, O, player_id, "" if rating is None else rating, BAND, widen_ms,
+            self.node, remote_wait_ms])
         if not found:
             return None
         return found[0].decode(), found[1].decode()

@@ -49,6 +49,17 @@ class Rating(NamedTuple):
     rating: float | None
 
 
+class Measure(NamedTuple):
+    """To an edge: measure the player's delay now (its room's owner keeps the schedule)."""
+    pid: str
+
+
+class Rtt(NamedTuple):
+    """To the room's owner: the player's round trip as its edge measured it, ms."""
+    pid: str
+    rtt_ms: float
+
+
 class Batch(NamedTuple):
     sender: str
     items: list
@@ -75,7 +86,7 @@ class Back(NamedTuple):
 
 
 TAGS = {Frames: 0, Member: 1, Close: 2, Request: 3, Batch: 4, Dropped: 5, Left: 6, Back: 7,
-        Rating: 8}
+        Rating: 8, Measure: 9, Rtt: 10}
 TYPES = {tag: kind for kind, tag in TAGS.items()}
 
 

@@ -27,9 +27,10 @@ from protocol.messages import plain_input
 from protocol.codes import ErrorCode
 from server.cluster import AppPort, SingleProcess
 from server.cluster.bus import Bus
+from server.cluster.delays import RelayedDelays
 from server.cluster.liveness import TTL_MS, Liveness
-from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Member,
-                                     Rating, Request, decode, encode)
+from server.cluster.messages import (Back, Batch, Close, Dropped, Frames, Left, Measure,
+                                     Member, Rating, Request, Rtt, decode, encode)
 from server.cluster.directory import Directory
 from server.cluster.registry import Registry
 from server.cluster.remote import RemoteConn
@@ -39,7 +40,7 @@ from server.store.redis_adapter import Redis, RedisError
 log = logging.getLogger("typerace.cluster")
 
 
-class Cluster(EdgeRouting, SingleProcess):
+class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
     """The Redis implementation of the cluster interface (server/cluster/__init__.py):
     the owner's side (relaying frames, running remote players' requests) here, the
     edge's (which requests go where) in server/cluster/routing.py."""
@@ -55,10 +56,11 @@ class Cluster(EdgeRouting, SingleProcess):
         self._claims: dict[str, str] = {}       # local player -> room its quick race claimed
         self._pending: dict[str, list] = {}     # edge -> items to send this loop turn
         self._flush_scheduled = False
+        self._keep: set[str] = set()            # nodes whose pending items carry inputs
         self.registry = Registry(app, self.directory)   # what we wrote of our rooms
         self._awaiting: dict[str, Awaited] = {}  # local player -> its forwarded request
         self.liveness = Liveness(self.directory, self.registry, self._peers, self._lost,
-                                 self._expire_forwards)
+                                 self._expire_forwards, bus.listening)
 
     # ---- lifecycle ------------------------------------------------------------
 
@@ -78,8 +80,7 @@ class Cluster(EdgeRouting, SingleProcess):
         await asyncio.sleep(0)
         await self.bus.close()
         try:   # leave at once rather than wait for our key to expire
-            await self.redis.execute("DEL", "typerace:node:" + self.node)
-            await self.directory.reap()
+            await self.directory.gone(self.node)
         except RedisError:
             pass
         await self.redis.close()
@@ -109,8 +110,9 @@ class Cluster(EdgeRouting, SingleProcess):
         """One bus message per edge per loop turn, whatever the number of frames."""
         self._flush_scheduled = False
         pending, self._pending = self._pending, {}
-        for node, items in pending.items():
-            self.bus.send(node, encode(Batch(self.node, items)))
+        keep, self._keep = self._keep, set()
+        for node, items in pending.items():   # a racer's keys survive a Redis outage
+            self.bus.send(node, encode(Batch(self.node, items)), node in keep)
 
     def _send_to(self, node: str, message) -> None:
         self._flush()   # whatever was queued for `node` goes first
@@ -159,6 +161,8 @@ class Cluster(EdgeRouting, SingleProcess):
                 conn = conns.get(item.pid)
                 if conn is not None and conn.edge is None:
                     conn.rating = item.rating
+            elif kind is Measure or kind is Rtt:
+                self._on_delay(sender, item)
 
     def _on_request(self, edge: str, request: Request) -> None:
         """A request of a player connected to `edge`, whose room is here (or to be)."""
@@ -239,8 +243,10 @@ class Cluster(EdgeRouting, SingleProcess):
     # ---- a lost peer (server/cluster/liveness.py finds it) ----------------------
 
     def _peers(self) -> set[str]:
-        """The processes owning our players' rooms, and the edges of remote players here."""
+        """The processes owning our players' rooms or asked for one (a forwarded request
+        not answered yet), and the edges of remote players here."""
         peers = set(self.remote.values())
+        peers.update(awaited.owner for awaited in self._awaiting.values())
         peers.update(c.edge for c in self.app.conns.values() if c.edge is not None)
         peers.discard(self.node)
         return peers
@@ -248,6 +254,7 @@ class Cluster(EdgeRouting, SingleProcess):
     def _lost(self, node: str) -> None:
         """A peer is gone: players whose room it owned get room_lost; its players here drop."""
         app = self.app
+        self.bus.forget(node)
         for pid, awaited in list(self._awaiting.items()):
             if awaited.owner == node:           # asked of it, never answered: say so now
                 del self._awaiting[pid]

@@ -5,8 +5,9 @@ claims a seat in the directory first (matchmaking across processes); codes are l
 up in the directory; a returning player is sent back to the process holding its seat.
 Mixed into Cluster (server/cluster/node.py), whose app, node, remote (local player ->
 owner of its room), _claims (local player -> the room its quick race claimed),
-_awaiting (local player -> its forwarded request not answered yet), registry,
-directory, send_soon and _send_to it uses.
+_awaiting (local player -> its forwarded request not answered yet), _keep (owners
+whose pending items carry inputs), bus, registry, directory, send_soon and _send_to it
+uses.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import NamedTuple
 
 import msgpack
 
+from protocol.codes import ErrorCode
 from server.cluster.messages import Back, Dropped, Left, Request
 from server.core.room import normalize_code
 from server.store.redis_adapter import RedisError
@@ -29,6 +31,18 @@ ROOM_OPS = frozenset({"input", "leave", "start", "kick", "configure", "rematch"}
 FORWARD_DEADLINE_S = 5.0
 
 
+# A quick race takes a seat in a room of another process only once that room's players
+# have waited this long (or it holds one player): a room is first offered to its own
+# process's players, so that under load rooms fill where they were made and their
+# inputs and ticks never cross Redis (a scattered room costs ~40 % of the cluster,
+# docs/scaling.md). Shorter than the countdown (5 s), which starts with the second
+# player: a player who makes its own room instead races about as soon. Measured with
+# `python -m bench.matching` (docs/scaling.md): at 4 and 12 arrivals a second, 31 % and
+# 17 % of races scattered against 100 % and 94 % with no wait, the time to a race
+# unchanged (p50 4.6-5.0 s).
+REMOTE_WAIT_MS = 2000
+
+
 class Awaited(NamedTuple):
     owner: str
     request_id: int | None
@@ -36,6 +50,8 @@ class Awaited(NamedTuple):
 
 
 class EdgeRouting:
+    remote_wait_ms = REMOTE_WAIT_MS      # an attribute, so a bench can compare values
+
     async def intercept(self, conn, req, message: dict) -> bool:
         """Handle `req` here if it concerns the cluster; False: the app handles it."""
         kind = req.type
@@ -103,9 +119,18 @@ class EdgeRouting:
     def _forward(self, owner: str, conn, message: dict, prefer: str | None = None) -> None:
         # Queued with the frames for `owner`: one bus message per loop turn carries them
         # all (inputs come 10 times a second per racer), in the order they were made.
+        typing = message.get("type") == "input"
+        if typing and self.bus.backlog(owner) >= self.bus.hold_bytes:
+            # Redis has been away long: refused, visibly, rather than held without bound.
+            self.app.delivery.send_error(conn, ErrorCode.UNAVAILABLE, "your keys could not "
+                                         "reach the race's server; send them again",
+                                         message.get("id"))
+            return
         self.send_soon(owner, Request(conn.player_id, conn.name, conn.codec.subprotocol,
                                       message, prefer, conn.ip, conn.rating))
-        if message.get("type") != "input":      # answered by a Member (node.py), or not
+        if typing:
+            self._keep.add(owner)               # held and sent again if Redis is away
+        else:                                   # answered by a Member (node.py), or not
             self._awaiting[conn.player_id] = Awaited(
                 owner, message.get("id"), time.monotonic() + FORWARD_DEADLINE_S)
 
@@ -119,7 +144,8 @@ class EdgeRouting:
         try:
             return await self.directory.claim(self.app.clock.now_ms(), conn.player_id,
                                               conn.rating,
-                                              self.app.lobby.config.match_widen_ms)
+                                              self.app.lobby.config.match_widen_ms,
+                                              self.remote_wait_ms)
         except RedisError as exc:   # Redis is down: race with the players of this process
             log.warning("cluster: matchmaking falls back to this process: %s", exc)
             return None

@@ -64,6 +64,22 @@ def window(kind: str, ms: int) -> Window:
     raise ValueError(f"no window {kind!r}: one of {', '.join(POINTS_WINDOWS)}")
 
 
+def window_named(key: str) -> Window:
+    """The window a store names `key` ("day:2026-12-06", "week:2026-W49", "all");
+    ValueError for another name."""
+    if key == ALL:
+        return ALL_TIME
+    kind, _, name = key.partition(":")
+    if kind == "day":
+        day = date.fromisoformat(name)
+    elif kind == "week":
+        year, week = name.split("-W")
+        day = date.fromisocalendar(int(year), int(week), 1)
+    else:
+        raise ValueError(f"no window {key!r}")
+    return window(kind, (day - EPOCH).days * DAY_MS)
+
+
 def windows(ms: int) -> tuple[Window, Window, Window]:
     """Every window a result saved at `ms` counts in."""
     return day_window(ms), week_window(ms), ALL_TIME
@@ -92,3 +108,28 @@ def daily_board(ms: int, text_id: int) -> int:
     starts its own."""
     assert 0 < text_id < TEXT_IDS
     return -((ms // DAY_MS) * TEXT_IDS + text_id)
+
+
+# A place on a points board is counted from a histogram of each period's totals (the
+# stores keep one): the players in the buckets above, plus those ahead within one's own
+# bucket. Buckets are log-linear, like an HDR histogram: exact below 2 * SUB, then SUB
+# buckets per power of two (each under 1/SUB of its values wide), so a period of any
+# size has at most a couple of thousand buckets and none holds a wide range of totals.
+SUB = 64
+
+
+def bucket(points: int) -> int:
+    """The histogram bucket of a total (buckets rise with the points)."""
+    if points < 2 * SUB:
+        return max(0, points)
+    shift = points.bit_length() - 7             # points >> shift is in [SUB, 2 * SUB)
+    return SUB * shift + (points >> shift)
+
+
+def bucket_floor(b: int) -> int:
+    """The least total in bucket `b` (so bucket b holds bucket_floor(b) up to
+    bucket_floor(b + 1) - 1)."""
+    if b < 2 * SUB:
+        return b
+    shift = b // SUB - 1
+    return (b - SUB * shift) << shift

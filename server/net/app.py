@@ -114,7 +114,8 @@ class TyperaceServer:
             flush=self.flush, conns=self.conns, live=self.live, limits=self.limits,
             failed_joins=self.failed_joins, metrics=self.metrics, delivery=self.delivery,
             tasks=self.tasks, typed=self.inputs.typed, dispatch=self.dispatcher.dispatch))
-        self.lag = LagProbe(self.lobby, self.conns, self.metrics)
+        self.lag = LagProbe(self.lobby, self.conns, self.metrics, self.live,
+                            config.measure_delay)
         self.answers = http.Answers(self.sessions.refusal, self.health, self.metrics.render)
         self._run_ticker = run_ticker
         self._ticker_task: asyncio.Task | None = None
@@ -131,7 +132,8 @@ class TyperaceServer:
         await self.library.load(self.clock.now_ms())
         if self.config.redis_url:     # part of the cluster before the first connection
             from server.cluster.node import start_cluster
-            port = AppPort(resume_seat=lambda conn, now: resume_seat(self.handlers, conn, now))
+            port = AppPort(resume_seat=lambda conn, now: resume_seat(self.handlers, conn, now),
+                           measure_delay=self.lag.asked)
             self.live.cluster = self.delivery.cluster = await start_cluster(
                 self, port, self.config.redis_url)
         self._server = await transport.serve(self.config.transport, self, self.config,

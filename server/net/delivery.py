@@ -10,6 +10,7 @@ max_send_buffer unsent bytes is cut off.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from protocol.codes import ErrorCode
@@ -29,6 +30,7 @@ class Delivery:
         self.metrics = metrics
         self.max_send_buffer = max_send_buffer
         self.client_errors = ClientErrorLog(log)   # a line each for the first few only
+        self.held: dict[int, list] = {}    # id(conn) -> frames waiting for holding() to end
 
     def send(self, conn: Conn, message: dict) -> None:
         self.deliver([conn], conn.codec, conn.codec.encode(message))
@@ -51,8 +53,28 @@ class Delivery:
             error["id"] = rid
         self.send(conn, error)
 
+    @contextlib.contextmanager
+    def holding(self, conn: Conn):
+        """Frames for `conn` wait, in order, until the block ends. A handler that seats a
+        player and must await (the cluster opens the room everywhere) sends `joined`
+        in the block, before its await: the room's updates and countdown that the ticker
+        or other players' requests publish meanwhile then follow `joined`, as the
+        protocol says, and nothing of the room reaches the player before it is open."""
+        if id(conn) in self.held:
+            yield
+            return
+        held = self.held[id(conn)] = []
+        try:
+            yield
+        finally:
+            del self.held[id(conn)]
+            for codec, frame in held:
+                self.deliver([conn], codec, frame)
+
     def deliver(self, conns: list[Conn], codec, frame) -> None:
         """Write one ready frame to many connections without awaiting any of them."""
+        if self.held:
+            conns = self._not_held(conns, codec, frame)
         conns = self.cluster.relay(conns, codec, frame)
         limit = self.max_send_buffer
         wire = ready_frame(frame, codec.binary)
@@ -69,6 +91,17 @@ class Delivery:
             link.write(wire)
             sent += 1
         self.metrics.messages_out.inc(sent)
+
+    def _not_held(self, conns: list[Conn], codec, frame) -> list[Conn]:
+        held = self.held
+        free = []
+        for conn in conns:
+            waiting = held.get(id(conn))
+            if waiting is None:
+                free.append(conn)
+            else:
+                waiting.append((codec, frame))
+        return free
 
     def drop_slow(self, conn: Conn) -> None:
         """A client that stopped reading: nothing more is queued for it, and the TCP

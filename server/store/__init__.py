@@ -195,9 +195,11 @@ class Store(ABC):
     @abstractmethod
     async def key_stats(self, player_id: str) -> tuple[dict, dict] | None:
         """The player's per-key and per-bigram statistics, added to by every clean
-        result in the transaction that saves it (server/core/keystats.py: what a race
-        adds, and the caps KEYS_MAX and BIGRAMS_MAX on what is kept): ({key: (count,
-        errors, ms)}, {bigram: (count, errors, ms)}), or None when there are none."""
+        result exactly once: folded from the saved results (server/store/folding.py),
+        the player's pending ones before this reads, so it sees every result saved
+        before it (server/core/keystats.py: what a race adds, and the caps KEYS_MAX and
+        BIGRAMS_MAX on what is kept): ({key: (count, errors, ms)}, {bigram: (count,
+        errors, ms)}), or None when there are none."""
 
     @abstractmethod
     async def rating(self, player_id: str) -> float | None:
@@ -294,8 +296,10 @@ class Store(ABC):
 
 
     # ---- competitions (server/core/competition.py) -------------------------------
-    # save_race adds each clean result's points (Result.points) to its day, week and
-    # all-time periods, and, for a race with `daily`, the result to its day's board.
+    # Each clean result's points (Result.points) count exactly once in its day, week
+    # and all-time periods (Redis: added by save_race's script; SQLite: folded from the
+    # saved results, pending ones before any points read: server/store/folding.py);
+    # save_race puts a clean result of a race with `daily` on its day's board.
 
     @abstractmethod
     async def points_board(self, period: str, limit: int = 20) -> list[dict]:
@@ -340,6 +344,6 @@ def make_store(config) -> Store:
     """The store the config asks for: Redis when --redis-url is set, else SQLite."""
     if config.redis_url:
         from server.store.redis import RedisStore
-        return RedisStore(config.redis_url)
+        return RedisStore(config.redis_url, fold_delay_s=config.fold_delay_s)
     from server.store.sqlite import SqliteStore
-    return SqliteStore(config.db)
+    return SqliteStore(config.db, fold_delay_s=config.fold_delay_s)

@@ -28,13 +28,14 @@ from server.store import HISTORY, RECENT, Bests, RaceRecord, Store, StoreUnusabl
 from server.store.redis_scripts import (ADD_TEXTS, BESTS_OF, LEADERBOARD, LIST_TEXTS,
                                         PERSONAL_BEST, PLAYER_STATS, RATING, RENAME_PLAYER,
                                         SAVE_RACE, SET_META_ONCE)
-from server.store.redis_keystats import parsed, tallies_arg
+from server.store.folding import FOLD_DELAY_S, Folder
+from server.store.redis_keystats import RedisKeyStats
 from server.store.redis_competition import RedisCompetition
 from server.store.redis_trust import RedisTrust
 from server.core.texts import Text
 
 
-BODIES_KEPT = 1000      # text bodies kept for the key tallies of saves
+BODIES_KEPT = 1000      # text bodies kept for the key tallies of folds
 
 
 def _hash(flat: list) -> dict[str, bytes]:
@@ -66,13 +67,15 @@ def _average_wpm(summaries: list) -> float | None:
     return sum(wpms) / len(wpms) if wpms else None
 
 
-class RedisStore(RedisTrust, RedisCompetition, Store):
-    def __init__(self, url: str, prefix: str = "tr:", timeout: float = 2.0):
+class RedisStore(RedisTrust, RedisCompetition, RedisKeyStats, Store):
+    def __init__(self, url: str, prefix: str = "tr:", timeout: float = 2.0,
+                 fold_delay_s: float = FOLD_DELAY_S):
         self.url = url
         self.prefix = prefix
         self.timeout = timeout
         self.redis: Redis | None = None
         self._bodies: dict[int, str] = {}      # text_id -> body, for the key tallies
+        self._folder = Folder(self._fold_some, fold_delay_s)     # (redis_keystats.py)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -84,8 +87,10 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
             self.redis = await Redis.connect(self.url, timeout=self.timeout)
         except ValueError as exc:   # not a redis:// URL
             raise StoreUnusable(f"--redis-url: {exc}") from None
+        self._folder.soon()             # anything a process saved and did not fold
 
     async def close(self) -> None:
+        await self._folder.close()
         if self.redis is not None:
             await self.redis.close()
             self.redis = None
@@ -151,7 +156,6 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
         daily = competition.daily_board(race.ended_ms, race.text_id) if race.daily else ""
         args: list = [self.prefix, race.race_id, race.text_id, record, race.ended_ms, daily,
                       competition.day_of(race.ended_ms).isoformat(), day.key, week.key]
-        body = race.passage or await self._body(race.text_id)
         for r in race.results:
             summary = {"race_id": race.race_id, "kind": race.kind, "text_id": race.text_id,
                        "wpm": r.wpm, "accuracy": r.accuracy, "place": r.place,
@@ -163,9 +167,10 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
             args += [r.player_id, float(r.wpm), float(r.accuracy), "1" if r.clean else "0",
                      "1" if r.won(racers) else "0",
                      f"{race.ended_ms:015d}:{race.race_id}",
-                     json.dumps(summary), json.dumps(entry), r.name, r.points, _packed(r),
-                     tallies_arg(body, r)]
+                     json.dumps(summary), json.dumps(entry), r.name, r.points, _packed(r)]
         await self.redis.eval(SAVE_RACE, [], args)
+        if any(r.clean for r in race.results):
+            self._folder.soon()
 
     async def _body(self, text_id: int) -> str:
         """A text's body (they never change: kept once read)."""
@@ -177,11 +182,6 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
                 self._bodies.clear()
             self._bodies[text_id] = body
         return body
-
-    async def key_stats(self, player_id):
-        keys = await self.redis.execute("HGETALL", self._k("keys:" + player_id))
-        bigrams = await self.redis.execute("HGETALL", self._k("bigrams:" + player_id))
-        return (parsed(keys), parsed(bigrams)) if keys or bigrams else None
 
     async def get_race(self, race_id):
         fields = _hash(await self.redis.execute("HGETALL", self._k("race:" + race_id)))
@@ -258,12 +258,14 @@ class RedisStore(RedisTrust, RedisCompetition, Store):
         return {pid: Bests(score(text, i), score(overall, i)) for i, pid in enumerate(player_ids)}
 
     async def _board(self, board: str, limit: int,
-                     order=lambda e: (-e["wpm"], e["at_ms"], e["race_id"])) -> list[dict]:
+                     order=lambda e: (-e["wpm"], e["at_ms"], e["race_id"]),
+                     points: list = ()) -> list[dict]:
         """The top `limit` entries of a board (ties put in `order`: Redis would order
-        them by member), under the players' current names."""
+        them by member), under the players' current names; `points`: a points board's
+        extra arguments (LEADERBOARD)."""
         if limit <= 0:
             return []
-        reply = await self.redis.eval(LEADERBOARD, [], [self.prefix, board, limit])
+        reply = await self.redis.eval(LEADERBOARD, [], [self.prefix, board, limit, *points])
         entries = []
         for i in range(0, len(reply), 2):
             entry = json.loads(reply[i])

@@ -2,12 +2,21 @@
 (keys in server/store/redis_scripts.py). SAVE_RACE adds them in the script that saves
 the race, so a crash never counts points without their result or the reverse. A board
 read is one script over the top of a sorted set, a place one script counting what is
-ahead (the same rule as the SQLite adapter: tests/test_store_contract_competition.py)."""
+ahead (the same rule as the SQLite adapter: tests/test_store_contract_competition.py).
+A points board's races come from the player's clean results (pclean:<player>) as it
+is read."""
 
 from __future__ import annotations
 
+from server.core import competition
 from server.store.redis_adapter import decoded
 from server.store.redis_scripts import BOARD_PLACE
+
+
+def _window(period: str) -> list:
+    """The script arguments of a points board: 'points', its first ms, the ms after."""
+    w = competition.window_named(period)
+    return ["points", w.starts_ms, "+inf" if w.ends_ms is None else w.ends_ms]
 
 
 class RedisCompetition:
@@ -15,7 +24,7 @@ class RedisCompetition:
 
     async def points_board(self, period, limit=20):
         entries = await self._board(f"pts:{period}", limit, order=lambda e: (
-            -e["points"], e["reached_ms"], e["player_id"]))
+            -e["points"], e["reached_ms"], e["player_id"]), points=_window(period))
         return [{"player_id": e["player_id"], "name": e["name"], "points": e["points"],
                  "races": e["races"]} for e in entries]
 

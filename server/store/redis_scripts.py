@@ -42,17 +42,17 @@ so this needs one Redis, not a Redis Cluster):
   daily:<day>               set   texts raced as the text of that UTC day (DAY_KEEP_S)
   daily:pins                hash  day -> the operator's text of the day
   pts:<period>              zset  points per player in a period ("day:2026-12-06",
-                                  "week:2026-W49", "all"), with :e (player -> JSON
-                                  {player_id, name, points, races, reached_ms}) and :k
-                                  (player -> "reached_ms:player_id", ties by time); a
+                                  "week:2026-W49", "all"), with :k (player ->
+                                  "reached_ms:player_id", ties by time); a player's
+                                  races in it are read from pclean:<player> (boards
+                                  saved before kept them in :e, no longer read); a
                                   day's kept DAY_KEEP_S after it, a week's WEEK_KEEP_S
   banned                    set   banned players (a place is counted without them)
 
 The scripts of accounts, bans, reports and hidden texts are in redis_trust.py; the
-per-key statistics (keys:<player>, bigrams:<player>) in redis_keystats.py.
+per-key statistics (keys:<player>, bigrams:<player>, kpend:<player>, kpending) in
+redis_keystats.py.
 """
-
-from server.store.redis_keystats import KEEP_KEY_STATS
 
 SET_META_ONCE = """
 redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
@@ -144,34 +144,34 @@ local function keep_best(board, pid, wpm, tie, entry)
   end
 end
 local function expire(board, seconds)
-  if seconds ~= '' then
-    for _, key in ipairs({board, board .. ':k', board .. ':e'}) do
-      redis.call('EXPIRE', key, seconds)
-    end
+  for _, key in ipairs({board, board .. ':k', board .. ':e'}) do
+    redis.call('EXPIRE', key, seconds)
   end
 end
--- A clean result's points added to a period's board.
-local function add_points(board, pid, name, points, at, seconds)
-  local total = redis.call('ZINCRBY', board, points, pid)
-  local races = 1
-  local old = redis.call('HGET', board .. ':e', pid)
-  if old then
-    races = cjson.decode(old)['races'] + 1
+-- A clean result's points added to a period's board: one write. The players' tie keys
+-- (<board>:k) are written once a race, for all its new clean results (they share the
+-- time), with the board's expiry; races are read from pclean:<player> when the board is
+-- read (_POINTS_ENTRY).
+local function add_points(board, pid, points)
+  redis.call('ZINCRBY', board, points, pid)
+end
+local function reached_points(board, ties, seconds)
+  redis.call('HSET', board .. ':k', unpack(ties))
+  if seconds then
+    redis.call('EXPIRE', board, seconds)
+    redis.call('EXPIRE', board .. ':k', seconds)
   end
-  redis.call('HSET', board .. ':e', pid, cjson.encode({player_id = pid, name = name,
-    points = tonumber(total), races = races, reached_ms = tonumber(at)}))
-  redis.call('HSET', board .. ':k', pid, string.format('%015d:%s', tonumber(at), pid))
-  expire(board, seconds)
 end
 """
 
 # ARGV: prefix, race_id, text_id, record, at_ms, daily board ('' when the race was not
 # on the day's text), day, day period, week period, then per result: player_id, wpm,
 # accuracy, clean ('1'/'0'), win ('1'/'0'), tie key, summary JSON, board entry JSON,
-# name, points, result (msgpack), key tallies (redis_keystats.py). A race is saved in steps (a finisher at its finish,
+# name, points, result (msgpack). A race is saved in steps (a finisher at its finish,
 # everyone at the end): a result the race has already (r:<player>) is skipped, so
-# nothing is counted twice. Returns how many results were new.
-SAVE_RACE = _KEEP_PLAYER + _KEEP_BEST + KEEP_KEY_STATS + f"""
+# nothing is counted twice. A clean result is queued for the per-key statistics
+# (kpend:<player>, folded by redis_keystats.py). Returns how many results were new.
+SAVE_RACE = _KEEP_PLAYER + _KEEP_BEST + f"""
 local day_keep, week_keep = '{DAY_KEEP_S}', '{WEEK_KEEP_S}'
 """ + """
 local p, rid, tid, record, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
@@ -182,8 +182,10 @@ if not ended or tonumber(at) > tonumber(ended) then
   redis.call('HSET', rkey, 'record', record, 'ended', at)
 end
 
+local ties = {}      -- player, tie key, ...: the new clean results' (reached_points)
+
 -- THE place one result is written (its arguments start at ARGV[i]): the result, its
--- player's totals, its bests and its competition points.
+-- player's totals, its bests, its competition points and its mark for folding.
 local function save_result(i)
   local pid, wpm, acc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local clean, win, tie = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -206,17 +208,20 @@ local function save_result(i)
     redis.call('HSET', ps, 'best', wpm)
   end
   redis.call('ZADD', p .. 'pclean:' .. pid, at, rid)
-  keep_key_stats(p, pid, ARGV[i + 11])
+  redis.call('RPUSH', p .. 'kpend:' .. pid, rid)
+  redis.call('SADD', p .. 'kpending', pid)
   redis.call('HINCRBY', p .. 'tstats:' .. tid, 'clean', 1)
   redis.call('HINCRBYFLOAT', p .. 'tstats:' .. tid, 'wpm_sum', wpm)
   if tid ~= '0' then      -- (text 0: a generated passage, GENERATED_ID: on no board)
     keep_best(p .. 'lb', pid, wpm, tie, ARGV[i + 7])
     keep_best(p .. 'lb:t:' .. tid, pid, wpm, tie, ARGV[i + 7])
   end
-  local points, name = ARGV[i + 9], ARGV[i + 8]
-  add_points(p .. 'pts:' .. day_period, pid, name, points, at, day_keep)
-  add_points(p .. 'pts:' .. week_period, pid, name, points, at, week_keep)
-  add_points(p .. 'pts:all', pid, name, points, at, '')
+  local points = ARGV[i + 9]
+  add_points(p .. 'pts:' .. day_period, pid, points)
+  add_points(p .. 'pts:' .. week_period, pid, points)
+  add_points(p .. 'pts:all', pid, points)
+  ties[#ties + 1] = pid
+  ties[#ties + 1] = string.format('%015d:%s', tonumber(at), pid)
   if daily ~= '' then
     keep_best(p .. 'lb:t:' .. daily, pid, wpm, tie, ARGV[i + 7])
     expire(p .. 'lb:t:' .. daily, day_keep)
@@ -226,7 +231,7 @@ local function save_result(i)
 end
 
 local new, clean_count = 0, 0
-for i = 10, #ARGV, 12 do
+for i = 10, #ARGV, 11 do
   -- A result the race has already is kept as it was: counted once.
   if redis.call('HEXISTS', rkey, 'r:' .. ARGV[i]) == 0 then
     save_result(i)
@@ -236,8 +241,13 @@ for i = 10, #ARGV, 12 do
     end
   end
 end
-if clean_count > 0 and redis.call('EXISTS', p .. 'text:' .. tid) == 1 then
-  redis.call('HINCRBY', p .. 'text:' .. tid, 'completions', clean_count)
+if clean_count > 0 then
+  reached_points(p .. 'pts:' .. day_period, ties, day_keep)
+  reached_points(p .. 'pts:' .. week_period, ties, week_keep)
+  reached_points(p .. 'pts:all', ties)
+  if redis.call('EXISTS', p .. 'text:' .. tid) == 1 then
+    redis.call('HINCRBY', p .. 'text:' .. tid, 'completions', clean_count)
+  end
 end
 return new
 """
@@ -296,9 +306,20 @@ end
 return {text, overall}
 """
 
+# (Lua shared by the board reads: a player's entry on a points board, from the board's
+# score and tie key, and pclean:<player>, the clean results by time: the player's races
+# in the period are the clean results in its window, bounded by `first` and `after`.)
+_POINTS_ENTRY = """
+local function points_entry(p, board, m, first, after)
+  return {player_id = m, points = tonumber(redis.call('ZSCORE', board, m)),
+          races = redis.call('ZCOUNT', p .. 'pclean:' .. m, first, '(' .. after),
+          reached_ms = tonumber(string.sub(redis.call('HGET', board .. ':k', m), 1, 15))}
+end
+"""
+
 # ARGV: prefix, board, player. Returns nil when the player is not on the board, else
 # {score, how many players not banned are ahead}: ahead is a higher score, or the same
-# and an earlier tie key (<board>:k).
+# and an earlier tie key (<board>:k, read for all the tied players at once).
 BOARD_PLACE = """
 local p, board, pid = ARGV[1], ARGV[1] .. ARGV[2], ARGV[3]
 local score = redis.call('ZSCORE', board, pid)
@@ -306,33 +327,34 @@ if not score then
   return false
 end
 local mine = redis.call('HGET', board .. ':k', pid)
-local function ahead(m)
-  local s = redis.call('ZSCORE', board, m)
-  if not s or m == pid then
-    return false
-  end
-  s = tonumber(s)
-  return s > tonumber(score) or (s == tonumber(score) and redis.call('HGET', board .. ':k', m) < mine)
-end
 local count = redis.call('ZCOUNT', board, '(' .. score, '+inf')
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', board, score, score)) do
-  if ahead(m) then
-    count = count + 1
+local tied = redis.call('ZRANGEBYSCORE', board, score, score)
+for from = 1, #tied, 1000 do            -- (unpack's stack has a limit)
+  local upto = math.min(from + 999, #tied)
+  local keys = redis.call('HMGET', board .. ':k', unpack(tied, from, upto))
+  for i = from, upto do
+    if tied[i] ~= pid and keys[i - from + 1] < mine then
+      count = count + 1
+    end
   end
 end
 for _, m in ipairs(redis.call('SMEMBERS', p .. 'banned')) do
-  if ahead(m) then
+  local s = redis.call('ZSCORE', board, m)
+  if s and m ~= pid and (tonumber(s) > tonumber(score) or (tonumber(s) == tonumber(score)
+      and redis.call('HGET', board .. ':k', m) < mine)) then
     count = count - 1
   end
 end
 return {score, count}
 """
 
-# ARGV: prefix, board, limit. Returns {entry, current name, ...} for the top `limit`
-# players who are not banned, plus every such player tied with the last of them (the
-# caller orders ties by time: Redis would order them by member name). Banned players
-# are skipped as the board is read (they are few), so an unban needs no rebuild.
-LEADERBOARD = """
+# ARGV: prefix, board, limit, then for a points board 'points' and its window (first
+# ms, '+inf' or the ms after it: competition.Window). Returns {entry (JSON), current
+# name, ...} for the top `limit` players who are not banned, plus every such player
+# tied with the last of them (the caller orders ties by time: Redis would order them
+# by member name). Banned players are skipped as the board is read (they are few), so
+# an unban needs no rebuild.
+LEADERBOARD = _POINTS_ENTRY + """
 local p, board, limit = ARGV[1], ARGV[1] .. ARGV[2], tonumber(ARGV[3])
 local function allowed(m)
   return redis.call('HGET', p .. 'player:' .. m, 'banned') ~= '1'
@@ -363,7 +385,11 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', board, last, last)) do
 end
 local out = {}
 for _, m in ipairs(members) do
-  out[#out + 1] = redis.call('HGET', board .. ':e', m)
+  if ARGV[4] == 'points' then
+    out[#out + 1] = cjson.encode(points_entry(p, board, m, ARGV[5], ARGV[6]))
+  else
+    out[#out + 1] = redis.call('HGET', board .. ':e', m)
+  end
   out[#out + 1] = redis.call('HGET', p .. 'player:' .. m, 'name') or false
 end
 return out

@@ -26,6 +26,8 @@ from server.store import HISTORY, RECENT, RaceRecord, Store, StoreUnusable, Text
 from server.store import sqlite_open
 from server.store.sqlite_results import (keep_player, read_best, read_bests, read_board,
                                          read_rating, rollback, write_race)
+from server.store.folding import FOLD_BATCH, FOLD_DELAY_S, Folder, fold_for_read
+from server.store.sqlite_fold import fold_keys, fold_points, pending
 from server.store.sqlite_keystats import read_key_stats, read_passage
 from server.store.sqlite_schema import OVERALL
 from server.store.sqlite_competition import SqliteCompetition
@@ -36,7 +38,7 @@ READERS = 2     # read connections, each on its own thread
 
 
 class SqliteStore(SqliteTrust, SqliteCompetition, Store):
-    def __init__(self, path: str, readers: int = READERS):
+    def __init__(self, path: str, readers: int = READERS, fold_delay_s: float = FOLD_DELAY_S):
         self.path = path
         self._writer: sqlite3.Connection | None = None
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
@@ -44,6 +46,11 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-write")
         self._read_threads = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-read")
         self._reader_count = readers
+        # Per-key statistics and points are folded from saved results (sqlite_fold.py):
+        # how many are queued for each (this process is the file's only writer), and
+        # the folder.
+        self._unfolded = {fold_keys: 0, fold_points: 0}
+        self._folder = Folder(self._fold_some, fold_delay_s)
 
     # ---- threads --------------------------------------------------------------
 
@@ -86,6 +93,8 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
         except (sqlite3.Error, OSError) as exc:
             await self.close()
             raise sqlite_open.unusable(self.path, exc) from None
+        if any(self._unfolded.values()):       # saved before a crash, not folded yet
+            self._folder.soon()
 
     def _open(self) -> None:
         self._writer = sqlite_open.open_writer(self.path)
@@ -94,8 +103,13 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
             reader = sqlite_open.open_reader(self.path)
             self._connections.append(reader)
             self._readers.put(reader)
+        try:
+            self._unfolded[fold_keys], self._unfolded[fold_points] = pending(self._writer)
+        except sqlite3.OperationalError:         # a schema before migration 7 (tests)
+            pass
 
     async def close(self) -> None:
+        await self._folder.close()
         await asyncio.get_running_loop().run_in_executor(None, self._close)
 
     def _close(self) -> None:
@@ -186,7 +200,24 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
     # ---- results and statistics -----------------------------------------------
 
     async def save_race(self, race: RaceRecord) -> None:
-        await self._write(write_race, race)
+        queued = await self._write(write_race, race)
+        if queued:
+            for fold in self._unfolded:
+                self._unfolded[fold] += queued
+            self._folder.soon()
+
+    async def _fold(self, fold, *args) -> int:
+        """fold_keys or fold_points on the writer; how many results it folded."""
+        if not self._unfolded[fold]:
+            return 0
+        folded = await self._write(fold, *args)
+        self._unfolded[fold] = max(0, self._unfolded[fold] - folded)
+        return folded
+
+    async def _fold_some(self, most: int) -> int:
+        """The folder's batch: up to `most` results' points and keys (the most of both)."""
+        return max(await self._fold(fold_points, most),
+                   await self._fold(fold_keys, None, most))
 
     async def get_race(self, race_id):
         def work(db):
@@ -238,6 +269,9 @@ class SqliteStore(SqliteTrust, SqliteCompetition, Store):
         return await self._read(work)
 
     async def key_stats(self, player_id):
+        # What is pending folded first (for a board, every player's points; here, this
+        # player's keys), so the read sees every result saved before it.
+        await fold_for_read(lambda: self._fold(fold_keys, player_id, FOLD_BATCH))
         return await self._read(read_key_stats, player_id)
 
     async def rating(self, player_id):

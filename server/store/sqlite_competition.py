@@ -1,13 +1,18 @@
 """Competitions in SQLite: points per period and the boards of the text of the day, on
-the tables of migration 5 (server/store/sqlite_schema.py). Points are added in the
-transaction that saves the race (sqlite_results.keep_competition), so
-a crash never counts points without their result or the reverse. Every read is an index
-range: a board reads the top of points_rank (or bests_rank), a place counts the index
-entries ahead of the player (SQLite has no order-statistic index: that count is linear
-in the place, ~3 ms for 50,000 players ahead) and takes away the banned among them."""
+the tables of migrations 5 and 7 (server/store/sqlite_schema.py). Points are folded
+from the saved results (server/store/sqlite_fold.py: each clean result exactly once,
+crash or not; SqliteStore folds what is pending before it reads them); a day's board
+is written by the save. Every read is an index range: a board reads the top of
+points_rank (or bests_rank). SQLite has no order-statistic index, so a place on a
+points board is the players of the buckets above (points_hist, a sum over at most a
+couple of thousand rows) plus a count of the index entries ahead in the player's own
+bucket; on a day's board it counts the index entries ahead (a day's board is small).
+Either takes away the banned players ahead (few: players_banned)."""
 
 from __future__ import annotations
 
+from server.store.folding import FOLD_BATCH, fold_for_read
+from server.store.sqlite_fold import fold_points, place_in_period
 from server.store.sqlite_results import read_best, read_board
 
 
@@ -21,15 +26,21 @@ def read_points_board(db, period: str, limit: int) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def _place(db, table: str, board: str, score: str, tie: str, at: tuple) -> int:
+def _place(db, table: str, board: str, score: str, tie: str, at: tuple,
+           above: tuple[int, int] | None = None) -> int:
     """1 + the players not banned ahead on a ranked table: a higher `score`, or the same
-    and a smaller `tie` (columns). `at` = (board value, score, tie values...). Two index
-    ranges (an OR of both would walk the whole board), then the banned players among
-    them, found from the banned ones (few: players_banned)."""
+    and a smaller `tie` (columns). `at` = (board value, score, tie values...); `above`,
+    when known, = (how many have a score of `ceiling` or more, ceiling), so only the
+    scores below the ceiling are counted. Two index ranges (an OR of both would walk
+    the whole board), then the banned players among them, found from the banned ones
+    (few: players_banned)."""
     key, value, ties = at[0], at[1], at[2:]
     marks = ", ".join("?" * len(ties))
-    ahead = db.execute(f"SELECT COUNT(*) FROM {table} WHERE {board} = ? AND {score} > ?",
-                       (key, value)).fetchone()[0]
+    higher, ceiling = above or (0, None)
+    below = "" if ceiling is None else f" AND {score} < {int(ceiling)}"
+    ahead = higher + db.execute(
+        f"SELECT COUNT(*) FROM {table} WHERE {board} = ? AND {score} > ?{below}",
+        (key, value)).fetchone()[0]
     ahead += db.execute(f"SELECT COUNT(*) FROM {table} WHERE {board} = ? AND {score} = ?"
                         f" AND ({tie}) < ({marks})", (key, value, *ties)).fetchone()[0]
     ahead -= db.execute(
@@ -47,7 +58,8 @@ def read_points_place(db, period: str, player_id: str) -> dict | None:
         return None
     return {"points": me["points"], "place": _place(
         db, "points", "period", "points", "reached_ms, player_id",
-        (period, me["points"], me["reached_ms"], player_id))}
+        (period, me["points"], me["reached_ms"], player_id),
+        above=place_in_period(db, period, me["points"]))}
 
 
 def read_board_place(db, board: int, player_id: str) -> dict | None:
@@ -61,12 +73,14 @@ def read_board_place(db, board: int, player_id: str) -> dict | None:
 
 
 class SqliteCompetition:
-    """Mixed into SqliteStore: uses its `_read` and `_write`."""
+    """Mixed into SqliteStore: uses its `_read`, `_write` and `_fold`."""
 
     async def points_board(self, period, limit=20):
+        await fold_for_read(lambda: self._fold(fold_points, FOLD_BATCH))
         return await self._read(read_points_board, period, limit)
 
     async def points_place(self, period, player_id):
+        await fold_for_read(lambda: self._fold(fold_points, FOLD_BATCH))
         return await self._read(read_points_place, period, player_id)
 
     async def day_board(self, board, limit=20):

@@ -14,6 +14,7 @@ import os
 import sqlite3
 import stat
 
+from server.core import competition
 from server.store import StoreError, StoreUnavailable, StoreUnusable
 from server.store import sqlite_schema
 
@@ -111,6 +112,8 @@ def open_writer(path: str) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")   # a saved result survives power loss
         db.execute("PRAGMA foreign_keys=ON")
+        # (migration 7 fills the points histogram with it)
+        db.create_function("points_bucket", 1, competition.bucket, deterministic=True)
         version = db.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(sqlite_schema.MIGRATIONS[version:], start=version + 1):
             db.execute("BEGIN IMMEDIATE")

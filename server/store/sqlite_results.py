@@ -11,7 +11,8 @@ import msgpack
 from server.core import competition
 from server.core.results import Result
 from server.store import RECENT, Bests, RaceRecord
-from server.store.sqlite_keystats import keep_key_stats, keep_passage
+from server.store.sqlite_fold import queue
+from server.store.sqlite_keystats import keep_passage
 from server.store.sqlite_schema import OVERALL
 
 
@@ -50,24 +51,17 @@ def keep_best(db, board: int, race: RaceRecord, r: Result) -> None:
          race.text_id, race.race_id))
 
 
-def keep_competition(db, race: RaceRecord, r: Result) -> None:
-    """Add a clean result's points to its periods, and the result to its day's board
-    when the race was on the text of the day."""
-    rows = [(w.key, r.player_id, r.points, race.ended_ms)
-            for w in competition.windows(race.ended_ms)]
-    db.execute(
-        "INSERT INTO points VALUES (?, ?, ?, 1, ?), (?, ?, ?, 1, ?), (?, ?, ?, 1, ?)"
-        " ON CONFLICT(period, player_id) DO UPDATE SET points = points + excluded.points,"
-        " races = races + 1, reached_ms = excluded.reached_ms", [v for row in rows for v in row])
-    if race.daily:
-        db.execute("INSERT OR IGNORE INTO daily_texts VALUES (?, ?)",
-                   (competition.day_of(race.ended_ms).isoformat(), race.text_id))
-        keep_best(db, competition.daily_board(race.ended_ms, race.text_id), race, r)
+def keep_daily(db, race: RaceRecord, r: Result) -> None:
+    """A clean result of a race on the text of the day goes on that day's board."""
+    db.execute("INSERT OR IGNORE INTO daily_texts VALUES (?, ?)",
+               (competition.day_of(race.ended_ms).isoformat(), race.text_id))
+    keep_best(db, competition.daily_board(race.ended_ms, race.text_id), race, r)
 
 
-def write_race(db, race: RaceRecord) -> None:
+def write_race(db, race: RaceRecord) -> int:
     """The results of `race` the store does not have yet, with everything they count
-    for, in one transaction (see Store.save_race: a race is saved in steps)."""
+    for, in one transaction (see Store.save_race: a race is saved in steps). Returns how
+    many clean results it queued for folding (server/store/sqlite_fold.py)."""
     db.execute("BEGIN IMMEDIATE")
     try:
         racers = race.racers
@@ -89,11 +83,13 @@ def write_race(db, race: RaceRecord) -> None:
     except BaseException:
         rollback(db)
         raise
+    return clean_count
 
 
 def write_result(db, race: RaceRecord, r: Result, racers: int) -> bool:
-    """THE place one result is written: its row, its player's totals, its bests and its
-    competition points.
+    """THE place one result is written: its row, its player's totals, its bests, the
+    day's board, and (a clean one) its mark for folding into per-key statistics and
+    points (server/store/sqlite_fold.py).
     False when the store has it already (a retry, or the race's end after the finish
     saved it): nothing is counted twice."""
     if db.execute(
@@ -111,8 +107,9 @@ def write_result(db, race: RaceRecord, r: Result, racers: int) -> bool:
         if race.passage is None:            # a generated passage is on no board
             keep_best(db, OVERALL, race, r)
             keep_best(db, race.text_id, race, r)
-        keep_competition(db, race, r)
-        keep_key_stats(db, race, r)
+        if race.daily:
+            keep_daily(db, race, r)
+        queue(db, race.race_id, r.player_id, r.points, race.ended_ms)
     return True
 
 

@@ -146,4 +146,23 @@ MIGRATIONS = [
         count INTEGER NOT NULL, errors INTEGER NOT NULL, ms INTEGER NOT NULL,
         PRIMARY KEY (player_id, kind, key)) WITHOUT ROWID;
     """,
+    # 7: per-key statistics and points become a view folded from the saved results
+    # (server/store/sqlite_fold.py): `unfolded` queues the clean results not folded
+    # yet (the save adds a row; the points fold sets points_done, the keys fold
+    # keys_done, each in the transaction that counts it, and the second deletes it; a
+    # board read folds only points, which are cheap);
+    # points_hist counts each period's players per bucket of their total
+    # (competition.bucket), so a place is a sum over buckets plus a count within one.
+    # Everything saved before was counted as it was saved: nothing is unfolded.
+    """
+    CREATE TABLE unfolded (
+        seq INTEGER PRIMARY KEY, race_id TEXT NOT NULL, player_id TEXT NOT NULL,
+        points INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+        keys_done INTEGER NOT NULL DEFAULT 0, points_done INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE points_hist (
+        period TEXT NOT NULL, bucket INTEGER NOT NULL, players INTEGER NOT NULL,
+        PRIMARY KEY (period, bucket)) WITHOUT ROWID;
+    INSERT INTO points_hist
+        SELECT period, points_bucket(points), COUNT(*) FROM points GROUP BY 1, 2;
+    """,
 ]

@@ -14,8 +14,9 @@ async def quick_race(ctx, conn, req) -> None:
     text = await ctx.library.random_text()
     room, seat = ctx.lobby.quick_race(conn.player_id, conn.name, text, ctx.clock.now_ms(),
                                       prefer, conn.rating)
-    await ctx.cluster.quick_race_joined(conn, room, prefer)
-    send_joined(ctx, conn, req, room, seat.slot)
+    with ctx.delivery.holding(conn):     # `joined` first; the room's frames after it
+        send_joined(ctx, conn, req, room, seat.slot)
+        await ctx.cluster.quick_race_joined(conn, room, prefer)
 
 
 async def create_room(ctx, conn, req) -> None:
@@ -23,8 +24,9 @@ async def create_room(ctx, conn, req) -> None:
     text = await ctx.library.chosen(settings.get("text_id"))
     room, seat = ctx.lobby.create_room(conn.player_id, conn.name, settings, text,
                                        ctx.clock.now_ms())
-    await ctx.cluster.room_created(room)      # its codes work everywhere before it is shown
-    send_joined(ctx, conn, req, room, seat.slot)
+    with ctx.delivery.holding(conn):     # shown once its codes work everywhere
+        send_joined(ctx, conn, req, room, seat.slot)
+        await ctx.cluster.room_created(room)
 
 
 def _guarded(ctx, conn, attempt):

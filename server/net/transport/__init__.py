@@ -1,6 +1,7 @@
 """The transport port: what the server needs from a WebSocket library, and no more.
 
-An adapter listens on one TCP port and, for each request on it:
+An adapter listens on one TCP port (or, in a --workers worker, takes the connections its
+supervisor accepted: `adopt`) and, for each request on it:
 - answers plain HTTP (the web client, /healthz, /metrics) with the app's `route`;
 - at the WebSocket path, refuses the upgrade before the handshake when `route` says so
   (connection limits) or when the page's Origin is not allowed, chooses the
@@ -120,6 +121,11 @@ class App(Protocol):
 
 class Server(Protocol):
     port: int
+
+    def adopt(self, sock) -> None:
+        """Serve a TCP connection accepted elsewhere, nothing read from it yet (a
+        --workers worker listens on nothing: its supervisor hands it its connections,
+        server/net/handoff.py), exactly as one accepted on the port."""
 
     async def close(self, timeout: float | None = None) -> None:
         """Stop accepting, close every link with 1001 (going away), wait for them to go

@@ -38,6 +38,7 @@ from multidict import CIMultiDict
 from picows import WSListener, WSMsgType, WSUpgradeResponse, WSUpgradeResponseWithListener
 
 from protocol.codes import CloseCode
+from server.net.handoff import Receiver
 from server.net.lag import Delay, link_socket
 from server.net.transport import (FRAME_FLOOD, RESERVED_BITS, FrameBudget, HttpResponse,
                                   choose_subprotocol, origin_allowed, ws_version_refusal)
@@ -301,10 +302,12 @@ class PicowsServer:
         self.keepalive = Keepalive(config.ping_interval_s, config.ping_timeout_s)
         self.links: set[PicowsLink] = set()           # open WebSocket connections
         self.opening: set[PicowsLink] = set()         # connections before the handshake
+        self.adopting: set[asyncio.Task] = set()      # handed-over sockets being taken on
         self.closing = False
         self.drained = asyncio.Event()
         self.port = 0
         self._server = None
+        self._receiver = None           # a --workers worker's hand-off channel
         self._log = Log(logging.getLogger("picows.server"), {})
         self.loop = asyncio.get_running_loop()
 
@@ -316,16 +319,28 @@ class PicowsServer:
 
     async def start(self) -> None:
         config = self.config
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            self._protocol, config.host, config.port,
-            reuse_port=config.reuse_port or None)
-        self.port = self._server.sockets[0].getsockname()[1]
+        if config.handoff_fd is None:
+            self._server = await self.loop.create_server(self._protocol, config.host,
+                                                         config.port)
+            self.port = self._server.sockets[0].getsockname()[1]
+        else:                  # a worker listens on nothing: connections come via adopt
+            self.port = config.port
+            self._receiver = Receiver(config.handoff_fd, self.adopt)
         self.keepalive.start()
+
+    def adopt(self, sock) -> None:
+        """A connection accepted by the --workers supervisor, nothing read from it yet:
+        served as if our listener had accepted it."""
+        task = self.loop.create_task(self.loop.connect_accepted_socket(self._protocol, sock))
+        self.adopting.add(task)               # (the loop keeps only a weak reference)
+        task.add_done_callback(self.adopting.discard)
 
     async def close(self, timeout: float | None = None) -> None:
         self.closing = True
-        self._server.close()                       # no new connections
+        if self._receiver is not None:             # no new connections
+            self._receiver.close()
+        if self._server is not None:
+            self._server.close()
         for link in list(self.opening):            # half a request: not worth waiting for
             link.tcp.abort()
         for link in list(self.links):

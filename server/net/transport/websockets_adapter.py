@@ -12,6 +12,9 @@ are exactly what `ws.send` would write).
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import tempfile
 from http import HTTPStatus
 
 from websockets.asyncio.server import serve as ws_serve
@@ -19,7 +22,9 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Response
 from websockets.protocol import State
+from websockets.server import ServerProtocol
 
+from server.net.handoff import Receiver
 from server.net.lag import Delay, link_socket
 from server.net.transport import FrameBudget, HttpResponse, choose_subprotocol, peer_ip
 from server.net.transport.keepalive import Keepalive
@@ -141,6 +146,15 @@ def _response(answer: HttpResponse) -> Response:
     return Response(answer.status, HTTPStatus(answer.status).phrase, headers, body)
 
 
+def unreachable_listener() -> socket.socket:
+    """A listening socket nobody can connect to: a Unix socket whose path is gone."""
+    with tempfile.TemporaryDirectory(prefix="typerace-") as folder:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(os.path.join(folder, "none"))
+        sock.listen(1)
+    return sock
+
+
 class WebsocketsServer:
     def __init__(self, app, config, subprotocols: list[str]):
         self.app = app
@@ -149,26 +163,54 @@ class WebsocketsServer:
         self.keepalive = Keepalive(config.ping_interval_s, config.ping_timeout_s)
         self.port = 0
         self._server = None
+        self._receiver = None           # a --workers worker's hand-off channel
         self._tasks: set[asyncio.Task] = set()
+        origins = config.origins
+        # What websockets' protocol and connection are made with, for every connection
+        # whoever accepted it (ws_serve, or the supervisor: see adopt).
+        self._protocol_options = dict(
+            subprotocols=subprotocols, max_size=config.max_frame,
+            # None admits clients that send no Origin (see transport.origin_allowed)
+            origins=None if origins is None else [*origins, None])
+        self._connection_options = dict(
+            ping_interval=None,         # one Keepalive task for all, not one per connection
+            close_timeout=config.ping_timeout_s)
 
     async def start(self) -> None:
         config = self.config
-        origins = config.origins
+        handed = config.handoff_fd is not None
+        # A worker listens on no port: websockets' server (which refuses handshakes once
+        # it stops serving) serves a socket nobody can reach; connections come via adopt.
+        where = dict(sock=unreachable_listener()) if handed else \
+            dict(host=config.host, port=config.port)
         self._server = await ws_serve(
-            self._handler, config.host, config.port,
-            subprotocols=self.subprotocols, select_subprotocol=self._select_subprotocol,
-            process_request=self._process_request, max_size=config.max_frame,
-            ping_interval=None,         # one Keepalive task for all, not one per connection
-            close_timeout=config.ping_timeout_s, compression=None,
-            # None admits clients that send no Origin (see transport.origin_allowed)
-            origins=None if origins is None else [*origins, None],
-            reuse_port=config.reuse_port or None,
+            self._handler, **where,
+            select_subprotocol=self._select_subprotocol,
+            process_request=self._process_request, compression=None,
             create_connection=LinkConnection,
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+            **self._protocol_options, **self._connection_options)
+        self.port = config.port if handed else self._server.sockets[0].getsockname()[1]
+        if handed:
+            self._receiver = Receiver(config.handoff_fd, self.adopt)
         self.keepalive.start()
 
+    def adopt(self, sock: socket.socket) -> None:
+        """A connection accepted by the --workers supervisor, nothing read from it yet:
+        served as if our listener had accepted it (websockets documents its serve as a
+        thin wrapper over its protocol and connection classes: these are made here as
+        serve makes them, and the connection calls the server's handler, handshake
+        included, when the socket is connected)."""
+        self.spawn(asyncio.get_running_loop().connect_accepted_socket(self._connection, sock))
+
+    def _connection(self) -> LinkConnection:
+        protocol = ServerProtocol(   # (a plain function: websockets binds it to the protocol)
+            select_subprotocol=lambda _, offers: choose_subprotocol(offers, self.subprotocols),
+            **self._protocol_options)
+        return LinkConnection(protocol, self._server, **self._connection_options)
+
     async def close(self, timeout: float | None = None) -> None:
+        if self._receiver is not None:
+            self._receiver.close()
         self._server.close(close_connections=True)      # with 1001 (going away)
         abort_half_open(self._server)
         try:
