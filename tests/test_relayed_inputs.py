@@ -46,7 +46,7 @@ async def _race_across(make_server, redis_url: str, connect, tmp_path):
     bob = await connect("Bob", "msgpack", target=edge)
     room_id = (await ann.request({"type": "quick_race"}))["room"]["room_id"]
     assert (await bob.request({"type": "quick_race"}))["room"]["room_id"] == room_id
-    assert room_id in owner.lobby.rooms                 # Bob's keys go over Redis
+    assert owner.lobby.room(room_id) is not None        # Bob's keys go over Redis
     body = (await bob.expect("countdown"))["text"]["body"]
     await bob.expect("room", where=lambda m: m["room"]["state"] == "racing")
     return owner, edge, ann, bob, body
