@@ -82,8 +82,9 @@ def test_the_cluster_check_names_a_cluster_module_importing_the_shell(tmp_path, 
         "server/cluster/node.py": ["server.net.handlers.identity"]}
 
 
-# The shell's pieces are handed narrow records of what they use (server/net/state.py,
-# SessionDeps, HandlerContext, ...), never the app. Only these take the whole server:
+# The shell's pieces and the cluster are handed narrow records of what they use
+# (server/net/state.py, SessionDeps, HandlerContext, server.cluster.AppPort...), never
+# the app. Only these take the whole server:
 # the app itself, shutdown (which stops all of it) and the transport, whose `app` is
 # the two-method port App.
 WHOLE_APP_ALLOWED = ("server/net/app.py", "server/net/shutdown.py", "server/net/transport/")
@@ -100,8 +101,10 @@ def app_handed_around(paths) -> list[str]:
     return sorted(found)
 
 
-def test_the_shell_s_pieces_are_handed_narrow_state_not_the_app():
-    paths = [path for path in sorted((ROOT / "server" / "net").rglob("*.py"))
+def test_the_shell_s_pieces_and_the_cluster_are_handed_narrow_state_not_the_app():
+    """The cluster's record is server.cluster.AppPort."""
+    paths = [path for folder in ("net", "cluster")
+             for path in sorted((ROOT / "server" / folder).rglob("*.py"))
              if not str(path.relative_to(ROOT)).startswith(WHOLE_APP_ALLOWED)]
     assert app_handed_around(paths) == []
 

@@ -7,20 +7,31 @@ relayed or forwarded), `server.cluster.node.Cluster` the Redis one. So the app h
 
 The cluster never imports the shell (server/net; tests/test_layers.py says so): the
 handlers call the hooks below at the points where the cluster has something to add,
-and what the cluster needs of the app beyond its state comes in through `AppPort`,
-handed in by server/net/app.py.
+and everything the cluster uses of the app comes in through `AppPort`, handed in by
+server/net/app.py: never the app itself, so what the cluster depends on is listed in
+one place.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Awaitable, Callable
 
 
 @dataclass(frozen=True)
 class AppPort:
-    """What the cluster may ask of the app's handlers (server/net/app.py hands it in)."""
+    """What the cluster may use of the app (server/net/app.py hands it in)."""
 
+    lobby: object                                # the rooms (server/core/lobby.py)
+    conns: dict                                  # player_id -> connection, local and remote
+    clock: object
+    delivery: object                             # frames and errors out (net/delivery.py)
+    tasks: object                                # where its tasks run (net/tasks.py)
+    failed_joins: object                         # a remote player's guess budget
+    flush: Callable[[], None]                    # send what the lobby emitted
+    typed: Callable[..., None]                   # a relayed input (net/inputs.py)
+    dispatch: Callable[..., Awaitable[None]]     # a forwarded request (net/dispatch.py)
+    unregister: Callable[[object], None]         # a remote player's link closed
     resume_seat: Callable[[object, int], bool]   # (conn, now_ms): back to a held seat
     measure_delay: Callable[[object], None]      # (conn): its room's owner asks (lag.py)
 

@@ -7,7 +7,7 @@ connection it holds, as it would a local seated player's (TCP_INFO, or the pongs
 behind a proxy), and answers with `Rtt`; the owner hands it to its lobby, which shows
 it in `rtt_ms` and credits it. The sample crosses only the servers' bus: the client
 has no more say in it than in a local measure. Mixed into Cluster (node.py), whose
-app, port, remote and send_soon it uses.
+port, remote and send_soon it uses.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ class RelayedDelays:
 
     def _on_delay(self, sender: str, item) -> None:
         """A `Measure` from a room's owner, or an `Rtt` from a remote player's edge."""
-        conn = self.app.conns.get(item.pid)
+        conn = self.port.conns.get(item.pid)
         if conn is None:
             return
         if type(item) is Measure:
             if conn.edge is None and self.remote.get(item.pid) == sender:
                 self.port.measure_delay(conn)
         elif conn.edge == sender:
-            self.app.lobby.measured(item.pid, item.rtt_ms)
+            self.port.lobby.measured(item.pid, item.rtt_ms)

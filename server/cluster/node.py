@@ -45,8 +45,7 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
     the owner's side (relaying frames, running remote players' requests) here, the
     edge's (which requests go where) in server/cluster/routing.py."""
 
-    def __init__(self, app, port: AppPort, redis: Redis, bus: Bus, node: str | None = None):
-        self.app = app
+    def __init__(self, port: AppPort, redis: Redis, bus: Bus, node: str | None = None):
         self.port = port
         self.redis = redis
         self.bus = bus
@@ -57,7 +56,7 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
         self._pending: dict[str, list] = {}     # edge -> items to send this loop turn
         self._flush_scheduled = False
         self._keep: set[str] = set()            # nodes whose pending items carry inputs
-        self.registry = Registry(app, self.directory)   # what we wrote of our rooms
+        self.registry = Registry(port.lobby, port.clock, self.directory)  # our rooms, written
         self._awaiting: dict[str, Awaited] = {}  # local player -> its forwarded request
         self.liveness = Liveness(self.directory, self.registry, self._peers, self._lost,
                                  self._expire_forwards, bus.listening)
@@ -70,12 +69,12 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
             await self.liveness.beat()
         except RedisError as exc:
             log.warning("cluster: first heartbeat failed (%s); retrying", exc)
-        self.app.tasks.spawn_service(self.liveness.run(), "cluster-heartbeat")
-        self.app.tasks.spawn_service(self.registry.run(), "cluster-sync")
+        self.port.tasks.spawn_service(self.liveness.run(), "cluster-heartbeat")
+        self.port.tasks.spawn_service(self.registry.run(), "cluster-sync")
         log.info("cluster node %s is up", self.node)
 
     async def stop(self) -> None:
-        await self.app.tasks.cancel_services(timeout=5)
+        await self.port.tasks.cancel_services(timeout=5)
         self._flush()
         await asyncio.sleep(0)
         await self.bus.close()
@@ -126,28 +125,28 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
         if kind is Batch:
             self._on_items(message.sender, message.items)
         elif kind is Dropped or kind is Left:
-            conn = self.app.conns.get(message.pid)
+            conn = self.port.conns.get(message.pid)
             if conn is None or conn.edge != message.edge:
                 return
             if kind is Left:
                 self.registry.mark_player(message.pid)
-                self.app.lobby.leave(message.pid, self.app.clock.now_ms())
+                self.port.lobby.leave(message.pid, self.port.clock.now_ms())
             self._unregister_remote(conn)
-            if kind is Dropped and not self.app.lobby.is_seated(message.pid):
+            if kind is Dropped and not self.port.lobby.is_seated(message.pid):
                 self.send_soon(message.edge, Member(message.pid, None))  # nothing to come back to
         elif kind is Back:
             self._reconnect_remote(self._remote_conn(message.edge, message.pid, message.name,
                                                      message.codec))
 
     def _on_items(self, sender: str, items: list) -> None:
-        conns = self.app.conns
+        conns = self.port.conns
         for item in items:
             kind = type(item)
             if kind is Frames:
                 targets = [c for c in map(conns.get, item.pids)
                            if c is not None and c.edge is None]
                 if targets:
-                    self.app.delivery.deliver(targets, _BINARY if item.binary else _TEXT,
+                    self.port.delivery.deliver(targets, _BINARY if item.binary else _TEXT,
                                               item.frame)
             elif kind is Member:
                 self._member(sender, item.pid, item.owner)
@@ -171,10 +170,10 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
         if not conn.busy:
             keys = plain_input(request.message)
             if keys is not None:          # typing: at once, like a local input
-                self.app.sessions.typed(conn, request.message, keys)
+                self.port.typed(conn, request.message, keys)
                 return
             conn.busy = True
-            self.app.tasks.spawn(self._run_requests(conn))
+            self.port.tasks.spawn(self._run_requests(conn))
         conn.queue.append((request.message, request.prefer))
 
     def _member(self, sender: str, pid: str, owner: str | None) -> None:
@@ -190,20 +189,20 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
         if old is not None and old != owner:
             self._send_to(old, Left(self.node, pid))
         self.remote[pid] = owner
-        lobby = self.app.lobby
+        lobby = self.port.lobby
         if lobby.room_of(pid) is not None:   # one room at a time
             self.registry.mark_player(pid)
-            lobby.leave(pid, self.app.clock.now_ms())
-            self.app.flush()
+            lobby.leave(pid, self.port.clock.now_ms())
+            self.port.flush()
 
     # ---- the owner runs remote players' requests ---------------------------------
 
     def _remote_conn(self, edge: str, pid: str, name: str, codec: str,
                      ip: str = "?") -> RemoteConn:
-        conn = self.app.conns.get(pid)
+        conn = self.port.conns.get(pid)
         if conn is None or conn.edge != edge:
             conn = RemoteConn(self, edge, pid, name, codec_for(codec), ip)
-            self.app.conns[pid] = conn
+            self.port.conns[pid] = conn
         conn.name = name
         return conn
 
@@ -212,11 +211,11 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
         try:
             while conn.queue:
                 request, conn.prefer = conn.queue.popleft()
-                await self.app.dispatcher.dispatch(conn, request)
+                await self.port.dispatch(conn, request)
                 conn.prefer = None
                 if request.get("type") == "input":
                     continue                  # typing never changes where one is
-                member = self.app.lobby.room_of(conn.player_id) is not None
+                member = self.port.lobby.room_of(conn.player_id) is not None
                 self.send_soon(conn.edge, Member(conn.player_id, self.node if member else None))
         finally:
             conn.busy = False
@@ -224,11 +223,11 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
     def _unregister_remote(self, conn: RemoteConn) -> None:
         conn.queue.clear()
         self.registry.mark_player(conn.player_id)
-        self.app.sessions.unregister(conn)
+        self.port.unregister(conn)
 
     def _reconnect_remote(self, conn: RemoteConn) -> None:
-        back = self.port.resume_seat(conn, self.app.clock.now_ms())
-        self.app.flush()
+        back = self.port.resume_seat(conn, self.port.clock.now_ms())
+        self.port.flush()
         self.send_soon(conn.edge, Member(conn.player_id, self.node if back else None))
 
     def rating_changed(self, conn) -> None:
@@ -247,13 +246,13 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
         not answered yet), and the edges of remote players here."""
         peers = set(self.remote.values())
         peers.update(awaited.owner for awaited in self._awaiting.values())
-        peers.update(c.edge for c in self.app.conns.values() if c.edge is not None)
+        peers.update(c.edge for c in self.port.conns.values() if c.edge is not None)
         peers.discard(self.node)
         return peers
 
     def _lost(self, node: str) -> None:
         """A peer is gone: players whose room it owned get room_lost; its players here drop."""
-        app = self.app
+        port = self.port
         self.bus.forget(node)
         for pid, awaited in list(self._awaiting.items()):
             if awaited.owner == node:           # asked of it, never answered: say so now
@@ -263,14 +262,14 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
         for pid, owner in list(self.remote.items()):
             if owner == node:
                 del self.remote[pid]
-                conn = app.conns.get(pid)
+                conn = port.conns.get(pid)
                 if conn is not None and conn.edge is None:
-                    app.delivery.send_error(conn, ErrorCode.ROOM_LOST, "the server running your "
+                    port.delivery.send_error(conn, ErrorCode.ROOM_LOST, "the server running your "
                                             "room stopped; the race is lost, you can "
                                             "join another", None)
-        for conn in [c for c in app.conns.values() if c.edge == node]:
+        for conn in [c for c in port.conns.values() if c.edge == node]:
             self._unregister_remote(conn)
-        app.flush()
+        port.flush()
 
 
     def _expire_forwards(self) -> None:
@@ -285,10 +284,10 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
                                  "that room did not answer; try again")
 
     def _unanswered(self, pid: str, awaited: "Awaited", code: ErrorCode, text: str) -> None:
-        conn = self.app.conns.get(pid)
+        conn = self.port.conns.get(pid)
         if conn is not None and conn.edge is None:
-            self.app.delivery.send_error(conn, code, text, awaited.request_id)
-            self.app.flush()
+            self.port.delivery.send_error(conn, code, text, awaited.request_id)
+            self.port.flush()
 
 
 class _Frames:
@@ -301,10 +300,10 @@ class _Frames:
 _BINARY, _TEXT = _Frames(True), _Frames(False)
 
 
-async def start_cluster(app, port: AppPort, redis_url: str) -> Cluster:
+async def start_cluster(port: AppPort, redis_url: str) -> Cluster:
     from server.cluster.redis_bus import RedisBus
 
     redis = await Redis.connect(redis_url)
-    cluster = Cluster(app, port, redis, RedisBus(redis))
+    cluster = Cluster(port, redis, RedisBus(redis))
     await cluster.start()
     return cluster

@@ -23,9 +23,9 @@ OPEN_FOREVER = 10 ** 15    # "joinable until" of a room that is still waiting
 
 
 class Registry:
-    def __init__(self, app, directory: Directory):
-        self.lobby = app.lobby
-        self.clock = app.clock
+    def __init__(self, lobby, clock, directory: Directory):
+        self.lobby = lobby
+        self.clock = clock
         self.directory = directory
         self._registered: dict[str, list[str]] = {}     # room_id -> loc fields
         self._open: dict[str, tuple[int, int, int]] = {}   # room_id -> (seats, until, since)

@@ -30,7 +30,7 @@ class RemoteConn:
         self.ip = ip                      # the client's address, as its edge saw it
         # Joins by unknown code are limited on the edge; this bucket only matters when
         # a room vanished between the edge's look-up and the owner.
-        self.join_bucket = cluster.app.failed_joins.conn_bucket(cluster.app.clock.monotonic())
+        self.join_bucket = cluster.port.failed_joins.conn_bucket(cluster.port.clock.monotonic())
         self.player_id = player_id
         self.name = name
         self.codec = codec

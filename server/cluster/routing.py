@@ -3,7 +3,7 @@
 A request for a room on another process is forwarded to its owner; a quick race
 claims a seat in the directory first (matchmaking across processes); codes are looked
 up in the directory; a returning player is sent back to the process holding its seat.
-Mixed into Cluster (server/cluster/node.py), whose app, node, remote (local player ->
+Mixed into Cluster (server/cluster/node.py), whose port, node, remote (local player ->
 owner of its room), _claims (local player -> the room its quick race claimed),
 _awaiting (local player -> its forwarded request not answered yet), _keep (owners
 whose pending items carry inputs), bus, registry, directory, send_soon and _send_to it
@@ -100,7 +100,7 @@ class EdgeRouting:
 
     async def _seat_elsewhere(self, pid: str) -> str | None:
         """The process holding a seat for `pid`, when it is another one."""
-        if self.app.lobby.room_of(pid) is not None:
+        if self.port.lobby.room_of(pid) is not None:
             return None
         try:
             found = await self.directory.lookup(["p:" + pid])
@@ -122,7 +122,7 @@ class EdgeRouting:
         typing = message.get("type") == "input"
         if typing and self.bus.backlog(owner) >= self.bus.hold_bytes:
             # Redis has been away long: refused, visibly, rather than held without bound.
-            self.app.delivery.send_error(conn, ErrorCode.UNAVAILABLE, "your keys could not "
+            self.port.delivery.send_error(conn, ErrorCode.UNAVAILABLE, "your keys could not "
                                          "reach the race's server; send them again",
                                          message.get("id"))
             return
@@ -142,9 +142,9 @@ class EdgeRouting:
 
     async def _claim(self, conn) -> tuple[str, str] | None:
         try:
-            return await self.directory.claim(self.app.clock.now_ms(), conn.player_id,
+            return await self.directory.claim(self.port.clock.now_ms(), conn.player_id,
                                               conn.rating,
-                                              self.app.lobby.config.match_widen_ms,
+                                              self.port.lobby.config.match_widen_ms,
                                               self.remote_wait_ms)
         except RedisError as exc:   # Redis is down: race with the players of this process
             log.warning("cluster: matchmaking falls back to this process: %s", exc)
@@ -153,7 +153,7 @@ class EdgeRouting:
     async def _find(self, kind: str, code: str) -> str | None:
         """The owner of the room `code` names, when it is another live process."""
         watch = kind != "join_room"
-        if self.app.lobby.has_code(code, watch):
+        if self.port.lobby.has_code(code, watch):
             return None
         clean = normalize_code(code)
         fields = ["c:" + clean, "w:" + clean, "r:" + code] if watch else ["c:" + clean]

@@ -132,10 +132,15 @@ class TyperaceServer:
         await self.library.load(self.clock.now_ms())
         if self.config.redis_url:     # part of the cluster before the first connection
             from server.cluster.node import start_cluster
-            port = AppPort(resume_seat=lambda conn, now: resume_seat(self.handlers, conn, now),
-                           measure_delay=self.lag.asked)
+            port = AppPort(
+                lobby=self.lobby, conns=self.conns, clock=self.clock, delivery=self.delivery,
+                tasks=self.tasks, failed_joins=self.failed_joins, flush=self.flush,
+                typed=self.inputs.typed, dispatch=self.dispatcher.dispatch,
+                unregister=self.sessions.unregister,
+                resume_seat=lambda conn, now: resume_seat(self.handlers, conn, now),
+                measure_delay=self.lag.asked)
             self.live.cluster = self.delivery.cluster = await start_cluster(
-                self, port, self.config.redis_url)
+                port, self.config.redis_url)
         self._server = await transport.serve(self.config.transport, self, self.config,
                                              SUBPROTOCOLS)
         self.port = self._server.port

@@ -65,7 +65,7 @@ class Sessions:
         # The hot path's, bound once: read per message.
         self.conns = deps.conns
         self.clock = deps.clock
-        self.typed = deps.typed        # (the cluster applies relayed inputs through it too)
+        self.typed = deps.typed
 
     # ---- admitting ------------------------------------------------------------
 
