@@ -15,6 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from server.store import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
 FOLD_DELAY_S = 1.0      # after a save, folding waits this long (saves come in bursts)
 # Results folded in one transaction or script: a fold holds SQLite's one writer (saves
 # wait behind it) or blocks Redis (every process waits) while it runs, ~0.3-0.9 ms a
@@ -31,8 +35,6 @@ async def fold_for_read(fold) -> None:
     for _ in range(READ_FOLDS):
         if await fold() < FOLD_BATCH:
             return
-
-log = logging.getLogger(__name__)
 
 
 class Folder:
@@ -55,9 +57,10 @@ class Folder:
         try:
             while await self.fold(self.batch) >= self.batch:
                 await asyncio.sleep(0)          # let saves and reads in between batches
-        except Exception:                       # noqa: BLE001 (kept for the next try)
-            log.warning("folding saved results failed; the next save retries",
-                        exc_info=True)
+        except Exception as exc:                # noqa: BLE001 (kept for the next try)
+            # An outage is no bug: one line, no traceback (as the saver logs it).
+            log.warning("folding saved results failed (%s); the next save retries", exc,
+                        exc_info=not isinstance(exc, StoreUnavailable))
 
     async def close(self) -> None:
         """Stop a waiting or running fold (what it had not committed stays marked)."""
