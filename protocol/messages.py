@@ -24,6 +24,13 @@ KEYS_MAX = 2000         # characters in one `input`: far more than anyone types 
                         # server/core/integrity.py)
 SEND_BATCH_MS = 100     # clients send the keys typed at most this long after: ten inputs
                         # a second per racer, well inside the message rate (--msg-rate)
+# An `input` refused with `unavailable` (its room's process is out of reach, REFERENCE.md)
+# is sent again by clients, in order and before later keys (client_demo/resend.py and
+# client_demo/web/resend.js): first after RESEND_FIRST_MS, then twice as long each time,
+# up to RESEND_MAX_MS; after RESEND_GIVE_UP_MS of trouble the held keys are dropped.
+RESEND_FIRST_MS = 500
+RESEND_MAX_MS = 4000
+RESEND_GIVE_UP_MS = 30_000
 TITLE_MAX = 80
 BODY_MAX = 10_000       # characters in a passage (about 1,800 words), as stored
 BODY_MIN = 20
