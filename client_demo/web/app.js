@@ -94,6 +94,7 @@ function onError(m, request) {
 connection.init({
   onOpen: identity.sendHello,
   onMessage(msg, request) {
+    if (race.heard(msg)) return;       // a refused input or the probe after keys sent again
     const handler = handlers[msg.type];
     if (handler) handler(msg, request);
   },
