@@ -6,43 +6,26 @@ wait, sends them again in order, and the practice ends finished at 100 % accurac
 
 from __future__ import annotations
 
-import json
 import re
 
+from tests.refusing import REFUSALS, Refuser
 from tests.test_web_client import (PASSAGE, WAIT_MS, chromium_pages, expect, results_rows,
                                    say_hello, type_keys, wait_racing, web)  # noqa: F401
 
-REFUSE_FROM = 3          # the page's inputs 1 and 2 pass; from the 3rd on, refused ...
-REFUSALS = 5             # ... until this many were, and the page then probes (a ping)
 
-
-class Refuser:
-    """Routes the page's WebSocket to the server, refusing a stretch of its inputs."""
-
-    def __init__(self) -> None:
-        self.inputs = 0
-        self.refused: list[str] = []
-        self.refusing = False
-
-    def route(self, ws) -> None:
+def route(refuser: Refuser):
+    def handle(ws) -> None:
         server = ws.connect_to_server()
 
         def from_page(frame) -> None:
-            message = json.loads(frame)
-            kind = message.get("type")
-            if kind == "input":
-                self.inputs += 1
-                self.refusing = self.refusing or self.inputs == REFUSE_FROM
-            elif kind == "ping" and len(self.refused) >= REFUSALS:
-                self.refusing = False            # Redis is back: at a round's probe
-            if kind == "input" and self.refusing:
-                self.refused.append(message["keys"])
-                ws.send(json.dumps({"type": "error", "code": "unavailable", "id": message["id"],
-                                    "message": "your keys could not reach the race's server"}))
-                return
-            server.send(frame)
+            answer = refuser.refusal(frame)
+            if answer is not None:
+                ws.send(answer)
+            else:
+                server.send(frame)
 
         ws.on_message(from_page)
+    return handle
 
 
 async def test_the_page_sends_refused_keys_again_and_finishes_at_full_accuracy(web):  # noqa: F811
@@ -51,7 +34,7 @@ async def test_the_page_sends_refused_keys_again_and_finishes_at_full_accuracy(w
         context = await pages.browser.new_context(bypass_csp=True)
         context.set_default_timeout(WAIT_MS)
         pages.contexts.append(context)
-        await context.route_web_socket(re.compile(r"/ws"), refuser.route)
+        await context.route_web_socket(re.compile(r"/ws"), route(refuser))
         page = await context.new_page()
         page.on("pageerror", lambda exc: pages.errors.append(str(exc)))
         await page.goto(pages.base_url + "/")
