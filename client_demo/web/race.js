@@ -117,7 +117,8 @@ export function onTick(m) {
     const [slot, pos, w, place] = entry;
     if (!state.spectator && slot === state.slot && typing) {
       // Our own lane follows the local prediction; adopt the server's pos only when idle.
-      if (pos !== typing.pos && !keys.later && !keys.holding && Date.now() - lastSentAt > ADOPT_IDLE_MS) {
+      const idle = !keys.later && !keys.holding && Date.now() - lastSentAt > ADOPT_IDLE_MS;
+      if (pos !== typing.pos && idle) {
         typing.restore(pos, "");
         renderTyping();
       }

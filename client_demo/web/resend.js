@@ -67,7 +67,9 @@ export class Resender {
 
   sending(id, keys) {
     this.sent.set(id, keys);
-    if (this.sent.size > SENT_MAX && this.since === null) this.sent.delete(this.sent.keys().next().value);
+    if (this.sent.size > SENT_MAX && this.since === null) {
+      this.sent.delete(this.sent.keys().next().value);
+    }
   }
 
   probing(id) { this.probe = id; }
