@@ -222,9 +222,11 @@ def request_id(message: dict) -> int | None:
 
 
 def plain_input(message: dict) -> str | None:
-    """The keys of a well-formed `input` without an id (the hot path); None for anything
-    else, which then goes through `parse` (and gets its error there)."""
-    if message.get("type") == "input" and "id" not in message:
+    """The keys of a well-formed `input`, with or without a valid id (the hot path: the
+    clients that send inputs again number them, client_demo/resend.py); None for
+    anything else, which then goes through `parse` (and gets its error there)."""
+    if message.get("type") == "input" and ("id" not in message or request_id(message)
+                                            is not None):
         keys = message.get("keys")
         if type(keys) is str and len(keys) <= KEYS_MAX:
             return keys

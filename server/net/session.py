@@ -180,7 +180,7 @@ class Sessions:
         if conn.codec.binary and conn.player_id is not None:
             keys = plain_input(message)
             if keys is not None:
-                self.typed(conn, message, keys)
+                self.typed(conn, message, keys, request_id(message))
                 return None
         return message
 
