@@ -185,13 +185,9 @@ def _check(name: str, kind, value):
                 raise ProtocolError(kind.code, f"field '{name}' is far too long{rule}")
             raise ProtocolError(kind.code,
                                 f"field '{name}' must be {kind.min_len}-{kind.max_len} characters")
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                # JSON can carry lone surrogates ("\ud800"); they can't be stored or sent.
-                raise ProtocolError(ErrorCode.BAD_MESSAGE,
-                                    f"field '{name}' is not valid Unicode text") from None
+        if not value.isascii() and not _text(value):
+            # JSON can carry lone surrogates ("\ud800"); they can't be stored or sent.
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' is not valid Unicode text")
     elif isinstance(kind, Int):
         if not _is_int(value):
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be an integer")
@@ -223,14 +219,24 @@ def request_id(message: dict) -> int | None:
 
 def plain_input(message: dict) -> str | None:
     """The keys of a well-formed `input`, with or without a valid id (the hot path: the
-    clients that send inputs again number them, client_demo/resend.py); None for
-    anything else, which then goes through `parse` (and gets its error there)."""
+    web page numbers every message, and the clients that send inputs again number them,
+    client_demo/resend.py); None for anything else, which then goes through `parse`
+    (and gets its error there, e.g. for JSON's lone surrogates)."""
     if message.get("type") == "input" and ("id" not in message or request_id(message)
                                             is not None):
         keys = message.get("keys")
-        if type(keys) is str and len(keys) <= KEYS_MAX:
+        if type(keys) is str and len(keys) <= KEYS_MAX and (keys.isascii() or _text(keys)):
             return keys
     return None
+
+
+def _text(value: str) -> bool:
+    """Whether a string is valid Unicode text (JSON can carry lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse(message: dict) -> Request:
