@@ -15,8 +15,10 @@ for the day, the week and all time, `points_place` of random players, `day_board
 text; each result with a 300-character race's key log, as bench.store saves), with the
 competition writes and without them (the same adapter with its points step left out:
 on SQLite the result's row queued for folding, which carries its keys too, on Redis
-the script's add_points),
-interleaved in blocks, so the difference is what points add to a save.
+the script's queueing of the points, ptsq), interleaved in blocks, so the difference is
+what points add to a save. Then the saved points are folded onto the boards (as the
+stores' folders do a moment after a save), and that is timed too: what points cost in
+all, save and fold.
 
 Without --redis-url it starts a private redis-server without persistence (the fill is
 millions of writes; a save's own cost is measured the same way on both sides).
@@ -40,6 +42,7 @@ from server.store import RaceRecord, sqlite_results
 from server.store.folding import FOLD_BATCH
 from server.store.redis import RedisStore
 from server.store.sqlite import SqliteStore
+from server.store.sqlite_fold import fold_points
 
 DAY = competition.DAY_MS
 T0 = competition.week_window(1_764_000_000_000).starts_ms     # a Monday, 00:00 UTC
@@ -146,11 +149,11 @@ class _WithoutPoints:
         else:
             self.saved = redis_module.SAVE_RACE
             without = self.saved
-            for call in ("add_points(p .. 'pts:' .. day_period",
-                         "add_points(p .. 'pts:' .. week_period", "add_points(p .. 'pts:all'",
-                         "ties[#ties + 1] = ", "reached_points(p .. 'pts:"):
-                assert call in without
-                without = without.replace(call, "-- (" + call)
+            for line in ("  points[#points + 1] = day_period .. ' ' .. week_period .. ' ' .. "
+                         "ARGV[i + 9] .. ' ' ..\n                        at .. ' ' .. pid\n",
+                         "  redis.call('RPUSH', p .. 'ptsq', unpack(points))\n"):
+                assert line in without
+                without = without.replace(line, "")
             redis_module.SAVE_RACE = without
 
     def __exit__(self, *exc):
@@ -192,6 +195,31 @@ async def saves(name: str, store, players: int, now: int, server_pid=None) -> No
     print(f"{name:7} points add {(sum(with_lat) / sum(base_lat) - 1) * 100:+.1f} % to a save "
           f"of 5 results (wall), {(with_cpu / base_cpu - 1) * 100:+.1f} % (CPU){both}",
           flush=True)
+    await folding(name, store, (base_cpu + base_server) / len(base_lat), server_pid)
+
+
+def _fold_points(store):
+    """The store's own fold of queued points, one batch a call (how many it folded)."""
+    if isinstance(store, SqliteStore):
+        return lambda: store._fold(fold_points, FOLD_BATCH)
+    return lambda: store._fold_points(FOLD_BATCH)
+
+
+async def folding(name: str, store, save_cpu: float, server_pid=None) -> None:
+    """Fold the points the saves above queued (as the folder does, in batches): CPU per
+    result, and against `save_cpu`, the CPU of a save of 5 results without points
+    (redis-server's included)."""
+    fold = _fold_points(store)
+    folded, wall = 0, time.perf_counter()
+    cpu, server = time.process_time(), cpu_s(server_pid) if server_pid else 0.0
+    while done := await fold():
+        folded += done
+    cpu = time.process_time() - cpu + ((cpu_s(server_pid) - server) if server_pid else 0.0)
+    wall = time.perf_counter() - wall
+    print(f"{name:7} folding {folded:,} results' points: {cpu / folded * 1e6:.1f} us CPU a "
+          f"result{' with redis-server' + chr(39) + 's' if server_pid else ''} "
+          f"({wall / folded * 1e6:.1f} us wall): {cpu / folded * 5 / save_cpu * 100:+.1f} % "
+          f"of a save of 5 results' CPU", flush=True)
 
 
 async def bench(name: str, store, args, server_pid=None) -> None:

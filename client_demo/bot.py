@@ -17,6 +17,7 @@ import sys
 from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client, ServerError, room_url
+from client_demo.resend import lost_notice
 from protocol import scoring
 from protocol.codes import ErrorCode, RoomState
 from protocol.messages import SEND_BATCH_MS
@@ -137,12 +138,17 @@ class Bot:
         start = loop.time()
         if start_server_ms is not None:
             start += (start_server_ms - self.client.server_now_ms()) / 1000
-        for send_at, keys in batches(plan_keystrokes(body, self.wpm, self.accuracy, self.rng)):
-            await asyncio.sleep(max(0.0, start + send_at / 1000 - loop.time()))
-            try:
-                await self.client.send({"type": "input", "keys": keys})
-            except ConnectionClosed:
-                return                        # the main loop reports the closed connection
+        client = self.client
+        try:
+            for send_at, keys in batches(plan_keystrokes(body, self.wpm, self.accuracy, self.rng)):
+                await asyncio.sleep(max(0.0, start + send_at / 1000 - loop.time()))
+                client.type_keys(keys)
+                await client.send_keys()
+            while client.keys.holding:        # keys refused (`unavailable`): sent again
+                await asyncio.sleep(SEND_BATCH_MS / 1000)
+                await client.send_keys()
+        except ConnectionClosed:
+            return                            # the main loop reports the closed connection
 
     async def run(self) -> list[dict]:
         self.client = await Client.connect(room_url(self.url, self.watch or self.room), self.codec)
@@ -178,6 +184,9 @@ class Bot:
                 if kind == "results":
                     if typing is not None:
                         typing.cancel()
+                    if self.client.keys.lost:
+                        self.out(f"{self.name}: {lost_notice(self.client.keys.lost)}")
+                        self.client.keys.lost = 0
                     typing, body = None, None
                     self.results.append(message)
                     self.out(self.describe(message))

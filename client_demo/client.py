@@ -10,8 +10,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from websockets.asyncio.client import connect
 
+from client_demo.resend import PROBE, Resender
 from protocol.clocksync import SYNC_PINGS, ClockSync
 from protocol.codec import JSON, MSGPACK
+
+
+def monotonic_ms() -> int:
+    return int(time.monotonic() * 1000)
 
 
 def room_url(url: str, code: str | None) -> str:
@@ -41,6 +46,7 @@ class Client:
         self._ids = itertools.count(1)
         self.welcome: dict | None = None
         self.clock = ClockSync()         # the server's clock, from ping/pong (sync_clock)
+        self.keys = Resender()           # typed keys, sent again when refused (type_keys)
 
     @classmethod
     async def connect(cls, url: str, codec: str | None = "json", **kwargs) -> "Client":
@@ -60,13 +66,37 @@ class Client:
     async def send_raw(self, frame) -> None:
         await self.ws.send(frame)
 
+    def type_keys(self, keys: str) -> None:
+        """Keys typed in the race; `send_keys` sends them (and any refused, again)."""
+        self.keys.type(keys)
+
+    async def send_keys(self) -> None:
+        """Send what the resender says is due now (client_demo/resend.py): typed keys as
+        `input`s with ids, and a `ping` after keys sent again. A client that types calls
+        this every ~SEND_BATCH_MS while it types, and while `keys.holding`."""
+        for item in self.keys.take(monotonic_ms()):
+            rid = next(self._ids)
+            if item is PROBE:
+                self.keys.probing(rid)
+                await self.send({"type": "ping", "id": rid})
+            else:
+                self.keys.sending(rid, item)
+                await self.send({"type": "input", "keys": item, "id": rid})
+
     async def recv(self, timeout: float = 10.0) -> dict:
+        """The next message; those about our typed keys (a refused input, the pong of a
+        probe) go to the resender only."""
         if self._unread:
             return self._unread.pop(0)
-        frame = await asyncio.wait_for(self.ws.recv(), timeout)
-        message = self.codec.decode(frame)
-        self.seen.append(message)
-        return message
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            frame = await asyncio.wait_for(self.ws.recv(), left)
+            message = self.codec.decode(frame)
+            self.seen.append(message)
+            if not self.keys.heard(message, monotonic_ms()):
+                return message
 
     async def expect(self, kind: str, timeout: float = 10.0, where=None) -> dict:
         """The next message of this type (and matching `where`); others stay unread."""

@@ -22,6 +22,7 @@ from prompt_toolkit.styles import Style
 from websockets.exceptions import ConnectionClosed
 
 from client_demo.client import Client, room_url
+from client_demo.resend import lost_notice
 from client_demo.play_model import BACKSPACE_KEY, ENTER, ESCAPE, QUIT, PlayModel
 from client_demo.play_view import STYLE, render
 from protocol.codes import CloseCode
@@ -30,6 +31,7 @@ from protocol.messages import SEND_BATCH_MS
 FLUSH_S = SEND_BATCH_MS / 1000
 REFRESH_S = 0.1          # redraw rate for the countdown and live wpm
 RECONNECT_DELAYS_S = (0.2, 0.5, 1, 2, 4, 8)
+HOLDING = "the race's server is out of reach: your keys will be sent again"
 
 
 def now_ms() -> int:
@@ -132,14 +134,25 @@ class PlayApp:
         return False
 
     async def _flush(self) -> None:
+        """Typed keys go every FLUSH_S; keys the server refused go again, in order
+        (client_demo/resend.py), and the player is told while they wait or are dropped."""
         while True:
             await asyncio.sleep(FLUSH_S)
             message = self.model.take_input()
+            client = self.client
             if message is not None:
-                try:
-                    await self.client.send(message)
-                except ConnectionClosed:
-                    pass          # the receiver reconnects; resume restores our progress
+                client.type_keys(message["keys"])
+            try:
+                await client.send_keys()
+            except ConnectionClosed:
+                pass              # the receiver reconnects; resume restores our progress
+            keys = client.keys
+            if keys.lost:
+                self.model.notice, keys.lost = lost_notice(keys.lost), 0
+            elif keys.holding:
+                self.model.notice = HOLDING
+            elif self.model.notice == HOLDING:
+                self.model.notice = ""
 
     async def run(self) -> int:
         try:

@@ -24,6 +24,13 @@ KEYS_MAX = 2000         # characters in one `input`: far more than anyone types 
                         # server/core/integrity.py)
 SEND_BATCH_MS = 100     # clients send the keys typed at most this long after: ten inputs
                         # a second per racer, well inside the message rate (--msg-rate)
+# An `input` refused with `unavailable` (its room's process is out of reach, REFERENCE.md)
+# is sent again by clients, in order and before later keys (client_demo/resend.py and
+# client_demo/web/resend.js): first after RESEND_FIRST_MS, then twice as long each time,
+# up to RESEND_MAX_MS; after RESEND_GIVE_UP_MS of trouble the held keys are dropped.
+RESEND_FIRST_MS = 500
+RESEND_MAX_MS = 4000
+RESEND_GIVE_UP_MS = 30_000
 TITLE_MAX = 80
 BODY_MAX = 10_000       # characters in a passage (about 1,800 words), as stored
 BODY_MIN = 20
@@ -178,13 +185,9 @@ def _check(name: str, kind, value):
                 raise ProtocolError(kind.code, f"field '{name}' is far too long{rule}")
             raise ProtocolError(kind.code,
                                 f"field '{name}' must be {kind.min_len}-{kind.max_len} characters")
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                # JSON can carry lone surrogates ("\ud800"); they can't be stored or sent.
-                raise ProtocolError(ErrorCode.BAD_MESSAGE,
-                                    f"field '{name}' is not valid Unicode text") from None
+        if not value.isascii() and not _text(value):
+            # JSON can carry lone surrogates ("\ud800"); they can't be stored or sent.
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' is not valid Unicode text")
     elif isinstance(kind, Int):
         if not _is_int(value):
             raise ProtocolError(ErrorCode.BAD_MESSAGE, f"field '{name}' must be an integer")
@@ -215,13 +218,25 @@ def request_id(message: dict) -> int | None:
 
 
 def plain_input(message: dict) -> str | None:
-    """The keys of a well-formed `input` without an id (the hot path); None for anything
-    else, which then goes through `parse` (and gets its error there)."""
-    if message.get("type") == "input" and "id" not in message:
+    """The keys of a well-formed `input`, with or without a valid id (the hot path: the
+    web page numbers every message, and the clients that send inputs again number them,
+    client_demo/resend.py); None for anything else, which then goes through `parse`
+    (and gets its error there, e.g. for JSON's lone surrogates)."""
+    if message.get("type") == "input" and ("id" not in message or request_id(message)
+                                            is not None):
         keys = message.get("keys")
-        if type(keys) is str and len(keys) <= KEYS_MAX:
+        if type(keys) is str and len(keys) <= KEYS_MAX and (keys.isascii() or _text(keys)):
             return keys
     return None
+
+
+def _text(value: str) -> bool:
+    """Whether a string is valid Unicode text (JSON can carry lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse(message: dict) -> Request:

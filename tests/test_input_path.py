@@ -98,11 +98,14 @@ async def test_inputs_read_without_decoding_match_the_full_decoder(connect):
     await guest.send_raw(plain)
     await guest.send_raw(msgpack.packb({"keys": body[1], "type": "input"}))
     await guest.send_raw(b"\x82\xa4type\xa5input\xa4keys\xd9\x01" + body[2].encode())
+    # Numbered, as clients that send refused keys again number them; a bad id is refused.
+    await guest.send_raw(msgpack.packb({"type": "input", "keys": body[3], "id": 7}))
+    await guest.send_raw(msgpack.packb({"type": "input", "keys": body[4], "id": "seven"}))
     tick = await host.expect("tick", where=lambda m: any(
-        row[0] == 1 and row[1] >= 3 for row in m["p"]))
-    assert [row[1] for row in tick["p"] if row[0] == 1] == [3]     # each applied once
-    # Only the three near misses were refused; the three inputs were not.
-    assert await _errors_after_a_round_trip(guest) == ["bad_message"] * 3
+        row[0] == 1 and row[1] >= 4 for row in m["p"]))
+    assert [row[1] for row in tick["p"] if row[0] == 1] == [4]     # each applied once
+    # Only the three near misses and the bad id were refused; the four inputs were not.
+    assert await _errors_after_a_round_trip(guest) == ["bad_message"] * 4
 
 
 def _masked(message: dict) -> bytes:

@@ -67,7 +67,8 @@ class Queues:
                 return db.execute("SELECT COUNT(*) FROM unfolded").fetchone()[0]
         redis = await Redis.connect(self.redis_url)
         try:
-            return await redis.execute("LLEN", "tr:kpend:" + player_id)
+            return (await redis.execute("LLEN", "tr:kpend:" + player_id)
+                    + await redis.execute("LLEN", "tr:ptsq"))      # keys, points
         finally:
             await redis.close()
 

@@ -23,7 +23,8 @@ async def pending(store) -> int:
     if isinstance(store, SqliteStore):
         with sqlite3.connect(store.path) as db:
             return db.execute("SELECT COUNT(*) FROM unfolded").fetchone()[0]
-    return await store.redis.execute("SCARD", store.prefix + "kpending")
+    return (await store.redis.execute("SCARD", store.prefix + "kpending")     # keys
+            + await store.redis.execute("LLEN", store.prefix + "ptsq"))       # points
 
 
 async def saved(store) -> tuple:

@@ -238,12 +238,13 @@ async def test_the_theme_follows_the_system_and_the_toggle_is_remembered(browser
     await expect(light.locator("#theme-btn")).to_have_text("Light")
 
 
-VIEWS = ("home", "race", "results", "text", "player")
+VIEWS = ("home", "race", "results", "text", "player", "today")
 
 
 @SIZES
 async def test_every_view_in_both_themes_fits_and_is_photographed(browser, size, tmp_path):
-    """Home, a race, its results, a text's page and a player's page, light and dark:
+    """Home, a race, its results, a text's page, a player's page and Today (the race
+    was on the text of the day), light and dark:
     none scrolls sideways. Each is photographed (tmp_path; docs/screenshots/ with
     TYPERACE_SCREENSHOTS=1, as docs/clients.md shows them)."""
     where = "desktop" if size is DESKTOP else "phone"
@@ -275,6 +276,11 @@ async def test_every_view_in_both_themes_fits_and_is_photographed(browser, size,
     await ann.locator("#text-top-table a.player-link").first.click()
     await expect(ann.locator("#player-chart circle.point")).to_have_count(1)
     await shoot("player")
+    await ann.click("#home-link")
+    await goto_section(ann, "today")
+    await expect(ann.locator("#daily-table tbody tr")).to_have_count(2)
+    await expect(ann.locator("#points-table tbody tr")).to_have_count(2)
+    await shoot("today")
     for view in VIEWS:
         for theme in ("light", "dark"):
             assert (tmp_path / f"{view}-{theme}-{where}.png").stat().st_size > 10_000

@@ -19,6 +19,7 @@
 //   passage      a passage with the caret (race, replay)
 //   chart        the WPM chart                                      scoring  wpm, accuracy, points
 //   today        the text of the day and the points boards
+//   resend       typed keys kept until taken; refused ones sent again (race.js uses it)
 // The pages ask for their own data: their replies go to them (connection.send's onReply).
 // Each module lists the element ids it owns (data-testid mirrors the id where marked *).
 import * as account from "./account.js";
@@ -94,6 +95,7 @@ function onError(m, request) {
 connection.init({
   onOpen: identity.sendHello,
   onMessage(msg, request) {
+    if (race.heard(msg)) return;       // a refused input or the probe after keys sent again
     const handler = handlers[msg.type];
     if (handler) handler(msg, request);
   },

@@ -9,7 +9,7 @@
 //   place, name (a.player-link), wpm, accuracy %, time s, status, flag, button.replay-btn)
 //   (#results-actions and the keys after a race: loop.js)
 import { showAnalysis } from "./analysis.js";
-import { BREAK, KEYS_MAX, SEND_BATCH_MS } from "./protocol.js";
+import { BREAK, SEND_BATCH_MS } from "./protocol.js";
 import { $, clear, el, flagText, fmt1, ordinal, pct, secs, show } from "./dom.js";
 import { isOpen, send } from "./connection.js";
 import { clockSample, serverNow } from "./clock.js";
@@ -18,18 +18,21 @@ import { pageLink, replayButton } from "./router.js";
 import { accuracy, wpm } from "./scoring.js";
 import { TypingState, asTyped } from "./typing.js";
 import { markPassage, showPassage } from "./passage.js";
+import { PROBE, Resender, lostNotice } from "./resend.js";
 import { state } from "./state.js";
 
 const CLOCK_MS = 200;          // countdown display refresh
 const ADOPT_IDLE_MS = 1000;    // our lane takes the server's pos only after this long idle
 const PLACEHOLDER = "Type here when the race starts";
-let outbox = "";               // keys typed but not sent yet
+const HOLDING = "The race's server is out of reach: your keys will be sent again.";
+const keys = new Resender();   // keys typed and not sent yet, or refused and sent again
 let lastSentAt = 0;
 
 export function resetRace() {
   state.race = null;
   state.typing = null;
-  outbox = "";
+  keys.end();
+  keys.lost = 0;
   show($("race-area"), false);
   show($("results"), false);
   show($("results-best"), false);
@@ -114,7 +117,8 @@ export function onTick(m) {
     const [slot, pos, w, place] = entry;
     if (!state.spectator && slot === state.slot && typing) {
       // Our own lane follows the local prediction; adopt the server's pos only when idle.
-      if (pos !== typing.pos && !outbox && Date.now() - lastSentAt > ADOPT_IDLE_MS) {
+      const idle = !keys.later && !keys.holding && Date.now() - lastSentAt > ADOPT_IDLE_MS;
+      if (pos !== typing.pos && idle) {
         typing.restore(pos, "");
         renderTyping();
       }
@@ -194,33 +198,59 @@ export function bestText(r) {
   return "Your best on any text!";
 }
 
-/** Back in our seat after a reconnect: the server's state supersedes unsent keys. */
+/** Back in our seat after a reconnect: the server's state supersedes unsent keys
+ *  (heard() has dropped them: resend.js ends on `resume`). */
 export function onResume(m) {
   if (!state.race || !state.race.text || !state.typing) return;
   state.slot = m.slot;
-  outbox = "";
   state.typing.restore(m.pos, m.wrong);
   state.race.finished = m.status ? m.status === "finished" : state.typing.finished;
   renderTyping();
 }
 
 /** Keys the player typed: predicted at once, sent with the next batch. */
-export function typeKeys(keys) {
-  if (!canType() || !keys) return;
-  keys = asTyped(keys);              // as the server will judge them
-  state.typing.feed(keys);
-  outbox += keys;
+export function typeKeys(typed) {
+  if (!canType() || !typed) return;
+  const judged = asTyped(typed);     // as the server will judge them
+  state.typing.feed(judged);
+  keys.type(judged);
   renderTyping();
   if (state.typing.finished) flushKeys();
 }
 
+/** Send what is due: typed keys, and keys the server refused (`unavailable`) again, in
+ *  order, then a ping that settles them (resend.js). */
 function flushKeys() {
-  if (!outbox || !isOpen() || !state.welcomed) return;
-  while (outbox) {
-    send("input", { keys: outbox.slice(0, KEYS_MAX) });
-    outbox = outbox.slice(KEYS_MAX);
+  if (!isOpen() || !state.welcomed) return;
+  const due = keys.take(Date.now());
+  for (const item of due) {
+    if (item === PROBE) keys.probing(send("ping"));
+    else keys.sending(send("input", { keys: item }), item);
   }
-  lastSentAt = Date.now();
+  if (due.length) lastSentAt = Date.now();
+  tellHolding();
+}
+
+/** Every message, before the page's handlers: true when it was about our keys (a
+ *  refused input, the pong of a probe), which the page does not show otherwise. */
+export function heard(msg) {
+  const ours = keys.heard(msg, Date.now());
+  tellHolding();
+  return ours;
+}
+
+let told = false;              // HOLDING is shown
+function tellHolding() {
+  const msg = $("race-msg");
+  if (keys.lost) {
+    msg.textContent = lostNotice(keys.lost);
+    keys.lost = 0;
+    told = false;
+  } else if (keys.holding !== told) {
+    told = keys.holding;
+    if (told) msg.textContent = HOLDING;
+    else if (msg.textContent === HOLDING) msg.textContent = "";   // (not a finish said since)
+  }
 }
 
 /** The word being typed (from the last space or paragraph break before pos) plus wrong

@@ -175,12 +175,10 @@ class Sessions:
             deps.delivery.send_error(conn, ErrorCode.BAD_MESSAGE, str(exc), None)
             deps.flush()
             return None
-        # Only msgpack here, whose strings are always valid UTF-8; JSON can carry lone
-        # surrogates, which the dispatcher's parse() refuses.
-        if conn.codec.binary and conn.player_id is not None:
+        if conn.player_id is not None:
             keys = plain_input(message)
             if keys is not None:
-                self.typed(conn, message, keys)
+                self.typed(conn, message, keys, request_id(message))
                 return None
         return message
 

@@ -75,10 +75,15 @@ class RedisStore(RedisTrust, RedisCompetition, RedisKeyStats, Store):
         self.timeout = timeout
         self.redis: Redis | None = None
         self._bodies: dict[int, str] = {}      # text_id -> body, for the key tallies
-        self._folder = Folder(self._fold_some, fold_delay_s)     # (redis_keystats.py)
+        self._folder = Folder(self._fold_some, fold_delay_s)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
+
+    async def _fold_some(self, most: int) -> int:
+        """The folder's batch: up to `most` results' points (redis_competition.py) and
+        keys (redis_keystats.py), the most of both."""
+        return max(await self._fold_points(most), await self._fold_keys(most))
 
     # ---- lifecycle ------------------------------------------------------------
 

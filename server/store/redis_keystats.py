@@ -120,7 +120,7 @@ class RedisKeyStats:
         bigrams = await self.redis.execute("HGETALL", self._k("bigrams:" + player_id))
         return (parsed(keys), parsed(bigrams)) if keys or bigrams else None
 
-    async def _fold_some(self, most: int) -> int:
+    async def _fold_keys(self, most: int) -> int:
         """Fold `most` pending results of up to `most` players (in two scripts); how
         many."""
         players = await self.redis.execute("SRANDMEMBER", self._k("kpending"), most)

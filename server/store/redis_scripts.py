@@ -47,6 +47,9 @@ so this needs one Redis, not a Redis Cluster):
                                   races in it are read from pclean:<player> (boards
                                   saved before kept them in :e, no longer read); a
                                   day's kept DAY_KEEP_S after it, a week's WEEK_KEEP_S
+  ptsq                      list  clean results' points not on the boards yet: "<day
+                                  period> <week period> <points> <at_ms> <player>"
+                                  (SAVE_RACE queues, redis_competition.py folds)
   banned                    set   banned players (a place is counted without them)
 
 The scripts of accounts, bans, reports and hidden texts are in redis_trust.py; the
@@ -148,20 +151,6 @@ local function expire(board, seconds)
     redis.call('EXPIRE', key, seconds)
   end
 end
--- A clean result's points added to a period's board: one write. The players' tie keys
--- (<board>:k) are written once a race, for all its new clean results (they share the
--- time), with the board's expiry; races are read from pclean:<player> when the board is
--- read (_POINTS_ENTRY).
-local function add_points(board, pid, points)
-  redis.call('ZINCRBY', board, points, pid)
-end
-local function reached_points(board, ties, seconds)
-  redis.call('HSET', board .. ':k', unpack(ties))
-  if seconds then
-    redis.call('EXPIRE', board, seconds)
-    redis.call('EXPIRE', board .. ':k', seconds)
-  end
-end
 """
 
 # ARGV: prefix, race_id, text_id, record, at_ms, daily board ('' when the race was not
@@ -170,9 +159,10 @@ end
 # name, points, result (msgpack). A race is saved in steps (a finisher at its finish,
 # everyone at the end): a result the race has already (r:<player>) is skipped, so
 # nothing is counted twice. A clean result is queued for the per-key statistics
-# (kpend:<player>, folded by redis_keystats.py). Returns how many results were new.
+# (kpend:<player>, folded by redis_keystats.py) and its points for the boards (ptsq,
+# folded by redis_competition.py). Returns how many results were new.
 SAVE_RACE = _KEEP_PLAYER + _KEEP_BEST + f"""
-local day_keep, week_keep = '{DAY_KEEP_S}', '{WEEK_KEEP_S}'
+local day_keep = '{DAY_KEEP_S}'
 """ + """
 local p, rid, tid, record, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local daily, day, day_period, week_period = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
@@ -182,10 +172,10 @@ if not ended or tonumber(at) > tonumber(ended) then
   redis.call('HSET', rkey, 'record', record, 'ended', at)
 end
 
-local ties = {}      -- player, tie key, ...: the new clean results' (reached_points)
+local points = {}    -- the new clean results' points, queued for the boards (ptsq)
 
 -- THE place one result is written (its arguments start at ARGV[i]): the result, its
--- player's totals, its bests, its competition points and its mark for folding.
+-- player's totals, its bests, and its marks for folding (keys and points).
 local function save_result(i)
   local pid, wpm, acc = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local clean, win, tie = ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -216,12 +206,8 @@ local function save_result(i)
     keep_best(p .. 'lb', pid, wpm, tie, ARGV[i + 7])
     keep_best(p .. 'lb:t:' .. tid, pid, wpm, tie, ARGV[i + 7])
   end
-  local points = ARGV[i + 9]
-  add_points(p .. 'pts:' .. day_period, pid, points)
-  add_points(p .. 'pts:' .. week_period, pid, points)
-  add_points(p .. 'pts:all', pid, points)
-  ties[#ties + 1] = pid
-  ties[#ties + 1] = string.format('%015d:%s', tonumber(at), pid)
+  points[#points + 1] = day_period .. ' ' .. week_period .. ' ' .. ARGV[i + 9] .. ' ' ..
+                        at .. ' ' .. pid
   if daily ~= '' then
     keep_best(p .. 'lb:t:' .. daily, pid, wpm, tie, ARGV[i + 7])
     expire(p .. 'lb:t:' .. daily, day_keep)
@@ -242,9 +228,7 @@ for i = 10, #ARGV, 11 do
   end
 end
 if clean_count > 0 then
-  reached_points(p .. 'pts:' .. day_period, ties, day_keep)
-  reached_points(p .. 'pts:' .. week_period, ties, week_keep)
-  reached_points(p .. 'pts:all', ties)
+  redis.call('RPUSH', p .. 'ptsq', unpack(points))
   if redis.call('EXISTS', p .. 'text:' .. tid) == 1 then
     redis.call('HINCRBY', p .. 'text:' .. tid, 'completions', clean_count)
   end
