@@ -12,8 +12,18 @@ import asyncio
 import io
 import json
 import logging
+import os
+import sys
 
-import pytest
+# Bytecode caches on, however pytest was started (scripts/test unsets it too; this
+# machine's environment sets PYTHONDONTWRITEBYTECODE): without them each xdist worker
+# compiles and assertion-rewrites every test module again (3.5 CPU-s instead of 1.6),
+# and every server, client or bench process a test starts compiles the project anew.
+# Set here, before the workers start and before any test module is collected.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+import pytest  # noqa: E402
 
 from client_demo.client import Client
 from server.net.app import TyperaceServer
@@ -50,17 +60,44 @@ def pytest_configure(config):
         "(every other test in this process hashes at a cheap one, cheap_password_hashes)")
 
 
-# The longest tests (seconds each, however loaded the machine) start first: pytest-xdist
-# hands each worker a run of tests in this order and the idle ones take over the rest,
-# so these never start last and leave the other workers waiting for them.
-LONGEST_FIRST = ("tests/test_soak.py", "tests/test_fuzz.py", "tests/test_web_")
+# The long tests: seconds a test of each, roughly, on the loaded 2-core machine (a test
+# of a module named here that is quick costs nothing: it just starts early).
+LONG_S = {"tests/test_soak.py": 80, "tests/test_fuzz.py": 30, "tests/test_lag_cluster.py": 20,
+          "tests/test_lag.py": 12, "tests/test_web_": 5, "tests/test_cluster.py": 3,
+          "tests/test_typeable.py": 1}
+SHORT_S = 0.2
 
 
+def initial_shares(count: int, workers: int) -> list[int]:
+    """How many tests pytest-xdist's worksteal hands each worker at the start: the
+    collection in order, cut in `workers` runs (xdist/scheduler/worksteal.py)."""
+    shares = []
+    for n in range(workers, 0, -1):
+        shares.append((count - sum(shares)) // n)
+    return shares
+
+
+@pytest.hookimpl(trylast=True)      # after -k and -m deselected theirs
 def pytest_collection_modifyitems(items):
-    def rank(item) -> int:
-        return next((n for n, prefix in enumerate(LONGEST_FIRST)
-                     if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
-    items.sort(key=rank)             # a stable sort: each group keeps its own order
+    """Longest first, dealt out: worksteal gives each worker a run of the collection
+    and idle workers later take the tail of the others' runs, so a long test queued
+    behind another waits for it (all in one run, the soak, the fuzz and the browser
+    tests once ran one after another and set the suite's time). Each long test goes to
+    the run with the least work so far, each run starts with its longest. Every
+    worker sorts the same way (the collection must be the same in all)."""
+    def seconds(item) -> float:
+        return next((s for prefix, s in LONG_S.items() if item.nodeid.startswith(prefix)),
+                    SHORT_S)
+    longest = sorted(items, key=seconds, reverse=True)   # stable: files keep their order
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    shares = initial_shares(len(items), workers)
+    runs: list[list] = [[] for _ in range(workers)]
+    load = [0.0] * workers
+    for item in longest:
+        n = min((n for n in range(workers) if len(runs[n]) < shares[n]), key=load.__getitem__)
+        runs[n].append(item)
+        load[n] += seconds(item)
+    items[:] = [item for run in runs for item in run]
 
 
 @pytest.fixture(autouse=True)

@@ -263,21 +263,26 @@ async def _room_on_a_process(make_server, redis_url: str, transport: str):
     (that process, the room's code, the guest)."""
     proc, port = await _start_process("--redis-url", redis_url, "--transport", transport,
                                       "--secret", "one secret for the whole cluster")
+    clients = []
     try:
         b = await make_server(redis_url=redis_url, secret="one secret for the whole cluster")
         host = await Client.connect(f"ws://127.0.0.1:{port}/ws", "json")
+        clients.append(host)
         await host.hello("Host")
         code = (await host.request({"type": "create_room"}))["room"]["code"]
         guest = await Client.connect(f"ws://127.0.0.1:{b.port}/ws", "json")
+        clients.append(guest)
         await guest.hello("Guest")
         yield proc, code, guest
-        await guest.close()
-        await host.close()
     finally:
+        # The process goes first: a client closing towards a frozen one would wait out
+        # its close timeout (10 s); towards a dead one it ends at once.
         if proc.returncode is None:
             proc.send_signal(signal.SIGCONT)
             proc.kill()
             await proc.wait()
+        for client in clients:
+            await client.close()
 
 
 async def _refused_join(guest, code: str) -> tuple[str, float]:

@@ -26,8 +26,8 @@ async def start_practice(client) -> dict:
 async def test_a_bystanders_race_keeps_ticking_while_hostile_texts_are_refused(
         make_server, connect):
     server = await make_server(practice_countdown_s=0)
-    bystander = await connect("Bystander")
-    hostile = await connect("Mallory", "msgpack")
+    bystander = await connect("Bystander", target=server)
+    hostile = await connect("Mallory", "msgpack", target=server)
     await start_practice(bystander)
 
     ticks: list[float] = []
@@ -73,8 +73,8 @@ async def test_a_bystanders_race_keeps_ticking_while_hostile_texts_are_refused(
 
 @pytest.mark.parametrize("space", ["\u00a0", "\u202f", "\u2009", "\u3000"])
 async def test_a_unicode_space_typed_as_a_key_types_a_space(make_server, connect, space):
-    await make_server(practice_countdown_s=0, max_wpm=10000)
-    ann = await connect("Ann")
+    server = await make_server(practice_countdown_s=0, max_wpm=10000)
+    ann = await connect("Ann", target=server)
     body = (await start_practice(ann))["text"]["body"]
     first = body.index(" ")
     await ann.send({"type": "input", "keys": body[:first] + space + body[first + 1]})
@@ -84,8 +84,8 @@ async def test_a_unicode_space_typed_as_a_key_types_a_space(make_server, connect
 
 async def test_a_key_flood_is_cut_at_the_budget_and_its_replay_stays_small(
         make_server, connect):
-    await make_server(practice_countdown_s=0, msg_rate=1000)
-    ann = await connect("Ann", "msgpack")
+    server = await make_server(practice_countdown_s=0, msg_rate=1000)
+    ann = await connect("Ann", "msgpack", target=server)
     chars = (await start_practice(ann))["text"]["chars"]
     flood = "x\b" * 1000
     for _ in range(key_budget(chars) // len(flood) + 5):

@@ -21,12 +21,23 @@ from tests.test_metrics_logs import scrape
 # ~75 characters: about 10 s at 90 WPM, long enough that a loaded machine's timer jitter
 # stays well inside 0.5 %, short enough for a test.
 PASSAGE = "# Lag\nA quick brown fox jumps over the lazy dog while the keeper counts the sheep.\n"
+# Where no test compares speeds that closely (a credit, a cap, an order, a replay), a
+# race of ~25 characters checks the same in a third of the time.
+SHORT_PASSAGE = "# Lag\nA quick brown fox jumps.\n"
+short_race = pytest.mark.parametrize("passage", [SHORT_PASSAGE], ids=["short"])
 CAP_MS = 250
 
 
 @pytest.fixture
-async def server(make_server, tmp_path):
-    return await make_server(texts=write_texts(tmp_path, PASSAGE), lag_cap_ms=CAP_MS)
+def passage() -> str:
+    return PASSAGE
+
+
+@pytest.fixture
+async def server(make_server, tmp_path, passage):
+    # A 1 s practice countdown (3 s by default): the bots type from its end either way.
+    return await make_server(texts=write_texts(tmp_path, passage), lag_cap_ms=CAP_MS,
+                             practice_countdown_s=1)
 
 
 async def race_bots(server, bots: list[Bot], spectator: Client, on_countdown=None) -> dict:
@@ -103,6 +114,7 @@ async def test_two_equally_fast_racers_at_1_ms_and_300_ms_get_the_same_credited_
         samples[("typerace_rtt_seconds_bucket", (("le", "0.5"),))]
 
 
+@short_race
 async def test_a_racer_who_looks_near_and_then_stalls_gains_nothing(server, connect):
     """Near at first (every probe before the race and in the countdown's first moment),
     then 300 ms of round trip for the rest of the race: the smallest round trip counts,
@@ -122,6 +134,7 @@ async def test_a_racer_who_looks_near_and_then_stalls_gains_nothing(server, conn
     assert staller["race_ms"] > near["race_ms"] + 100, (near, staller)
 
 
+@short_race
 async def test_a_racer_1500_ms_away_joins_a_quick_race_sees_the_countdown_and_is_counted(
         server):
     async with DelayProxy(server.port, rtt_ms=1500) as far:
@@ -155,6 +168,7 @@ async def test_rtt_ms_is_null_until_measured_then_the_path_measured(server, conn
                      .rtt_ms is not None, what="a measured round trip")
 
 
+@short_race
 async def test_a_ghost_of_a_credited_result_finishes_at_its_credited_time(server, connect):
     """A result raced 300 ms away is saved with its credited race_ms; raced again as a
     ghost, it finishes at that time and scores its saved WPM (its keys come earlier by
