@@ -163,7 +163,8 @@ def stop_target(proc: subprocess.Popen) -> None:
 # ---- one measurement ----------------------------------------------------------------
 
 def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passage: str,
-          rss_idle: dict[int, int], spread: bool = False, routed: bool = False) -> dict:
+          rss_idle: dict[int, int], spread: bool = False, routed: bool = False,
+          codec: str = "msgpack") -> dict:
     """Ramp up `racers` against `urls`, measure, tear down. Rooms go round-robin to the
     URLs; with `spread` each room's racers alternate between them instead; `routed`: one
     URL (a load balancer), each room's guests connecting with its code in the URL."""
@@ -180,7 +181,7 @@ def drive(urls: list[str], pids: list[int], racers: int, mode: str, args, passag
         parent, child = ctx.Pipe()
         p = ctx.Process(target=worker_main, daemon=True,
                         args=(wid, groups[wid::procs], mode, passage, child, args.client_loop,
-                              args.ready_timeout))
+                              args.ready_timeout, codec))
         p.start()
         workers.append((p, parent))
     started = time.time()
@@ -273,7 +274,7 @@ def run_point(kind: str, racers: int, args, workdir: str, passage: str) -> dict:
         time.sleep(1.0)
         idle = {proc.pid: rss_kib(proc.pid)}
         result = drive([f"ws://127.0.0.1:{port}/ws"], [proc.pid], racers, kind, args, passage,
-                       idle)
+                       idle, codec=args.codec)
     finally:
         stop_target(proc)
     result["transport"] = args.transport
@@ -339,7 +340,7 @@ def cmd_run(args) -> int:
                 "cpus": os.cpu_count(), "python": platform.python_version(),
                 "platform": platform.platform()},
             "workload": {"group": GROUP, "wpm": 80, "send_ms": 100, "tick_hz": 10,
-                         "codec": "msgpack", "window_s": args.window, "warmup_s": args.warmup,
+                         "codec": args.codec, "window_s": args.window, "warmup_s": args.warmup,
                          "transport": args.transport, "loop": args.loop,
                          "client_loop": args.client_loop,
                          "procs": args.procs, "repeat": args.repeat},
@@ -401,7 +402,7 @@ def cmd_load(args) -> int:
     mode = "floor" if args.floor else "server"
     with tempfile.TemporaryDirectory(prefix="typerace-bench-") as workdir:
         passage = make_texts(os.path.join(workdir, "texts.txt"))   # what floor racers type
-    result = drive(args.url, pids, args.racers, mode, args, passage, idle)
+    result = drive(args.url, pids, args.racers, mode, args, passage, idle, codec=args.codec)
     print(json.dumps(result, indent=1))
     return 0
 
@@ -421,6 +422,9 @@ def main(argv=None) -> int:
         p.add_argument("--procs", type=int, default=3, help="load-generator processes")
         p.add_argument("--client-loop", choices=("asyncio", "uvloop"), default="asyncio")
         p.add_argument("--ready-timeout", type=float, default=60.0)
+        p.add_argument("--codec", choices=("msgpack", "json"), default="msgpack",
+                       help="the racers' codec: json as the web page speaks it, every "
+                       "message numbered (bench/wire.py); the floor speaks msgpack only")
     run = sub.choices["run"]
     run.add_argument("--racers", default="500,1000,2000")
     run.add_argument("--targets", default="server,floor")
@@ -441,6 +445,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run" and args.loop is None:
         args.loop = default_loop(args.transport)
+    if args.command in ("run", "load") and args.codec == "json" and (
+            getattr(args, "floor", False) or "floor" in getattr(args, "targets", "")):
+        parser.error("--codec json: the floor speaks msgpack only (use --targets server)")
     return {"run": cmd_run, "load": cmd_load, "report": cmd_report}[args.command](args)
 
 

@@ -2,7 +2,8 @@
 
 Each worker process runs one event loop with many racers. A racer is a minimal
 RFC 6455 client written on asyncio.Protocol (HTTP upgrade, unmasked server frames,
-client frames masked with a zero key, pong on ping) speaking msgpack: far cheaper
+client frames masked with a zero key, pong on ping) speaking msgpack (or, with
+--codec json, JSON as the web page does: bench/wire.py): far cheaper
 per message than a full client library, so the load generator leaves the CPU to the
 server it measures. Racers come in groups of exactly 5: the first creates a private
 room, the others join it with the code, the host starts it (countdown 0), and when a
@@ -31,7 +32,7 @@ from array import array
 from collections import deque
 from urllib.parse import urlsplit
 
-import msgpack
+from bench.wire import WIRES
 
 WPM = 80
 KEY_MS = 60_000 / (WPM * 5)          # 150 ms between keys on average at 80 WPM
@@ -50,10 +51,6 @@ def now_ms() -> float:
 def key_interval() -> float:
     # exp(mu + sigma^2/2) = 1 keeps the mean at KEY_MS
     return KEY_MS * random.lognormvariate(-KEY_SIGMA * KEY_SIGMA / 2, KEY_SIGMA)
-
-
-def pack_input(keys: str) -> bytes:
-    return msgpack.packb({"type": "input", "keys": keys})
 
 
 class Racer(asyncio.Protocol):
@@ -85,7 +82,7 @@ class Racer(asyncio.Protocol):
         transport.write((
             f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: typerace.v1.msgpack\r\n\r\n"
+            f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: {self.w.wire.subprotocol}\r\n\r\n"
         ).encode())
 
     def connection_lost(self, exc) -> None:
@@ -128,7 +125,7 @@ class Racer(asyncio.Protocol):
             payload = bytes(buf[off + head:off + head + length])
             off += head + length
             if op == 2 or op == 1:
-                self.on_message(msgpack.unpackb(payload), now)
+                self.on_message(self.w.wire.decode(payload), now)
             elif op == 9:
                 self.send_frame(0xA, payload)
             elif op == 8:
@@ -147,7 +144,7 @@ class Racer(asyncio.Protocol):
         self.transport.write(head + MASK0 + payload)
 
     def send(self, message: dict) -> None:
-        self.send_frame(0x2, msgpack.packb(message))
+        self.send_frame(self.w.wire.opcode, self.w.wire.encode(message))
 
     # ---- protocol --------------------------------------------------------------
 
@@ -213,7 +210,7 @@ class Racer(asyncio.Protocol):
             self.next_key_ms += key_interval()
         if not keys:
             return
-        self.send_frame(0x2, pack_input("".join(keys)))
+        self.send_frame(self.w.wire.opcode, self.w.wire.input("".join(keys)))
         if self.w.t0 <= now <= self.w.t1:
             self.w.inputs += 1
         target = self.typed
@@ -267,8 +264,9 @@ class Group:
 
 class Worker:
     def __init__(self, wid: int, groups: list[tuple[int, tuple[str, ...], bool]], mode: str,
-                 passage: str):
+                 passage: str, codec: str = "msgpack"):
         self.wid = wid
+        self.wire = WIRES[codec]()
         self.mode = mode                   # "server" or "floor"
         self.track_inputs = mode == "server"
         self.passage = passage
@@ -344,8 +342,8 @@ class Worker:
                 "racing": self.racing, "racers": len(self.racers)}
 
 
-async def _worker(wid, groups, mode, passage, pipe, ready_timeout) -> None:
-    w = Worker(wid, groups, mode, passage)
+async def _worker(wid, groups, mode, passage, pipe, ready_timeout, codec) -> None:
+    w = Worker(wid, groups, mode, passage, codec)
     loop = asyncio.get_running_loop()
     sender = asyncio.create_task(w.send_loop())
     await w.connect_all()
@@ -369,14 +367,16 @@ async def _worker(wid, groups, mode, passage, pipe, ready_timeout) -> None:
     await asyncio.sleep(0.2)
 
 
-def worker_main(wid, groups, mode, passage, pipe, loop_kind, ready_timeout) -> None:
+def worker_main(wid, groups, mode, passage, pipe, loop_kind, ready_timeout,
+                codec="msgpack") -> None:
     """Entry point of one load-generator process."""
     random.seed(os.getpid())
+    work = _worker(wid, groups, mode, passage, pipe, ready_timeout, codec)
     if loop_kind == "uvloop":
         import uvloop
-        uvloop.run(_worker(wid, groups, mode, passage, pipe, ready_timeout))
+        uvloop.run(work)
     else:
-        asyncio.run(_worker(wid, groups, mode, passage, pipe, ready_timeout))
+        asyncio.run(work)
 
 
 def percentile(sorted_values, q: float) -> float | None:
