@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import msgpack
 import pytest
@@ -108,22 +109,29 @@ async def test_inputs_read_without_decoding_match_the_full_decoder(connect):
     assert await _errors_after_a_round_trip(guest) == ["bad_message"] * 4
 
 
-def _masked(message: dict) -> bytes:
+def _masked(message: dict, codec: str = "msgpack") -> bytes:
+    if codec == "json":          # as the web page sends it: text, numbered, UTF-8
+        return Frame(Opcode.TEXT, json.dumps(message, ensure_ascii=False).encode()
+                     ).serialize(mask=True)
     return Frame(Opcode.BINARY, msgpack.packb(message)).serialize(mask=True)
 
 
-async def test_inputs_cut_anywhere_on_the_wire_are_all_applied_in_order(connect, make_server):
+@pytest.mark.parametrize("codec", ["msgpack", "json"])
+async def test_inputs_cut_anywhere_on_the_wire_are_all_applied_in_order(connect, make_server,
+                                                                         codec):
     """The server splits the byte stream into frames itself (server/net/wsconn.py): frames
     cut mid-header, mid-mask and mid-payload, several in one write, pings between them,
-    must come out whole and in order."""
+    must come out whole and in order: binary frames, and text ones as the page sends."""
     roomy = await make_server(msg_rate=100000, msg_burst=100000)
-    host, guest, _ = await _private_race(connect, target=roomy)
+    host, guest, _ = await _private_race(connect, codec, target=roomy)
     await host.send({"type": "start"})
     body = (await guest.expect("countdown"))["text"]["body"]
     await guest.expect("tick", where=lambda m: any(row[0] == 1 for row in m["p"]))
     chunks = [body[0] + "#", "\b"] + [body[i:i + 3] for i in range(1, len(body), 3)]
     # a big key list too: its 2-byte extended length header is cut as well
-    wire = b"".join(_masked({"type": "input", "keys": keys}) for keys in chunks)
+    numbered = codec == "json"       # (the page numbers every message; msgpack: plain)
+    wire = b"".join(_masked({"type": "input", "keys": keys} | ({"id": n} if numbered else {}),
+                            codec) for n, keys in enumerate(chunks))
     cuts = [1, 2, 3, 5, 7, 11, 13, 200, 1, 1, 1, 400]     # bytes per write, then repeat
     transport, at, n = guest.ws.transport, 0, 0
     while at < len(wire):

@@ -6,10 +6,12 @@ what to send back and hands the frame to the receive queue, whose reader is a ta
 Here, once the connection is open and websockets' parser stands between two frames,
 `data_received` splits the bytes into frames itself (RFC 6455 5.2: a 2-byte header,
 an optional 2-byte length, the 4-byte mask, the payload):
-- a whole, masked, unfragmented binary frame of at most FAST_MAX bytes (and max_size),
-  outside a fragmented message, arriving while the connection's task waits for a
-  message with none queued, is unmasked and handed to `on_frame` (the session's
-  `frame`, which websockets' path calls too: see websockets_adapter);
+- a whole, masked, unfragmented binary or text frame of at most FAST_MAX bytes (and
+  max_size), outside a fragmented message, arriving while the connection's task waits
+  for a message with none queued, is unmasked (a text frame decoded as UTF-8) and
+  handed to `on_frame` (the session's `frame`, which websockets' path calls too: see
+  websockets_adapter). The web page sends text (JSON); a text frame that is not UTF-8
+  goes to websockets, which closes with 1007;
 - every other frame (control frames, text, fragments) is handed to websockets whole,
   so its parser always starts at a frame boundary and keeps doing everything it does
   (pings, close, errors, limits, ordering).
@@ -53,6 +55,7 @@ READ_SIZE = 16 * 1024     # bytes per socket read (see Connection.connection_mad
 FAST_MAX = 16 * 1024      # payload bytes of a frame we split off ourselves (an input <= ~8 KB)
 _AT_EOF = StreamReader.at_eof.__code__    # where websockets' parser waits between frames
 BINARY_FIN = 0x82         # FIN, no RSV bits, opcode 2
+TEXT_FIN = 0x81           # FIN, no RSV bits, opcode 1
 REQUEST_END = b"\r\n\r\n"  # a handshake request has no body: its head ends here
 EARLY_MAX = 64 * 1024     # bytes held behind a request until it is answered
 FLOOD_DROP_S = 1.0        # a frame flooder's close frame has had time to arrive
@@ -67,6 +70,15 @@ def abort_half_open(server) -> None:
     for conn in list(_opening):
         if conn.server is server and conn.request is None and conn.transport is not None:
             conn.transport.abort()
+
+
+def _utf8(payload: bytes) -> str | None:
+    """A text frame's payload as text; None when it is not UTF-8 (websockets fails the
+    connection with 1007 then)."""
+    try:
+        return payload.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 class Connection(ServerConnection):
@@ -181,14 +193,19 @@ class Connection(ServerConnection):
                 break
             # (current_size: a fragmented message is open, so this frame is an error
             # websockets must report)
-            if head == BINARY_FIN and self.protocol.current_size is None and self._idle():
-                if not self.frames.spend(self.loop.time):
-                    self._flooded()
-                    self._hand_over(buf, end)        # websockets discards the rest
-                    return
-                self.on_frame(apply_mask(buf[at + 4:stop], buf[at:at + 4]))
-                pos = stop
-                continue
+            if (head == BINARY_FIN or head == TEXT_FIN) and self.protocol.current_size is None \
+                    and self._idle():
+                payload = apply_mask(buf[at + 4:stop], buf[at:at + 4])
+                if head == TEXT_FIN:
+                    payload = _utf8(payload)
+                if payload is not None:
+                    if not self.frames.spend(self.loop.time):
+                        self._flooded()
+                        self._hand_over(buf, end)        # websockets discards the rest
+                        return
+                    self.on_frame(payload)
+                    pos = stop
+                    continue
             super().data_received(buf[pos:stop])
             pos = stop
             if self.protocol.state is not OPEN:    # a close frame, or an error
