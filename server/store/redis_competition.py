@@ -5,9 +5,9 @@ race queues its clean results' points (ptsq) with the results, and FOLD_POINTS a
 them to the periods' sorted sets and takes them off the queue in one script, so a crash
 never counts points without their result, nor twice; a board read folds what is queued
 first, so every process sees the same boards at once. (Adding them in the save script
-itself cost a save +15-35 % with redis-server's CPU, three sorted-set updates a result
-among the save's other writes; folded in a batch they cost about half as much, off the
-save: docs/performance.md.)
+itself cost a save +28 % with redis-server's CPU, three sorted-set updates a result on
+sets of 100,000 players; folded in batches they cost about as much, off the save:
+docs/performance.md, "Competitions: Redis points folded".)
 
 A board read is one script over the top of a sorted set, a place one script counting
 what is ahead (the same rule as the SQLite adapter:
