@@ -23,7 +23,7 @@ import secrets
 import time
 
 from protocol.codec import codec_for
-from protocol.messages import plain_input, request_id
+from protocol.messages import plain_input
 from protocol.codes import ErrorCode
 from server.cluster import AppPort, SingleProcess
 from server.cluster.bus import Bus
@@ -170,7 +170,7 @@ class Cluster(EdgeRouting, RelayedDelays, SingleProcess):
         if not conn.busy:
             keys = plain_input(request.message)
             if keys is not None:          # typing: at once, like a local input
-                self.port.typed(conn, request.message, keys, request_id(request.message))
+                self.port.typed(conn, request.message, keys)
                 return
             conn.busy = True
             self.port.tasks.spawn(self._run_requests(conn))

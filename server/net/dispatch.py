@@ -55,7 +55,7 @@ class Dispatcher:
                 raise ProtocolError(ErrorCode.NOT_HELLO, "say hello first")
             request = parse(message)
             if request.type == "input":
-                self.typed(conn, message, request.args["keys"], rid)
+                self.typed(conn, message, request.args["keys"])
                 return
             metrics.messages_in[request.type].inc()
             self._check_allowed(conn, request.type)

@@ -13,7 +13,7 @@ import time
 from typing import Callable
 
 from protocol.codes import ErrorCode
-from protocol.messages import ProtocolError
+from protocol.messages import ProtocolError, request_id
 from server.core.lobby import Lobby
 from server.net.clock import Clock
 from server.net.delivery import Delivery
@@ -35,11 +35,12 @@ class Inputs:
         self.metrics = metrics
         self.delivery = delivery
 
-    def typed(self, conn, message: dict | None, keys: str, rid: int | None = None) -> None:
+    def typed(self, conn, message: dict | None, keys: str) -> None:
         """An input: counted, passed on to the process owning the player's room (a local
         player whose room is elsewhere), or applied here and timed; no Request, dispatch
         or coroutine. `message` is the input as decoded, or None when only its keys were
-        read (a plain input)."""
+        read (a plain input); an error echoes its id (read only then: an applied input
+        needs none)."""
         metrics = self.metrics
         metrics.messages_in["input"].inc()
         cluster = self.live.cluster
@@ -50,10 +51,14 @@ class Inputs:
         try:
             self.lobby.input(conn.player_id, keys, self.clock.now_ms())
         except ProtocolError as exc:
-            self.delivery.send_error(conn, exc.code, exc.message, rid)
+            self.delivery.send_error(conn, exc.code, exc.message, _id(message))
         except Exception:
             log.exception("internal error handling an input")
             self.delivery.send_error(conn, ErrorCode.INTERNAL,
-                                     "the server failed; this is our bug", rid)
+                                     "the server failed; this is our bug", _id(message))
         metrics.input_seconds.observe(time.perf_counter() - started)
         self.flush()
+
+
+def _id(message: dict | None) -> int | None:
+    return None if message is None else request_id(message)

@@ -178,7 +178,7 @@ class Sessions:
         if conn.player_id is not None:
             keys = plain_input(message)
             if keys is not None:
-                self.typed(conn, message, keys, request_id(message))
+                self.typed(conn, message, keys)
                 return None
         return message
 
